@@ -1,0 +1,344 @@
+//! Secret detection for upstream API responses.
+//!
+//! The gateway runs every response body through one [`SecretScanner`] so it
+//! can redact or block credentials that an upstream leaked: cloud keys, VCS
+//! and SaaS tokens, private keys, JWTs, payment card numbers and generic
+//! `password=`-style assignments.
+//!
+//! This module must never log, store or hand back a secret's value. A
+//! [`SecretMatch`] carries only the kind and the byte range, and `Debug`
+//! output never includes scanned text, so findings are safe to log.
+//!
+//! All patterns are compiled once into a single multi-pattern
+//! `regex_automata::meta::Regex`, so scanning is one linear-time pass
+//! regardless of how many kinds are defined.
+
+use regex_automata::meta::{BuildError, Regex};
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::{Anchored, Input};
+
+#[cfg(test)]
+mod tests;
+
+/// What a finding is, as reported to policy and audit logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SecretKind {
+    AwsAccessKey,
+    AwsSecretKey,
+    GithubToken,
+    GitlabToken,
+    SlackToken,
+    SlackWebhook,
+    StripeKey,
+    GoogleApiKey,
+    PrivateKey,
+    Jwt,
+    PaymentCard,
+    GenericSecret,
+}
+
+impl SecretKind {
+    /// Stable identifier: it appears in redaction markers and audit logs, so
+    /// it must never change once shipped.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::AwsAccessKey => "aws-access-key",
+            Self::AwsSecretKey => "aws-secret-key",
+            Self::GithubToken => "github-token",
+            Self::GitlabToken => "gitlab-token",
+            Self::SlackToken => "slack-token",
+            Self::SlackWebhook => "slack-webhook",
+            Self::StripeKey => "stripe-key",
+            Self::GoogleApiKey => "google-api-key",
+            Self::PrivateKey => "private-key",
+            Self::Jwt => "jwt",
+            Self::PaymentCard => "payment-card",
+            Self::GenericSecret => "generic-secret",
+        }
+    }
+}
+
+/// One finding: `text[start..end]` is the secret. Deliberately holds no copy
+/// of the value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecretMatch {
+    pub kind: SecretKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretPatternError {
+    #[error("built-in secret patterns failed to compile")]
+    Compile(#[source] Box<BuildError>),
+    #[error("built-in secret patterns need {0} capture slots, more than the {MAX_SLOTS} reserved")]
+    TooManySlots(usize),
+}
+
+/// Separator between a key name and its value: `=`, `:`, optionally with the
+/// key's closing quote and the value's opening quote (also JSON-in-a-string
+/// `\"`), so `password=x`, `"db_password": "x"` and `password: x` all match.
+/// Padding is bounded so a value always starts within `CAPTURE_WINDOW`.
+macro_rules! key_sep {
+    () => {
+        r#"(?:\\?["'])?[ \t]{0,16}[:=][ \t]{0,16}(?:\\?["'])?"#
+    };
+}
+
+/// Characters of a generic value. Quotes, backslashes, brackets and list or
+/// query punctuation end it, so JSON stays well-formed after redaction and a
+/// `[REDACTED:..]` marker is never itself rescanned as a value.
+macro_rules! value_char {
+    () => {
+        r#"[^\t\n\x0B\x0C\r "'`\\,;&<>(){}\[\]"#
+    };
+}
+
+/// Pattern order is priority: where two patterns match at the same offset the
+/// earlier one wins, so specific token formats precede the generic one.
+/// Where a pattern has capture group 1, only that group is reported; the
+/// rest of the match is context (a key name, or a trailing delimiter that
+/// stands in for the look-ahead regex-automata lacks).
+#[rustfmt::skip]
+const PATTERNS: &[(SecretKind, &str)] = &[
+    (SecretKind::AwsAccessKey, r"(?-u:\b)(?:AKIA|ASIA)[A-Z0-9]{16}(?-u:\b)"),
+    (SecretKind::AwsSecretKey, concat!(
+        r"(?i-u:aws[_-]?secret(?:[_-]?access)?[_-]?key)", key_sep!(),
+        r"([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)",
+    )),
+    (SecretKind::GithubToken, r"gh[pousr]_[A-Za-z0-9]{36}(?-u:\b)"),
+    (SecretKind::GithubToken, r"github_pat_[A-Za-z0-9_]{82}(?-u:\b)"),
+    (SecretKind::GitlabToken, r"(glpat-[A-Za-z0-9_-]{20})(?:[^A-Za-z0-9_-]|$)"),
+    // A numeric first group keeps prose like "xoxb-style-token" out.
+    (SecretKind::SlackToken, r"xox[bpars]-[0-9]+(?:-[0-9A-Za-z]+)*-[0-9A-Za-z]{8,}(?-u:\b)"),
+    (SecretKind::SlackWebhook,
+        r"https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}"),
+    (SecretKind::StripeKey, r"(?:sk_live|rk_live|sk_test)_[0-9A-Za-z]{24,}"),
+    (SecretKind::GoogleApiKey, r"(AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$)"),
+    // The body is PEM (plus JSON's `\n` escapes) and cannot contain `--`, so
+    // the hunt for END stops at the next armour line and many headers
+    // without END lines cannot make scanning quadratic. Without END the
+    // header alone is reported.
+    (SecretKind::PrivateKey, concat!(
+        r"-----BEGIN (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----(?:",
+        r"(?:[A-Za-z0-9+/=:,.\\\t\r\n ]|-[A-Za-z0-9])*",
+        r"-----END (?:[A-Z0-9]+ )?PRIVATE KEY(?: BLOCK)?-----)?",
+    )),
+    (SecretKind::Jwt, r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"),
+    // Only plausible layouts: one digit run, or a 4-digit lead group then
+    // groups of 3-6 with one consistent separator. Length and Luhn are
+    // checked afterwards in `is_card_number`.
+    (SecretKind::PaymentCard, concat!(
+        r"(?-u:\b)(?:[0-9]{13,19}|[0-9]{4}(?: [0-9]{3,6}){2,4}",
+        r"|[0-9]{4}(?:-[0-9]{3,6}){2,4})(?-u:\b)",
+    )),
+    // The last value character may not be sentence punctuation, which
+    // belongs to the surrounding prose.
+    (SecretKind::GenericSecret, concat!(
+        r"(?i-u:passwd|password|secret|api[_-]?key|token)", key_sep!(),
+        "(", value_char!(), "]{7,}", value_char!(), ".!?:])",
+    )),
+];
+
+/// Upper bound on capture slots, so a search can keep them on the stack and
+/// the clean path never allocates.
+const MAX_SLOTS: usize = 64;
+
+/// Captures run on at most this many bytes from a match's start. Every
+/// pattern with a group has a bounded prefix before its value, and only the
+/// generic value is unbounded: it always runs to the match end, so a huge
+/// value never costs a slow capture pass over its whole length.
+const CAPTURE_WINDOW: usize = 256;
+
+/// Compiled built-in pattern set. Build once and share: it is `Send + Sync`
+/// and search scratch space is pooled per thread inside the regex.
+pub struct SecretScanner {
+    regex: Regex,
+}
+
+impl std::fmt::Debug for SecretScanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretScanner")
+            .field("patterns", &self.regex.pattern_len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretScanner {
+    pub fn builtin() -> Result<Self, SecretPatternError> {
+        let sources: Vec<&str> = PATTERNS.iter().map(|(_, source)| *source).collect();
+        let regex =
+            Regex::new_many(&sources).map_err(|e| SecretPatternError::Compile(Box::new(e)))?;
+        let slots = regex.group_info().slot_len();
+        if slots > MAX_SLOTS {
+            return Err(SecretPatternError::TooManySlots(slots));
+        }
+        Ok(Self { regex })
+    }
+
+    pub fn find(&self, text: &str) -> Vec<SecretMatch> {
+        self.matches(text).collect()
+    }
+
+    pub fn is_clean(&self, text: &str) -> bool {
+        self.matches(text).next().is_none()
+    }
+
+    /// Replaces each match with `[REDACTED:<kind name>]`; returns None when
+    /// nothing matched (no allocation then), else the new text and the count.
+    pub fn redact(&self, text: &str) -> Option<(String, usize)> {
+        let mut matches = self.matches(text).peekable();
+        matches.peek()?;
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut count = 0;
+        for found in matches {
+            // Ranges always fall on char boundaries; if that ever broke we
+            // would drop text rather than risk copying a secret through.
+            if let Some(between) = text.get(copied..found.start) {
+                out.push_str(between);
+            }
+            out.push_str("[REDACTED:");
+            out.push_str(found.kind.name());
+            out.push(']');
+            copied = found.end;
+            count += 1;
+        }
+        if let Some(rest) = text.get(copied..) {
+            out.push_str(rest);
+        }
+        Some((out, count))
+    }
+
+    fn matches<'s, 't>(&'s self, text: &'t str) -> Matches<'s, 't> {
+        Matches {
+            scanner: self,
+            text,
+            at: 0,
+        }
+    }
+
+    /// Leftmost pattern match at or after `input`'s start, before any
+    /// post-filtering; the range is group 1 when the pattern has one.
+    fn candidate(&self, input: &Input<'_>) -> Option<(SecretKind, usize, usize)> {
+        let found = self.regex.search(input)?;
+        let pid = found.pattern();
+        let kind = PATTERNS.get(pid.as_usize())?.0;
+        let info = self.regex.group_info();
+        if info.group_len(pid) < 2 {
+            return Some((kind, found.start(), found.end()));
+        }
+        let window = found
+            .end()
+            .min(found.start().saturating_add(CAPTURE_WINDOW));
+        let narrowed = Input::new(input.haystack())
+            .range(found.start()..window)
+            .anchored(Anchored::Pattern(pid));
+        let mut storage = [None::<NonMaxUsize>; MAX_SLOTS];
+        let slots = storage.get_mut(..info.slot_len())?;
+        let value = match self.regex.search_slots(&narrowed, slots) {
+            Some(_) => info.slots(pid, 1).and_then(|(s, e)| {
+                Some((slots.get(s).copied()??.get(), slots.get(e).copied()??.get()))
+            }),
+            None => None,
+        };
+        // Failing to locate the value must not hide the secret: report the
+        // whole match instead.
+        let (start, end) = value.unwrap_or((found.start(), found.end()));
+        let end = if kind == SecretKind::GenericSecret {
+            found.end()
+        } else {
+            end
+        };
+        Some((kind, start, end))
+    }
+
+    /// Applies the checks a regex cannot express; None rejects the candidate.
+    fn confirm(
+        &self,
+        text: &str,
+        kind: SecretKind,
+        start: usize,
+        end: usize,
+    ) -> Option<SecretMatch> {
+        let value = text.get(start..end)?;
+        let accepted = match kind {
+            SecretKind::PaymentCard => is_card_number(value),
+            SecretKind::GenericSecret => {
+                // A known token format under a generic key keeps its specific
+                // kind (so policy can tell a JWT from a password) and skips
+                // the plausibility filter, which a letters-only token fails.
+                let input = Input::new(text).range(start..).anchored(Anchored::Yes);
+                if let Some((inner, s, e)) = self.candidate(&input)
+                    && inner != SecretKind::GenericSecret
+                    && let Some(found) = self.confirm(text, inner, s, e)
+                {
+                    let end = found.end.max(end);
+                    return Some(SecretMatch { end, ..found });
+                }
+                is_plausible_value(value)
+            }
+            _ => true,
+        };
+        accepted.then_some(SecretMatch { kind, start, end })
+    }
+}
+
+/// Lazy left-to-right iteration, so `is_clean` and a clean `redact` never
+/// allocate.
+struct Matches<'s, 't> {
+    scanner: &'s SecretScanner,
+    text: &'t str,
+    at: usize,
+}
+
+impl Iterator for Matches<'_, '_> {
+    type Item = SecretMatch;
+
+    fn next(&mut self) -> Option<SecretMatch> {
+        while self.at < self.text.len() {
+            let input = Input::new(self.text).range(self.at..);
+            let (kind, start, end) = self.scanner.candidate(&input)?;
+            // Every range is non-empty and starts at or after `at`, so this
+            // always advances. Resuming past a rejected candidate keeps a
+            // failed card number from being re-read as a shorter one and
+            // never rescans a rejected value, so scanning stays linear.
+            self.at = end;
+            if let Some(found) = self.scanner.confirm(self.text, kind, start, end) {
+                self.at = found.end;
+                return Some(found);
+            }
+        }
+        None
+    }
+}
+
+/// Digit count and Luhn checksum for a card candidate (separators ignored).
+/// A run of one repeated digit is a placeholder, not a card.
+fn is_card_number(candidate: &str) -> bool {
+    let digits = || candidate.chars().rev().filter_map(|c| c.to_digit(10));
+    let count = digits().count();
+    let mut first = digits();
+    let repeated = first.next().is_some_and(|d| first.all(|other| other == d));
+    let sum: u32 = digits()
+        .enumerate()
+        .map(|(i, d)| match (i % 2 == 1, d * 2) {
+            (true, doubled) if doubled > 9 => doubled - 9,
+            (true, doubled) => doubled,
+            (false, _) => d,
+        })
+        .sum();
+    (13..=19).contains(&count) && sum.is_multiple_of(10) && !repeated
+}
+
+/// Keeps prose ("password: required"), placeholders ("YOUR_API_KEY",
+/// "********") and links ("token: https://..") from counting as secrets.
+fn is_plausible_value(value: &str) -> bool {
+    let wordish = value
+        .bytes()
+        .all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'-');
+    let mut chars = value.chars();
+    let repeated = chars.next().is_some_and(|c| chars.all(|other| other == c));
+    !wordish && !repeated && !value.contains("://")
+}
