@@ -1,1 +1,20 @@
-//! placeholder
+//! The configuration file, from YAML text to a validated snapshot.
+//!
+//! Two steps, as in ripgrep's flags: [`raw`] reads the text into plain structs
+//! with no side effects; [`build`] checks every value, loads every contract and
+//! produces the runtime [`Config`] or the full list of [`Diagnostic`]s (file
+//! and line, or file and JSON pointer). A configuration that does not validate
+//! is never partly applied. This is the only crate that reads config files.
+
+mod build;
+mod diagnostic;
+mod duration;
+mod raw;
+mod snapshot;
+mod source;
+
+pub use build::{Overrides, load, load_from};
+pub use diagnostic::{Diagnostic, Severity};
+pub use duration::parse_duration;
+pub use snapshot::{Api, Config, Limits, Mode, Timeouts, Upstream};
+pub use source::{Disk, Embedded, Files};

@@ -172,11 +172,23 @@ pub fn parse_text(file: &str, text: &str) -> Result<Value, LoadError> {
         return Ok(value);
     }
     serde_saphyr::from_str::<Value>(text).map_err(|e| {
-        let line = e.location().map(|l| l.line()).unwrap_or(0);
-        let message = e.to_string();
-        let first = message.lines().next().unwrap_or("invalid YAML");
-        LoadError::at(file, "", format!("invalid YAML at line {line}: {first}"))
+        let (line, message) = describe_yaml_error(&e);
+        LoadError::at(file, "", format!("invalid YAML at line {line}: {message}"))
     })
+}
+
+/// The line of a YAML error and its message without the renderer's prefixes.
+pub fn describe_yaml_error(e: &serde_saphyr::Error) -> (u64, String) {
+    let line = e.location().map(|l| l.line()).unwrap_or(0);
+    let rendered = e.to_string();
+    let first = rendered.lines().next().unwrap_or("invalid YAML");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // "line 3 column 5: message": the line is reported separately.
+    let message = match first.split_once(": ") {
+        Some((position, rest)) if position.starts_with("line ") => rest,
+        _ => first,
+    };
+    (line, message.to_owned())
 }
 
 /// Joins a relative reference onto the folder of `from`, refusing to climb out

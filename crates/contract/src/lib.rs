@@ -20,7 +20,7 @@ mod strict_json;
 mod strip;
 
 pub use contract::Contract;
-pub use document::Source;
+pub use document::{Source, describe_yaml_error};
 pub use error::{Detail, LoadError, RequestError, ResponseError, Violations};
 pub use model::{
     BodySpec, MediaSpec, Method, Operation, Param, ParamIn, ParamShape, ResponseSpec, Scalar,

@@ -1,1 +1,20 @@
-//! placeholder
+//! The data plane: the listener, the request pipeline, the upstream pool and
+//! problem+json rendering.
+//!
+//! Decisions are made by the pure crates (`portcullis-contract` and friends);
+//! this crate only moves bytes and calls them in PRODUCT.md's order. It must
+//! never forward a request that a stage refused, and never let an internal
+//! fault turn into an allow.
+
+mod exchange;
+mod gateway;
+mod headers;
+mod pipeline;
+mod refusal;
+mod server;
+mod snapshot;
+mod upstream;
+mod wellknown;
+
+pub use gateway::{Gateway, StartError};
+pub use snapshot::Snapshot;

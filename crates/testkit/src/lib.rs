@@ -1,1 +1,118 @@
-//! placeholder
+//! The fixture world for integration tests: the bundled orders API on
+//! 127.0.0.1:0 with a gateway in front of it on 127.0.0.1:0, and a raw HTTP
+//! client that sends exactly the bytes it is given (no client-side path
+//! normalisation), so tests can send what a hostile caller would.
+//!
+//! Dev-only: nothing in the product depends on this crate.
+
+#![expect(clippy::panic, reason = "a fixture that cannot start must fail the test loudly")]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use portcullis_config::{Config, Disk, Files, Overrides, load_from};
+use portcullis_contract::Source;
+use portcullis_example_orders::OrdersApi;
+use portcullis_proxy::Gateway;
+
+pub mod raw;
+
+pub use portcullis_example_orders::{ECHO_TARGET_HEADER, seed};
+pub use raw::{RawResponse, send};
+
+/// The folder holding the example API's contract and configuration.
+pub fn examples_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/orders")
+}
+
+/// The example configuration text.
+pub fn example_config() -> String {
+    std::fs::read_to_string(examples_dir().join("portcullis.yaml")).unwrap_or_default()
+}
+
+/// A configuration given as text, with every other file read from the examples folder.
+struct Overlay {
+    config: String,
+    disk: Disk,
+}
+
+impl Source for Overlay {
+    fn read(&self, path: &str) -> Result<String, String> {
+        if path == "test-config.yaml" {
+            Ok(self.config.clone())
+        } else {
+            self.disk.read(path)
+        }
+    }
+}
+
+impl Files for Overlay {}
+
+/// The orders API and a gateway in front of it.
+#[derive(Debug)]
+pub struct World {
+    pub gateway: Gateway,
+    pub orders: OrdersApi,
+}
+
+impl World {
+    pub fn gateway_addr(&self) -> SocketAddr {
+        self.gateway.addr()
+    }
+
+    pub fn upstream_addr(&self) -> SocketAddr {
+        self.orders.addr()
+    }
+
+    /// Sends raw request bytes to the gateway.
+    pub async fn gateway(&self, request: &[u8]) -> RawResponse {
+        send(self.gateway_addr(), request).await
+    }
+
+    /// Sends raw request bytes straight to the orders API.
+    pub async fn direct(&self, request: &[u8]) -> RawResponse {
+        send(self.upstream_addr(), request).await
+    }
+
+    pub async fn stop(self) {
+        self.gateway.stop().await;
+        self.orders.stop().await;
+    }
+}
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Loads `config_text` (a configuration like the example's) with the gateway
+/// on port 0 and the `orders` API pointed at `upstream`.
+pub fn config(config_text: &str, upstream: &str) -> Config {
+    let files = Overlay {
+        config: config_text.to_owned(),
+        disk: Disk::new(&examples_dir()),
+    };
+    let overrides = Overrides {
+        listen: Some(loopback()),
+        upstreams: vec![("orders".to_owned(), upstream.to_owned())],
+    };
+    match load_from(&files, "test-config.yaml", &overrides) {
+        Ok((config, _)) => config,
+        Err(diagnostics) => {
+            let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+            panic!("test configuration does not load:\n{}", lines.join("\n"))
+        }
+    }
+}
+
+/// The example world: the orders API behind the example configuration.
+pub async fn spawn() -> World {
+    spawn_with(&example_config()).await
+}
+
+/// The orders API behind a gateway running `config_text`.
+pub async fn spawn_with(config_text: &str) -> World {
+    let orders = OrdersApi::start(loopback()).await.unwrap_or_else(|e| panic!("orders API: {e}"));
+    let config = config(config_text, &format!("http://{}", orders.addr()));
+    let gateway = Gateway::start(config).await.unwrap_or_else(|e| panic!("gateway: {e}"));
+    World { gateway, orders }
+}

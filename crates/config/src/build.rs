@@ -1,0 +1,158 @@
+//! Raw configuration to a validated [`Config`]: every value checked, every
+//! contract loaded, every problem reported at once.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde_saphyr::Spanned;
+
+use crate::diagnostic::Diagnostic;
+use crate::duration::parse_duration;
+use crate::raw::{RawConfig, RawLimits};
+use crate::snapshot::{Config, Limits, Mode};
+use crate::source::{Disk, Files};
+
+mod api;
+
+/// Values that replace the file's, for the demo and tests.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    /// (api name, upstream URL)
+    pub upstreams: Vec<(String, String)>,
+}
+
+/// Loads the configuration file at `path`; relative paths in it are read from
+/// its folder. On success also returns the warnings found.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    load_from(&Disk::new(dir), &name, overrides)
+}
+
+/// Loads the configuration named `name` from `files`.
+pub fn load_from(
+    files: &dyn Files,
+    name: &str,
+    overrides: &Overrides,
+) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let text = files
+        .read(name)
+        .map_err(|e| vec![Diagnostic::error_at_line(name, 0, format!("cannot read: {e}"))])?;
+    let raw: RawConfig = serde_saphyr::from_str(&text).map_err(|e| {
+        let (line, message) = portcullis_contract::describe_yaml_error(&e);
+        vec![Diagnostic::error_at_line(name, line, message)]
+    })?;
+    let mut out = Vec::new();
+    not_yet(name, &raw, &mut out);
+    let listen = match overrides.listen {
+        Some(addr) => addr,
+        None => listen(name, raw.listen.as_ref(), &mut out),
+    };
+    let mode = mode(name, raw.mode.as_ref(), &mut out);
+    let limits = limits(name, raw.limits.as_ref(), &mut out);
+    let apis = api::apis(files, name, raw.apis.as_ref(), overrides, &mut out);
+    if out.iter().any(Diagnostic::is_error) {
+        return Err(out);
+    }
+    Ok((
+        Config {
+            listen,
+            mode,
+            apis,
+            limits,
+        },
+        out,
+    ))
+}
+
+/// Sections of the product this build does not implement: refusing them is
+/// honest, accepting and ignoring them would not be.
+fn not_yet(file: &str, raw: &RawConfig, out: &mut Vec<Diagnostic>) {
+    let sections = [
+        ("admin", raw.admin.as_ref()),
+        ("storage", raw.storage.as_ref()),
+        ("policies", raw.policies.as_ref()),
+        ("identities", raw.identities.as_ref()),
+        ("tokens", raw.tokens.as_ref()),
+        ("rate_limits", raw.rate_limits.as_ref()),
+    ];
+    for (key, value) in sections {
+        if let Some(v) = value {
+            out.push(Diagnostic::error_at_line(
+                file,
+                v.referenced.line(),
+                format!("`{key}` is not supported by this build yet"),
+            ));
+        }
+    }
+}
+
+fn listen(file: &str, value: Option<&Spanned<String>>, out: &mut Vec<Diagnostic>) -> SocketAddr {
+    let default = SocketAddr::from(([127, 0, 0, 1], 8080));
+    let Some(v) = value else { return default };
+    v.value.parse().unwrap_or_else(|_| {
+        out.push(Diagnostic::error_at_line(
+            file,
+            v.referenced.line(),
+            format!("`listen`: `{}` is not an address like 127.0.0.1:8080", v.value),
+        ));
+        default
+    })
+}
+
+fn mode(file: &str, value: Option<&Spanned<String>>, out: &mut Vec<Diagnostic>) -> Mode {
+    match value.map(|v| (v.value.as_str(), v.referenced.line())) {
+        None | Some(("enforce", _)) => Mode::Enforce,
+        Some(("observe", line)) => {
+            out.push(Diagnostic::error_at_line(file, line, "`mode: observe` is not supported by this build yet"));
+            Mode::Enforce
+        }
+        Some((other, line)) => {
+            out.push(Diagnostic::error_at_line(file, line, format!("`mode` must be `enforce` or `observe`, not `{other}`")));
+            Mode::Enforce
+        }
+    }
+}
+
+fn limits(file: &str, raw: Option<&RawLimits>, out: &mut Vec<Diagnostic>) -> Limits {
+    let mut limits = Limits::default();
+    let Some(raw) = raw else { return limits };
+    let mut bounded = |name: &str, v: &Option<Spanned<u64>>, min: u64, max: u64, slot: &mut u64| {
+        if let Some(v) = v {
+            if (min..=max).contains(&v.value) {
+                *slot = v.value;
+            } else {
+                out.push(Diagnostic::error_at_line(
+                    file,
+                    v.referenced.line(),
+                    format!("`limits.{name}` must be between {min} and {max}"),
+                ));
+            }
+        }
+    };
+    bounded("body_bytes", &raw.body_bytes, 0, 1 << 30, &mut limits.body_bytes);
+    bounded("header_bytes", &raw.header_bytes, 1024, 1 << 20, &mut limits.header_bytes);
+    bounded("response_bytes", &raw.response_bytes, 1024, 1 << 30, &mut limits.response_bytes);
+    let mut depth = limits.json_depth as u64;
+    // serde_json stops at 128 levels on its own; the limit must bite first.
+    bounded("json_depth", &raw.json_depth, 1, 120, &mut depth);
+    limits.json_depth = usize::try_from(depth).unwrap_or(32);
+    if let Some(t) = &raw.request_timeout {
+        match parse_duration(&t.value) {
+            Some(d) if !d.is_zero() => limits.request_timeout = d,
+            _ => out.push(Diagnostic::error_at_line(
+                file,
+                t.referenced.line(),
+                "`limits.request_timeout` must be a duration like `30s`",
+            )),
+        }
+    }
+    limits
+}
+
+#[cfg(test)]
+mod tests;

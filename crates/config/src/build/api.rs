@@ -1,0 +1,215 @@
+//! One `apis` entry: name, mount, upstream, credentials, response policy,
+//! timeouts, and its contract loaded and compiled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use portcullis_contract::canonical::check_path;
+use portcullis_contract::response::{FieldsMode, ResponsePolicy, SecretsMode};
+use portcullis_contract::Contract;
+use serde_saphyr::Spanned;
+
+use super::Overrides;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::duration::parse_duration;
+use crate::raw::{RawApi, RawFields, RawSecrets, RawTimeouts};
+use crate::snapshot::{Api, Timeouts, Upstream};
+use crate::source::Files;
+
+/// Paths the gateway itself answers; no API may be mounted over them.
+const RESERVED: &[&str] = &["/.well-known", "/oauth", "/mcp", "/admin"];
+
+pub(super) fn apis(
+    files: &dyn Files,
+    file: &str,
+    raw: Option<&Spanned<Vec<RawApi>>>,
+    overrides: &Overrides,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Api> {
+    let Some(raw) = raw.filter(|r| !r.value.is_empty()) else {
+        out.push(Diagnostic::error_at_line(file, 1, "`apis` must list at least one API"));
+        return Vec::new();
+    };
+    let mut apis: Vec<Api> = Vec::new();
+    for entry in &raw.value {
+        if let Some(api) = one(files, file, entry, overrides, out) {
+            if let Some(clash) = apis.iter().find(|a| a.name == api.name) {
+                out.push(Diagnostic::error_at_line(file, entry.name.referenced.line(), format!("API name `{}` is used twice", clash.name)));
+            } else if let Some(clash) = apis.iter().find(|a| overlaps(&a.mount, &api.mount)) {
+                out.push(Diagnostic::error_at_line(
+                    file,
+                    entry.mount.referenced.line(),
+                    format!("mount `{}` overlaps `{}` of API `{}`", api.mount, clash.mount, clash.name),
+                ));
+            } else {
+                apis.push(api);
+            }
+        }
+    }
+    apis
+}
+
+/// Two mounts overlap when one is a segment-wise prefix of the other.
+fn overlaps(a: &str, b: &str) -> bool {
+    let under = |long: &str, short: &str| {
+        short == "/" || long == short || long.strip_prefix(short).is_some_and(|rest| rest.starts_with('/'))
+    };
+    under(a, b) || under(b, a)
+}
+
+fn one(files: &dyn Files, file: &str, raw: &RawApi, overrides: &Overrides, out: &mut Vec<Diagnostic>) -> Option<Api> {
+    let errors_before = out.iter().filter(|d| d.is_error()).count();
+    let name = raw.name.value.clone();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+        out.push(Diagnostic::error_at_line(file, raw.name.referenced.line(), format!("API name `{name}` must be lower-case letters, digits, `-` or `_`")));
+    }
+    let mount = mount(file, &raw.mount, out);
+    let upstream_text = overrides
+        .upstreams
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, u)| u.as_str())
+        .unwrap_or(&raw.upstream.value);
+    let upstream = upstream(file, raw.upstream.referenced.line(), upstream_text, out);
+    let upstream_auth = raw.upstream_auth.as_ref().and_then(|a| upstream_auth(file, a, out));
+    let responses = ResponsePolicy {
+        undeclared_fields: match raw.responses.as_ref().and_then(|r| r.undeclared_fields) {
+            None | Some(RawFields::Strip) => FieldsMode::Strip,
+            Some(RawFields::Reject) => FieldsMode::Reject,
+            Some(RawFields::Allow) => FieldsMode::Allow,
+        },
+        secrets: match raw.responses.as_ref().and_then(|r| r.secrets) {
+            None | Some(RawSecrets::Redact) => SecretsMode::Redact,
+            Some(RawSecrets::Block) => SecretsMode::Block,
+            Some(RawSecrets::Allow) => SecretsMode::Allow,
+        },
+    };
+    let timeouts = timeouts(file, raw.timeouts.as_ref(), out);
+    let contract = match Contract::load(&raw.contract.value, files) {
+        Ok(c) => {
+            out.extend(c.warnings(&raw.contract.value).iter().map(|w| Diagnostic::from_contract(Severity::Warning, w)));
+            Some(c)
+        }
+        Err(errors) => {
+            out.extend(errors.iter().map(|e| Diagnostic::from_contract(Severity::Error, e)));
+            None
+        }
+    };
+    let errors_after = out.iter().filter(|d| d.is_error()).count();
+    if errors_after > errors_before {
+        return None;
+    }
+    Some(Api {
+        name,
+        mount: mount?,
+        upstream: upstream?,
+        upstream_auth,
+        responses,
+        timeouts,
+        contract_file: raw.contract.value.clone(),
+        contract: Arc::new(contract?),
+    })
+}
+
+fn mount(file: &str, raw: &Spanned<String>, out: &mut Vec<Diagnostic>) -> Option<String> {
+    let m = raw.value.as_str();
+    let line = raw.referenced.line();
+    let problem = if check_path(m.as_bytes()).is_err() {
+        Some("must be a canonical path starting with `/`")
+    } else if m.len() > 1 && m.ends_with('/') {
+        Some("must not end with `/`")
+    } else if RESERVED.iter().any(|r| overlaps(m, r)) {
+        Some("overlaps a path the gateway answers itself (/.well-known, /oauth, /mcp, /admin)")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => {
+            out.push(Diagnostic::error_at_line(file, line, format!("mount `{m}` {p}")));
+            None
+        }
+        None => Some(m.to_owned()),
+    }
+}
+
+fn upstream(file: &str, line: u64, text: &str, out: &mut Vec<Diagnostic>) -> Option<Upstream> {
+    let mut fail = |why: &str| {
+        out.push(Diagnostic::error_at_line(file, line, format!("upstream `{text}`: {why}")));
+        None
+    };
+    let Ok(uri) = text.parse::<http::Uri>() else {
+        return fail("not a URL");
+    };
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => return fail("https upstreams are not supported by this build yet"),
+        _ => return fail("must start with http://"),
+    }
+    let Some(authority) = uri.authority() else {
+        return fail("has no host");
+    };
+    if uri.query().is_some() {
+        return fail("must not have a query string");
+    }
+    let base_path = uri.path().trim_end_matches('/').to_owned();
+    let authority = if authority.port().is_some() {
+        authority.as_str().to_owned()
+    } else {
+        format!("{}:80", authority.host())
+    };
+    Some(Upstream { authority, base_path })
+}
+
+fn upstream_auth(
+    file: &str,
+    raw: &Spanned<crate::raw::RawUpstreamAuth>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<(String, String)> {
+    let line = raw.referenced.line();
+    let header = raw.value.header.to_ascii_lowercase();
+    if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+        out.push(Diagnostic::error_at_line(file, line, format!("`{}` is not a header name", raw.value.header)));
+        return None;
+    }
+    let value = match raw.value.value.strip_prefix("env:") {
+        Some(var) => match std::env::var(var) {
+            Ok(v) => v,
+            Err(_) => {
+                out.push(Diagnostic::error_at_line(file, line, format!("environment variable `{var}` is not set")));
+                return None;
+            }
+        },
+        None => {
+            out.push(Diagnostic {
+                severity: Severity::Warning,
+                file: file.to_owned(),
+                line: Some(line),
+                pointer: None,
+                message: "upstream credential written in the file; prefer `env:NAME`".to_owned(),
+            });
+            raw.value.value.clone()
+        }
+    };
+    if http::HeaderValue::from_str(&value).is_err() {
+        out.push(Diagnostic::error_at_line(file, line, "upstream credential is not a valid header value"));
+        return None;
+    }
+    Some((header, value))
+}
+
+fn timeouts(file: &str, raw: Option<&RawTimeouts>, out: &mut Vec<Diagnostic>) -> Timeouts {
+    let mut t = Timeouts::default();
+    let Some(raw) = raw else { return t };
+    for (name, value, slot) in [
+        ("connect", &raw.connect, &mut t.connect),
+        ("response", &raw.response, &mut t.response),
+    ] {
+        if let Some(v) = value {
+            match parse_duration(&v.value) {
+                Some(d) if d > Duration::ZERO => *slot = d,
+                _ => out.push(Diagnostic::error_at_line(file, v.referenced.line(), format!("`timeouts.{name}` must be a duration like `5s`"))),
+            }
+        }
+    }
+    t
+}

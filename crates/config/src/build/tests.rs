@@ -1,0 +1,64 @@
+use std::path::Path;
+
+use crate::{Embedded, Overrides, load, load_from};
+
+#[test]
+fn the_example_configuration_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/orders/portcullis.yaml");
+    let (config, warnings) = load(&path, &Overrides::default()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let api = &config.apis[0];
+    assert_eq!(api.mount, "/orders");
+    assert_eq!(api.upstream.authority, "127.0.0.1:9000");
+    assert!(api.contract.operations().len() >= 8);
+    assert_eq!(api.contract.digest().len(), 64);
+}
+
+#[test]
+fn overrides_replace_listen_and_upstream() {
+    let files = Embedded(&[
+        ("c.yaml", "apis:\n  - {name: a, contract: a.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\n"),
+        ("a.yaml", "openapi: 3.0.3\ninfo: {title: a, version: '1'}\npaths: {}\n"),
+    ]);
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        upstreams: vec![("a".into(), "http://127.0.0.1:2/base/".into())],
+    };
+    let (config, _) = load_from(&files, "c.yaml", &overrides).unwrap();
+    assert_eq!(config.listen.port(), 0);
+    assert_eq!(config.apis[0].upstream.authority, "127.0.0.1:2");
+    assert_eq!(config.apis[0].upstream.base_path, "/base");
+}
+
+fn diagnostics(config: &'static str) -> Vec<String> {
+    let files = Embedded(Box::leak(Box::new([
+        ("c.yaml", config),
+        ("ok.yaml", "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths: {}\n"),
+        ("bad.yaml", "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: q, in: cookie}]\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: strin}}}}}\n"),
+    ])));
+    match load_from(&files, "c.yaml", &Overrides::default()) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn every_problem_is_reported_with_its_line_or_pointer() {
+    insta::assert_json_snapshot!(diagnostics(
+        "listen: nowhere\nmode: observe\nstorage: sqlite://x.db\napis:\n  - name: Orders\n    contract: ok.yaml\n    mount: /orders/\n    upstream: ftp://x\n  - name: b\n    contract: bad.yaml\n    mount: /b\n    upstream: http://127.0.0.1:1\n  - name: c\n    contract: missing.yaml\n    mount: /.well-known/x\n    upstream: http://127.0.0.1:1\n    timeouts: {connect: soon}\nlimits: {json_depth: 500}\n"
+    ));
+}
+
+#[test]
+fn syntax_errors_and_unknown_fields_name_the_line() {
+    insta::assert_json_snapshot!(diagnostics("apis:\n  - name: a\n    contrct: ok.yaml\n"));
+    insta::assert_json_snapshot!(diagnostics("apis: [\n"));
+}
+
+#[test]
+fn overlapping_mounts_are_refused() {
+    let d = diagnostics("apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\n  - {name: b, contract: ok.yaml, mount: /a/b, upstream: 'http://127.0.0.1:1'}\n");
+    assert_eq!(d.len(), 1);
+    assert!(d[0].contains("c.yaml:3:"), "{d:?}");
+    assert!(d[0].contains("overlaps"));
+}

@@ -1,0 +1,81 @@
+//! The configuration file as written: plain structs, no checks beyond syntax
+//! and field names. Locations are kept so later checks can name the line.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    pub listen: Option<Spanned<String>>,
+    pub mode: Option<Spanned<String>>,
+    pub apis: Option<Spanned<Vec<RawApi>>>,
+    pub limits: Option<RawLimits>,
+    // Parts of the product this build does not implement yet. They are named
+    // so that using one is a clear error rather than "unknown field".
+    pub admin: Option<Spanned<serde_json::Value>>,
+    pub storage: Option<Spanned<serde_json::Value>>,
+    pub policies: Option<Spanned<serde_json::Value>>,
+    pub identities: Option<Spanned<serde_json::Value>>,
+    pub tokens: Option<Spanned<serde_json::Value>>,
+    pub rate_limits: Option<Spanned<serde_json::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawApi {
+    pub name: Spanned<String>,
+    pub contract: Spanned<String>,
+    pub mount: Spanned<String>,
+    pub upstream: Spanned<String>,
+    pub upstream_auth: Option<Spanned<RawUpstreamAuth>>,
+    pub responses: Option<RawResponses>,
+    pub timeouts: Option<RawTimeouts>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawUpstreamAuth {
+    pub header: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawFields {
+    Strip,
+    Reject,
+    Allow,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawSecrets {
+    Redact,
+    Block,
+    Allow,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawResponses {
+    pub undeclared_fields: Option<RawFields>,
+    pub secrets: Option<RawSecrets>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTimeouts {
+    pub connect: Option<Spanned<String>>,
+    pub response: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimits {
+    pub body_bytes: Option<Spanned<u64>>,
+    pub header_bytes: Option<Spanned<u64>>,
+    pub response_bytes: Option<Spanned<u64>>,
+    pub json_depth: Option<Spanned<u64>>,
+    pub request_timeout: Option<Spanned<String>>,
+}

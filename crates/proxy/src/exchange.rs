@@ -1,0 +1,150 @@
+//! The per-request context every stage reads: ids, the caller's address,
+//! where the request got to, and timing.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use http::HeaderMap;
+
+/// Which pipeline stage is running (or decided), for logs and later the audit record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    Limits,
+    Discovery,
+    Authenticate,
+    Canonical,
+    Route,
+    IdentityState,
+    Scopes,
+    Validate,
+    Authorize,
+    RateLimit,
+    Forward,
+    CheckResponse,
+}
+
+impl Stage {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Stage::Limits => "limits",
+            Stage::Discovery => "discovery",
+            Stage::Authenticate => "authenticate",
+            Stage::Canonical => "canonical",
+            Stage::Route => "route",
+            Stage::IdentityState => "identity_state",
+            Stage::Scopes => "scopes",
+            Stage::Validate => "validate",
+            Stage::Authorize => "authorize",
+            Stage::RateLimit => "rate_limit",
+            Stage::Forward => "forward",
+            Stage::CheckResponse => "check_response",
+        }
+    }
+}
+
+/// One request's context.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub request_id: String,
+    /// W3C trace id (32 hex) and this hop's span id (16 hex), plus flags.
+    pub trace_id: String,
+    pub span_id: String,
+    pub trace_flags: String,
+    pub peer: SocketAddr,
+    pub started: Instant,
+    pub stage: Stage,
+    pub api: Option<String>,
+    pub operation: Option<String>,
+}
+
+impl Exchange {
+    pub(crate) fn begin(headers: &HeaderMap, peer: SocketAddr) -> Self {
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| valid_request_id(v))
+            .map(str::to_owned)
+            .unwrap_or_else(|| random_hex(16));
+        let parent = headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_traceparent);
+        let (trace_id, trace_flags) = match parent {
+            Some((trace, flags)) => (trace.to_owned(), flags.to_owned()),
+            None => (random_hex(16), "01".to_owned()),
+        };
+        Self {
+            request_id,
+            trace_id,
+            span_id: random_hex(8),
+            trace_flags,
+            peer,
+            started: Instant::now(),
+            stage: Stage::Limits,
+            api: None,
+            operation: None,
+        }
+    }
+
+    /// The `traceparent` this hop sends upstream.
+    pub(crate) fn traceparent(&self) -> String {
+        format!("00-{}-{}-{}", self.trace_id, self.span_id, self.trace_flags)
+    }
+}
+
+/// A caller's request id is carried only if it is short, plain text, so it
+/// cannot smuggle anything into logs or headers.
+fn valid_request_id(v: &str) -> bool {
+    (1..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// `00-<32 hex trace>-<16 hex parent>-<2 hex flags>`; all-zero ids are invalid.
+fn parse_traceparent(v: &str) -> Option<(&str, &str)> {
+    let mut parts = v.split('-');
+    let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str, n: usize| {
+        s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let ok = parts.next().is_none()
+        && version == "00"
+        && hex(trace, 32)
+        && hex(parent, 16)
+        && hex(flags, 2)
+        && trace.bytes().any(|b| b != b'0')
+        && parent.bytes().any(|b| b != b'0');
+    ok.then_some((trace, flags))
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut out = String::with_capacity(bytes * 2);
+    for _ in 0..bytes {
+        let b = fastrand::u8(..);
+        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+        out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_is_carried_only_when_valid() {
+        let t = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(parse_traceparent(t), Some(("4bf92f3577b34da6a3ce929d0e0e4736", "01")));
+        assert!(parse_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none());
+        assert!(parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
+        assert!(parse_traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").is_none());
+    }
+
+    #[test]
+    fn request_ids_are_plain() {
+        assert!(valid_request_id("req-1.a_b:c"));
+        assert!(!valid_request_id(""));
+        assert!(!valid_request_id("a b"));
+        assert!(!valid_request_id(&"a".repeat(129)));
+    }
+}

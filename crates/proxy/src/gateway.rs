@@ -1,0 +1,73 @@
+//! Starting and stopping a gateway on its listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use portcullis_config::Config;
+use portcullis_contract::secrets::SecretPatternError;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::server;
+use crate::snapshot::Snapshot;
+
+/// Why the gateway did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the built-in secret patterns do not compile: {0}")]
+    Scanner(#[from] SecretPatternError),
+}
+
+/// A running gateway.
+#[derive(Debug)]
+pub struct Gateway {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Gateway {
+    /// Binds the configured address and serves until [`Gateway::stop`].
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        let listen = config.listen;
+        let snapshot = Arc::new(Snapshot::build(config)?);
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: listen, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: listen, source })?;
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(server::serve(listener, snapshot, stopped));
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets open requests finish (bounded), and returns.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The request pipeline: PRODUCT.md's stages, in its order, one module each.
+//!
+//! Every stage is a plain function taking the request context and returning
+//! `Ok` to continue or a [`Refusal`]. Stages hand proofs forward: `route`
+//! yields a [`route::Matched`] that `validate` needs, `authorize` yields an
+//! [`authorize::Authorized`] that `forward` requires, so a stage cannot be
+//! skipped without the code failing to compile.
+//!
+//! Stages that later issues fill (authenticate, identity_state, scopes,
+//! authorize, rate_limit) are present as named pass-through stages so their
+//! place in the order is fixed now.
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+
+use crate::exchange::{Exchange, Stage};
+use crate::refusal::Refusal;
+use crate::snapshot::Snapshot;
+use crate::wellknown;
+
+pub(crate) mod authenticate;
+pub(crate) mod authorize;
+pub(crate) mod canonical;
+pub(crate) mod check_response;
+pub(crate) mod forward;
+pub(crate) mod identity_state;
+pub(crate) mod limits;
+pub(crate) mod rate_limit;
+pub(crate) mod record;
+pub(crate) mod route;
+pub(crate) mod scopes;
+pub(crate) mod validate;
+
+/// Runs one request through every stage.
+pub(crate) async fn run(
+    snapshot: &Snapshot,
+    ex: &mut Exchange,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Refusal> {
+    let (parts, body) = request.into_parts();
+    ex.stage = Stage::Limits;
+    limits::check_head(snapshot, &parts)?;
+    // Discovery documents are public: answered before authentication, on
+    // exact paths only, so any trick spelling falls through and is refused.
+    ex.stage = Stage::Discovery;
+    if let Some(answer) = wellknown::serve(snapshot, &parts.method, parts.uri.path()) {
+        return answer;
+    }
+    ex.stage = Stage::Authenticate;
+    let caller = authenticate::check(&parts)?;
+    ex.stage = Stage::Canonical;
+    let path = canonical::check(&parts)?;
+    ex.stage = Stage::Route;
+    let matched = route::find(snapshot, ex, &parts.method, path)?;
+    ex.stage = Stage::IdentityState;
+    identity_state::check(&caller)?;
+    ex.stage = Stage::Scopes;
+    scopes::check(&caller, &matched)?;
+    // The body is read only now, after the request is known to be routable,
+    // so an undeclared route costs the gateway no body buffering.
+    ex.stage = Stage::Validate;
+    let body = limits::read_body(snapshot, body).await?;
+    let validated = validate::check(snapshot, &matched, &parts, &body)?;
+    ex.stage = Stage::Authorize;
+    let authorized = authorize::check(&caller, matched, &validated)?;
+    ex.stage = Stage::RateLimit;
+    rate_limit::check(&caller, &authorized)?;
+    ex.stage = Stage::Forward;
+    let upstream = forward::send(snapshot, ex, &authorized, &parts, body).await?;
+    ex.stage = Stage::CheckResponse;
+    check_response::check(snapshot, &authorized, &parts.method, upstream)
+}

@@ -1,0 +1,117 @@
+//! Stage 10: forward. Strip what only the caller may say, inject the
+//! upstream's credential, send on a pooled connection, read the answer
+//! bounded in bytes and time. An upstream 5xx or failure becomes
+//! `upstream-unavailable` / `upstream-timeout`; its text never reaches the
+//! caller.
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::request::Parts;
+use http::{HeaderMap, Request, StatusCode, Uri, Version};
+use http_body_util::{BodyExt, Full, Limited};
+use portcullis_core::ProblemCode;
+
+use super::authorize::Authorized;
+use crate::exchange::Exchange;
+use crate::headers::strip_caller_only;
+use crate::refusal::Refusal;
+use crate::snapshot::Snapshot;
+
+/// The upstream's answer, fully read.
+#[derive(Debug)]
+pub(crate) struct UpstreamResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+pub(crate) async fn send(
+    snapshot: &Snapshot,
+    ex: &Exchange,
+    authorized: &Authorized<'_, '_>,
+    parts: &Parts,
+    body: Bytes,
+) -> Result<UpstreamResponse, Refusal> {
+    let matched = authorized.matched();
+    let api = &matched.api.config;
+    let request = build_request(ex, authorized, parts, body)?;
+    let response_limit = usize::try_from(snapshot.limits.response_bytes).unwrap_or(usize::MAX);
+    let exchange = async {
+        let response = matched.api.client.request(request).await.map_err(|e| {
+            tracing::warn!(request_id = %ex.request_id, api = %api.name, error = %e, "upstream request failed");
+            unavailable("the upstream could not be reached")
+        })?;
+        let (head, body) = response.into_parts();
+        if head.status.is_server_error() {
+            tracing::warn!(request_id = %ex.request_id, api = %api.name, status = head.status.as_u16(), "upstream answered with a server error");
+            return Err(unavailable("the upstream failed to answer the request"));
+        }
+        let body = Limited::new(body, response_limit)
+            .collect()
+            .await
+            .map_err(|_| unavailable("the upstream's response could not be read within the size limit"))?
+            .to_bytes();
+        Ok(UpstreamResponse {
+            status: head.status,
+            headers: head.headers,
+            body,
+        })
+    };
+    match tokio::time::timeout(api.timeouts.response, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(Refusal::new(
+            ProblemCode::UpstreamTimeout,
+            "the upstream did not answer in time",
+        )),
+    }
+}
+
+fn unavailable(detail: &str) -> Refusal {
+    Refusal::new(ProblemCode::UpstreamUnavailable, detail)
+}
+
+/// The upstream request: same method, the exact path bytes that were
+/// matched (after the upstream's base path), the exact query bytes.
+fn build_request(
+    ex: &Exchange,
+    authorized: &Authorized<'_, '_>,
+    parts: &Parts,
+    body: Bytes,
+) -> Result<Request<Full<Bytes>>, Refusal> {
+    let matched = authorized.matched();
+    let upstream = &matched.api.config.upstream;
+    let query = parts.uri.query();
+    let mut target = String::with_capacity(
+        16 + upstream.authority.len() + upstream.base_path.len() + matched.rest.len() + query.map_or(0, str::len),
+    );
+    target.push_str("http://");
+    target.push_str(&upstream.authority);
+    target.push_str(&upstream.base_path);
+    target.push_str(matched.rest);
+    if let Some(q) = query {
+        target.push('?');
+        target.push_str(q);
+    }
+    let fault = || Refusal::new(ProblemCode::Unavailable, "the gateway could not build the upstream request");
+    let uri: Uri = target.parse().map_err(|_| fault())?;
+    let mut headers = parts.headers.clone();
+    strip_caller_only(&mut headers);
+    let value = |s: &str| HeaderValue::from_str(s).map_err(|_| fault());
+    headers.insert(header::HOST, value(&upstream.authority)?);
+    headers.insert("x-request-id", value(&ex.request_id)?);
+    headers.insert("traceparent", value(&ex.traceparent())?);
+    headers.insert("x-forwarded-for", value(&ex.peer.ip().to_string())?);
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+    if let Some((name, secret)) = &matched.api.config.upstream_auth {
+        let name = header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| fault())?;
+        let mut secret = value(secret)?;
+        secret.set_sensitive(true);
+        headers.insert(name, secret);
+    }
+    let mut request = Request::new(Full::new(body));
+    *request.method_mut() = parts.method.clone();
+    *request.uri_mut() = uri;
+    *request.version_mut() = Version::HTTP_11;
+    *request.headers_mut() = headers;
+    Ok(request)
+}

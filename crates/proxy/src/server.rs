@@ -1,0 +1,114 @@
+//! Accepting connections and turning each request into one pipeline run.
+//!
+//! HTTP/1.1 and HTTP/2 (prior knowledge) on one listener. Connection-level
+//! bounds (header read time, header buffer) are set here; everything about
+//! the request itself is the pipeline's.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use http::{HeaderValue, Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use portcullis_config::Limits;
+use portcullis_core::ProblemCode;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::exchange::Exchange;
+use crate::pipeline::{self, record::Record};
+use crate::refusal::Refusal;
+use crate::snapshot::Snapshot;
+
+/// How long open connections get to finish after shutdown begins.
+const DRAIN: Duration = Duration::from_secs(5);
+
+pub(crate) async fn serve(listener: TcpListener, snapshot: Arc<Snapshot>, mut stop: oneshot::Receiver<()>) {
+    let graceful = GracefulShutdown::new();
+    let builder = connection_builder(&snapshot.limits);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let snapshot = Arc::clone(&snapshot);
+                    let service = service_fn(move |req| handle(Arc::clone(&snapshot), req, peer));
+                    let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(%peer, error = %e, "connection ended with an error");
+                        }
+                    });
+                }
+                Err(e) => {
+                    // Out of file descriptors and similar: back off, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = &mut stop => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after {DRAIN:?}; closing them");
+    }
+}
+
+fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let header_bytes = usize::try_from(limits.header_bytes).unwrap_or(16 * 1024);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.request_timeout)
+        // Room above the configured limit, so an oversized header block
+        // reaches the `limits` stage and gets the problem+json answer.
+        .max_buf_size((header_bytes + 64 * 1024).max(8192))
+        .max_headers(256);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(256)
+        .max_header_list_size(u32::try_from(header_bytes + 64 * 1024).unwrap_or(u32::MAX));
+    builder
+}
+
+async fn handle(
+    snapshot: Arc<Snapshot>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let mut ex = Exchange::begin(request.headers(), peer);
+    let record = Record::start(request.method(), request.uri().path());
+    // A fault inside a stage must deny, never crash the connection or allow.
+    let outcome = AssertUnwindSafe(pipeline::run(&snapshot, &mut ex, request))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            tracing::error!("pipeline fault; refusing");
+            Err(Refusal::new(ProblemCode::Unavailable, "the gateway could not reach a decision"))
+        });
+    let (mut response, code) = match outcome {
+        Ok(response) => (response, None),
+        Err(refusal) => {
+            let code = refusal.code();
+            (refusal.into_response(&ex), Some(code))
+        }
+    };
+    if let Ok(id) = HeaderValue::from_str(&ex.request_id) {
+        response.headers_mut().insert("x-request-id", id);
+    }
+    record.finish(&ex, response.status().as_u16(), code);
+    Ok(response)
+}

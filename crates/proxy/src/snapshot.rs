@@ -1,0 +1,59 @@
+//! What one request runs against: the validated configuration plus the
+//! runtime pieces built from it (upstream clients, the secret scanner).
+//!
+//! Immutable once built; a request holds an `Arc` to the snapshot it started
+//! with.
+
+use portcullis_config::{Api, Config, Limits};
+use portcullis_contract::secrets::{SecretPatternError, SecretScanner};
+
+use crate::upstream::{self, UpstreamClient};
+
+/// One API with its upstream connection pool.
+#[derive(Debug)]
+pub(crate) struct MountedApi {
+    pub config: Api,
+    pub client: UpstreamClient,
+}
+
+/// The gateway's state for a run of requests.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub(crate) apis: Vec<MountedApi>,
+    pub(crate) limits: Limits,
+    pub(crate) scanner: SecretScanner,
+}
+
+impl Snapshot {
+    /// Builds the runtime state; must be called inside a tokio runtime.
+    pub fn build(config: Config) -> Result<Self, SecretPatternError> {
+        let scanner = SecretScanner::builtin()?;
+        let apis = config
+            .apis
+            .into_iter()
+            .map(|api| MountedApi {
+                client: upstream::client(&api),
+                config: api,
+            })
+            .collect();
+        Ok(Self {
+            apis,
+            limits: config.limits,
+            scanner,
+        })
+    }
+
+    /// The API mounted over `path`, and the path relative to the mount.
+    /// The path exactly equal to a mount is relative path "" and matches no
+    /// operation: `/orders` is not `/orders/`.
+    pub(crate) fn mounted<'s, 'p>(&'s self, path: &'p str) -> Option<(&'s MountedApi, &'p str)> {
+        self.apis.iter().find_map(|api| {
+            let mount = api.config.mount.as_str();
+            if mount == "/" {
+                return Some((api, path));
+            }
+            let rest = path.strip_prefix(mount)?;
+            (rest.is_empty() || rest.starts_with('/')).then_some((api, rest))
+        })
+    }
+}
