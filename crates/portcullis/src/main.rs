@@ -1,1 +1,64 @@
-fn main() {}
+//! `portcullis`: one binary in front of HTTP APIs that makes them safe for AI
+//! agents and other machine identities to call.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about = "An API gateway that enforces each API's OpenAPI contract on every path")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway with a configuration file.
+    Serve {
+        /// The configuration file (YAML).
+        #[arg(short, long)]
+        config: PathBuf,
+    },
+    /// Load the configuration and every contract; report each problem.
+    Check {
+        /// The configuration file (YAML).
+        #[arg(short, long)]
+        config: PathBuf,
+    },
+    /// Start the bundled orders API with the gateway in front of it, on loopback.
+    Demo {
+        /// Gateway port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cmd::init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve { config } => cmd::serve::run(&config).await,
+            Command::Check { config } => cmd::check::run(&config),
+            Command::Demo { port } => cmd::demo::run(port).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! What `portcullis demo` shows: each call through the gateway beside the same
+//! call to the bare API, with what each answers.
+//!
+//! Plain data, so a test can run every line and prove it does what it says.
+
+use portcullis_example_orders::seed;
+
+/// One demonstrated call.
+#[derive(Debug, Clone)]
+pub struct DemoCall {
+    pub title: &'static str,
+    pub method: &'static str,
+    /// Path and query on the gateway (the API is mounted at `/orders`).
+    pub path: String,
+    pub headers: Vec<(&'static str, &'static str)>,
+    pub body: Option<&'static str>,
+    /// Status and problem code the gateway answers with (`None`: allowed).
+    pub gateway_status: u16,
+    pub gateway_code: Option<&'static str>,
+    /// Status the bare API answers with, and text its answer contains.
+    pub bare_status: u16,
+    pub bare_leak: &'static str,
+}
+
+/// The gateway's mount for the example API.
+pub const MOUNT: &str = "/orders";
+
+impl DemoCall {
+    /// The same call's path on the bare API.
+    pub fn bare_path(&self) -> &str {
+        self.path.strip_prefix(MOUNT).unwrap_or(&self.path)
+    }
+
+    /// The curl command for this call against `base` (`http://127.0.0.1:8080`).
+    pub fn curl(&self, base: &str, path: &str) -> String {
+        let mut line = String::from("curl -si --path-as-is");
+        if self.method != "GET" {
+            line.push_str(&format!(" -X {}", self.method));
+        }
+        for (k, v) in &self.headers {
+            line.push_str(&format!(" -H '{k}: {v}'"));
+        }
+        if let Some(body) = self.body {
+            line.push_str(&format!(" --data '{body}'"));
+        }
+        line.push_str(&format!(" '{base}{path}'"));
+        line
+    }
+}
+
+fn call(
+    title: &'static str,
+    method: &'static str,
+    path: String,
+    gateway: (u16, Option<&'static str>),
+    bare: (u16, &'static str),
+) -> DemoCall {
+    DemoCall {
+        title,
+        method,
+        path,
+        headers: Vec::new(),
+        body: None,
+        gateway_status: gateway.0,
+        gateway_code: gateway.1,
+        bare_status: bare.0,
+        bare_leak: bare.1,
+    }
+}
+
+/// Every demonstrated call, in the order the demo prints them.
+pub fn calls() -> Vec<DemoCall> {
+    let json = ("Content-Type", "application/json");
+    vec![
+        call(
+            "allowed: a declared read; undeclared fields stripped",
+            "GET",
+            format!("/orders/v1/orders/{}", seed::ORDER_PAID),
+            (200, None),
+            (200, "internalMarginCents"),
+        ),
+        call(
+            "allowed: a declared field holding a credential is redacted",
+            "GET",
+            format!("/orders/v1/customers/{}", seed::CUSTOMER_INITECH),
+            (200, None),
+            (200, "AKIAIOSFODNN7EXAMPLE"),
+        ),
+        call("debug route the contract does not declare", "GET", "/orders/debug/config".into(), (404, Some("undeclared-route")), (200, "aws_secret_access_key")),
+        call("legacy /v0 route with full records", "GET", "/orders/v0/customers".into(), (404, Some("undeclared-route")), (200, "cardNumber")),
+        call(
+            "encoded dot segments reaching the debug route",
+            "GET",
+            "/orders/v1/customers/%2E%2E/%2E%2E/debug/config".into(),
+            (400, Some("ambiguous-path")),
+            (200, "database_url"),
+        ),
+        call(
+            "undeclared query parameter that makes the API say more",
+            "GET",
+            format!("/orders/v1/orders/{}?expand=all", seed::ORDER_PAID),
+            (400, Some("invalid-request")),
+            (200, "cardNumber"),
+        ),
+        DemoCall {
+            headers: vec![("X-HTTP-Method-Override", "DELETE")],
+            ..call(
+                "method override: a POST the API turns into a DELETE",
+                "POST",
+                format!("/orders/v1/orders/{}", seed::ORDER_CANCELLED),
+                (405, Some("method-not-allowed")),
+                (204, ""),
+            )
+        },
+        DemoCall {
+            headers: vec![json],
+            body: Some(r#"{"customerId":"5b8f1c2e-3a4d-4e6f-8a9b-0c1d2e3f4a01","items":[{"sku":"WID-0001","quantity":1000000}],"discountPercent":100}"#),
+            ..call("a body the contract forbids (quantity over the bound, unknown field)", "POST", "/orders/v1/orders".into(), (400, Some("invalid-request")), (201, "\"id\""))
+        },
+        DemoCall {
+            headers: vec![("Content-Type", "text/plain")],
+            body: Some("status=paid"),
+            ..call("a content type the operation does not take", "PATCH", format!("/orders/v1/orders/{}", seed::ORDER_PENDING), (415, Some("unsupported-media-type")), (400, "error"))
+        },
+        call("a method the path does not declare", "DELETE", "/orders/v1/customers".into(), (405, Some("method-not-allowed")), (405, "")),
+        call(
+            "an input that makes the API crash with a stack trace",
+            "GET",
+            format!("/orders/v1/orders/{}", seed::ORDER_POISON),
+            (502, Some("upstream-unavailable")),
+            (500, "panicked at"),
+        ),
+        call(
+            "a status the contract does not declare for this operation",
+            "DELETE",
+            format!("/orders/v1/orders/{}", seed::ORDER_SHIPPED),
+            (502, Some("response-contract-violation")),
+            (409, "already shipped"),
+        ),
+    ]
+}
