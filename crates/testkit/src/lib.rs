@@ -15,6 +15,7 @@ use portcullis_contract::Source;
 use portcullis_example_orders::OrdersApi;
 use portcullis_proxy::Gateway;
 
+pub mod echo;
 pub mod raw;
 
 pub use portcullis_example_orders::{ECHO_TARGET_HEADER, seed};
@@ -30,7 +31,7 @@ pub fn example_config() -> String {
     std::fs::read_to_string(examples_dir().join("portcullis.yaml")).unwrap_or_default()
 }
 
-/// A configuration given as text, with every other file read from the examples folder.
+/// A configuration given as text, with every other file read from a folder.
 struct Overlay {
     config: String,
     disk: Disk,
@@ -84,16 +85,27 @@ fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
+/// The folder of test-only contracts (`echo.yaml`).
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
 /// Loads `config_text` (a configuration like the example's) with the gateway
 /// on port 0 and the `orders` API pointed at `upstream`.
 pub fn config(config_text: &str, upstream: &str) -> Config {
+    config_in(&examples_dir(), config_text, "orders", upstream)
+}
+
+/// Loads `config_text`, reading contracts from `dir`, with the gateway on
+/// port 0 and API `api` pointed at `upstream`.
+pub fn config_in(dir: &std::path::Path, config_text: &str, api: &str, upstream: &str) -> Config {
     let files = Overlay {
         config: config_text.to_owned(),
-        disk: Disk::new(&examples_dir()),
+        disk: Disk::new(dir),
     };
     let overrides = Overrides {
         listen: Some(loopback()),
-        upstreams: vec![("orders".to_owned(), upstream.to_owned())],
+        upstreams: vec![(api.to_owned(), upstream.to_owned())],
     };
     match load_from(&files, "test-config.yaml", &overrides) {
         Ok((config, _)) => config,
@@ -115,4 +127,38 @@ pub async fn spawn_with(config_text: &str) -> World {
     let config = config(config_text, &format!("http://{}", orders.addr()));
     let gateway = Gateway::start(config).await.unwrap_or_else(|e| panic!("gateway: {e}"));
     World { gateway, orders }
+}
+
+/// The echo upstream and a gateway in front of it mounted at `/echo-api`.
+#[derive(Debug)]
+pub struct EchoWorld {
+    pub gateway: Gateway,
+    pub echo: echo::Echo,
+}
+
+impl EchoWorld {
+    pub async fn gateway(&self, request: &[u8]) -> RawResponse {
+        send(self.gateway.addr(), request).await
+    }
+
+    pub async fn stop(self) {
+        self.gateway.stop().await;
+    }
+}
+
+/// The echo world; `extra` is YAML appended to the `echo` API entry
+/// (indented four spaces), e.g. `"    timeouts: {response: 300ms}\n"`.
+pub async fn spawn_echo(extra: &str) -> EchoWorld {
+    spawn_echo_config(&format!(
+        "apis:\n  - name: echo\n    contract: echo.yaml\n    mount: /echo-api\n    upstream: http://127.0.0.1:1\n{extra}"
+    ))
+    .await
+}
+
+/// The echo world with a whole configuration text (its API must be named `echo`).
+pub async fn spawn_echo_config(config_text: &str) -> EchoWorld {
+    let echo = echo::Echo::start().await.unwrap_or_else(|e| panic!("echo upstream: {e}"));
+    let config = config_in(&fixtures_dir(), config_text, "echo", &format!("http://{}", echo.addr));
+    let gateway = Gateway::start(config).await.unwrap_or_else(|e| panic!("gateway: {e}"));
+    EchoWorld { gateway, echo }
 }
