@@ -24,7 +24,10 @@ pub struct Overrides {
 
 /// Loads the configuration file at `path`; relative paths in it are read from
 /// its folder. On success also returns the warnings found.
-pub fn load(path: &Path, overrides: &Overrides) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn load(
+    path: &Path,
+    overrides: &Overrides,
+) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -39,9 +42,13 @@ pub fn load_from(
     name: &str,
     overrides: &Overrides,
 ) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let text = files
-        .read(name)
-        .map_err(|e| vec![Diagnostic::error_at_line(name, 0, format!("cannot read: {e}"))])?;
+    let text = files.read(name).map_err(|e| {
+        vec![Diagnostic::error_at_line(
+            name,
+            0,
+            format!("cannot read: {e}"),
+        )]
+    })?;
     let raw: RawConfig = serde_saphyr::from_str(&text).map_err(|e| {
         let (line, message) = portcullis_contract::describe_yaml_error(&e);
         vec![Diagnostic::error_at_line(name, line, message)]
@@ -98,7 +105,10 @@ fn listen(file: &str, value: Option<&Spanned<String>>, out: &mut Vec<Diagnostic>
         out.push(Diagnostic::error_at_line(
             file,
             v.referenced.line(),
-            format!("`listen`: `{}` is not an address like 127.0.0.1:8080", v.value),
+            format!(
+                "`listen`: `{}` is not an address like 127.0.0.1:8080",
+                v.value
+            ),
         ));
         default
     })
@@ -108,11 +118,19 @@ fn mode(file: &str, value: Option<&Spanned<String>>, out: &mut Vec<Diagnostic>) 
     match value.map(|v| (v.value.as_str(), v.referenced.line())) {
         None | Some(("enforce", _)) => Mode::Enforce,
         Some(("observe", line)) => {
-            out.push(Diagnostic::error_at_line(file, line, "`mode: observe` is not supported by this build yet"));
+            out.push(Diagnostic::error_at_line(
+                file,
+                line,
+                "`mode: observe` is not supported by this build yet",
+            ));
             Mode::Enforce
         }
         Some((other, line)) => {
-            out.push(Diagnostic::error_at_line(file, line, format!("`mode` must be `enforce` or `observe`, not `{other}`")));
+            out.push(Diagnostic::error_at_line(
+                file,
+                line,
+                format!("`mode` must be `enforce` or `observe`, not `{other}`"),
+            ));
             Mode::Enforce
         }
     }
@@ -134,9 +152,27 @@ fn limits(file: &str, raw: Option<&RawLimits>, out: &mut Vec<Diagnostic>) -> Lim
             }
         }
     };
-    bounded("body_bytes", &raw.body_bytes, 0, 1 << 30, &mut limits.body_bytes);
-    bounded("header_bytes", &raw.header_bytes, 1024, 1 << 20, &mut limits.header_bytes);
-    bounded("response_bytes", &raw.response_bytes, 1024, 1 << 30, &mut limits.response_bytes);
+    bounded(
+        "body_bytes",
+        &raw.body_bytes,
+        0,
+        1 << 30,
+        &mut limits.body_bytes,
+    );
+    bounded(
+        "header_bytes",
+        &raw.header_bytes,
+        1024,
+        1 << 20,
+        &mut limits.header_bytes,
+    );
+    bounded(
+        "response_bytes",
+        &raw.response_bytes,
+        1024,
+        1 << 30,
+        &mut limits.response_bytes,
+    );
     let mut depth = limits.json_depth as u64;
     // serde_json stops at 128 levels on its own; the limit must bite first.
     bounded("json_depth", &raw.json_depth, 1, 120, &mut depth);

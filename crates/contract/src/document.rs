@@ -134,16 +134,17 @@ impl Documents {
         let file = if file_part.is_empty() {
             from.file.clone()
         } else {
-            join_relative(&from.file, file_part)
-                .ok_or_else(|| from.error(format!("`$ref` to `{reference}` leaves the contract's folder")))?
+            join_relative(&from.file, file_part).ok_or_else(|| {
+                from.error(format!(
+                    "`$ref` to `{reference}` leaves the contract's folder"
+                ))
+            })?
         };
-        self.ensure(&file, source).map_err(|e| {
-            from.error(format!("`$ref` to `{reference}`: {}", e.message()))
-        })?;
+        self.ensure(&file, source)
+            .map_err(|e| from.error(format!("`$ref` to `{reference}`: {}", e.message())))?;
         let target = Loc::new(&file, decode_pointer_percent(pointer));
-        self.value_at(&target).map_err(|_| {
-            from.error(format!("`$ref` to `{reference}` points at nothing"))
-        })?;
+        self.value_at(&target)
+            .map_err(|_| from.error(format!("`$ref` to `{reference}` points at nothing")))?;
         Ok(target)
     }
 
@@ -272,7 +273,10 @@ mod tests {
         let files = Files(vec![("r.yaml", "a: 1\n")]);
         let mut docs = Documents::load("r.yaml", &files).unwrap();
         let at = Loc::new("r.yaml", "/a");
-        assert!(docs.resolve(&at, "https://example.com/x.yaml", &files).is_err());
+        assert!(
+            docs.resolve(&at, "https://example.com/x.yaml", &files)
+                .is_err()
+        );
         assert!(docs.resolve(&at, "../x.yaml#/a", &files).is_err());
         assert!(docs.resolve(&at, "#/missing", &files).is_err());
     }

@@ -63,7 +63,10 @@ pub fn load(root: &str, source: &dyn Source) -> Result<Contract, Vec<LoadError>>
         && d != "https://json-schema.org/draft/2020-12/schema"
         && d != "https://spec.openapis.org/oas/3.1/dialect/base"
     {
-        errors.push(top.child("jsonSchemaDialect").error(format!("dialect `{d}` is not supported")));
+        errors.push(
+            top.child("jsonSchemaDialect")
+                .error(format!("dialect `{d}` is not supported")),
+        );
     }
     let default_security = match object.get("security") {
         Some(s) => security(&top.child("security"), s, &mut errors),
@@ -78,7 +81,15 @@ pub fn load(root: &str, source: &dyn Source) -> Result<Contract, Vec<LoadError>>
                 let ctx = OpCtx {
                     default_security: &default_security,
                 };
-                path_item(&mut compiler, &ctx, &at, path, item, &mut operations, &mut errors);
+                path_item(
+                    &mut compiler,
+                    &ctx,
+                    &at,
+                    path,
+                    item,
+                    &mut operations,
+                    &mut errors,
+                );
             }
         }
         Some(_) => errors.push(top.child("paths").error("`paths` must be an object")),
@@ -108,7 +119,11 @@ struct OpCtx<'a> {
     default_security: &'a [SecurityRequirement],
 }
 
-fn dialect_of(object: &Map<String, Value>, top: &Loc, errors: &mut Vec<LoadError>) -> Option<Dialect> {
+fn dialect_of(
+    object: &Map<String, Value>,
+    top: &Loc,
+    errors: &mut Vec<LoadError>,
+) -> Option<Dialect> {
     let version = object.get("openapi").and_then(Value::as_str);
     match version {
         Some(v) if v.starts_with("3.0.") => Some(Dialect::OpenApi30),
@@ -120,7 +135,11 @@ fn dialect_of(object: &Map<String, Value>, top: &Loc, errors: &mut Vec<LoadError
             None
         }
         None => {
-            errors.push(top.error("missing `openapi` version field (this loader reads OpenAPI 3.0 and 3.1)"));
+            errors.push(
+                top.error(
+                    "missing `openapi` version field (this loader reads OpenAPI 3.0 and 3.1)",
+                ),
+            );
             None
         }
     }
@@ -135,7 +154,10 @@ pub(crate) fn check_fields(
 ) {
     for key in object.keys() {
         if !key.starts_with("x-") && !known.contains(&key.as_str()) {
-            errors.push(at.child(key).error(format!("unknown or unsupported field `{key}`")));
+            errors.push(
+                at.child(key)
+                    .error(format!("unknown or unsupported field `{key}`")),
+            );
         }
     }
 }
@@ -160,7 +182,10 @@ fn path_item(
     let mut known: Vec<&str> = PATH_ITEM_FIELDS.to_vec();
     known.extend(Method::ALL.iter().map(|m| m.openapi_key()));
     if object.contains_key("trace") {
-        errors.push(at.child("trace").error("TRACE operations are never forwarded by the gateway"));
+        errors.push(
+            at.child("trace")
+                .error("TRACE operations are never forwarded by the gateway"),
+        );
         known.push("trace");
     }
     check_fields(object, &known, &at, errors);
@@ -176,7 +201,10 @@ fn path_item(
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site; a struct would only rename them")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename them"
+)]
 fn operation(
     compiler: &mut Compiler<'_>,
     ctx: &OpCtx<'_>,
@@ -196,12 +224,23 @@ fn operation(
     let (id, generated_id) = match object.get("operationId") {
         Some(Value::String(id)) if !id.is_empty() => (id.clone(), false),
         Some(_) => {
-            errors.push(at.child("operationId").error("`operationId` must be a non-empty string"));
+            errors.push(
+                at.child("operationId")
+                    .error("`operationId` must be a non-empty string"),
+            );
             (String::new(), false)
         }
         None => (generated_id(method, path), true),
     };
-    let params = params::collect(compiler, at, item_at, object.get("parameters"), shared, path, errors);
+    let params = params::collect(
+        compiler,
+        at,
+        item_at,
+        object.get("parameters"),
+        shared,
+        path,
+        errors,
+    );
     let body = object
         .get("requestBody")
         .and_then(|b| bodies::request_body(compiler, &at.child("requestBody"), b, errors));
@@ -251,14 +290,19 @@ fn security(at: &Loc, value: &Value, errors: &mut Vec<LoadError>) -> Vec<Securit
     let mut out = Vec::new();
     for (i, req) in list.iter().enumerate() {
         let Some(req) = req.as_object() else {
-            errors.push(at.child(&i.to_string()).error("a security requirement must be an object"));
+            errors.push(
+                at.child(&i.to_string())
+                    .error("a security requirement must be an object"),
+            );
             continue;
         };
         let mut requirement = Vec::new();
         for (scheme, scopes) in req {
-            let scopes: Option<Vec<String>> = scopes
-                .as_array()
-                .map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect());
+            let scopes: Option<Vec<String>> = scopes.as_array().map(|s| {
+                s.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            });
             match scopes {
                 Some(s) => requirement.push((scheme.clone(), s)),
                 None => errors.push(

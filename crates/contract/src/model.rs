@@ -176,7 +176,11 @@ impl Operation {
                     .iter()
                     .find(|r| r.status == StatusKey::Range(hundreds))
             })
-            .or_else(|| self.responses.iter().find(|r| r.status == StatusKey::Default))
+            .or_else(|| {
+                self.responses
+                    .iter()
+                    .find(|r| r.status == StatusKey::Default)
+            })
     }
 
     /// Parameters carried in `location`.
@@ -192,11 +196,9 @@ pub fn media_for<'a>(media: &'a [MediaSpec], content_type: &str) -> Option<&'a M
         .iter()
         .find(|m| m.media_type == content_type)
         .or_else(|| {
-            media.iter().find(|m| {
-                m.media_type
-                    .strip_suffix("/*")
-                    .is_some_and(|t| t == main)
-            })
+            media
+                .iter()
+                .find(|m| m.media_type.strip_suffix("/*").is_some_and(|t| t == main))
         })
         .or_else(|| media.iter().find(|m| m.media_type == "*/*"))
 }

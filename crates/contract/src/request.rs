@@ -11,9 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::canonical::decode_segment;
 use crate::error::{Detail, RequestError, Violations};
-use crate::model::{
-    Operation, Param, ParamIn, ParamShape, Scalar, media_for, parse_content_type,
-};
+use crate::model::{Operation, Param, ParamIn, ParamShape, Scalar, media_for, parse_content_type};
 use crate::strict_json::parse_body;
 
 /// How one header name appears on the request.
@@ -72,11 +70,17 @@ pub fn validate(
     let mut out = ValidatedRequest::default();
     let mut errors = Vec::new();
     for param in op.params_in(ParamIn::Path) {
-        let raw = path_params.iter().find(|(n, _)| *n == param.name).map(|(_, v)| *v);
+        let raw = path_params
+            .iter()
+            .find(|(n, _)| *n == param.name)
+            .map(|(_, v)| *v);
         let pointer = format!("/path/{}", param.name);
         match raw.map(decode_segment) {
             Some(Some(text)) => check_value(param, &[text], &pointer, &mut out.path, &mut errors),
-            _ => errors.push(FieldError::new(pointer, "is not valid percent-encoded UTF-8")),
+            _ => errors.push(FieldError::new(
+                pointer,
+                "is not valid percent-encoded UTF-8",
+            )),
         }
     }
     query(op, input.query, &mut out.query, &mut errors);
@@ -94,7 +98,12 @@ pub fn validate(
     }
 }
 
-fn query(op: &Operation, raw: Option<&str>, out: &mut Map<String, Value>, errors: &mut Vec<FieldError>) {
+fn query(
+    op: &Operation,
+    raw: Option<&str>,
+    out: &mut Map<String, Value>,
+    errors: &mut Vec<FieldError>,
+) {
     let pairs = match parse_query(raw.unwrap_or("")) {
         Ok(p) => p,
         Err(e) => return errors.push(e),
@@ -124,11 +133,18 @@ fn query(op: &Operation, raw: Option<&str>, out: &mut Map<String, Value>, errors
     }
 }
 
-fn headers(op: &Operation, source: &dyn HeaderSource, out: &mut Map<String, Value>, errors: &mut Vec<FieldError>) {
+fn headers(
+    op: &Operation,
+    source: &dyn HeaderSource,
+    out: &mut Map<String, Value>,
+    errors: &mut Vec<FieldError>,
+) {
     for param in op.params_in(ParamIn::Header) {
         let pointer = format!("/header/{}", param.name);
         match source.lookup(&param.name) {
-            HeaderLookup::Absent if param.required => errors.push(FieldError::new(pointer, "is required")),
+            HeaderLookup::Absent if param.required => {
+                errors.push(FieldError::new(pointer, "is required"))
+            }
             HeaderLookup::Absent => {}
             HeaderLookup::One(v) => check_value(param, &[Cow::Borrowed(v)], &pointer, out, errors),
             HeaderLookup::Many => errors.push(FieldError::new(pointer, "is given more than once")),
@@ -176,7 +192,8 @@ fn check_value(
                 match coerce(t, items) {
                     Some(v) => list.push(v),
                     None => {
-                        return errors.push(FieldError::new(format!("{pointer}/{i}"), expected(items)));
+                        return errors
+                            .push(FieldError::new(format!("{pointer}/{i}"), expected(items)));
                     }
                 }
             }
@@ -202,7 +219,9 @@ fn coerce(text: &str, kinds: &[Scalar]) -> Option<Value> {
             .or_else(|| text.parse::<u64>().ok().map(Value::from)),
         Scalar::Number => {
             let looks_numeric = !text.is_empty()
-                && text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
+                && text
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
             text.parse::<f64>()
                 .ok()
                 .filter(|f| looks_numeric && f.is_finite())
@@ -231,21 +250,30 @@ fn expected(kinds: &[Scalar]) -> String {
     format!("must be {}", names.join(" or "))
 }
 
+/// Decoded query parameters, in order, repeats kept.
+pub type QueryPairs<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
+
 /// Splits and decodes a query string (`application/x-www-form-urlencoded`).
 ///
 /// A raw `;` is refused: some servers treat it as a separator, so the gateway
 /// and the upstream would see different parameters.
-pub fn parse_query(raw: &str) -> Result<Vec<(Cow<'_, str>, Cow<'_, str>)>, FieldError> {
+pub fn parse_query(raw: &str) -> Result<QueryPairs<'_>, FieldError> {
     let mut pairs = Vec::new();
     if raw.contains(';') {
-        return Err(FieldError::new("/query", "`;` is not a query separator here; encode it as %3B"));
+        return Err(FieldError::new(
+            "/query",
+            "`;` is not a query separator here; encode it as %3B",
+        ));
     }
     for part in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = part.split_once('=').unwrap_or((part, ""));
         let name = decode_form(name)
             .ok_or_else(|| FieldError::new("/query", "is not valid percent-encoded UTF-8"))?;
         let value = decode_form(value).ok_or_else(|| {
-            FieldError::new(format!("/query/{name}"), "is not valid percent-encoded UTF-8")
+            FieldError::new(
+                format!("/query/{name}"),
+                "is not valid percent-encoded UTF-8",
+            )
         })?;
         pairs.push((name, value));
     }
@@ -272,10 +300,17 @@ fn decode_form(text: &str) -> Option<Cow<'_, str>> {
     String::from_utf8(bytes).ok().map(Cow::Owned)
 }
 
-fn body(op: &Operation, input: &RequestInput<'_>, errors: &mut Vec<FieldError>) -> Result<Option<Value>, RequestError> {
+fn body(
+    op: &Operation,
+    input: &RequestInput<'_>,
+    errors: &mut Vec<FieldError>,
+) -> Result<Option<Value>, RequestError> {
     let Some(spec) = &op.body else {
         if !input.body.is_empty() {
-            errors.push(FieldError::new("/body", "this operation takes no request body"));
+            errors.push(FieldError::new(
+                "/body",
+                "this operation takes no request body",
+            ));
         }
         return Ok(None);
     };
@@ -286,7 +321,9 @@ fn body(op: &Operation, input: &RequestInput<'_>, errors: &mut Vec<FieldError>) 
         return Ok(None);
     }
     let Some(content_type) = input.content_type else {
-        return Err(RequestError::MediaType(Detail::new("a Content-Type header is required with a body")));
+        return Err(RequestError::MediaType(Detail::new(
+            "a Content-Type header is required with a body",
+        )));
     };
     let (essence, charset) = parse_content_type(content_type);
     let Some(media) = media_for(&spec.media, &essence) else {
@@ -300,12 +337,17 @@ fn body(op: &Operation, input: &RequestInput<'_>, errors: &mut Vec<FieldError>) 
         return Ok(None);
     }
     if charset.as_deref().is_some_and(|c| c != "utf-8") {
-        return Err(RequestError::MediaType(Detail::new("JSON bodies must be UTF-8")));
+        return Err(RequestError::MediaType(Detail::new(
+            "JSON bodies must be UTF-8",
+        )));
     }
     let value = match parse_body(input.body, input.max_depth) {
         Ok(v) => v,
         Err(e) => {
-            errors.push(FieldError::new("/body", format!("is not acceptable JSON: {e}")));
+            errors.push(FieldError::new(
+                "/body",
+                format!("is not acceptable JSON: {e}"),
+            ));
             return Ok(None);
         }
     };

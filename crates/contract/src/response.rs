@@ -59,7 +59,10 @@ pub fn check(
     scanner: &SecretScanner,
 ) -> Result<ResponseOutcome, ResponseError> {
     let Some(spec) = op.response_for(status) else {
-        return Err(violation("/status", format!("status {status} is not declared for this operation")));
+        return Err(violation(
+            "/status",
+            format!("status {status} is not declared for this operation"),
+        ));
     };
     if body.is_empty() {
         if spec.media.is_empty() || !expect_body {
@@ -68,29 +71,43 @@ pub fn check(
         return Err(violation("/body", "a body is declared but none was sent"));
     }
     if spec.media.is_empty() {
-        return Err(violation("/body", format!("status {status} declares no body")));
+        return Err(violation(
+            "/body",
+            format!("status {status} declares no body"),
+        ));
     }
     let Some(content_type) = content_type else {
-        return Err(violation("/header/content-type", "a body without a content type"));
+        return Err(violation(
+            "/header/content-type",
+            "a body without a content type",
+        ));
     };
     let (essence, _) = parse_content_type(content_type);
     let Some(media) = media_for(&spec.media, &essence) else {
-        return Err(violation("/header/content-type", format!("content type `{essence}` is not declared")));
+        return Err(violation(
+            "/header/content-type",
+            format!("content type `{essence}` is not declared"),
+        ));
     };
     if !media.json {
         return text_body(body, policy, scanner);
     }
-    let mut value = parse_body(body, RESPONSE_DEPTH)
-        .map_err(|_| violation("/body", "is not valid JSON"))?;
+    let mut value =
+        parse_body(body, RESPONSE_DEPTH).map_err(|_| violation("/body", "is not valid JSON"))?;
     let mut outcome = ResponseOutcome::default();
     if let Some(schema) = &media.schema {
         match policy.undeclared_fields {
             FieldsMode::Allow => {}
-            FieldsMode::Strip => outcome.fields_stripped = strip::undeclared(schema, &mut value, true).len(),
+            FieldsMode::Strip => {
+                outcome.fields_stripped = strip::undeclared(schema, &mut value, true).len()
+            }
             FieldsMode::Reject => {
                 let found = strip::undeclared(schema, &mut value, false);
                 if let Some(first) = found.first() {
-                    return Err(violation(&format!("/body{first}"), "is not declared by the contract"));
+                    return Err(violation(
+                        &format!("/body{first}"),
+                        "is not declared by the contract",
+                    ));
                 }
             }
         }
@@ -103,7 +120,9 @@ pub fn check(
     }
     outcome.secrets_redacted = scan_json(&mut value, policy.secrets, scanner)?;
     if outcome.fields_stripped > 0 || outcome.secrets_redacted > 0 {
-        outcome.body = Some(serde_json::to_vec(&value).map_err(|_| violation("/body", "cannot be re-encoded"))?);
+        outcome.body = Some(
+            serde_json::to_vec(&value).map_err(|_| violation("/body", "cannot be re-encoded"))?,
+        );
     }
     Ok(outcome)
 }
@@ -124,7 +143,11 @@ fn blocked(kind: &str) -> ResponseError {
 
 /// Redacts (or refuses) secrets in every string, and in long integers that
 /// could be card numbers. Returns how many were redacted.
-fn scan_json(value: &mut Value, mode: SecretsMode, scanner: &SecretScanner) -> Result<usize, ResponseError> {
+fn scan_json(
+    value: &mut Value,
+    mode: SecretsMode,
+    scanner: &SecretScanner,
+) -> Result<usize, ResponseError> {
     if mode == SecretsMode::Allow {
         return Ok(0);
     }
@@ -148,12 +171,20 @@ fn scan_json(value: &mut Value, mode: SecretsMode, scanner: &SecretScanner) -> R
     Ok(count)
 }
 
-fn scan_text(text: &mut String, mode: SecretsMode, scanner: &SecretScanner) -> Result<usize, ResponseError> {
+fn scan_text(
+    text: &mut String,
+    mode: SecretsMode,
+    scanner: &SecretScanner,
+) -> Result<usize, ResponseError> {
     if scanner.is_clean(text) {
         return Ok(0);
     }
     if mode == SecretsMode::Block {
-        let kind = scanner.find(text).first().map(|m| m.kind.name()).unwrap_or("secret");
+        let kind = scanner
+            .find(text)
+            .first()
+            .map(|m| m.kind.name())
+            .unwrap_or("secret");
         return Err(blocked(kind));
     }
     match scanner.redact(text) {
@@ -166,7 +197,11 @@ fn scan_text(text: &mut String, mode: SecretsMode, scanner: &SecretScanner) -> R
 }
 
 /// A declared non-JSON body: passed through, scanned when it is text.
-fn text_body(body: &[u8], policy: ResponsePolicy, scanner: &SecretScanner) -> Result<ResponseOutcome, ResponseError> {
+fn text_body(
+    body: &[u8],
+    policy: ResponsePolicy,
+    scanner: &SecretScanner,
+) -> Result<ResponseOutcome, ResponseError> {
     let Ok(text) = std::str::from_utf8(body) else {
         return Ok(ResponseOutcome::default());
     };

@@ -34,7 +34,9 @@ pub enum RouteMatch<'c, 'p> {
         params: Vec<(&'c str, &'p str)>,
     },
     /// The path is declared, the method is not.
-    MethodNotAllowed { allow: &'c str },
+    MethodNotAllowed {
+        allow: &'c str,
+    },
     NotFound,
 }
 

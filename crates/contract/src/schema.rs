@@ -9,11 +9,12 @@
 
 use std::collections::HashMap;
 
+use jsonschema::error::ValidationErrorKind;
 use jsonschema::{PatternOptions, Validator};
 use portcullis_core::FieldError;
 use serde_json::{Map, Value, json};
 
-use crate::document::{Documents, Loc, Source, ref_of};
+use crate::document::{Documents, Loc, Source, escape_token, ref_of};
 use crate::error::LoadError;
 
 mod keywords;
@@ -45,11 +46,21 @@ impl Schema {
         }
         let mut errors = Vec::new();
         for e in self.validator.iter_errors(instance).take(MAX_REPORTED) {
-            // Masked: the caller's own value is not echoed back in the message.
-            errors.push(FieldError::new(
-                format!("{prefix}{}", e.instance_path().as_str()),
-                e.masked().to_string(),
-            ));
+            let at = format!("{prefix}{}", e.instance_path().as_str());
+            match e.kind() {
+                // One pointer per unknown property, so the caller sees which.
+                ValidationErrorKind::AdditionalProperties { unexpected }
+                | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+                    for name in unexpected {
+                        errors.push(FieldError::new(
+                            format!("{at}/{}", escape_token(name)),
+                            "is not a declared property",
+                        ));
+                    }
+                }
+                // Masked: the caller's own value is not echoed back in the message.
+                _ => errors.push(FieldError::new(at, e.masked().to_string())),
+            }
         }
         Err(errors)
     }
@@ -187,10 +198,14 @@ impl<'a> Compiler<'a> {
         let mut out = Map::new();
         if let Some(reference) = object.get("$ref") {
             let Some(reference) = reference.as_str() else {
-                b.errors.push(loc.child("$ref").error("`$ref` must be a string"));
+                b.errors
+                    .push(loc.child("$ref").error("`$ref` must be a string"));
                 return Value::Bool(false);
             };
-            out.insert("$ref".to_owned(), Value::String(self.def_for(loc, reference, b)));
+            out.insert(
+                "$ref".to_owned(),
+                Value::String(self.def_for(loc, reference, b)),
+            );
             // OpenAPI 3.0 ignores a reference object's siblings; 3.1 applies them.
             if self.dialect == Dialect::OpenApi30 {
                 return Value::Object(out);
@@ -216,10 +231,12 @@ impl<'a> Compiler<'a> {
                 }
                 KeywordKind::Annotation => {}
                 KeywordKind::Unsupported(why) => {
-                    b.errors.push(at.error(format!("`{key}` is not supported: {why}")));
+                    b.errors
+                        .push(at.error(format!("`{key}` is not supported: {why}")));
                 }
                 KeywordKind::Unknown => {
-                    b.errors.push(at.error(format!("unknown schema keyword `{key}`")));
+                    b.errors
+                        .push(at.error(format!("unknown schema keyword `{key}`")));
                 }
             }
         }

@@ -21,7 +21,14 @@ const MAX_EXPANSION: usize = 64;
 pub fn undeclared(schema: &Schema, value: &mut Value, remove: bool) -> Vec<String> {
     let mut found = Vec::new();
     let mut pointer = String::new();
-    walk(schema, vec![schema.bundled()], value, remove, &mut pointer, &mut found);
+    walk(
+        schema,
+        vec![schema.bundled()],
+        value,
+        remove,
+        &mut pointer,
+        &mut found,
+    );
     found
 }
 

@@ -109,9 +109,15 @@ mod tests {
     #[test]
     fn renders_rfc9457_fields_and_pointers() {
         let p = Problem::new(ProblemCode::InvalidRequest, "request body does not match")
-            .with_errors(vec![FieldError::new("/body/items/0/quantity", "must be at least 1")]);
+            .with_errors(vec![FieldError::new(
+                "/body/items/0/quantity",
+                "must be at least 1",
+            )]);
         let v: serde_json::Value = serde_json::from_slice(&p.to_json("req-1")).unwrap();
-        assert_eq!(v["type"], "/.well-known/portcullis/problems#invalid-request");
+        assert_eq!(
+            v["type"],
+            "/.well-known/portcullis/problems#invalid-request"
+        );
         assert_eq!(v["status"], 400);
         assert_eq!(v["code"], "invalid-request");
         assert_eq!(v["instance"], "req-1");
@@ -123,5 +129,23 @@ mod tests {
         let p = Problem::new(ProblemCode::UndeclaredRoute, "no operation matches");
         let v: serde_json::Value = serde_json::from_slice(&p.to_json("r")).unwrap();
         assert!(v.get("errors").is_none());
+    }
+}
+
+#[cfg(test)]
+mod snapshots {
+    use super::*;
+
+    /// The body of every code in the catalogue, as a caller receives it.
+    #[test]
+    fn every_code_renders_the_same_shape() {
+        let bodies: Vec<serde_json::Value> = ProblemCode::ALL
+            .iter()
+            .map(|code| {
+                let p = Problem::new(*code, format!("example detail for {code}"));
+                serde_json::from_slice(&p.to_json("req-0001")).unwrap()
+            })
+            .collect();
+        insta::assert_json_snapshot!(bodies);
     }
 }

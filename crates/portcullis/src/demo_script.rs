@@ -86,8 +86,20 @@ pub fn calls() -> Vec<DemoCall> {
             (200, None),
             (200, "AKIAIOSFODNN7EXAMPLE"),
         ),
-        call("debug route the contract does not declare", "GET", "/orders/debug/config".into(), (404, Some("undeclared-route")), (200, "aws_secret_access_key")),
-        call("legacy /v0 route with full records", "GET", "/orders/v0/customers".into(), (404, Some("undeclared-route")), (200, "cardNumber")),
+        call(
+            "debug route the contract does not declare",
+            "GET",
+            "/orders/debug/config".into(),
+            (404, Some("undeclared-route")),
+            (200, "aws_secret_access_key"),
+        ),
+        call(
+            "legacy /v0 route with full records",
+            "GET",
+            "/orders/v0/customers".into(),
+            (404, Some("undeclared-route")),
+            (200, "cardNumber"),
+        ),
         call(
             "encoded dot segments reaching the debug route",
             "GET",
@@ -114,15 +126,35 @@ pub fn calls() -> Vec<DemoCall> {
         },
         DemoCall {
             headers: vec![json],
-            body: Some(r#"{"customerId":"5b8f1c2e-3a4d-4e6f-8a9b-0c1d2e3f4a01","items":[{"sku":"WID-0001","quantity":1000000}],"discountPercent":100}"#),
-            ..call("a body the contract forbids (quantity over the bound, unknown field)", "POST", "/orders/v1/orders".into(), (400, Some("invalid-request")), (201, "\"id\""))
+            body: Some(
+                r#"{"customerId":"5b8f1c2e-3a4d-4e6f-8a9b-0c1d2e3f4a01","items":[{"sku":"WID-0001","quantity":1000000}],"discountPercent":100}"#,
+            ),
+            ..call(
+                "a body the contract forbids (quantity over the bound, unknown field)",
+                "POST",
+                "/orders/v1/orders".into(),
+                (400, Some("invalid-request")),
+                (201, "\"id\""),
+            )
         },
         DemoCall {
             headers: vec![("Content-Type", "text/plain")],
             body: Some("status=paid"),
-            ..call("a content type the operation does not take", "PATCH", format!("/orders/v1/orders/{}", seed::ORDER_PENDING), (415, Some("unsupported-media-type")), (400, "error"))
+            ..call(
+                "a content type the operation does not take",
+                "PATCH",
+                format!("/orders/v1/orders/{}", seed::ORDER_PENDING),
+                (415, Some("unsupported-media-type")),
+                (400, "error"),
+            )
         },
-        call("a method the path does not declare", "DELETE", "/orders/v1/customers".into(), (405, Some("method-not-allowed")), (405, "")),
+        call(
+            "a method the path does not declare",
+            "DELETE",
+            "/orders/v1/customers".into(),
+            (405, Some("method-not-allowed")),
+            (405, ""),
+        ),
         call(
             "an input that makes the API crash with a stack trace",
             "GET",

@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 mod cmd;
 
 #[derive(Debug, Parser)]
-#[command(name = "portcullis", version, about = "An API gateway that enforces each API's OpenAPI contract on every path")]
+#[command(
+    name = "portcullis",
+    version,
+    about = "An API gateway that enforces each API's OpenAPI contract on every path"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,7 +44,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cmd::init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

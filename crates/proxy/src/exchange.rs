@@ -103,9 +103,12 @@ fn valid_request_id(v: &str) -> bool {
 /// `00-<32 hex trace>-<16 hex parent>-<2 hex flags>`; all-zero ids are invalid.
 fn parse_traceparent(v: &str) -> Option<(&str, &str)> {
     let mut parts = v.split('-');
-    let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let hex = |s: &str, n: usize| {
-        s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     };
     let ok = parts.next().is_none()
         && version == "00"
@@ -134,10 +137,19 @@ mod tests {
     #[test]
     fn traceparent_is_carried_only_when_valid() {
         let t = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        assert_eq!(parse_traceparent(t), Some(("4bf92f3577b34da6a3ce929d0e0e4736", "01")));
-        assert!(parse_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none());
-        assert!(parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
-        assert!(parse_traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").is_none());
+        assert_eq!(
+            parse_traceparent(t),
+            Some(("4bf92f3577b34da6a3ce929d0e0e4736", "01"))
+        );
+        assert!(
+            parse_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none()
+        );
+        assert!(
+            parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none()
+        );
+        assert!(
+            parse_traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").is_none()
+        );
     }
 
     #[test]

@@ -39,8 +39,14 @@ impl Gateway {
         let snapshot = Arc::new(Snapshot::build(config)?);
         let listener = TcpListener::bind(listen)
             .await
-            .map_err(|source| StartError::Bind { addr: listen, source })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: listen, source })?;
+            .map_err(|source| StartError::Bind {
+                addr: listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: listen,
+            source,
+        })?;
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, snapshot, stopped));
         Ok(Self {

@@ -48,7 +48,10 @@ impl Refusal {
         *response.status_mut() =
             StatusCode::from_u16(self.problem.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(allow) = self.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
             headers.insert(header::ALLOW, allow);
@@ -75,8 +78,11 @@ impl From<ResponseError> for Refusal {
     fn from(e: ResponseError) -> Self {
         match e {
             ResponseError::Contract(v) => Self {
-                problem: Problem::new(ProblemCode::ResponseContractViolation, v.detail().to_owned())
-                    .with_errors(v.into_errors()),
+                problem: Problem::new(
+                    ProblemCode::ResponseContractViolation,
+                    v.detail().to_owned(),
+                )
+                .with_errors(v.into_errors()),
                 allow: None,
             },
             ResponseError::Secret(d) => Self::new(ProblemCode::SecretInResponse, d.as_str()),

@@ -32,7 +32,11 @@ use crate::snapshot::Snapshot;
 /// How long open connections get to finish after shutdown begins.
 const DRAIN: Duration = Duration::from_secs(5);
 
-pub(crate) async fn serve(listener: TcpListener, snapshot: Arc<Snapshot>, mut stop: oneshot::Receiver<()>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    snapshot: Arc<Snapshot>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let graceful = GracefulShutdown::new();
     let builder = connection_builder(&snapshot.limits);
     loop {
@@ -60,7 +64,10 @@ pub(crate) async fn serve(listener: TcpListener, snapshot: Arc<Snapshot>, mut st
         }
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after {DRAIN:?}; closing them");
     }
 }
@@ -97,7 +104,10 @@ async fn handle(
         .await
         .unwrap_or_else(|_| {
             tracing::error!("pipeline fault; refusing");
-            Err(Refusal::new(ProblemCode::Unavailable, "the gateway could not reach a decision"))
+            Err(Refusal::new(
+                ProblemCode::Unavailable,
+                "the gateway could not reach a decision",
+            ))
         });
     let (mut response, code) = match outcome {
         Ok(response) => (response, None),

@@ -62,8 +62,9 @@ fn index(snapshot: &Snapshot) -> Value {
 fn json_response(document: &Value) -> Response<Full<Bytes>> {
     let body = serde_json::to_vec_pretty(document).unwrap_or_default();
     let mut response = Response::new(Full::new(Bytes::from(body)));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }

@@ -5,7 +5,10 @@
 //!
 //! Dev-only: nothing in the product depends on this crate.
 
-#![expect(clippy::panic, reason = "a fixture that cannot start must fail the test loudly")]
+#![expect(
+    clippy::panic,
+    reason = "a fixture that cannot start must fail the test loudly"
+)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -123,9 +126,13 @@ pub async fn spawn() -> World {
 
 /// The orders API behind a gateway running `config_text`.
 pub async fn spawn_with(config_text: &str) -> World {
-    let orders = OrdersApi::start(loopback()).await.unwrap_or_else(|e| panic!("orders API: {e}"));
+    let orders = OrdersApi::start(loopback())
+        .await
+        .unwrap_or_else(|e| panic!("orders API: {e}"));
     let config = config(config_text, &format!("http://{}", orders.addr()));
-    let gateway = Gateway::start(config).await.unwrap_or_else(|e| panic!("gateway: {e}"));
+    let gateway = Gateway::start(config)
+        .await
+        .unwrap_or_else(|e| panic!("gateway: {e}"));
     World { gateway, orders }
 }
 
@@ -157,8 +164,17 @@ pub async fn spawn_echo(extra: &str) -> EchoWorld {
 
 /// The echo world with a whole configuration text (its API must be named `echo`).
 pub async fn spawn_echo_config(config_text: &str) -> EchoWorld {
-    let echo = echo::Echo::start().await.unwrap_or_else(|e| panic!("echo upstream: {e}"));
-    let config = config_in(&fixtures_dir(), config_text, "echo", &format!("http://{}", echo.addr));
-    let gateway = Gateway::start(config).await.unwrap_or_else(|e| panic!("gateway: {e}"));
+    let echo = echo::Echo::start()
+        .await
+        .unwrap_or_else(|e| panic!("echo upstream: {e}"));
+    let config = config_in(
+        &fixtures_dir(),
+        config_text,
+        "echo",
+        &format!("http://{}", echo.addr),
+    );
+    let gateway = Gateway::start(config)
+        .await
+        .unwrap_or_else(|e| panic!("gateway: {e}"));
     EchoWorld { gateway, echo }
 }

@@ -36,14 +36,18 @@ impl RawResponse {
         if self.header("content-type") != Some("application/problem+json") {
             return None;
         }
-        self.json().get("code").and_then(|c| c.as_str()).map(str::to_owned)
+        self.json()
+            .get("code")
+            .and_then(|c| c.as_str())
+            .map(str::to_owned)
     }
 }
 
 /// Builds a request: `Connection: close` and `Host` are added; a body gets a
 /// `Content-Length`.
 pub fn request(method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("{method} {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n").into_bytes();
+    let mut out =
+        format!("{method} {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n").into_bytes();
     for (k, v) in headers {
         out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
     }
@@ -62,7 +66,12 @@ pub fn get(target: &str) -> Vec<u8> {
 
 /// A JSON body request.
 pub fn json(method: &str, target: &str, body: &str) -> Vec<u8> {
-    request(method, target, &[("Content-Type", "application/json")], body.as_bytes())
+    request(
+        method,
+        target,
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
 }
 
 /// Sends `bytes` and reads the response until the server closes (bounded to 10 s).
@@ -79,7 +88,8 @@ pub async fn send(addr: SocketAddr, bytes: &[u8]) -> RawResponse {
         Ok(Err(e)) => panic!("request to {addr} failed: {e}"),
         Err(_) => panic!("request to {addr} timed out"),
     };
-    parse(&buf).unwrap_or_else(|| panic!("unparseable response: {:?}", String::from_utf8_lossy(&buf)))
+    parse(&buf)
+        .unwrap_or_else(|| panic!("unparseable response: {:?}", String::from_utf8_lossy(&buf)))
 }
 
 fn parse(buf: &[u8]) -> Option<RawResponse> {
@@ -92,14 +102,27 @@ fn parse(buf: &[u8]) -> Option<RawResponse> {
     let headers: Vec<(String, String)> = response
         .headers
         .iter()
-        .map(|h| (h.name.to_owned(), String::from_utf8_lossy(h.value).into_owned()))
+        .map(|h| {
+            (
+                h.name.to_owned(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
         .collect();
     let rest = buf.get(head_len..)?;
     let chunked = headers
         .iter()
         .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(rest)? } else { rest.to_vec() };
-    Some(RawResponse { status, headers, body })
+    let body = if chunked {
+        dechunk(rest)?
+    } else {
+        rest.to_vec()
+    };
+    Some(RawResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {

@@ -2,6 +2,13 @@
 //! trace ids, the upstream credential, HTTP/2 from clients, and how upstream
 //! failures reach the caller (never with the upstream's text).
 
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a missing value should fail the test"
+)]
+
 use std::net::SocketAddr;
 
 use bytes::Bytes;
@@ -19,7 +26,8 @@ fn received(r: &portcullis_testkit::RawResponse) -> serde_json::Value {
 
 #[tokio::test]
 async fn forwards_the_exact_target_and_strips_what_only_the_caller_may_say() {
-    let world = spawn_echo("    upstream_auth: {header: X-Api-Key, value: upstream-secret}\n").await;
+    let world =
+        spawn_echo("    upstream_auth: {header: X-Api-Key, value: upstream-secret}\n").await;
     let r = world
         .gateway(&request(
             "GET",
@@ -44,7 +52,15 @@ async fn forwards_the_exact_target_and_strips_what_only_the_caller_may_say() {
     assert_eq!(got["method"], "GET");
     assert_eq!(got["target"], "/echo?q=caf%C3%A9+au+lait");
     let headers = got["headers"].as_object().unwrap();
-    for gone in ["x-hop", "x-http-method-override", "x-original-url", "x-rewrite-url", "forwarded", "authorization", "x-forwarded-host"] {
+    for gone in [
+        "x-hop",
+        "x-http-method-override",
+        "x-original-url",
+        "x-rewrite-url",
+        "forwarded",
+        "authorization",
+        "x-forwarded-host",
+    ] {
         assert!(!headers.contains_key(gone), "{gone} reached the upstream");
     }
     assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
@@ -62,7 +78,10 @@ async fn request_and_trace_ids_are_carried_or_made() {
         .gateway(&request(
             "GET",
             "/echo-api/echo",
-            &[("X-Request-Id", "agent-run-7"), ("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01"))],
+            &[
+                ("X-Request-Id", "agent-run-7"),
+                ("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01")),
+            ],
             b"",
         ))
         .await;
@@ -71,9 +90,19 @@ async fn request_and_trace_ids_are_carried_or_made() {
     assert_eq!(got["headers"]["x-request-id"], "agent-run-7");
     let parent = got["headers"]["traceparent"].as_str().unwrap();
     assert!(parent.starts_with(&format!("00-{trace}-")), "{parent}");
-    assert!(!parent.contains("00f067aa0ba902b7"), "the gateway is a hop: new parent id");
+    assert!(
+        !parent.contains("00f067aa0ba902b7"),
+        "the gateway is a hop: new parent id"
+    );
 
-    let r = world.gateway(&request("GET", "/echo-api/echo", &[("X-Request-Id", "bad id; rm -rf")], b"")).await;
+    let r = world
+        .gateway(&request(
+            "GET",
+            "/echo-api/echo",
+            &[("X-Request-Id", "bad id; rm -rf")],
+            b"",
+        ))
+        .await;
     let made = r.header("x-request-id").unwrap().to_owned();
     assert_eq!(made.len(), 32);
     let got = received(&r);
@@ -86,7 +115,9 @@ async fn request_and_trace_ids_are_carried_or_made() {
 #[tokio::test]
 async fn http2_clients_are_served() {
     let world = spawn_echo("").await;
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).http2_only(true).build_http();
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
     let uri = format!("http://{}/echo-api/echo?q=h2", world.gateway.addr());
     let response = client.get(uri.parse().unwrap()).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -104,10 +135,20 @@ async fn http2_clients_are_served() {
 async fn upstream_failures_never_pass_on_the_upstream_text() {
     let world = spawn_echo("    timeouts: {response: 300ms}\n").await;
     let r = world.gateway(&get("/echo-api/fail")).await;
-    assert_eq!((r.status, r.code().as_deref()), (502, Some("upstream-unavailable")));
-    assert!(!r.text().contains("hunter2") && !r.text().contains("panicked"), "{}", r.text());
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (502, Some("upstream-unavailable"))
+    );
+    assert!(
+        !r.text().contains("hunter2") && !r.text().contains("panicked"),
+        "{}",
+        r.text()
+    );
     let r = world.gateway(&get("/echo-api/slow")).await;
-    assert_eq!((r.status, r.code().as_deref()), (504, Some("upstream-timeout")));
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (504, Some("upstream-timeout"))
+    );
     world.stop().await;
 }
 
@@ -125,7 +166,10 @@ async fn an_unreachable_upstream_is_upstream_unavailable() {
     );
     let gateway = Gateway::start(config).await.unwrap();
     let r = portcullis_testkit::send(gateway.addr(), &get("/e/echo")).await;
-    assert_eq!((r.status, r.code().as_deref()), (502, Some("upstream-unavailable")));
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (502, Some("upstream-unavailable"))
+    );
     gateway.stop().await;
 }
 
@@ -136,7 +180,10 @@ async fn oversized_upstream_responses_are_refused() {
     )
     .await;
     let r = world.gateway(&get("/echo-api/big")).await;
-    assert_eq!((r.status, r.code().as_deref()), (502, Some("upstream-unavailable")));
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (502, Some("upstream-unavailable"))
+    );
     world.stop().await;
 }
 
@@ -149,6 +196,9 @@ async fn a_body_that_does_not_arrive_in_time_is_request_timeout() {
     let addr: SocketAddr = world.gateway.addr();
     let partial = b"POST /echo-api/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":";
     let r = portcullis_testkit::send(addr, partial).await;
-    assert_eq!((r.status, r.code().as_deref()), (408, Some("request-timeout")));
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (408, Some("request-timeout"))
+    );
     world.stop().await;
 }

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use portcullis_contract::Contract;
 use portcullis_contract::canonical::check_path;
 use portcullis_contract::response::{FieldsMode, ResponsePolicy, SecretsMode};
-use portcullis_contract::Contract;
 use serde_saphyr::Spanned;
 
 use super::Overrides;
@@ -27,19 +27,30 @@ pub(super) fn apis(
     out: &mut Vec<Diagnostic>,
 ) -> Vec<Api> {
     let Some(raw) = raw.filter(|r| !r.value.is_empty()) else {
-        out.push(Diagnostic::error_at_line(file, 1, "`apis` must list at least one API"));
+        out.push(Diagnostic::error_at_line(
+            file,
+            1,
+            "`apis` must list at least one API",
+        ));
         return Vec::new();
     };
     let mut apis: Vec<Api> = Vec::new();
     for entry in &raw.value {
         if let Some(api) = one(files, file, entry, overrides, out) {
             if let Some(clash) = apis.iter().find(|a| a.name == api.name) {
-                out.push(Diagnostic::error_at_line(file, entry.name.referenced.line(), format!("API name `{}` is used twice", clash.name)));
+                out.push(Diagnostic::error_at_line(
+                    file,
+                    entry.name.referenced.line(),
+                    format!("API name `{}` is used twice", clash.name),
+                ));
             } else if let Some(clash) = apis.iter().find(|a| overlaps(&a.mount, &api.mount)) {
                 out.push(Diagnostic::error_at_line(
                     file,
                     entry.mount.referenced.line(),
-                    format!("mount `{}` overlaps `{}` of API `{}`", api.mount, clash.mount, clash.name),
+                    format!(
+                        "mount `{}` overlaps `{}` of API `{}`",
+                        api.mount, clash.mount, clash.name
+                    ),
                 ));
             } else {
                 apis.push(api);
@@ -52,16 +63,34 @@ pub(super) fn apis(
 /// Two mounts overlap when one is a segment-wise prefix of the other.
 fn overlaps(a: &str, b: &str) -> bool {
     let under = |long: &str, short: &str| {
-        short == "/" || long == short || long.strip_prefix(short).is_some_and(|rest| rest.starts_with('/'))
+        short == "/"
+            || long == short
+            || long
+                .strip_prefix(short)
+                .is_some_and(|rest| rest.starts_with('/'))
     };
     under(a, b) || under(b, a)
 }
 
-fn one(files: &dyn Files, file: &str, raw: &RawApi, overrides: &Overrides, out: &mut Vec<Diagnostic>) -> Option<Api> {
+fn one(
+    files: &dyn Files,
+    file: &str,
+    raw: &RawApi,
+    overrides: &Overrides,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Api> {
     let errors_before = out.iter().filter(|d| d.is_error()).count();
     let name = raw.name.value.clone();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
-        out.push(Diagnostic::error_at_line(file, raw.name.referenced.line(), format!("API name `{name}` must be lower-case letters, digits, `-` or `_`")));
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        out.push(Diagnostic::error_at_line(
+            file,
+            raw.name.referenced.line(),
+            format!("API name `{name}` must be lower-case letters, digits, `-` or `_`"),
+        ));
     }
     let mount = mount(file, &raw.mount, out);
     let upstream_text = overrides
@@ -71,7 +100,10 @@ fn one(files: &dyn Files, file: &str, raw: &RawApi, overrides: &Overrides, out: 
         .map(|(_, u)| u.as_str())
         .unwrap_or(&raw.upstream.value);
     let upstream = upstream(file, raw.upstream.referenced.line(), upstream_text, out);
-    let upstream_auth = raw.upstream_auth.as_ref().and_then(|a| upstream_auth(file, a, out));
+    let upstream_auth = raw
+        .upstream_auth
+        .as_ref()
+        .and_then(|a| upstream_auth(file, a, out));
     let responses = ResponsePolicy {
         undeclared_fields: match raw.responses.as_ref().and_then(|r| r.undeclared_fields) {
             None | Some(RawFields::Strip) => FieldsMode::Strip,
@@ -87,11 +119,19 @@ fn one(files: &dyn Files, file: &str, raw: &RawApi, overrides: &Overrides, out: 
     let timeouts = timeouts(file, raw.timeouts.as_ref(), out);
     let contract = match Contract::load(&raw.contract.value, files) {
         Ok(c) => {
-            out.extend(c.warnings(&raw.contract.value).iter().map(|w| Diagnostic::from_contract(Severity::Warning, w)));
+            out.extend(
+                c.warnings(&raw.contract.value)
+                    .iter()
+                    .map(|w| Diagnostic::from_contract(Severity::Warning, w)),
+            );
             Some(c)
         }
         Err(errors) => {
-            out.extend(errors.iter().map(|e| Diagnostic::from_contract(Severity::Error, e)));
+            out.extend(
+                errors
+                    .iter()
+                    .map(|e| Diagnostic::from_contract(Severity::Error, e)),
+            );
             None
         }
     };
@@ -125,7 +165,11 @@ fn mount(file: &str, raw: &Spanned<String>, out: &mut Vec<Diagnostic>) -> Option
     };
     match problem {
         Some(p) => {
-            out.push(Diagnostic::error_at_line(file, line, format!("mount `{m}` {p}")));
+            out.push(Diagnostic::error_at_line(
+                file,
+                line,
+                format!("mount `{m}` {p}"),
+            ));
             None
         }
         None => Some(m.to_owned()),
@@ -134,7 +178,11 @@ fn mount(file: &str, raw: &Spanned<String>, out: &mut Vec<Diagnostic>) -> Option
 
 fn upstream(file: &str, line: u64, text: &str, out: &mut Vec<Diagnostic>) -> Option<Upstream> {
     let mut fail = |why: &str| {
-        out.push(Diagnostic::error_at_line(file, line, format!("upstream `{text}`: {why}")));
+        out.push(Diagnostic::error_at_line(
+            file,
+            line,
+            format!("upstream `{text}`: {why}"),
+        ));
         None
     };
     let Ok(uri) = text.parse::<http::Uri>() else {
@@ -157,7 +205,10 @@ fn upstream(file: &str, line: u64, text: &str, out: &mut Vec<Diagnostic>) -> Opt
     } else {
         format!("{}:80", authority.host())
     };
-    Some(Upstream { authority, base_path })
+    Some(Upstream {
+        authority,
+        base_path,
+    })
 }
 
 fn upstream_auth(
@@ -168,14 +219,22 @@ fn upstream_auth(
     let line = raw.referenced.line();
     let header = raw.value.header.to_ascii_lowercase();
     if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
-        out.push(Diagnostic::error_at_line(file, line, format!("`{}` is not a header name", raw.value.header)));
+        out.push(Diagnostic::error_at_line(
+            file,
+            line,
+            format!("`{}` is not a header name", raw.value.header),
+        ));
         return None;
     }
     let value = match raw.value.value.strip_prefix("env:") {
         Some(var) => match std::env::var(var) {
             Ok(v) => v,
             Err(_) => {
-                out.push(Diagnostic::error_at_line(file, line, format!("environment variable `{var}` is not set")));
+                out.push(Diagnostic::error_at_line(
+                    file,
+                    line,
+                    format!("environment variable `{var}` is not set"),
+                ));
                 return None;
             }
         },
@@ -191,7 +250,11 @@ fn upstream_auth(
         }
     };
     if http::HeaderValue::from_str(&value).is_err() {
-        out.push(Diagnostic::error_at_line(file, line, "upstream credential is not a valid header value"));
+        out.push(Diagnostic::error_at_line(
+            file,
+            line,
+            "upstream credential is not a valid header value",
+        ));
         return None;
     }
     Some((header, value))
@@ -207,7 +270,11 @@ fn timeouts(file: &str, raw: Option<&RawTimeouts>, out: &mut Vec<Diagnostic>) ->
         if let Some(v) = value {
             match parse_duration(&v.value) {
                 Some(d) if d > Duration::ZERO => *slot = d,
-                _ => out.push(Diagnostic::error_at_line(file, v.referenced.line(), format!("`timeouts.{name}` must be a duration like `5s`"))),
+                _ => out.push(Diagnostic::error_at_line(
+                    file,
+                    v.referenced.line(),
+                    format!("`timeouts.{name}` must be a duration like `5s`"),
+                )),
             }
         }
     }

@@ -17,8 +17,14 @@ fn the_example_configuration_loads() {
 #[test]
 fn overrides_replace_listen_and_upstream() {
     let files = Embedded(&[
-        ("c.yaml", "apis:\n  - {name: a, contract: a.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\n"),
-        ("a.yaml", "openapi: 3.0.3\ninfo: {title: a, version: '1'}\npaths: {}\n"),
+        (
+            "c.yaml",
+            "apis:\n  - {name: a, contract: a.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\n",
+        ),
+        (
+            "a.yaml",
+            "openapi: 3.0.3\ninfo: {title: a, version: '1'}\npaths: {}\n",
+        ),
     ]);
     let overrides = Overrides {
         listen: Some("127.0.0.1:0".parse().unwrap()),
@@ -33,8 +39,14 @@ fn overrides_replace_listen_and_upstream() {
 fn diagnostics(config: &'static str) -> Vec<String> {
     let files = Embedded(Box::leak(Box::new([
         ("c.yaml", config),
-        ("ok.yaml", "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths: {}\n"),
-        ("bad.yaml", "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: q, in: cookie}]\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: strin}}}}}\n"),
+        (
+            "ok.yaml",
+            "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths: {}\n",
+        ),
+        (
+            "bad.yaml",
+            "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: q, in: cookie}]\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: strin}}}}}\n",
+        ),
     ])));
     match load_from(&files, "c.yaml", &Overrides::default()) {
         Ok(_) => Vec::new(),
@@ -57,7 +69,9 @@ fn syntax_errors_and_unknown_fields_name_the_line() {
 
 #[test]
 fn overlapping_mounts_are_refused() {
-    let d = diagnostics("apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\n  - {name: b, contract: ok.yaml, mount: /a/b, upstream: 'http://127.0.0.1:1'}\n");
+    let d = diagnostics(
+        "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\n  - {name: b, contract: ok.yaml, mount: /a/b, upstream: 'http://127.0.0.1:1'}\n",
+    );
     assert_eq!(d.len(), 1);
     assert!(d[0].contains("c.yaml:3:"), "{d:?}");
     assert!(d[0].contains("overlaps"));

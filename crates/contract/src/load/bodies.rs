@@ -31,7 +31,10 @@ pub(super) fn request_body(
         return None;
     };
     check_fields(object, REQUEST_BODY_FIELDS, &at, errors);
-    let required = object.get("required").and_then(Value::as_bool).unwrap_or(false);
+    let required = object
+        .get("required")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let media = match object.get("content") {
         Some(c) => content(compiler, &at.child("content"), c, errors),
         None => {

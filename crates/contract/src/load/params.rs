@@ -54,7 +54,12 @@ pub(super) fn collect(
     params
 }
 
-fn one(compiler: &mut Compiler<'_>, at: &Loc, value: &Value, errors: &mut Vec<LoadError>) -> Option<Param> {
+fn one(
+    compiler: &mut Compiler<'_>,
+    at: &Loc,
+    value: &Value,
+    errors: &mut Vec<LoadError>,
+) -> Option<Param> {
     let source = compiler.source();
     let (at, value) = match compiler.documents().deref(at, value, source) {
         Ok(found) => found,
@@ -68,9 +73,10 @@ fn one(compiler: &mut Compiler<'_>, at: &Loc, value: &Value, errors: &mut Vec<Lo
         return None;
     };
     if object.contains_key("content") {
-        errors.push(at.child("content").error(
-            "parameters described by `content` are not supported; use `schema`",
-        ));
+        errors.push(
+            at.child("content")
+                .error("parameters described by `content` are not supported; use `schema`"),
+        );
         return None;
     }
     check_fields(object, PARAM_FIELDS, &at, errors);
@@ -84,7 +90,10 @@ fn one(compiler: &mut Compiler<'_>, at: &Loc, value: &Value, errors: &mut Vec<Lo
             return None;
         }
         _ => {
-            errors.push(at.child("in").error("`in` must be `path`, `query` or `header`"));
+            errors.push(
+                at.child("in")
+                    .error("`in` must be `path`, `query` or `header`"),
+            );
             return None;
         }
     };
@@ -92,9 +101,15 @@ fn one(compiler: &mut Compiler<'_>, at: &Loc, value: &Value, errors: &mut Vec<Lo
         errors.push(at.child("name").error("a parameter needs a `name`"));
         return None;
     };
-    let required = object.get("required").and_then(Value::as_bool).unwrap_or(false);
+    let required = object
+        .get("required")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if location == ParamIn::Path && !required {
-        errors.push(at.child("required").error("path parameters must be `required: true`"));
+        errors.push(
+            at.child("required")
+                .error("path parameters must be `required: true`"),
+        );
     }
     let schema = match object.get("schema") {
         Some(s) => compiler.compile(&at.child("schema"), s, errors),
@@ -122,8 +137,15 @@ fn style_explode(
     location: ParamIn,
     errors: &mut Vec<LoadError>,
 ) -> Option<bool> {
-    let default_style = if location == ParamIn::Query { "form" } else { "simple" };
-    let style = object.get("style").and_then(Value::as_str).unwrap_or(default_style);
+    let default_style = if location == ParamIn::Query {
+        "form"
+    } else {
+        "simple"
+    };
+    let style = object
+        .get("style")
+        .and_then(Value::as_str)
+        .unwrap_or(default_style);
     if style != default_style {
         errors.push(at.child("style").error(format!(
             "style `{style}` is not supported for {} parameters (only `{default_style}`)",
@@ -138,13 +160,21 @@ fn style_explode(
     Some(explode)
 }
 
-fn shape_of(at: &Loc, schema: Option<&Schema>, explode: bool, errors: &mut Vec<LoadError>) -> Option<ParamShape> {
+fn shape_of(
+    at: &Loc,
+    schema: Option<&Schema>,
+    explode: bool,
+    errors: &mut Vec<LoadError>,
+) -> Option<ParamShape> {
     let Some(schema) = schema else {
         return Some(ParamShape::Scalar(vec![Scalar::String]));
     };
     let types = schema.root_types();
     if types.contains(&"object") {
-        errors.push(at.child("schema").error("object-valued parameters are not supported"));
+        errors.push(
+            at.child("schema")
+                .error("object-valued parameters are not supported"),
+        );
         return None;
     }
     if types.contains(&"array") {
@@ -181,7 +211,10 @@ fn check_template(op_at: &Loc, path: &str, params: &[Param], errors: &mut Vec<Lo
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .collect();
     for name in &in_template {
-        if !params.iter().any(|p| p.location == ParamIn::Path && p.name == *name) {
+        if !params
+            .iter()
+            .any(|p| p.location == ParamIn::Path && p.name == *name)
+        {
             errors.push(op_at.error(format!("path parameter `{name}` is not declared")));
         }
     }

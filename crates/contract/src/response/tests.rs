@@ -23,13 +23,29 @@ paths:
 ";
 
 fn policy(f: FieldsMode, s: SecretsMode) -> ResponsePolicy {
-    ResponsePolicy { undeclared_fields: f, secrets: s }
+    ResponsePolicy {
+        undeclared_fields: f,
+        secrets: s,
+    }
 }
 
-fn run(status: u16, ct: Option<&str>, body: &str, p: ResponsePolicy) -> Result<crate::response::ResponseOutcome, ResponseError> {
+fn run(
+    status: u16,
+    ct: Option<&str>,
+    body: &str,
+    p: ResponsePolicy,
+) -> Result<crate::response::ResponseOutcome, ResponseError> {
     let c = contract(DOC);
     let scanner = SecretScanner::builtin().unwrap();
-    check(&c.operations()[0], status, ct, body.as_bytes(), true, p, &scanner)
+    check(
+        &c.operations()[0],
+        status,
+        ct,
+        body.as_bytes(),
+        true,
+        p,
+        &scanner,
+    )
 }
 
 const JSON: Option<&str> = Some("application/json");
@@ -37,32 +53,84 @@ const JSON: Option<&str> = Some("application/json");
 #[test]
 fn undeclared_status_and_body_are_violations() {
     let p = policy(FieldsMode::Strip, SecretsMode::Redact);
-    assert!(matches!(run(409, JSON, "{}", p), Err(ResponseError::Contract(_))));
-    assert!(matches!(run(404, JSON, "{\"error\":1}", p), Err(ResponseError::Contract(_))));
+    assert!(matches!(
+        run(409, JSON, "{}", p),
+        Err(ResponseError::Contract(_))
+    ));
+    assert!(matches!(
+        run(404, JSON, "{\"error\":1}", p),
+        Err(ResponseError::Contract(_))
+    ));
     assert!(run(404, None, "", p).is_ok());
-    assert!(matches!(run(200, Some("text/html"), "<p>", p), Err(ResponseError::Contract(_))));
-    assert!(matches!(run(200, JSON, "{\"notes\":\"x\"}", p), Err(ResponseError::Contract(_))));
+    assert!(matches!(
+        run(200, Some("text/html"), "<p>", p),
+        Err(ResponseError::Contract(_))
+    ));
+    assert!(matches!(
+        run(200, JSON, "{\"notes\":\"x\"}", p),
+        Err(ResponseError::Contract(_))
+    ));
 }
 
 #[test]
 fn strip_reject_allow() {
     let body = r#"{"id":"1","margin":5}"#;
-    let out = run(200, JSON, body, policy(FieldsMode::Strip, SecretsMode::Allow)).unwrap();
+    let out = run(
+        200,
+        JSON,
+        body,
+        policy(FieldsMode::Strip, SecretsMode::Allow),
+    )
+    .unwrap();
     assert_eq!(out.body.as_deref(), Some(br#"{"id":"1"}"#.as_slice()));
     assert_eq!(out.fields_stripped, 1);
-    assert!(matches!(run(200, JSON, body, policy(FieldsMode::Reject, SecretsMode::Allow)), Err(ResponseError::Contract(_))));
-    let out = run(200, JSON, body, policy(FieldsMode::Allow, SecretsMode::Allow)).unwrap();
+    assert!(matches!(
+        run(
+            200,
+            JSON,
+            body,
+            policy(FieldsMode::Reject, SecretsMode::Allow)
+        ),
+        Err(ResponseError::Contract(_))
+    ));
+    let out = run(
+        200,
+        JSON,
+        body,
+        policy(FieldsMode::Allow, SecretsMode::Allow),
+    )
+    .unwrap();
     assert!(out.body.is_none());
 }
 
 #[test]
 fn secrets_redacted_or_blocked() {
     let body = r#"{"id":"1","notes":"temp key AKIAIOSFODNN7EXAMPLE"}"#;
-    let out = run(200, JSON, body, policy(FieldsMode::Strip, SecretsMode::Redact)).unwrap();
+    let out = run(
+        200,
+        JSON,
+        body,
+        policy(FieldsMode::Strip, SecretsMode::Redact),
+    )
+    .unwrap();
     let text = String::from_utf8(out.body.unwrap()).unwrap();
     assert!(!text.contains("AKIAIOSFODNN7EXAMPLE"), "{text}");
     assert_eq!(out.secrets_redacted, 1);
-    assert!(matches!(run(200, JSON, body, policy(FieldsMode::Strip, SecretsMode::Block)), Err(ResponseError::Secret(_))));
-    let out = run(200, JSON, body, policy(FieldsMode::Strip, SecretsMode::Allow)).unwrap();
+    assert!(matches!(
+        run(
+            200,
+            JSON,
+            body,
+            policy(FieldsMode::Strip, SecretsMode::Block)
+        ),
+        Err(ResponseError::Secret(_))
+    ));
+    let out = run(
+        200,
+        JSON,
+        body,
+        policy(FieldsMode::Strip, SecretsMode::Allow),
+    )
+    .unwrap();
     assert!(out.body.is_none());
 }

@@ -13,7 +13,10 @@ fn found(c: &crate::Contract, method: &str, path: &str) -> Option<String> {
 #[test]
 fn literal_segments_win_over_templates() {
     let c = contract(&doc31(PATHS));
-    assert_eq!(found(&c, "GET", "/orders/summary").as_deref(), Some("summary"));
+    assert_eq!(
+        found(&c, "GET", "/orders/summary").as_deref(),
+        Some("summary")
+    );
     assert_eq!(found(&c, "GET", "/orders/42").as_deref(), Some("getOrder"));
 }
 
@@ -23,7 +26,10 @@ fn trailing_slash_and_case_are_exact() {
     assert!(found(&c, "GET", "/orders/").is_none());
     assert!(found(&c, "GET", "/Orders").is_none());
     assert!(found(&c, "GET", "/orders/42/items").is_none());
-    assert_eq!(found(&c, "GET", "/orders/42/items/").as_deref(), Some("items"));
+    assert_eq!(
+        found(&c, "GET", "/orders/42/items/").as_deref(),
+        Some("items")
+    );
 }
 
 #[test]
@@ -34,7 +40,10 @@ fn wrong_method_lists_the_declared_ones() {
         other => panic!("{other:?}"),
     }
     // Methods are case-sensitive.
-    assert!(matches!(c.route("get", "/orders"), RouteMatch::MethodNotAllowed { .. }));
+    assert!(matches!(
+        c.route("get", "/orders"),
+        RouteMatch::MethodNotAllowed { .. }
+    ));
 }
 
 #[test]
@@ -50,11 +59,17 @@ fn partial_template_segments_are_a_load_error() {
         "  /files/{name}.{ext}:\n    get: {responses: {'200': {description: ok}}}\n",
     ))
     .unwrap_err();
-    assert!(errors.iter().any(|e| e.message().contains("exactly one")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.message().contains("exactly one")),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn non_canonical_templates_are_a_load_error() {
-    let errors = load(&doc31("  /a/../b:\n    get: {responses: {'200': {description: ok}}}\n")).unwrap_err();
+    let errors = load(&doc31(
+        "  /a/../b:\n    get: {responses: {'200': {description: ok}}}\n",
+    ))
+    .unwrap_err();
     assert_eq!(errors[0].pointer(), "/paths/~1a~1..~1b");
 }

@@ -32,10 +32,17 @@ pub(super) fn keyword_kind(key: &str, dialect: Dialect) -> KeywordKind {
         return Annotation;
     }
     match key {
-        "not" | "if" | "then" | "else" | "additionalProperties" | "items" | "contains"
-        | "propertyNames" | "unevaluatedProperties" | "unevaluatedItems" | "contentSchema" => {
-            Schema
-        }
+        "not"
+        | "if"
+        | "then"
+        | "else"
+        | "additionalProperties"
+        | "items"
+        | "contains"
+        | "propertyNames"
+        | "unevaluatedProperties"
+        | "unevaluatedItems"
+        | "contentSchema" => Schema,
         "properties" | "patternProperties" | "dependentSchemas" | "$defs" => SchemaMap,
         "allOf" | "anyOf" | "oneOf" | "prefixItems" => SchemaList,
         "type" | "enum" | "const" | "format" | "required" | "minimum" | "maximum"
@@ -49,9 +56,9 @@ pub(super) fn keyword_kind(key: &str, dialect: Dialect) -> KeywordKind {
         | "readOnly" | "writeOnly" | "discriminator" | "xml" | "externalDocs" | "$comment"
         | "$schema" => Annotation,
         "$id" | "$anchor" | "$dynamicRef" | "$dynamicAnchor" | "$recursiveRef"
-        | "$recursiveAnchor" | "$vocabulary" => {
-            Unsupported("identifiers and dynamic references are not supported; use `$ref` with a JSON pointer")
-        }
+        | "$recursiveAnchor" | "$vocabulary" => Unsupported(
+            "identifiers and dynamic references are not supported; use `$ref` with a JSON pointer",
+        ),
         "definitions" => Unsupported("use `$defs` or `components/schemas`"),
         "dependencies" | "additionalItems" => {
             Unsupported("draft-07 keyword; use its 2020-12 replacement")
@@ -61,7 +68,11 @@ pub(super) fn keyword_kind(key: &str, dialect: Dialect) -> KeywordKind {
 }
 
 /// Rewrites OpenAPI 3.0 schema idioms into their 2020-12 meaning.
-pub(super) fn normalise_30(loc: &Loc, schema: &mut Map<String, Value>, errors: &mut Vec<LoadError>) {
+pub(super) fn normalise_30(
+    loc: &Loc,
+    schema: &mut Map<String, Value>,
+    errors: &mut Vec<LoadError>,
+) {
     if let Some(nullable) = schema.remove("nullable") {
         match nullable {
             Value::Bool(true) => {
@@ -122,7 +133,7 @@ pub(super) fn bound_integer_formats(schema: &mut Map<String, Value>) {
 /// `format: byte` is base64 (RFC 4648, padded).
 pub(super) fn is_base64(s: &str) -> bool {
     let body = s.trim_end_matches('=');
-    s.len() % 4 == 0
+    s.len().is_multiple_of(4)
         && s.len() - body.len() <= 2
         && body
             .bytes()

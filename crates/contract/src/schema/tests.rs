@@ -11,26 +11,40 @@ fn body_schema_contract(version: &str, schema: &str) -> Result<Contract, Vec<cra
 
 fn validates(c: &Contract, body: serde_json::Value) -> bool {
     let media = &c.operations()[0].body.as_ref().unwrap().media[0];
-    media.schema.as_ref().unwrap().validate(&body, "/body").is_ok()
+    media
+        .schema
+        .as_ref()
+        .unwrap()
+        .validate(&body, "/body")
+        .is_ok()
 }
 
 #[test]
 fn openapi_30_nullable_becomes_a_type_array() {
-    let c = body_schema_contract("3.0.3", "{type: object, properties: {a: {type: string, nullable: true}}}").unwrap();
+    let c = body_schema_contract(
+        "3.0.3",
+        "{type: object, properties: {a: {type: string, nullable: true}}}",
+    )
+    .unwrap();
     assert!(validates(&c, json!({"a": null})));
     assert!(!validates(&c, json!({"a": 1})));
 }
 
 #[test]
 fn openapi_30_boolean_exclusive_bounds_are_rewritten() {
-    let c = body_schema_contract("3.0.3", "{type: integer, minimum: 1, exclusiveMinimum: true}").unwrap();
+    let c = body_schema_contract(
+        "3.0.3",
+        "{type: integer, minimum: 1, exclusiveMinimum: true}",
+    )
+    .unwrap();
     assert!(!validates(&c, json!(1)));
     assert!(validates(&c, json!(2)));
 }
 
 #[test]
 fn openapi_31_type_arrays_and_numeric_exclusive_bounds() {
-    let c = body_schema_contract("3.1.0", "{type: [integer, 'null'], exclusiveMaximum: 10}").unwrap();
+    let c =
+        body_schema_contract("3.1.0", "{type: [integer, 'null'], exclusiveMaximum: 10}").unwrap();
     assert!(validates(&c, json!(null)));
     assert!(validates(&c, json!(9)));
     assert!(!validates(&c, json!(10)));
@@ -48,7 +62,11 @@ fn nullable_in_31_is_an_error_naming_the_pointer() {
 #[test]
 fn misspelt_keywords_are_load_errors() {
     let errors = body_schema_contract("3.1.0", "{type: object, requried: [a]}").unwrap_err();
-    assert!(errors[0].message().contains("unknown schema keyword `requried`"));
+    assert!(
+        errors[0]
+            .message()
+            .contains("unknown schema keyword `requried`")
+    );
 }
 
 #[test]
@@ -60,7 +78,10 @@ fn unknown_formats_are_load_errors() {
 #[test]
 fn formats_are_asserted() {
     let c = body_schema_contract("3.1.0", "{type: object, properties: {id: {type: string, format: uuid}, at: {type: string, format: date-time}, e: {type: string, format: email}}}").unwrap();
-    assert!(validates(&c, json!({"id": "123e4567-e89b-12d3-a456-426614174000", "at": "2026-11-25T10:00:00Z", "e": "a@b.example"})));
+    assert!(validates(
+        &c,
+        json!({"id": "123e4567-e89b-12d3-a456-426614174000", "at": "2026-11-25T10:00:00Z", "e": "a@b.example"})
+    ));
     assert!(!validates(&c, json!({"id": "nope"})));
     assert!(!validates(&c, json!({"at": "yesterday"})));
     assert!(!validates(&c, json!({"e": "not-an-email"})));
@@ -90,15 +111,26 @@ fn composition_and_additional_properties() {
 fn refs_into_sibling_files_and_recursive_schemas() {
     let root = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {$ref: 'schemas/tree.yaml#/Node'}\n      responses: {'200': {description: ok}}\n";
     let tree = "Node:\n  type: object\n  additionalProperties: false\n  properties:\n    name: {type: string}\n    children: {type: array, items: {$ref: '#/Node'}}\n";
-    let files = Files(vec![("api.yaml", root.to_owned()), ("schemas/tree.yaml", tree.to_owned())]);
+    let files = Files(vec![
+        ("api.yaml", root.to_owned()),
+        ("schemas/tree.yaml", tree.to_owned()),
+    ]);
     let c = Contract::load("api.yaml", &files).unwrap();
-    assert!(validates(&c, json!({"name": "a", "children": [{"name": "b", "children": []}]})));
-    assert!(!validates(&c, json!({"name": "a", "children": [{"nam": "b"}]})));
+    assert!(validates(
+        &c,
+        json!({"name": "a", "children": [{"name": "b", "children": []}]})
+    ));
+    assert!(!validates(
+        &c,
+        json!({"name": "a", "children": [{"nam": "b"}]})
+    ));
 }
 
 #[test]
 fn path_level_parameters_are_inherited_and_overridden() {
-    let c = contract("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /o/{id}:\n    parameters:\n      - {name: id, in: path, required: true, schema: {type: string}}\n      - {name: q, in: query, schema: {type: string}}\n    get:\n      parameters: [{name: q, in: query, required: true, schema: {type: integer}}]\n      responses: {'200': {description: ok}}\n");
+    let c = contract(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /o/{id}:\n    parameters:\n      - {name: id, in: path, required: true, schema: {type: string}}\n      - {name: q, in: query, schema: {type: string}}\n    get:\n      parameters: [{name: q, in: query, required: true, schema: {type: integer}}]\n      responses: {'200': {description: ok}}\n",
+    );
     let op = &c.operations()[0];
     assert_eq!(op.params.len(), 2);
     let q = op.params_in(ParamIn::Query).next().unwrap();
@@ -108,5 +140,8 @@ fn path_level_parameters_are_inherited_and_overridden() {
 #[test]
 fn unsupported_parameter_styles_are_load_errors() {
     let errors = load("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /o:\n    get:\n      parameters: [{name: f, in: query, style: deepObject, schema: {type: object}}]\n      responses: {'200': {description: ok}}\n").unwrap_err();
-    assert!(errors[0].pointer().ends_with("/parameters/0/style"), "{errors:?}");
+    assert!(
+        errors[0].pointer().ends_with("/parameters/0/style"),
+        "{errors:?}"
+    );
 }

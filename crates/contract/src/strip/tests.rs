@@ -10,29 +10,41 @@ fn schema_contract(schema: &str) -> crate::Contract {
 }
 
 fn strip(c: &crate::Contract, mut v: serde_json::Value) -> (serde_json::Value, Vec<String>) {
-    let schema = c.operations()[0].responses[0].media[0].schema.as_ref().unwrap();
+    let schema = c.operations()[0].responses[0].media[0]
+        .schema
+        .as_ref()
+        .unwrap();
     let found = undeclared(schema, &mut v, true);
     (v, found)
 }
 
 #[test]
 fn strips_recursively_through_refs_and_arrays() {
-    let c = schema_contract("{type: object, properties: {id: {type: string}, items: {type: array, items: {$ref: '#/components/schemas/Item'}}}}");
-    let (v, found) = strip(&c, json!({"id": "1", "margin": 3, "items": [{"sku": "A", "cost": 1}]}));
+    let c = schema_contract(
+        "{type: object, properties: {id: {type: string}, items: {type: array, items: {$ref: '#/components/schemas/Item'}}}}",
+    );
+    let (v, found) = strip(
+        &c,
+        json!({"id": "1", "margin": 3, "items": [{"sku": "A", "cost": 1}]}),
+    );
     assert_eq!(v, json!({"id": "1", "items": [{"sku": "A"}]}));
     assert_eq!(found, ["/items/0/cost", "/margin"]);
 }
 
 #[test]
 fn all_of_branches_are_merged() {
-    let c = schema_contract("{allOf: [{$ref: '#/components/schemas/Base'}, {type: object, properties: {name: {type: string}}}]}");
+    let c = schema_contract(
+        "{allOf: [{$ref: '#/components/schemas/Base'}, {type: object, properties: {name: {type: string}}}]}",
+    );
     let (v, _) = strip(&c, json!({"id": "1", "name": "n", "secret": true}));
     assert_eq!(v, json!({"id": "1", "name": "n"}));
 }
 
 #[test]
 fn maps_and_free_form_objects_keep_their_keys() {
-    let c = schema_contract("{type: object, properties: {tags: {type: object, additionalProperties: {type: string}}, meta: {type: object}}}");
+    let c = schema_contract(
+        "{type: object, properties: {tags: {type: object, additionalProperties: {type: string}}, meta: {type: object}}}",
+    );
     let (v, found) = strip(&c, json!({"tags": {"a": "b"}, "meta": {"anything": 1}}));
     assert_eq!(v, json!({"tags": {"a": "b"}, "meta": {"anything": 1}}));
     assert!(found.is_empty());

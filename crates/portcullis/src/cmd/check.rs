@@ -12,7 +12,11 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
     match load(path, &Overrides::default()) {
         Ok((config, warnings)) => {
             report(&warnings);
-            let operations: usize = config.apis.iter().map(|a| a.contract.operations().len()).sum();
+            let operations: usize = config
+                .apis
+                .iter()
+                .map(|a| a.contract.operations().len())
+                .sum();
             println!(
                 "{}: ok: {} API(s), {} operation(s), {} warning(s)",
                 path.display(),

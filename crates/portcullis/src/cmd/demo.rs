@@ -14,8 +14,14 @@ use portcullis_proxy::Gateway;
 use super::{report, shutdown_signal};
 
 const FILES: Embedded = Embedded(&[
-    ("portcullis.yaml", include_str!("../../../../examples/orders/portcullis.yaml")),
-    ("openapi.yaml", include_str!("../../../../examples/orders/openapi.yaml")),
+    (
+        "portcullis.yaml",
+        include_str!("../../../../examples/orders/portcullis.yaml"),
+    ),
+    (
+        "openapi.yaml",
+        include_str!("../../../../examples/orders/openapi.yaml"),
+    ),
 ]);
 
 pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
@@ -39,7 +45,9 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
         Ok(g) => g,
         Err(e) => {
             orders.stop().await;
-            anyhow::bail!("{e} (is another program using port {port}? try `portcullis demo --port 8090`)");
+            anyhow::bail!(
+                "{e} (is another program using port {port}? try `portcullis demo --port 8090`)"
+            );
         }
     };
     print_banner(gateway.addr(), orders.addr());

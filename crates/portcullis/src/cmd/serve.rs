@@ -17,7 +17,10 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
         }
         Err(diagnostics) => {
             report(&diagnostics);
-            eprintln!("{}: not starting: the configuration has errors", path.display());
+            eprintln!(
+                "{}: not starting: the configuration has errors",
+                path.display()
+            );
             return Ok(ExitCode::FAILURE);
         }
     };

@@ -49,7 +49,9 @@ pub(crate) async fn send(
         let body = Limited::new(body, response_limit)
             .collect()
             .await
-            .map_err(|_| unavailable("the upstream's response could not be read within the size limit"))?
+            .map_err(|_| {
+                unavailable("the upstream's response could not be read within the size limit")
+            })?
             .to_bytes();
         Ok(UpstreamResponse {
             status: head.status,
@@ -82,7 +84,10 @@ fn build_request(
     let upstream = &matched.api.config.upstream;
     let query = parts.uri.query();
     let mut target = String::with_capacity(
-        16 + upstream.authority.len() + upstream.base_path.len() + matched.rest.len() + query.map_or(0, str::len),
+        16 + upstream.authority.len()
+            + upstream.base_path.len()
+            + matched.rest.len()
+            + query.map_or(0, str::len),
     );
     target.push_str("http://");
     target.push_str(&upstream.authority);
@@ -92,7 +97,12 @@ fn build_request(
         target.push('?');
         target.push_str(q);
     }
-    let fault = || Refusal::new(ProblemCode::Unavailable, "the gateway could not build the upstream request");
+    let fault = || {
+        Refusal::new(
+            ProblemCode::Unavailable,
+            "the gateway could not build the upstream request",
+        )
+    };
     let uri: Uri = target.parse().map_err(|_| fault())?;
     let mut headers = parts.headers.clone();
     strip_caller_only(&mut headers);

@@ -33,7 +33,9 @@ pub(crate) fn check_head(snapshot: &Snapshot, parts: &Parts) -> Result<(), Refus
     }
     // HTTP/2 always carries scheme and authority; in HTTP/1 a target with them
     // is absolute-form, which a server reads differently from the path alone.
-    if parts.version < Version::HTTP_2 && (parts.uri.scheme().is_some() || parts.uri.authority().is_some()) {
+    if parts.version < Version::HTTP_2
+        && (parts.uri.scheme().is_some() || parts.uri.authority().is_some())
+    {
         return Err(Refusal::new(
             ProblemCode::AmbiguousPath,
             "absolute-form request targets are refused; send the path only",
@@ -61,7 +63,9 @@ pub(crate) async fn read_body(snapshot: &Snapshot, body: Incoming) -> Result<Byt
             "the request body did not arrive in time",
         )),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large(limits.body_bytes)),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(too_large(limits.body_bytes))
+        }
         Ok(Err(_)) => Err(Refusal::new(
             ProblemCode::InvalidRequest,
             "the request body could not be read",

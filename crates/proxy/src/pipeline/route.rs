@@ -26,12 +26,21 @@ pub(crate) fn find<'s, 'p>(
     method: &Method,
     path: &'p str,
 ) -> Result<Matched<'s, 'p>, Refusal> {
-    let undeclared = || Refusal::new(ProblemCode::UndeclaredRoute, "no declared operation matches this path");
+    let undeclared = || {
+        Refusal::new(
+            ProblemCode::UndeclaredRoute,
+            "no declared operation matches this path",
+        )
+    };
     let (api, rest) = snapshot.mounted(path).ok_or_else(undeclared)?;
     ex.api = Some(api.config.name.clone());
     match api.config.contract.route(method.as_str(), rest) {
         RouteMatch::Found { operation, params } => {
-            let operation = api.config.contract.operation(operation).ok_or_else(undeclared)?;
+            let operation = api
+                .config
+                .contract
+                .operation(operation)
+                .ok_or_else(undeclared)?;
             ex.operation = Some(operation.id.clone());
             Ok(Matched {
                 api,

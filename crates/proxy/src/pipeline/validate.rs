@@ -2,7 +2,9 @@
 
 use http::HeaderMap;
 use http::request::Parts;
-use portcullis_contract::request::{self, HeaderLookup, HeaderSource, RequestInput, ValidatedRequest};
+use portcullis_contract::request::{
+    self, HeaderLookup, HeaderSource, RequestInput, ValidatedRequest,
+};
 
 use super::route::Matched;
 use crate::refusal::Refusal;
@@ -38,5 +40,9 @@ pub(crate) fn check(
         body,
         max_depth: snapshot.limits.json_depth,
     };
-    Ok(request::validate(matched.operation, &matched.params, &input)?)
+    Ok(request::validate(
+        matched.operation,
+        &matched.params,
+        &input,
+    )?)
 }
