@@ -70,11 +70,14 @@ fn contract_text() -> String {
             ], "responses": ok},
             "post": {"operationId": format!("create{i}"), "requestBody": body, "responses": ok},
         }));
-        paths.insert(format!("/v1/resource{i}/{{id}}"), json!({
-            "parameters": id,
-            "get": {"operationId": format!("get{i}"), "responses": ok},
-            "put": {"operationId": format!("replace{i}"), "requestBody": body, "responses": ok},
-        }));
+        paths.insert(
+            format!("/v1/resource{i}/{{id}}"),
+            json!({
+                "parameters": id,
+                "get": {"operationId": format!("get{i}"), "responses": ok},
+                "put": {"operationId": format!("replace{i}"), "requestBody": body, "responses": ok},
+            }),
+        );
     }
     json!({
         "openapi": "3.1.0",
@@ -115,29 +118,39 @@ fn bench(c: &mut Criterion) {
     c.bench_function("baseline: serde_json parse 1KB body", |b| {
         b.iter(|| serde_json::from_slice::<Value>(black_box(&body)))
     });
-    c.bench_function("canonical check", |b| b.iter(|| check_path(black_box(path.as_bytes()))));
-    c.bench_function("route match (1,000 operations)", |b| {
-        b.iter(|| matches!(contract.route(black_box("PUT"), black_box(path)), RouteMatch::Found { .. }))
+    c.bench_function("canonical check", |b| {
+        b.iter(|| check_path(black_box(path.as_bytes())))
     });
-    c.bench_function("decision path: canonical + route + validate 1KB body", |b| {
+    c.bench_function("route match (1,000 operations)", |b| {
         b.iter(|| {
-            let ok = check_path(path.as_bytes()).is_ok();
-            let RouteMatch::Found { operation, params } = contract.route("PUT", path) else {
-                return false;
-            };
-            let Some(op) = contract.operation(operation) else {
-                return false;
-            };
-            let input = RequestInput {
-                query: None,
-                headers: &NoHeaders,
-                content_type: Some("application/json"),
-                body: black_box(&body),
-                max_depth: 32,
-            };
-            ok && validate(op, &params, &input).is_ok()
+            matches!(
+                contract.route(black_box("PUT"), black_box(path)),
+                RouteMatch::Found { .. }
+            )
         })
     });
+    c.bench_function(
+        "decision path: canonical + route + validate 1KB body",
+        |b| {
+            b.iter(|| {
+                let ok = check_path(path.as_bytes()).is_ok();
+                let RouteMatch::Found { operation, params } = contract.route("PUT", path) else {
+                    return false;
+                };
+                let Some(op) = contract.operation(operation) else {
+                    return false;
+                };
+                let input = RequestInput {
+                    query: None,
+                    headers: &NoHeaders,
+                    content_type: Some("application/json"),
+                    body: black_box(&body),
+                    max_depth: 32,
+                };
+                ok && validate(op, &params, &input).is_ok()
+            })
+        },
+    );
 }
 
 criterion_group!(benches, bench);

@@ -102,13 +102,22 @@ pub fn config(config_text: &str, upstream: &str) -> Config {
 /// Loads `config_text`, reading contracts from `dir`, with the gateway on
 /// port 0 and API `api` pointed at `upstream`.
 pub fn config_in(dir: &std::path::Path, config_text: &str, api: &str, upstream: &str) -> Config {
+    config_with(dir, config_text, &[(api, upstream)])
+}
+
+/// Loads `config_text`, reading contracts from `dir`, with the gateway on
+/// port 0 and each (api, upstream URL) pair overriding that API's upstream.
+pub fn config_with(dir: &std::path::Path, config_text: &str, upstreams: &[(&str, &str)]) -> Config {
     let files = Overlay {
         config: config_text.to_owned(),
         disk: Disk::new(dir),
     };
     let overrides = Overrides {
         listen: Some(loopback()),
-        upstreams: vec![(api.to_owned(), upstream.to_owned())],
+        upstreams: upstreams
+            .iter()
+            .map(|(a, u)| ((*a).to_owned(), (*u).to_owned()))
+            .collect(),
     };
     match load_from(&files, "test-config.yaml", &overrides) {
         Ok((config, _)) => config,

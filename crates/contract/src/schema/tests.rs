@@ -145,3 +145,26 @@ fn unsupported_parameter_styles_are_load_errors() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn json_contracts_load_and_refuse_duplicate_keys() {
+    let doc = r#"{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/x":{"get":{"responses":{"200":{"description":"ok"}}}}}}"#;
+    let c = Contract::load("api.json", &Files(vec![("api.json", doc.to_owned())])).unwrap();
+    assert_eq!(c.operations().len(), 1);
+    let dup =
+        r#"{"openapi":"3.0.3","openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{}}"#;
+    let errors =
+        Contract::load("api.json", &Files(vec![("api.json", dup.to_owned())])).unwrap_err();
+    assert!(
+        errors[0].message().contains("duplicate key `openapi`"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn yaml_duplicate_keys_are_refused_too() {
+    let errors =
+        load("openapi: 3.1.0\nopenapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n")
+            .unwrap_err();
+    assert!(errors[0].message().contains("line 2"), "{errors:?}");
+}
