@@ -10,6 +10,7 @@ use portcullis_core::FieldError;
 use serde_json::{Map, Value};
 
 use crate::canonical::decode_segment;
+use crate::document::escape_token;
 use crate::error::{Detail, RequestError, Violations};
 use crate::model::{Operation, Param, ParamIn, ParamShape, Scalar, media_for, parse_content_type};
 use crate::strict_json::parse_body;
@@ -74,7 +75,7 @@ pub fn validate(
             .iter()
             .find(|(n, _)| *n == param.name)
             .map(|(_, v)| *v);
-        let pointer = format!("/path/{}", param.name);
+        let pointer = format!("/path/{}", escape_token(&param.name));
         match raw.map(decode_segment) {
             Some(Some(text)) => check_value(param, &[text], &pointer, &mut out.path, &mut errors),
             _ => errors.push(FieldError::new(
@@ -111,7 +112,7 @@ fn query(
     for (name, _) in &pairs {
         if !op.params_in(ParamIn::Query).any(|p| p.name == *name) {
             errors.push(FieldError::new(
-                format!("/query/{name}"),
+                format!("/query/{}", escape_token(name)),
                 "is not a declared query parameter",
             ));
         }
@@ -122,7 +123,7 @@ fn query(
             .filter(|(n, _)| *n == param.name)
             .map(|(_, v)| v.clone())
             .collect();
-        let pointer = format!("/query/{}", param.name);
+        let pointer = format!("/query/{}", escape_token(&param.name));
         if values.is_empty() {
             if param.required {
                 errors.push(FieldError::new(pointer, "is required"));
@@ -140,7 +141,7 @@ fn headers(
     errors: &mut Vec<FieldError>,
 ) {
     for param in op.params_in(ParamIn::Header) {
-        let pointer = format!("/header/{}", param.name);
+        let pointer = format!("/header/{}", escape_token(&param.name));
         match source.lookup(&param.name) {
             HeaderLookup::Absent if param.required => {
                 errors.push(FieldError::new(pointer, "is required"))
@@ -265,19 +266,31 @@ pub fn parse_query(raw: &str) -> Result<QueryPairs<'_>, FieldError> {
             "`;` is not a query separator here; encode it as %3B",
         ));
     }
+    // Characters RFC 3986 does not allow raw in a query: servers differ in how
+    // they read them, so they must arrive percent-encoded.
+    if let Some(b) = raw.bytes().find(|b| !is_query_byte(*b)) {
+        return Err(FieldError::new(
+            "/query",
+            format!("byte 0x{b:02X} must be percent-encoded"),
+        ));
+    }
     for part in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = part.split_once('=').unwrap_or((part, ""));
         let name = decode_form(name)
             .ok_or_else(|| FieldError::new("/query", "is not valid percent-encoded UTF-8"))?;
         let value = decode_form(value).ok_or_else(|| {
             FieldError::new(
-                format!("/query/{name}"),
+                format!("/query/{}", escape_token(&name)),
                 "is not valid percent-encoded UTF-8",
             )
         })?;
         pairs.push((name, value));
     }
     Ok(pairs)
+}
+
+fn is_query_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,=:@/?%".contains(&b)
 }
 
 fn decode_form(text: &str) -> Option<Cow<'_, str>> {

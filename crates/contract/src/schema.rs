@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{PatternOptions, Validator};
 use portcullis_core::FieldError;
+use regex_automata::meta::Regex;
 use serde_json::{Map, Value, json};
 
 use crate::document::{Documents, Loc, Source, escape_token, ref_of};
@@ -33,6 +34,8 @@ pub enum Dialect {
 pub struct Schema {
     validator: Validator,
     bundled: Value,
+    /// `patternProperties` patterns, compiled once for stripping.
+    patterns: HashMap<String, Regex>,
 }
 
 /// Most violations reported for one value; the rest are summarised.
@@ -63,6 +66,11 @@ impl Schema {
             }
         }
         Err(errors)
+    }
+
+    /// A `patternProperties` pattern of this schema, compiled at load.
+    pub fn pattern(&self, pattern: &str) -> Option<&Regex> {
+        self.patterns.get(pattern)
     }
 
     /// The bundled schema (root plus `$defs`), for walking its shape.
@@ -175,10 +183,15 @@ impl<'a> Compiler<'a> {
             }
         }
         match build_validator(&root) {
-            Ok(validator) => Some(Schema {
-                validator,
-                bundled: root,
-            }),
+            Ok(validator) => {
+                let mut patterns = HashMap::new();
+                collect_patterns(&root, &mut patterns);
+                Some(Schema {
+                    validator,
+                    bundled: root,
+                    patterns,
+                })
+            }
             Err(message) => {
                 errors.push(loc.error(format!("schema does not compile: {message}")));
                 None
@@ -296,6 +309,26 @@ impl<'a> Compiler<'a> {
         let walked = self.walk(&target, &value, b);
         b.defs.insert(key.clone(), walked);
         format!("#/$defs/{key}")
+    }
+}
+
+/// Compiles every `patternProperties` key found anywhere in `schema`. A
+/// pattern this engine cannot compile is left out, so stripping treats its
+/// properties as undeclared: it removes more, never less.
+fn collect_patterns(schema: &Value, out: &mut HashMap<String, Regex>) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::Object(patterns)) = map.get("patternProperties") {
+                for pattern in patterns.keys() {
+                    if let Ok(re) = Regex::new(pattern) {
+                        out.insert(pattern.clone(), re);
+                    }
+                }
+            }
+            map.values().for_each(|v| collect_patterns(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_patterns(v, out)),
+        _ => {}
     }
 }
 

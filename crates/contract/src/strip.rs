@@ -7,7 +7,6 @@
 //! (`additionalProperties` not false). An object position no branch says
 //! anything about is left alone: there is nothing declared to compare with.
 
-use regex_automata::meta::Regex;
 use serde_json::Value;
 
 use crate::document::escape_token;
@@ -48,7 +47,7 @@ fn walk<'s>(
             }
             let keys: Vec<String> = map.keys().cloned().collect();
             for key in keys {
-                let children = children_for(&branches, &key);
+                let children = children_for(schema, &branches, &key);
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&escape_token(&key));
@@ -129,7 +128,7 @@ fn declares_keys(branch: &Value) -> bool {
 }
 
 /// The schemas a property's value must follow, or `None` if it is undeclared.
-fn children_for<'s>(branches: &[&'s Value], key: &str) -> Option<Vec<&'s Value>> {
+fn children_for<'s>(schema: &Schema, branches: &[&'s Value], key: &str) -> Option<Vec<&'s Value>> {
     let mut children = Vec::new();
     let mut declared = false;
     for b in branches {
@@ -140,9 +139,7 @@ fn children_for<'s>(branches: &[&'s Value], key: &str) -> Option<Vec<&'s Value>>
         }
         if let Some(Value::Object(patterns)) = b.get("patternProperties") {
             for (pattern, s) in patterns {
-                // The pattern compiled once already in the validator; an
-                // invalid one cannot reach here, and a miss only keeps less.
-                if Regex::new(pattern).is_ok_and(|re| re.is_match(key)) {
+                if schema.pattern(pattern).is_some_and(|re| re.is_match(key)) {
                     children.push(s);
                     declared = true;
                 }

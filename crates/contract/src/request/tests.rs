@@ -218,3 +218,25 @@ fn body_checks() {
         ["/body"]
     );
 }
+
+#[test]
+fn raw_characters_a_query_may_not_hold_are_refused() {
+    let c = contract(DOC);
+    for q in [
+        "status=a b",
+        "status=\"x\"",
+        "status={x}",
+        "status=a|b",
+        "status=caf\u{e9}",
+    ] {
+        assert_eq!(
+            pointers(run(&c, "GET", "/orders/1", Some(q), None, b"")),
+            ["/query"],
+            "{q}"
+        );
+    }
+    assert_eq!(
+        pointers(run(&c, "GET", "/orders/1", Some("a%2Fb=1"), None, b"")),
+        ["/query/a~1b"]
+    );
+}

@@ -49,3 +49,13 @@ fn maps_and_free_form_objects_keep_their_keys() {
     assert_eq!(v, json!({"tags": {"a": "b"}, "meta": {"anything": 1}}));
     assert!(found.is_empty());
 }
+
+#[test]
+fn pattern_properties_declare_matching_keys() {
+    let c = schema_contract(
+        "{type: object, properties: {id: {type: string}}, patternProperties: {'^x-': {type: string}}}",
+    );
+    let (v, found) = strip(&c, json!({"id": "1", "x-trace": "t", "internal": 1}));
+    assert_eq!(v, json!({"id": "1", "x-trace": "t"}));
+    assert_eq!(found, ["/internal"]);
+}
