@@ -256,6 +256,14 @@ fn cases() -> Vec<Case> {
             413,
             "payload-too-large",
         ),
+        // hyper drops Content-Length when Transfer-Encoding is present, and the
+        // gateway re-frames the buffered body toward the upstream, so the
+        // upstream can never see both framings.
+        invalid(
+            "both Content-Length and Transfer-Encoding: read as chunked, then checked",
+            b"POST /orders/v1/customers HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".to_vec(),
+            &["/body"],
+        ),
         case(
             "oversized headers",
             request(
