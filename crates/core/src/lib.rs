@@ -1,11 +1,16 @@
 //! Shared vocabulary of Portcullis: the catalogue of refusal codes and the one
-//! problem body every refusal renders to.
+//! problem body every refusal renders to, machine identities, and the clock.
 //!
 //! Pure: no I/O, no clock reads, no async. Every other crate speaks these types,
 //! so a refusal looks the same whichever stage produced it.
 
+mod identity;
 mod problem;
 mod problem_code;
 
+pub use identity::{
+    Clock, FixedClock, Identity, IdentityKind, IdentityState, SystemClock, UnixTime, UnknownValue,
+    Unusable, valid_identity_id, valid_scope,
+};
 pub use problem::{FieldError, Problem};
 pub use problem_code::ProblemCode;
