@@ -183,6 +183,31 @@ impl Operation {
             })
     }
 
+    /// Whether `granted` satisfies one of the operation's security
+    /// requirements (each lists scopes that must all be present). On refusal,
+    /// the scopes of the requirement closest to being met, for the
+    /// `WWW-Authenticate` challenge. No requirements: nothing is needed.
+    pub fn check_scopes<'a>(&'a self, granted: &[&str]) -> Result<(), Vec<&'a str>> {
+        let mut closest: Option<Vec<&str>> = None;
+        for requirement in &self.security {
+            let needed: Vec<&str> = requirement
+                .iter()
+                .flat_map(|(_, scopes)| scopes.iter().map(String::as_str))
+                .collect();
+            let missing = needed.iter().filter(|s| !granted.contains(s)).count();
+            if missing == 0 {
+                return Ok(());
+            }
+            let better = closest.as_ref().is_none_or(|c| {
+                c.iter().filter(|s| !granted.contains(s)).count() > missing
+            });
+            if better {
+                closest = Some(needed);
+            }
+        }
+        closest.map_or(Ok(()), Err)
+    }
+
     /// Parameters carried in `location`.
     pub fn params_in(&self, location: ParamIn) -> impl Iterator<Item = &Param> {
         self.params.iter().filter(move |p| p.location == location)

@@ -73,3 +73,20 @@ fn non_canonical_templates_are_a_load_error() {
     .unwrap_err();
     assert_eq!(errors[0].pointer(), "/paths/~1a~1..~1b");
 }
+
+#[test]
+fn scopes_follow_the_security_requirements() {
+    let c = contract(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\nsecurity: [{oauth: [orders:read]}]\npaths:\n  /a:\n    get: {responses: {'200': {description: ok}}}\n    post:\n      security: [{oauth: [orders:write, orders:read]}, {key: [admin]}]\n      responses: {'200': {description: ok}}\n  /open:\n    get: {security: [], responses: {'200': {description: ok}}}\n",
+    );
+    let op = |m: &str, p: &str| match c.route(m, p) {
+        RouteMatch::Found { operation, .. } => c.operation(operation).unwrap(),
+        _ => panic!(),
+    };
+    assert_eq!(op("GET", "/a").check_scopes(&["orders:read"]), Ok(()));
+    assert_eq!(op("GET", "/a").check_scopes(&[]), Err(vec!["orders:read"]));
+    assert_eq!(op("POST", "/a").check_scopes(&["admin"]), Ok(()));
+    assert_eq!(op("POST", "/a").check_scopes(&["orders:read", "orders:write"]), Ok(()));
+    assert_eq!(op("POST", "/a").check_scopes(&["orders:read"]), Err(vec!["orders:write", "orders:read"]));
+    assert_eq!(op("GET", "/open").check_scopes(&[]), Ok(()));
+}
