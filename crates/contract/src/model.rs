@@ -198,9 +198,9 @@ impl Operation {
             if missing == 0 {
                 return Ok(());
             }
-            let better = closest.as_ref().is_none_or(|c| {
-                c.iter().filter(|s| !granted.contains(s)).count() > missing
-            });
+            let better = closest
+                .as_ref()
+                .is_none_or(|c| c.iter().filter(|s| !granted.contains(s)).count() > missing);
             if better {
                 closest = Some(needed);
             }

@@ -86,7 +86,13 @@ fn scopes_follow_the_security_requirements() {
     assert_eq!(op("GET", "/a").check_scopes(&["orders:read"]), Ok(()));
     assert_eq!(op("GET", "/a").check_scopes(&[]), Err(vec!["orders:read"]));
     assert_eq!(op("POST", "/a").check_scopes(&["admin"]), Ok(()));
-    assert_eq!(op("POST", "/a").check_scopes(&["orders:read", "orders:write"]), Ok(()));
-    assert_eq!(op("POST", "/a").check_scopes(&["orders:read"]), Err(vec!["orders:write", "orders:read"]));
+    assert_eq!(
+        op("POST", "/a").check_scopes(&["orders:read", "orders:write"]),
+        Ok(())
+    );
+    assert_eq!(
+        op("POST", "/a").check_scopes(&["orders:read"]),
+        Err(vec!["orders:write", "orders:read"])
+    );
     assert_eq!(op("GET", "/open").check_scopes(&[]), Ok(()));
 }

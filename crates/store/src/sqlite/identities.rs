@@ -1,0 +1,115 @@
+//! The identity inventory in SQLite. Tags and scopes are JSON arrays; an
+//! unknown kind or state spelling reads back as `Corrupt`.
+
+use portcullis_core::{Identity, IdentityState, UnixTime};
+use rusqlite::{Row, params};
+
+use super::SqliteStore;
+use super::decode::{encode_strings, spelling, strings};
+use super::fault::Fault;
+use crate::{IdentityStore, StoreError};
+
+const WHAT: &str = "identity";
+
+const COLUMNS: &str =
+    "id, kind, owner, environment, tags, scopes, state, created, expires, last_used";
+
+fn decode(row: &Row<'_>) -> Result<Identity, Fault> {
+    Ok(Identity {
+        id: row.get(0)?,
+        kind: spelling(row, 1, WHAT, "kind")?,
+        owner: row.get(2)?,
+        environment: row.get(3)?,
+        tags: strings(row, 4, WHAT, "tags")?,
+        scopes: strings(row, 5, WHAT, "scopes")?,
+        state: spelling(row, 6, WHAT, "state")?,
+        created: row.get(7)?,
+        expires: row.get(8)?,
+        last_used: row.get(9)?,
+    })
+}
+
+impl IdentityStore for SqliteStore {
+    fn upsert_identity(&self, identity: &Identity) -> Result<(), StoreError> {
+        let tags = encode_strings(&identity.tags);
+        let scopes = encode_strings(&identity.scopes);
+        self.run("saving an identity", |conn| {
+            conn.execute(
+                "INSERT INTO identities \
+                 (id, kind, owner, environment, tags, scopes, state, created, expires, last_used) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 ON CONFLICT (id) DO UPDATE SET \
+                 kind = excluded.kind, owner = excluded.owner, \
+                 environment = excluded.environment, tags = excluded.tags, \
+                 scopes = excluded.scopes, state = excluded.state, \
+                 expires = excluded.expires",
+                params![
+                    identity.id,
+                    identity.kind.as_str(),
+                    identity.owner,
+                    identity.environment,
+                    tags,
+                    scopes,
+                    identity.state.as_str(),
+                    identity.created,
+                    identity.expires,
+                    identity.last_used,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn get_identity(&self, id: &str) -> Result<Option<Identity>, StoreError> {
+        self.run("reading an identity", |conn| {
+            let mut stmt =
+                conn.prepare(&format!("SELECT {COLUMNS} FROM identities WHERE id = ?1"))?;
+            let mut rows = stmt.query_and_then([id], decode)?;
+            rows.next().transpose()
+        })
+    }
+
+    fn list_identities(&self) -> Result<Vec<Identity>, StoreError> {
+        self.run("listing identities", |conn| {
+            let mut stmt =
+                conn.prepare(&format!("SELECT {COLUMNS} FROM identities ORDER BY id"))?;
+            let rows = stmt.query_and_then([], decode)?;
+            rows.collect()
+        })
+    }
+
+    fn set_identity_state(
+        &self,
+        id: &str,
+        state: IdentityState,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        self.change_one("changing an identity's state", WHAT, id, |conn| {
+            Ok(conn.execute(
+                "UPDATE identities SET state = ?2, state_changed = ?3 WHERE id = ?1",
+                params![id, state.as_str(), now],
+            )?)
+        })
+    }
+
+    fn touch_identity(&self, id: &str, now: UnixTime) -> Result<(), StoreError> {
+        self.change_one("recording an identity's use", WHAT, id, |conn| {
+            // MAX: a clock stepping backwards never moves last_used back.
+            Ok(conn.execute(
+                "UPDATE identities SET last_used = MAX(COALESCE(last_used, ?2), ?2) \
+                 WHERE id = ?1",
+                params![id, now],
+            )?)
+        })
+    }
+
+    fn delete_identity(&self, id: &str) -> Result<(), StoreError> {
+        // Credentials go with it: ON DELETE CASCADE.
+        self.change_one("deleting an identity", WHAT, id, |conn| {
+            Ok(conn.execute("DELETE FROM identities WHERE id = ?1", [id])?)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,127 @@
+//! The storage traits, grouped by meaning, and the [`Store`] supertrait the
+//! gateway holds (`Arc<dyn Store>`).
+//!
+//! Any backend (embedded SQLite now, PostgreSQL later) implements all four.
+//! Methods are synchronous and never read the clock: time-based ones take
+//! `now`. They store and report; deciding whether an identity or credential
+//! may act is the caller's job.
+
+use std::fmt;
+
+use portcullis_core::{Identity, IdentityState, UnixTime};
+
+use crate::{Credential, CredentialKind, StoreError, StoredKey};
+
+/// The inventory of machine identities.
+pub trait IdentityStore {
+    /// Inserts the identity, or updates every field of an existing one except
+    /// `created` and `last_used`, which keep their stored values. Idempotent:
+    /// declarative seeding re-applies it at every start and reload.
+    fn upsert_identity(&self, identity: &Identity) -> Result<(), StoreError>;
+
+    fn get_identity(&self, id: &str) -> Result<Option<Identity>, StoreError>;
+
+    /// Every identity, sorted by id.
+    fn list_identities(&self) -> Result<Vec<Identity>, StoreError>;
+
+    /// Suspends, quarantines, retires or reactivates; `NotFound` if missing.
+    fn set_identity_state(
+        &self,
+        id: &str,
+        state: IdentityState,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
+
+    /// Records use at `now` (never moves `last_used` backwards); `NotFound`
+    /// if missing.
+    fn touch_identity(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
+
+    /// Deletes the identity and, with it, its credentials; `NotFound` if
+    /// missing.
+    fn delete_identity(&self, id: &str) -> Result<(), StoreError>;
+}
+
+/// Credentials identities authenticate with.
+pub trait CredentialStore {
+    /// `Conflict` if the id or the secret hash is taken; `NotFound` if the
+    /// identity does not exist.
+    fn insert_credential(&self, credential: &Credential) -> Result<(), StoreError>;
+
+    /// The identity's credentials, revoked and expired ones included, oldest
+    /// first; empty if the identity does not exist.
+    fn list_credentials(&self, identity: &str) -> Result<Vec<Credential>, StoreError>;
+
+    /// The credential of that kind whose secret hashes to `hash`, revoked or
+    /// expired ones included (the caller checks [`Credential::is_usable`]).
+    ///
+    /// An indexed lookup: the hash is of a high-entropy secret, so lookup
+    /// timing tells an attacker nothing about any stored secret.
+    fn find_credential_by_hash(
+        &self,
+        kind: CredentialKind,
+        hash: &[u8; 32],
+    ) -> Result<Option<Credential>, StoreError>;
+
+    /// Revokes at `now`; revoking again keeps the first time. `NotFound` if
+    /// missing.
+    fn revoke_credential(&self, id: &str, now: UnixTime) -> Result<(), StoreError>;
+
+    /// Sets the expiry (rotation shortens the old credential's to the end of
+    /// the overlap window); `NotFound` if missing.
+    fn set_credential_expiry(&self, id: &str, expires: UnixTime) -> Result<(), StoreError>;
+}
+
+/// The token service's signing keys.
+pub trait KeyStore {
+    /// `Conflict` if the kid is taken.
+    fn insert_key(&self, key: &StoredKey) -> Result<(), StoreError>;
+
+    /// Every key, retired ones included, oldest first.
+    fn list_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+
+    /// Stops the key signing at `now`; retiring again keeps the first time.
+    /// `NotFound` if missing.
+    fn retire_key(&self, kid: &str, now: UnixTime) -> Result<(), StoreError>;
+
+    /// Removes the key (once its tokens have expired); `NotFound` if missing.
+    fn delete_key(&self, kid: &str) -> Result<(), StoreError>;
+}
+
+/// Revoked access tokens (RFC 7009) and seen client assertions (RFC 7523).
+pub trait RevocationStore {
+    /// Revokes the token with this `jti` until `expires` (its own expiry,
+    /// after which it is refused anyway). Revoking again keeps the later
+    /// expiry.
+    fn revoke_token(&self, jti: &str, expires: UnixTime) -> Result<(), StoreError>;
+
+    /// Whether the `jti` is on the revocation list (pruned or not yet).
+    fn is_token_revoked(&self, jti: &str) -> Result<bool, StoreError>;
+
+    /// Revocations still in force at `now`, to load an in-memory set.
+    fn revoked_tokens(&self, now: UnixTime) -> Result<Vec<(String, UnixTime)>, StoreError>;
+
+    /// Forgets revocations of tokens expired by `now`; returns how many.
+    fn prune_revocations(&self, now: UnixTime) -> Result<usize, StoreError>;
+
+    /// Records a client assertion's `jti`. Returns `true` if it is fresh, and
+    /// `false` if the same client presented the same `jti` before and that
+    /// record has not expired (a replay). Prunes expired records as it goes.
+    fn record_assertion(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Everything the gateway stores, behind one object.
+pub trait Store:
+    IdentityStore + CredentialStore + KeyStore + RevocationStore + Send + Sync + fmt::Debug
+{
+}
+
+impl<T> Store for T where
+    T: IdentityStore + CredentialStore + KeyStore + RevocationStore + Send + Sync + fmt::Debug
+{
+}

@@ -1,0 +1,34 @@
+//! The token service's pure core: the gateway's Ed25519 signing keys and
+//! their JWK Set, issuing and verifying RFC 9068 access tokens, client
+//! secrets and API keys (generated, hashed, checked in constant time), and
+//! RFC 7523 `private_key_jwt` client assertions.
+//!
+//! Pure: no sockets, files, tokio or storage, and no clock reads: every
+//! time-based decision takes `now: UnixTime`. Randomness comes only from
+//! aws-lc's system CSPRNG. Revocation, replay memory and identity state
+//! live in the store and are the caller's to check.
+//!
+//! Verification pins the algorithm: EdDSA for our access tokens, the
+//! registered key's own algorithm for client assertions. A header's `alg`
+//! is compared, never obeyed, and keys never come from the token itself.
+
+mod access;
+mod assertion;
+mod client;
+mod error;
+mod jws;
+mod keys;
+mod random;
+#[cfg(test)]
+mod testing;
+mod validity;
+
+pub use access::{ACCESS_TOKEN_TYP, AccessClaims, MAX_LEEWAY_SECS, Verifier, issue, new_jti};
+pub use assertion::{
+    ASSERTION_LEEWAY_SECS, AssertionClaims, ClientKey, ClientKeyAlgorithm, MAX_JTI_LEN,
+    unverified_client_id, verify_assertion,
+};
+pub use client::{ApiKey, ClientSecret, SecretHash, hash_secret, verify_secret};
+pub use error::{Claim, TokenError};
+pub use jws::MAX_TOKEN_LEN;
+pub use keys::{KeySet, MAX_KID_LEN, SigningKey};
