@@ -1,7 +1,9 @@
 //! The token service's pure core: the gateway's Ed25519 signing keys and
 //! their JWK Set, issuing and verifying RFC 9068 access tokens, client
 //! secrets and API keys (generated, hashed, checked in constant time), and
-//! RFC 7523 `private_key_jwt` client assertions.
+//! RFC 7523 `private_key_jwt` client assertions, the token endpoint's request
+//! parsing and grant decision, the credential a request presents and the
+//! challenge to answer with, and the discovery documents.
 //!
 //! Pure: no sockets, files, tokio or storage, and no clock reads: every
 //! time-based decision takes `now: UnixTime`. Randomness comes only from
@@ -18,6 +20,9 @@ mod client;
 mod error;
 mod jws;
 mod keys;
+pub mod metadata;
+pub mod oauth;
+mod presented;
 mod random;
 #[cfg(test)]
 mod testing;
@@ -32,3 +37,6 @@ pub use client::{ApiKey, ClientSecret, SecretHash, hash_secret, verify_secret};
 pub use error::{Claim, TokenError};
 pub use jws::MAX_TOKEN_LEN;
 pub use keys::{KeySet, MAX_KID_LEN, SigningKey};
+pub use presented::{
+    API_KEY_HEADER, ChallengeError, Presented, PresentedError, challenge, presented,
+};
