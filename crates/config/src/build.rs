@@ -13,11 +13,17 @@ use crate::snapshot::{Config, Limits, Mode};
 use crate::source::{Disk, Files};
 
 mod api;
+mod identities;
+mod service;
 
 /// Values that replace the file's, for the demo and tests.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub listen: Option<SocketAddr>,
+    /// Replaces `storage` (the demo keeps everything in memory).
+    pub storage: Option<crate::snapshot::Storage>,
+    /// Replaces `admin.listen` when the file has an admin section.
+    pub admin: Option<SocketAddr>,
     /// (api name, upstream URL)
     pub upstreams: Vec<(String, String)>,
 }
@@ -62,6 +68,14 @@ pub fn load_from(
     let mode = mode(name, raw.mode.as_ref(), &mut out);
     let limits = limits(name, raw.limits.as_ref(), &mut out);
     let apis = api::apis(files, name, raw.apis.as_ref(), overrides, &mut out);
+    let storage = match &overrides.storage {
+        Some(s) => s.clone(),
+        None => service::storage(files, name, raw.storage.as_ref(), &mut out),
+    };
+    let identities = identities::inventory(files, name, raw.identities.as_ref(), &mut out);
+    let tokens = service::tokens(name, raw.tokens.as_ref(), &mut out);
+    let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
+        .map(|a| overrides.admin.unwrap_or(a));
     if out.iter().any(Diagnostic::is_error) {
         return Err(out);
     }
@@ -71,6 +85,10 @@ pub fn load_from(
             mode,
             apis,
             limits,
+            storage,
+            identities,
+            tokens,
+            admin,
         },
         out,
     ))
@@ -80,11 +98,7 @@ pub fn load_from(
 /// honest, accepting and ignoring them would not be.
 fn not_yet(file: &str, raw: &RawConfig, out: &mut Vec<Diagnostic>) {
     let sections = [
-        ("admin", raw.admin.as_ref()),
-        ("storage", raw.storage.as_ref()),
         ("policies", raw.policies.as_ref()),
-        ("identities", raw.identities.as_ref()),
-        ("tokens", raw.tokens.as_ref()),
         ("rate_limits", raw.rate_limits.as_ref()),
     ];
     for (key, value) in sections {

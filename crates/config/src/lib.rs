@@ -16,5 +16,7 @@ mod source;
 pub use build::{Overrides, load, load_from};
 pub use diagnostic::{Diagnostic, Severity};
 pub use duration::parse_duration;
-pub use snapshot::{Api, Config, Limits, Mode, Timeouts, Upstream};
+pub use snapshot::{
+    Api, Config, Limits, Mode, SeedIdentity, SeedKey, Storage, Timeouts, TokenSettings, Upstream,
+};
 pub use source::{Disk, Embedded, Files};

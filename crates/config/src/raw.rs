@@ -11,14 +11,62 @@ pub(crate) struct RawConfig {
     pub mode: Option<Spanned<String>>,
     pub apis: Option<Spanned<Vec<RawApi>>>,
     pub limits: Option<RawLimits>,
+    pub admin: Option<Spanned<RawAdmin>>,
+    pub storage: Option<Spanned<String>>,
+    pub identities: Option<Spanned<String>>,
+    pub tokens: Option<Spanned<RawTokens>>,
     // Parts of the product this build does not implement yet. They are named
     // so that using one is a clear error rather than "unknown field".
-    pub admin: Option<Spanned<serde_json::Value>>,
-    pub storage: Option<Spanned<serde_json::Value>>,
     pub policies: Option<Spanned<serde_json::Value>>,
-    pub identities: Option<Spanned<serde_json::Value>>,
-    pub tokens: Option<Spanned<serde_json::Value>>,
     pub rate_limits: Option<Spanned<serde_json::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAdmin {
+    pub listen: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTokens {
+    pub issuer: Option<Spanned<String>>,
+    pub default_ttl: Option<Spanned<String>>,
+    pub max_ttl: Option<Spanned<String>>,
+    pub leeway: Option<Spanned<String>>,
+}
+
+/// `identities.yaml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInventory {
+    pub identities: Vec<Spanned<RawIdentity>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawIdentity {
+    pub id: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub owner: Spanned<String>,
+    pub environment: Spanned<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub scopes: Vec<Spanned<String>>,
+    pub state: Option<Spanned<String>>,
+    pub expires: Option<Spanned<String>>,
+    #[serde(default)]
+    pub keys: Vec<Spanned<RawKey>>,
+}
+
+/// A public key an identity signs client assertions with.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawKey {
+    pub id: String,
+    pub jwk: serde_json::Value,
+    pub expires: String,
 }
 
 #[derive(Debug, Deserialize)]

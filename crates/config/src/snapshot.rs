@@ -21,6 +21,58 @@ pub struct Config {
     pub mode: Mode,
     pub apis: Vec<Api>,
     pub limits: Limits,
+    pub storage: Storage,
+    /// The declarative inventory (`identities.yaml`), applied at start.
+    pub identities: Vec<SeedIdentity>,
+    pub tokens: TokenSettings,
+    /// The admin listener, if any. Never the gateway's own address.
+    pub admin: Option<SocketAddr>,
+}
+
+/// Where identities, credentials and keys are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    Sqlite(std::path::PathBuf),
+    /// Nothing survives a restart: the demo and tests.
+    Memory,
+}
+
+/// The token service's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSettings {
+    pub issuer: String,
+    pub default_ttl: Duration,
+    pub max_ttl: Duration,
+    /// Clock skew tolerated when checking token times.
+    pub leeway: Duration,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "portcullis".to_owned(),
+            default_ttl: Duration::from_secs(300),
+            max_ttl: Duration::from_secs(900),
+            leeway: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One identity as `identities.yaml` declares it.
+#[derive(Debug, Clone)]
+pub struct SeedIdentity {
+    /// `created` and `last_used` are the store's; they are not read from here.
+    pub identity: portcullis_core::Identity,
+    /// Public keys for `private_key_jwt` client authentication.
+    pub keys: Vec<SeedKey>,
+}
+
+/// A public key declared for an identity.
+#[derive(Debug, Clone)]
+pub struct SeedKey {
+    pub id: String,
+    pub jwk: serde_json::Value,
+    pub expires: portcullis_core::UnixTime,
 }
 
 /// Request and response bounds.

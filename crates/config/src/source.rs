@@ -6,7 +6,12 @@ use std::path::{Path, PathBuf};
 use portcullis_contract::Source;
 
 /// Reads files by path relative to the configuration file's folder.
-pub trait Files: Source {}
+pub trait Files: Source {
+    /// The folder relative paths are read from, when they come from disk.
+    fn base_dir(&self) -> Option<&Path> {
+        None
+    }
+}
 
 /// Files under a folder on disk.
 #[derive(Debug, Clone)]
@@ -28,7 +33,11 @@ impl Source for Disk {
     }
 }
 
-impl Files for Disk {}
+impl Files for Disk {
+    fn base_dir(&self) -> Option<&Path> {
+        Some(&self.root)
+    }
+}
 
 /// Files compiled into the binary: (name, text) pairs.
 #[derive(Debug, Clone, Copy)]

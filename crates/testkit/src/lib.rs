@@ -50,7 +50,11 @@ impl Source for Overlay {
     }
 }
 
-impl Files for Overlay {}
+impl Files for Overlay {
+    fn base_dir(&self) -> Option<&std::path::Path> {
+        self.disk.base_dir()
+    }
+}
 
 /// The orders API and a gateway in front of it.
 #[derive(Debug)]
@@ -114,6 +118,8 @@ pub fn config_with(dir: &std::path::Path, config_text: &str, upstreams: &[(&str,
     };
     let overrides = Overrides {
         listen: Some(loopback()),
+        storage: Some(portcullis_config::Storage::Memory),
+        admin: Some(loopback()),
         upstreams: upstreams
             .iter()
             .map(|(a, u)| ((*a).to_owned(), (*u).to_owned()))

@@ -27,6 +27,8 @@ fn overrides_replace_listen_and_upstream() {
         ),
     ]);
     let overrides = Overrides {
+        storage: Some(crate::Storage::Memory),
+        admin: None,
         listen: Some("127.0.0.1:0".parse().unwrap()),
         upstreams: vec![("a".into(), "http://127.0.0.1:2/base/".into())],
     };
@@ -48,7 +50,11 @@ fn diagnostics(config: &'static str) -> Vec<String> {
             "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: q, in: cookie}]\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: strin}}}}}\n",
         ),
     ])));
-    match load_from(&files, "c.yaml", &Overrides::default()) {
+    let overrides = Overrides {
+        storage: Some(crate::Storage::Memory),
+        ..Overrides::default()
+    };
+    match load_from(&files, "c.yaml", &overrides) {
         Ok(_) => Vec::new(),
         Err(d) => d.iter().map(ToString::to_string).collect(),
     }
@@ -57,7 +63,7 @@ fn diagnostics(config: &'static str) -> Vec<String> {
 #[test]
 fn every_problem_is_reported_with_its_line_or_pointer() {
     insta::assert_json_snapshot!(diagnostics(
-        "listen: nowhere\nmode: observe\nstorage: sqlite://x.db\napis:\n  - name: Orders\n    contract: ok.yaml\n    mount: /orders/\n    upstream: ftp://x\n  - name: b\n    contract: bad.yaml\n    mount: /b\n    upstream: http://127.0.0.1:1\n  - name: c\n    contract: missing.yaml\n    mount: /.well-known/x\n    upstream: http://127.0.0.1:1\n    timeouts: {connect: soon}\nlimits: {json_depth: 500}\n"
+        "listen: nowhere\nmode: observe\nrate_limits: {per_identity: 50/s}\napis:\n  - name: Orders\n    contract: ok.yaml\n    mount: /orders/\n    upstream: ftp://x\n  - name: b\n    contract: bad.yaml\n    mount: /b\n    upstream: http://127.0.0.1:1\n  - name: c\n    contract: missing.yaml\n    mount: /.well-known/x\n    upstream: http://127.0.0.1:1\n    timeouts: {connect: soon}\nlimits: {json_depth: 500}\n"
     ));
 }
 
@@ -75,4 +81,51 @@ fn overlapping_mounts_are_refused() {
     assert_eq!(d.len(), 1);
     assert!(d[0].contains("c.yaml:3:"), "{d:?}");
     assert!(d[0].contains("overlaps"));
+}
+
+const INVENTORY_CONFIG: &str = "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\nidentities: ids.yaml\ntokens: {issuer: gw, default_ttl: 2m, max_ttl: 10m, leeway: 5s}\n";
+
+fn with_inventory(inventory: &'static str) -> Result<crate::Config, Vec<String>> {
+    let files = Embedded(Box::leak(Box::new([
+        ("c.yaml", INVENTORY_CONFIG),
+        (
+            "ok.yaml",
+            "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths: {}\n",
+        ),
+        ("ids.yaml", inventory),
+    ])));
+    let overrides = Overrides {
+        storage: Some(crate::Storage::Memory),
+        ..Overrides::default()
+    };
+    load_from(&files, "c.yaml", &overrides)
+        .map(|(c, _)| c)
+        .map_err(|d| d.iter().map(ToString::to_string).collect())
+}
+
+#[test]
+fn the_inventory_and_token_settings_load() {
+    let config = with_inventory(
+        "identities:\n  - id: reporting-bot\n    kind: agent\n    owner: team-data\n    environment: prod\n    tags: [reporting]\n    scopes: [orders:read]\n    expires: 2030-01-01T00:00:00Z\n    keys:\n      - id: k1\n        expires: 2030-01-01T00:00:00Z\n        jwk: {kty: OKP, crv: Ed25519, x: 11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo}\n  - {id: old-job, kind: ci-job, owner: platform, environment: ci, state: retired}\n",
+    )
+    .unwrap();
+    assert_eq!(config.identities.len(), 2);
+    let bot = &config.identities[0];
+    assert_eq!(bot.identity.scopes, ["orders:read"]);
+    assert_eq!(bot.identity.expires, Some(1_893_456_000));
+    assert_eq!(bot.keys[0].id, "k1");
+    assert_eq!(
+        config.identities[1].identity.state,
+        portcullis_core::IdentityState::Retired
+    );
+    assert_eq!(config.tokens.issuer, "gw");
+    assert_eq!(config.tokens.max_ttl.as_secs(), 600);
+}
+
+#[test]
+fn inventory_problems_name_their_line() {
+    insta::assert_json_snapshot!(with_inventory(
+        "identities:\n  - id: Bad Id\n    kind: robot\n    owner: ''\n    environment: prod\n    scopes: ['a b']\n    state: sleeping\n    expires: tomorrow\n    keys:\n      - id: k1\n        expires: 2030-01-01T00:00:00Z\n        jwk: {kty: OKP, crv: Ed25519, x: 11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo, d: secret}\n  - {id: twin, kind: agent, owner: o, environment: e}\n  - {id: twin, kind: agent, owner: o, environment: e}\n"
+    )
+    .unwrap_err());
 }

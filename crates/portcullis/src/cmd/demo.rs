@@ -27,6 +27,8 @@ const FILES: Embedded = Embedded(&[
 pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     let orders = OrdersApi::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let overrides = Overrides {
+        storage: Some(portcullis_config::Storage::Memory),
+        admin: None,
         listen: Some(SocketAddr::from(([127, 0, 0, 1], port))),
         upstreams: vec![("orders".to_owned(), format!("http://{}", orders.addr()))],
     };

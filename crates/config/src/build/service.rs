@@ -1,0 +1,159 @@
+//! The gateway's own services: storage, the token service, the admin listener.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use portcullis_store::StorageLocation;
+use serde_saphyr::Spanned;
+
+use crate::diagnostic::Diagnostic;
+use crate::duration::parse_duration;
+use crate::raw::{RawAdmin, RawTokens};
+use crate::snapshot::{Storage, TokenSettings};
+use crate::source::Files;
+
+/// Default storage, relative to the configuration file.
+const DEFAULT_STORAGE: &str = "sqlite://portcullis.db";
+
+pub(super) fn storage(
+    files: &dyn Files,
+    file: &str,
+    raw: Option<&Spanned<String>>,
+    out: &mut Vec<Diagnostic>,
+) -> Storage {
+    let (text, line) = raw.map_or((DEFAULT_STORAGE, 0), |s| {
+        (s.value.as_str(), s.referenced.line())
+    });
+    match StorageLocation::parse(text) {
+        Ok(location) => match (files.base_dir(), location) {
+            (Some(base), location) => match location.resolve(base) {
+                StorageLocation::Sqlite(path) => Storage::Sqlite(path),
+                _ => {
+                    out.push(Diagnostic::error_at_line(
+                        file,
+                        line,
+                        "`storage`: not available in this build",
+                    ));
+                    Storage::Memory
+                }
+            },
+            (None, _) => {
+                out.push(Diagnostic::error_at_line(
+                    file,
+                    line,
+                    "storage needs a configuration file on disk",
+                ));
+                Storage::Memory
+            }
+        },
+        Err(e) => {
+            out.push(Diagnostic::error_at_line(
+                file,
+                line,
+                format!("`storage`: {e}"),
+            ));
+            Storage::Memory
+        }
+    }
+}
+
+pub(super) fn tokens(
+    file: &str,
+    raw: Option<&Spanned<RawTokens>>,
+    out: &mut Vec<Diagnostic>,
+) -> TokenSettings {
+    let mut t = TokenSettings::default();
+    let Some(raw) = raw else { return t };
+    if let Some(issuer) = &raw.value.issuer {
+        if issuer.value.is_empty() || !issuer.value.bytes().all(|b| b.is_ascii_graphic()) {
+            out.push(Diagnostic::error_at_line(
+                file,
+                issuer.referenced.line(),
+                "`tokens.issuer` must be non-empty visible ASCII",
+            ));
+        } else {
+            t.issuer = issuer.value.clone();
+        }
+    }
+    let mut duration = |name: &str,
+                        v: &Option<Spanned<String>>,
+                        min: Duration,
+                        max: Duration,
+                        slot: &mut Duration| {
+        if let Some(v) = v {
+            match parse_duration(&v.value) {
+                Some(d) if d >= min && d <= max => *slot = d,
+                _ => out.push(Diagnostic::error_at_line(
+                    file,
+                    v.referenced.line(),
+                    format!(
+                        "`tokens.{name}` must be a duration between {}s and {}s",
+                        min.as_secs(),
+                        max.as_secs()
+                    ),
+                )),
+            }
+        }
+    };
+    duration(
+        "default_ttl",
+        &raw.value.default_ttl,
+        Duration::from_secs(1),
+        Duration::from_secs(86_400),
+        &mut t.default_ttl,
+    );
+    duration(
+        "max_ttl",
+        &raw.value.max_ttl,
+        Duration::from_secs(1),
+        Duration::from_secs(86_400),
+        &mut t.max_ttl,
+    );
+    duration(
+        "leeway",
+        &raw.value.leeway,
+        Duration::ZERO,
+        Duration::from_secs(120),
+        &mut t.leeway,
+    );
+    if t.default_ttl > t.max_ttl {
+        out.push(Diagnostic::error_at_line(
+            file,
+            raw.referenced.line(),
+            "`tokens.default_ttl` is longer than `tokens.max_ttl`",
+        ));
+    }
+    t
+}
+
+pub(super) fn admin(
+    file: &str,
+    raw: Option<&Spanned<RawAdmin>>,
+    gateway: SocketAddr,
+    out: &mut Vec<Diagnostic>,
+) -> Option<SocketAddr> {
+    let raw = raw?;
+    let listen = &raw.value.listen;
+    match listen.value.parse::<SocketAddr>() {
+        Ok(addr) if addr == gateway && addr.port() != 0 => {
+            out.push(Diagnostic::error_at_line(
+                file,
+                listen.referenced.line(),
+                "the admin listener must not share the gateway's address",
+            ));
+            None
+        }
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            out.push(Diagnostic::error_at_line(
+                file,
+                listen.referenced.line(),
+                format!(
+                    "`admin.listen`: `{}` is not an address like 127.0.0.1:8081",
+                    listen.value
+                ),
+            ));
+            None
+        }
+    }
+}
