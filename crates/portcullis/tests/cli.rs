@@ -92,11 +92,9 @@ fn serve_runs_and_stops_on_sigterm() {
         .unwrap()
         .replace("127.0.0.1:8080", "127.0.0.1:0");
     std::fs::write(dir.join("portcullis.yaml"), config).unwrap();
-    std::fs::copy(
-        example().with_file_name("openapi.yaml"),
-        dir.join("openapi.yaml"),
-    )
-    .unwrap();
+    for file in ["openapi.yaml", "identities.yaml"] {
+        std::fs::copy(example().with_file_name(file), dir.join(file)).unwrap();
+    }
     let mut child = Command::new(BIN)
         .args(["serve", "-c"])
         .arg(dir.join("portcullis.yaml"))
@@ -122,11 +120,17 @@ fn serve_runs_and_stops_on_sigterm() {
         addr.parse().unwrap(),
         &portcullis_testkit::raw::get("/orders/debug/config"),
     ));
-    assert_eq!(r.code().as_deref(), Some("undeclared-route"));
+    // No credential: refused before the path is even looked at.
+    assert_eq!(r.code().as_deref(), Some("unauthenticated"));
+    assert!(
+        dir.join("portcullis.db").exists(),
+        "the store is created beside the configuration"
+    );
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     assert!(child.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -55,6 +55,7 @@ pub(crate) struct Exchange {
     pub stage: Stage,
     pub api: Option<String>,
     pub operation: Option<String>,
+    pub identity: Option<String>,
 }
 
 impl Exchange {
@@ -83,6 +84,7 @@ impl Exchange {
             stage: Stage::Limits,
             api: None,
             operation: None,
+            identity: None,
         }
     }
 

@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use portcullis_config::Config;
 use portcullis_contract::secrets::SecretPatternError;
+use portcullis_core::SystemClock;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::authority::{Authority, AuthorityError};
 use crate::server;
 use crate::snapshot::Snapshot;
 
@@ -22,6 +24,8 @@ pub enum StartError {
     },
     #[error("the built-in secret patterns do not compile: {0}")]
     Scanner(#[from] SecretPatternError),
+    #[error("identities and tokens: {0}")]
+    Authority(#[from] AuthorityError),
 }
 
 /// A running gateway.
@@ -30,13 +34,13 @@ pub struct Gateway {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    authority: Arc<Authority>,
 }
 
 impl Gateway {
     /// Binds the configured address and serves until [`Gateway::stop`].
     pub async fn start(config: Config) -> Result<Self, StartError> {
         let listen = config.listen;
-        let snapshot = Arc::new(Snapshot::build(config)?);
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|source| StartError::Bind {
@@ -47,13 +51,25 @@ impl Gateway {
             addr: listen,
             source,
         })?;
+        let authority = Arc::new(Authority::open(
+            &config,
+            &format!("http://{addr}"),
+            Arc::new(SystemClock),
+        )?);
+        let snapshot = Arc::new(Snapshot::build(config, Arc::clone(&authority))?);
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, snapshot, stopped));
         Ok(Self {
             addr,
             stop: Some(stop),
             task,
+            authority,
         })
+    }
+
+    /// Identities, credentials and tokens of this gateway.
+    pub fn authority(&self) -> &Arc<Authority> {
+        &self.authority
     }
 
     /// The address actually bound (useful with port 0).

@@ -25,6 +25,7 @@ const CALLER_ONLY: &[&str] = &[
     "proxy-connection",
     "proxy-authorization",
     "authorization",
+    "x-api-key",
     "x-http-method-override",
     "x-http-method",
     "x-method-override",

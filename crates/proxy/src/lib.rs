@@ -6,9 +6,11 @@
 //! never forward a request that a stage refused, and never let an internal
 //! fault turn into an allow.
 
+pub mod authority;
 mod exchange;
 mod gateway;
 mod headers;
+mod oauth;
 mod pipeline;
 mod refusal;
 mod server;

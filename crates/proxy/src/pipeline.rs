@@ -6,9 +6,8 @@
 //! [`authorize::Authorized`] that `forward` requires, so a stage cannot be
 //! skipped without the code failing to compile.
 //!
-//! Stages that later issues fill (authenticate, identity_state, scopes,
-//! authorize, rate_limit) are present as named pass-through stages so their
-//! place in the order is fixed now.
+//! Stages that later issues fill (authorize, rate_limit) are present as
+//! named pass-through stages so their place in the order is fixed now.
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -18,7 +17,7 @@ use hyper::body::Incoming;
 use crate::exchange::{Exchange, Stage};
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
-use crate::wellknown;
+use crate::{oauth, wellknown};
 
 pub(crate) mod authenticate;
 pub(crate) mod authorize;
@@ -48,16 +47,19 @@ pub(crate) async fn run(
     if let Some(answer) = wellknown::serve(snapshot, &parts.method, parts.uri.path()) {
         return answer;
     }
+    if parts.uri.path() == oauth::TOKEN_PATH {
+        return oauth::token(snapshot, &parts, body).await;
+    }
     ex.stage = Stage::Authenticate;
-    let caller = authenticate::check(&parts)?;
+    let caller = authenticate::check(snapshot, ex, &parts)?;
     ex.stage = Stage::Canonical;
     let path = canonical::check(&parts)?;
     ex.stage = Stage::Route;
     let matched = route::find(snapshot, ex, &parts.method, path)?;
     ex.stage = Stage::IdentityState;
-    identity_state::check(&caller)?;
+    identity_state::check(snapshot, &caller)?;
     ex.stage = Stage::Scopes;
-    scopes::check(&caller, &matched)?;
+    scopes::check(snapshot, &caller, &matched)?;
     // The body is read only now, after the request is known to be routable,
     // so an undeclared route costs the gateway no body buffering.
     ex.stage = Stage::Validate;

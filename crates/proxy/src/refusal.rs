@@ -17,6 +17,8 @@ pub(crate) struct Refusal {
     pub problem: Problem,
     /// `Allow` for 405.
     pub allow: Option<String>,
+    /// `WWW-Authenticate` for 401 and scope refusals.
+    pub challenge: Option<String>,
 }
 
 impl Refusal {
@@ -24,7 +26,14 @@ impl Refusal {
         Self {
             problem: Problem::new(code, detail),
             allow: None,
+            challenge: None,
         }
+    }
+
+    /// Adds the `WWW-Authenticate` challenge.
+    pub(crate) fn with_challenge(mut self, challenge: String) -> Self {
+        self.challenge = Some(challenge);
+        self
     }
 
     pub(crate) fn method_not_allowed(allow: &str) -> Self {
@@ -34,6 +43,7 @@ impl Refusal {
                 "the path is declared, but not for this method",
             ),
             allow: Some(allow.to_owned()),
+            challenge: None,
         }
     }
 
@@ -56,6 +66,9 @@ impl Refusal {
         if let Some(allow) = self.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
             headers.insert(header::ALLOW, allow);
         }
+        if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
         response
     }
 }
@@ -67,6 +80,7 @@ impl From<RequestError> for Refusal {
                 problem: Problem::new(ProblemCode::InvalidRequest, v.detail().to_owned())
                     .with_errors(v.into_errors()),
                 allow: None,
+                challenge: None,
             },
             RequestError::MediaType(d) => Self::new(ProblemCode::UnsupportedMediaType, d.as_str()),
             RequestError::TooLarge(d) => Self::new(ProblemCode::PayloadTooLarge, d.as_str()),
@@ -84,6 +98,7 @@ impl From<ResponseError> for Refusal {
                 )
                 .with_errors(v.into_errors()),
                 allow: None,
+                challenge: None,
             },
             ResponseError::Secret(d) => Self::new(ProblemCode::SecretInResponse, d.as_str()),
         }

@@ -7,6 +7,9 @@
 use portcullis_config::{Api, Config, Limits};
 use portcullis_contract::secrets::{SecretPatternError, SecretScanner};
 
+use std::sync::Arc;
+
+use crate::authority::Authority;
 use crate::upstream::{self, UpstreamClient};
 
 /// One API with its upstream connection pool.
@@ -22,11 +25,12 @@ pub struct Snapshot {
     pub(crate) apis: Vec<MountedApi>,
     pub(crate) limits: Limits,
     pub(crate) scanner: SecretScanner,
+    pub(crate) authority: Arc<Authority>,
 }
 
 impl Snapshot {
     /// Builds the runtime state; must be called inside a tokio runtime.
-    pub fn build(config: Config) -> Result<Self, SecretPatternError> {
+    pub fn build(config: Config, authority: Arc<Authority>) -> Result<Self, SecretPatternError> {
         let scanner = SecretScanner::builtin()?;
         let apis = config
             .apis
@@ -40,6 +44,7 @@ impl Snapshot {
             apis,
             limits: config.limits,
             scanner,
+            authority,
         })
     }
 

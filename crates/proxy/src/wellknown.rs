@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Method, Response, header};
 use http_body_util::Full;
 use portcullis_core::ProblemCode;
+use portcullis_token::metadata;
 use serde_json::{Value, json};
 
 use crate::refusal::Refusal;
@@ -12,6 +13,9 @@ use crate::snapshot::Snapshot;
 
 const PROBLEMS: &str = "/.well-known/portcullis/problems";
 const CONTRACTS: &str = "/.well-known/portcullis/contracts";
+const JWKS: &str = "/.well-known/jwks.json";
+const AS_METADATA: &str = "/.well-known/oauth-authorization-server";
+const RESOURCE_METADATA: &str = "/.well-known/oauth-protected-resource";
 
 /// Answers a discovery path, or `None` if `path` is not one. Matching is on
 /// exact bytes: a non-canonical spelling falls through to the pipeline and is
@@ -21,10 +25,29 @@ pub(crate) fn serve(
     method: &Method,
     path: &str,
 ) -> Option<Result<Response<Full<Bytes>>, Refusal>> {
+    let authority = &snapshot.authority;
     let document = if path == PROBLEMS {
         ProblemCode::catalogue()
     } else if path == CONTRACTS {
         index(snapshot)
+    } else if path == JWKS {
+        match authority.jwks() {
+            Ok(jwks) => jwks,
+            Err(_) => {
+                return Some(Err(Refusal::new(
+                    portcullis_core::ProblemCode::Unavailable,
+                    "the key set could not be read",
+                )));
+            }
+        }
+    } else if path == AS_METADATA {
+        metadata::authorization_server(
+            &authority.settings().issuer,
+            authority.base_url(),
+            authority.scopes(),
+        )
+    } else if path == RESOURCE_METADATA {
+        metadata::protected_resource(authority.base_url(), authority.scopes())
     } else {
         let name = path.strip_prefix(CONTRACTS)?.strip_prefix('/')?;
         let api = snapshot.apis.iter().find(|a| a.config.name == name)?;

@@ -22,4 +22,4 @@ pub use error::{Conflict, Corrupt, NotFound, StoreError, Unavailable};
 pub use location::{StorageLocation, StorageUrlError, UnsupportedScheme};
 pub use model::{Credential, CredentialKind, StoredKey, UnknownCredentialKind};
 pub use sqlite::SqliteStore;
-pub use store::{CredentialStore, IdentityStore, KeyStore, RevocationStore, Store};
+pub use store::{ChangeStore, CredentialStore, IdentityStore, KeyStore, RevocationStore, Store};

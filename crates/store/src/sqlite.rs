@@ -118,6 +118,14 @@ impl SqliteStore {
     }
 }
 
+impl crate::store::ChangeStore for SqliteStore {
+    fn data_version(&self) -> Result<i64, StoreError> {
+        self.run("reading the data version", |conn| {
+            Ok(conn.pragma_query_value(None, "data_version", |row| row.get(0))?)
+        })
+    }
+}
+
 const OPENING: &str = "opening the database";
 
 fn configure(conn: &Connection, file: bool) -> Result<(), Fault> {

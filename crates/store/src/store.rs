@@ -115,13 +115,35 @@ pub trait RevocationStore {
     ) -> Result<bool, StoreError>;
 }
 
+/// Noticing changes made by another process (the CLI beside a running
+/// gateway), so in-memory copies can be refreshed before they are trusted.
+pub trait ChangeStore {
+    /// A number that differs from the last one returned whenever another
+    /// writer committed in between. Own writes do not change it.
+    fn data_version(&self) -> Result<i64, StoreError>;
+}
+
 /// Everything the gateway stores, behind one object.
 pub trait Store:
-    IdentityStore + CredentialStore + KeyStore + RevocationStore + Send + Sync + fmt::Debug
+    IdentityStore
+    + CredentialStore
+    + KeyStore
+    + RevocationStore
+    + ChangeStore
+    + Send
+    + Sync
+    + fmt::Debug
 {
 }
 
 impl<T> Store for T where
-    T: IdentityStore + CredentialStore + KeyStore + RevocationStore + Send + Sync + fmt::Debug
+    T: IdentityStore
+        + CredentialStore
+        + KeyStore
+        + RevocationStore
+        + ChangeStore
+        + Send
+        + Sync
+        + fmt::Debug
 {
 }

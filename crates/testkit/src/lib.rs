@@ -61,6 +61,8 @@ impl Files for Overlay {
 pub struct World {
     pub gateway: Gateway,
     pub orders: OrdersApi,
+    /// An API key of the `tester` identity, which holds every scope.
+    pub key: String,
 }
 
 impl World {
@@ -72,8 +74,17 @@ impl World {
         self.orders.addr()
     }
 
-    /// Sends raw request bytes to the gateway.
+    /// Sends raw request bytes to the gateway as the `tester` identity.
     pub async fn gateway(&self, request: &[u8]) -> RawResponse {
+        send(
+            self.gateway_addr(),
+            &raw::with_header(request, "X-Api-Key", &self.key),
+        )
+        .await
+    }
+
+    /// Sends raw request bytes to the gateway exactly as given (no credential added).
+    pub async fn gateway_anonymous(&self, request: &[u8]) -> RawResponse {
         send(self.gateway_addr(), request).await
     }
 
@@ -148,7 +159,12 @@ pub async fn spawn_with(config_text: &str) -> World {
     let gateway = Gateway::start(config)
         .await
         .unwrap_or_else(|e| panic!("gateway: {e}"));
-    World { gateway, orders }
+    let key = tester(&gateway);
+    World {
+        gateway,
+        orders,
+        key,
+    }
 }
 
 /// The echo upstream and a gateway in front of it mounted at `/echo-api`.
@@ -156,11 +172,18 @@ pub async fn spawn_with(config_text: &str) -> World {
 pub struct EchoWorld {
     pub gateway: Gateway,
     pub echo: echo::Echo,
+    /// An API key of the `tester` identity.
+    pub key: String,
 }
 
 impl EchoWorld {
+    /// Sends raw request bytes as the `tester` identity.
     pub async fn gateway(&self, request: &[u8]) -> RawResponse {
-        send(self.gateway.addr(), request).await
+        send(
+            self.gateway.addr(),
+            &raw::with_header(request, "X-Api-Key", &self.key),
+        )
+        .await
     }
 
     pub async fn stop(self) {
@@ -191,5 +214,36 @@ pub async fn spawn_echo_config(config_text: &str) -> EchoWorld {
     let gateway = Gateway::start(config)
         .await
         .unwrap_or_else(|e| panic!("gateway: {e}"));
-    EchoWorld { gateway, echo }
+    let key = tester(&gateway);
+    EchoWorld { gateway, echo, key }
+}
+
+/// Adds the `tester` identity (every scope the gateway's contracts name) and
+/// returns a new API key for it.
+pub fn tester(gateway: &Gateway) -> String {
+    let authority = gateway.authority();
+    let identity = portcullis_core::Identity {
+        id: "tester".to_owned(),
+        kind: portcullis_core::IdentityKind::Service,
+        owner: "test-suite".to_owned(),
+        environment: "test".to_owned(),
+        tags: Vec::new(),
+        scopes: authority.scopes().to_vec(),
+        state: portcullis_core::IdentityState::Active,
+        created: authority.now(),
+        expires: None,
+        last_used: None,
+    };
+    authority
+        .put_identity(&identity)
+        .unwrap_or_else(|e| panic!("tester identity: {e}"));
+    authority
+        .create_secret(
+            "tester",
+            portcullis_store::CredentialKind::ApiKey,
+            3600,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("tester key: {e}"))
+        .secret
 }

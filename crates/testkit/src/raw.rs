@@ -59,6 +59,19 @@ pub fn request(method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]
     out
 }
 
+/// The same request with one more header after the request line.
+pub fn with_header(request: &[u8], name: &str, value: &str) -> Vec<u8> {
+    let split = request
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map_or(request.len(), |p| p + 2);
+    let (line, rest) = request.split_at(split);
+    let mut out = line.to_vec();
+    out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    out.extend_from_slice(rest);
+    out
+}
+
 /// A GET with no extra headers.
 pub fn get(target: &str) -> Vec<u8> {
     request("GET", target, &[], b"")

@@ -1,21 +1,74 @@
-//! Stage 2: authenticate.
-//!
-//! PASS-THROUGH in this build: every caller is anonymous. The issue
-//! "Machine identities" replaces this with bearer-token and API-key checks;
-//! its place in the order (before the canonical check, so an unauthenticated
-//! caller learns nothing about paths) is fixed here.
+//! Stage 2: authenticate. Exactly one credential: a bearer token from the
+//! token service or an API key. None, two, or a bad one: 401
+//! `unauthenticated` with `WWW-Authenticate`, the same body whatever the
+//! path, before anything about the path is looked at. The discovery and
+//! token endpoints are answered before this stage.
 
 use http::request::Parts;
+use portcullis_core::ProblemCode;
+use portcullis_token::{API_KEY_HEADER, ChallengeError, challenge, presented};
 
+use crate::authority::{AuthFailure, Principal};
+use crate::exchange::Exchange;
 use crate::refusal::Refusal;
+use crate::snapshot::Snapshot;
 
 /// Who is calling.
 #[derive(Debug)]
 pub(crate) enum Caller {
-    /// No authentication is configured yet.
-    Anonymous,
+    Identity(Principal),
 }
 
-pub(crate) fn check(_parts: &Parts) -> Result<Caller, Refusal> {
-    Ok(Caller::Anonymous)
+/// The realm named in challenges.
+pub(crate) const REALM: &str = "portcullis";
+
+pub(crate) fn check(
+    snapshot: &Snapshot,
+    ex: &mut Exchange,
+    parts: &Parts,
+) -> Result<Caller, Refusal> {
+    let values = |name| -> Vec<Option<&str>> {
+        parts
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().ok())
+            .collect()
+    };
+    let authorization = values(http::header::AUTHORIZATION.as_str());
+    let api_key = values(API_KEY_HEADER);
+    let authority = &snapshot.authority;
+    match authority.authenticate(presented(&authorization, &api_key)) {
+        Ok(principal) => {
+            ex.identity = Some(principal.identity.clone());
+            Ok(Caller::Identity(principal))
+        }
+        Err(AuthFailure::Unavailable) => Err(Refusal::new(
+            ProblemCode::Unavailable,
+            "the gateway could not check the credential",
+        )),
+        Err(failure) => {
+            tracing::debug!(request_id = %ex.request_id, reason = %failure, "not authenticated");
+            let kind = match failure {
+                AuthFailure::Missing => ChallengeError::Missing,
+                AuthFailure::Malformed(_) => ChallengeError::InvalidRequest,
+                _ => ChallengeError::InvalidToken,
+            };
+            Err(unauthenticated(authority.base_url(), kind))
+        }
+    }
+}
+
+/// The one 401: same body for every path and every reason; the reason class
+/// is only in the challenge, as RFC 6750 asks.
+pub(crate) fn unauthenticated(base_url: &str, kind: ChallengeError<'_>) -> Refusal {
+    Refusal::new(
+        ProblemCode::Unauthenticated,
+        "a valid credential is required",
+    )
+    .with_challenge(challenge(
+        REALM,
+        kind,
+        &format!("{base_url}/.well-known/oauth-protected-resource"),
+    ))
 }

@@ -28,6 +28,6 @@ pub(crate) fn check<'s, 'p>(
     _validated: &ValidatedRequest,
 ) -> Result<Authorized<'s, 'p>, Refusal> {
     match caller {
-        Caller::Anonymous => Ok(Authorized { matched }),
+        Caller::Identity(_) => Ok(Authorized { matched }),
     }
 }

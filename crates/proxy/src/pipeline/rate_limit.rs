@@ -8,6 +8,6 @@ use crate::refusal::Refusal;
 
 pub(crate) fn check(caller: &Caller, _authorized: &Authorized<'_, '_>) -> Result<(), Refusal> {
     match caller {
-        Caller::Anonymous => Ok(()),
+        Caller::Identity(_) => Ok(()),
     }
 }

@@ -36,6 +36,7 @@ impl Record {
             path = %self.path,
             api = ex.api.as_deref().unwrap_or("-"),
             operation = ex.operation.as_deref().unwrap_or("-"),
+            identity = ex.identity.as_deref().unwrap_or("-"),
             stage = ex.stage.as_str(),
             status,
             code = code.map_or("-", ProblemCode::as_str),

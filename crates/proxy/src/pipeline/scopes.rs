@@ -1,14 +1,41 @@
-//! Stage 6: the operation's declared OAuth scopes must be in the token.
-//!
-//! PASS-THROUGH in this build: no tokens are issued yet. The contract already
-//! carries each operation's security requirements for this stage to use.
+//! Stage 6: the token must be for this API, and carry the scopes the
+//! operation's OpenAPI security requirements name. Missing scope: 403
+//! `insufficient-scope` with the required scope in `WWW-Authenticate`.
 
-use super::authenticate::Caller;
+use portcullis_core::ProblemCode;
+use portcullis_token::{ChallengeError, challenge};
+
+use super::authenticate::{Caller, REALM, unauthenticated};
 use super::route::Matched;
 use crate::refusal::Refusal;
+use crate::snapshot::Snapshot;
 
-pub(crate) fn check(caller: &Caller, _matched: &Matched<'_, '_>) -> Result<(), Refusal> {
-    match caller {
-        Caller::Anonymous => Ok(()),
+pub(crate) fn check(
+    snapshot: &Snapshot,
+    caller: &Caller,
+    matched: &Matched<'_, '_>,
+) -> Result<(), Refusal> {
+    let Caller::Identity(principal) = caller;
+    let base = snapshot.authority.base_url();
+    // A token is issued for one API; it opens no other.
+    if principal
+        .audience
+        .as_deref()
+        .is_some_and(|aud| aud != matched.api.config.name)
+    {
+        return Err(unauthenticated(base, ChallengeError::InvalidToken));
     }
+    let granted: Vec<&str> = principal.scopes.iter().map(String::as_str).collect();
+    matched.operation.check_scopes(&granted).map_err(|needed| {
+        let scope = needed.join(" ");
+        Refusal::new(
+            ProblemCode::InsufficientScope,
+            format!("this operation needs the scope `{scope}`"),
+        )
+        .with_challenge(challenge(
+            REALM,
+            ChallengeError::InsufficientScope { scope: &scope },
+            &format!("{base}/.well-known/oauth-protected-resource"),
+        ))
+    })
 }

@@ -244,3 +244,20 @@ fn a_poisoned_lock_is_unavailable_not_a_panic() {
     let err = store.get_identity("bot").unwrap_err();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
 }
+
+#[test]
+fn data_version_moves_when_another_connection_commits() {
+    use crate::{ChangeStore, RevocationStore};
+    let dir = std::env::temp_dir().join(format!("portcullis-store-dv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("dv.db");
+    let a = SqliteStore::open(&path).unwrap();
+    let b = SqliteStore::open(&path).unwrap();
+    let before = a.data_version().unwrap();
+    a.revoke_token("own-write", 10).unwrap();
+    assert_eq!(a.data_version().unwrap(), before, "own writes do not count");
+    b.revoke_token("other-write", 10).unwrap();
+    assert_ne!(a.data_version().unwrap(), before);
+    drop((a, b));
+    let _ = std::fs::remove_dir_all(&dir);
+}

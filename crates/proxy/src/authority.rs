@@ -1,0 +1,180 @@
+//! The gateway's authority over identities: the inventory, their credentials
+//! and the token-signing keys, held in memory for the request path and kept
+//! in the store.
+//!
+//! The request path reads only memory (one `data_version` check per request
+//! notices changes another process committed, such as the CLI suspending an
+//! identity, so a suspension bites on the very next request). Anything the
+//! authority cannot read or decide is an error the caller turns into a
+//! refusal: it never answers "allowed" by default.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use portcullis_config::{Config, TokenSettings};
+use portcullis_core::{Clock, Identity, UnixTime};
+use portcullis_store::{Store, StoreError};
+use portcullis_token::{KeySet, SecretHash, TokenError, Verifier};
+
+mod credentials;
+mod open;
+mod principal;
+mod token_endpoint;
+
+pub use credentials::{ManageError, NewSecret};
+pub use principal::{AuthFailure, Principal};
+pub use token_endpoint::TokenIssued;
+
+/// Why the authority could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorityError {
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("token keys: {0}")]
+    Keys(#[from] TokenError),
+}
+
+/// An API key as the request path needs it.
+#[derive(Debug, Clone)]
+struct ApiKeyEntry {
+    credential: String,
+    identity: String,
+    expires: UnixTime,
+}
+
+/// What the request path reads, refreshed from the store when it changes.
+#[derive(Debug)]
+struct Cache {
+    keys: KeySet,
+    identities: HashMap<String, Identity>,
+    api_keys: HashMap<SecretHash, ApiKeyEntry>,
+    revoked: HashSet<String>,
+    data_version: i64,
+    /// When each identity's `last_used` was last written to the store.
+    last_written: HashMap<String, UnixTime>,
+}
+
+/// Identities, credentials, keys and tokens for one gateway.
+#[derive(Debug)]
+pub struct Authority {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: TokenSettings,
+    verifier: Verifier,
+    /// (API name, mount): the audiences tokens may be issued for.
+    apis: Vec<(String, String)>,
+    /// Every scope any API's contract mentions, for discovery documents.
+    scopes: Vec<String>,
+    /// `http://host:port` of the gateway listener.
+    base_url: String,
+    cache: RwLock<Cache>,
+}
+
+/// `last_used` is written at most this often per identity.
+const LAST_USED_EVERY: UnixTime = 60;
+
+impl Authority {
+    /// Opens the store, applies the declarative inventory, loads (or makes)
+    /// the signing keys, and fills the caches.
+    pub fn open(
+        config: &Config,
+        base_url: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AuthorityError> {
+        open::open(config, base_url, clock)
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    pub fn settings(&self) -> &TokenSettings {
+        &self.settings
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// The public keys, as served at `/.well-known/jwks.json`.
+    pub fn jwks(&self) -> Result<serde_json::Value, AuthFailure> {
+        Ok(self.read()?.keys.jwks())
+    }
+
+    /// The identity as the inventory holds it now.
+    pub fn identity(&self, id: &str) -> Result<Option<Identity>, AuthFailure> {
+        Ok(self.read()?.identities.get(id).cloned())
+    }
+
+    /// Notes that `id` acted at `now`; written to the store at most once a minute.
+    pub fn touch(&self, id: &str, now: UnixTime) {
+        let due = self
+            .read()
+            .map(|c| {
+                c.last_written
+                    .get(id)
+                    .is_none_or(|t| now - t >= LAST_USED_EVERY)
+            })
+            .unwrap_or(false);
+        if !due {
+            return;
+        }
+        if let Ok(mut cache) = self.cache.write() {
+            cache.last_written.insert(id.to_owned(), now);
+        }
+        if let Err(e) = self.store.touch_identity(id, now) {
+            tracing::warn!(identity = id, error = %e, "could not record last use");
+        }
+    }
+
+    /// Reloads everything from the store if another process changed it.
+    pub fn refresh(&self) -> Result<(), AuthFailure> {
+        let version = self.store.data_version().map_err(unavailable)?;
+        if self.read()?.data_version == version {
+            return Ok(());
+        }
+        let fresh =
+            open::load_cache(self.store.as_ref(), self.clock.now(), version).map_err(|e| {
+                tracing::error!(error = %e, "could not reload identities");
+                AuthFailure::Unavailable
+            })?;
+        let mut cache = self.cache.write().map_err(|_| AuthFailure::Unavailable)?;
+        let last_written = std::mem::take(&mut cache.last_written);
+        *cache = fresh;
+        cache.last_written = last_written;
+        Ok(())
+    }
+
+    /// Re-reads the store now (after this process changed it).
+    pub fn reload(&self) -> Result<(), AuthFailure> {
+        let version = self.store.data_version().map_err(unavailable)?;
+        let fresh = open::load_cache(self.store.as_ref(), self.clock.now(), version)
+            .map_err(|_| AuthFailure::Unavailable)?;
+        let mut cache = self.cache.write().map_err(|_| AuthFailure::Unavailable)?;
+        let last_written = std::mem::take(&mut cache.last_written);
+        *cache = fresh;
+        cache.last_written = last_written;
+        Ok(())
+    }
+
+    fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Cache>, AuthFailure> {
+        self.cache.read().map_err(|_| AuthFailure::Unavailable)
+    }
+}
+
+fn secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn unavailable(e: StoreError) -> AuthFailure {
+    tracing::error!(error = %e, "identity store unavailable");
+    AuthFailure::Unavailable
+}

@@ -1,0 +1,172 @@
+//! Starting the authority: the store opened, the declarative inventory
+//! applied, the signing keys loaded or made, the caches filled.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use portcullis_config::{Config, SeedIdentity, Storage};
+use portcullis_core::{Clock, IdentityState, UnixTime};
+use portcullis_store::{Credential, CredentialKind, SqliteStore, Store, StoreError, StoredKey};
+use portcullis_token::{KeySet, SigningKey, Verifier};
+
+use super::{ApiKeyEntry, Authority, AuthorityError, Cache, secs};
+
+pub(super) fn open(
+    config: &Config,
+    base_url: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Authority, AuthorityError> {
+    let store: Arc<dyn Store> = match &config.storage {
+        Storage::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+        Storage::Memory => Arc::new(SqliteStore::open_in_memory()?),
+    };
+    let now = clock.now();
+    for seed in &config.identities {
+        apply_seed(store.as_ref(), seed, now)?;
+    }
+    let max_ttl = secs(config.tokens.max_ttl) + secs(config.tokens.leeway);
+    ensure_keys(store.as_ref(), now, max_ttl)?;
+    let version = store.data_version()?;
+    let cache = load_cache(store.as_ref(), now, version)?;
+    let apis: Vec<(String, String)> = config
+        .apis
+        .iter()
+        .map(|a| (a.name.clone(), a.mount.clone()))
+        .collect();
+    let mut scopes: Vec<String> = config
+        .apis
+        .iter()
+        .flat_map(|a| a.contract.operations())
+        .flat_map(|o| {
+            o.security
+                .iter()
+                .flatten()
+                .flat_map(|(_, s)| s.iter().cloned())
+        })
+        .collect();
+    scopes.sort();
+    scopes.dedup();
+    Ok(Authority {
+        verifier: Verifier::new(
+            config.tokens.issuer.clone(),
+            apis.iter().map(|(name, _)| name.clone()).collect(),
+            secs(config.tokens.leeway),
+        ),
+        settings: config.tokens.clone(),
+        store,
+        clock,
+        apis,
+        scopes,
+        base_url: base_url.to_owned(),
+        cache: RwLock::new(cache),
+    })
+}
+
+/// Applies one declared identity. The file may suspend or retire an
+/// identity, but never re-activate one the store holds as not active: that
+/// takes a deliberate act (admin API or CLI), not a reload of an old file.
+fn apply_seed(store: &dyn Store, seed: &SeedIdentity, now: UnixTime) -> Result<(), StoreError> {
+    let mut identity = seed.identity.clone();
+    identity.created = now;
+    if let Some(stored) = store.get_identity(&identity.id)?
+        && stored.state != IdentityState::Active
+        && identity.state == IdentityState::Active
+    {
+        identity.state = stored.state;
+    }
+    store.upsert_identity(&identity)?;
+    let existing: HashSet<String> = store
+        .list_credentials(&identity.id)?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    for key in &seed.keys {
+        let id = format!("{}/{}", identity.id, key.id);
+        if existing.contains(&id) {
+            store.set_credential_expiry(&id, key.expires)?;
+            continue;
+        }
+        store.insert_credential(&Credential {
+            id,
+            identity: identity.id.clone(),
+            kind: CredentialKind::PrivateKeyJwt,
+            secret_hash: None,
+            public_jwk: Some(key.jwk.clone()),
+            created: now,
+            expires: key.expires,
+            revoked: None,
+            label: Some("declared in identities.yaml".to_owned()),
+        })?;
+    }
+    Ok(())
+}
+
+/// Makes the first signing key, and drops retired keys whose tokens have all expired.
+fn ensure_keys(store: &dyn Store, now: UnixTime, max_ttl: i64) -> Result<(), AuthorityError> {
+    let stored = store.list_keys()?;
+    for key in &stored {
+        if key.retired.is_some_and(|r| r + max_ttl < now) {
+            store.delete_key(&key.kid)?;
+        }
+    }
+    if !stored.iter().any(|k| k.retired.is_none()) {
+        let key = SigningKey::generate(format!("k{now}"), now)?;
+        store.insert_key(&StoredKey {
+            kid: key.kid().to_owned(),
+            created: now,
+            retired: None,
+            pkcs8: key.pkcs8_der().to_vec(),
+        })?;
+    }
+    Ok(())
+}
+
+/// Reads everything the request path needs into memory.
+pub(super) fn load_cache(
+    store: &dyn Store,
+    now: UnixTime,
+    data_version: i64,
+) -> Result<Cache, AuthorityError> {
+    let mut keys = Vec::new();
+    for k in store.list_keys()? {
+        keys.push(SigningKey::from_pkcs8(
+            k.kid, k.created, k.retired, &k.pkcs8,
+        )?);
+    }
+    let identities: HashMap<_, _> = store
+        .list_identities()?
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    let mut api_keys = HashMap::new();
+    for id in identities.keys() {
+        for c in store.list_credentials(id)? {
+            if c.kind == CredentialKind::ApiKey
+                && c.is_usable(now)
+                && let Some(hash) = c.secret_hash
+            {
+                api_keys.insert(
+                    hash,
+                    ApiKeyEntry {
+                        credential: c.id,
+                        identity: c.identity,
+                        expires: c.expires,
+                    },
+                );
+            }
+        }
+    }
+    let revoked = store
+        .revoked_tokens(now)?
+        .into_iter()
+        .map(|(jti, _)| jti)
+        .collect();
+    Ok(Cache {
+        keys: KeySet::new(keys)?,
+        identities,
+        api_keys,
+        revoked,
+        data_version,
+        last_written: HashMap::new(),
+    })
+}

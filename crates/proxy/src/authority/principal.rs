@@ -1,0 +1,95 @@
+//! Who is calling: the outcome of authentication, and why it failed.
+
+use portcullis_token::{Presented, PresentedError, TokenError, hash_secret};
+
+use super::Authority;
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub identity: String,
+    /// The scopes this request may use: the token's, or for an API key the
+    /// identity's whole grant (which is why API keys are reported as
+    /// long-lived, wide credentials).
+    pub scopes: Vec<String>,
+    /// The API a token was issued for; `None` for an API key.
+    pub audience: Option<String>,
+    /// The token's id, for revocation and the audit record.
+    pub token_id: Option<String>,
+    /// The credential's id (API keys).
+    pub credential_id: Option<String>,
+}
+
+/// Why a request is not authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("no credential")]
+    Missing,
+    #[error("malformed credential: {0}")]
+    Malformed(PresentedError),
+    #[error("invalid token: {0}")]
+    Token(TokenError),
+    #[error("token revoked")]
+    Revoked,
+    #[error("unknown or unusable credential")]
+    UnknownCredential,
+    #[error("identity store unavailable")]
+    Unavailable,
+}
+
+impl Authority {
+    /// Authenticates the credential a request presents.
+    pub fn authenticate(
+        &self,
+        presented: Result<Presented<'_>, PresentedError>,
+    ) -> Result<Principal, AuthFailure> {
+        let presented = presented.map_err(AuthFailure::Malformed)?;
+        self.refresh()?;
+        let now = self.clock.now();
+        let cache = self.read()?;
+        match presented {
+            Presented::None => Err(AuthFailure::Missing),
+            Presented::Bearer(token) => {
+                let claims = self
+                    .verifier
+                    .verify(token, &cache.keys, now)
+                    .map_err(AuthFailure::Token)?;
+                if cache.revoked.contains(&claims.jti) {
+                    return Err(AuthFailure::Revoked);
+                }
+                // A token for an identity no longer in the inventory is dead.
+                if !cache.identities.contains_key(&claims.sub) {
+                    return Err(AuthFailure::UnknownCredential);
+                }
+                Ok(Principal {
+                    scopes: claims.scopes().map(str::to_owned).collect(),
+                    identity: claims.sub,
+                    audience: Some(claims.aud),
+                    token_id: Some(claims.jti),
+                    credential_id: None,
+                })
+            }
+            Presented::ApiKey(key) => {
+                // Looked up by hash: the map compares digests, not the secret.
+                let entry = cache
+                    .api_keys
+                    .get(&hash_secret(key))
+                    .ok_or(AuthFailure::UnknownCredential)?;
+                if entry.expires <= now {
+                    return Err(AuthFailure::UnknownCredential);
+                }
+                let identity = cache
+                    .identities
+                    .get(&entry.identity)
+                    .ok_or(AuthFailure::UnknownCredential)?;
+                Ok(Principal {
+                    identity: identity.id.clone(),
+                    scopes: identity.scopes.clone(),
+                    audience: None,
+                    token_id: None,
+                    credential_id: Some(entry.credential.clone()),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! `POST /oauth/token`: client credentials in, a short-lived, least-scope
+//! access token out. Errors are RFC 6749's; a store fault is `Unavailable`
+//! and never a token.
+
+use portcullis_store::{CredentialKind, Store};
+use portcullis_token::oauth::{
+    ClientAuth, GrantLimits, OAuthError, OAuthErrorCode, grant, parse_token_request, token_response,
+};
+use portcullis_token::{
+    AccessClaims, ClientKey, TokenError, hash_secret, issue, new_jti, unverified_client_id,
+    verify_assertion, verify_secret,
+};
+use serde_json::Value;
+
+use super::{Authority, secs};
+
+/// Longest lifetime accepted for a client assertion.
+const MAX_ASSERTION_LIFETIME: i64 = 300;
+
+/// The token endpoint's outcome other than success.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenIssued {
+    #[error("{0}")]
+    Refused(OAuthError),
+    #[error("the identity store is unavailable")]
+    Unavailable,
+}
+
+impl From<OAuthError> for TokenIssued {
+    fn from(e: OAuthError) -> Self {
+        Self::Refused(e)
+    }
+}
+
+fn client_failed() -> TokenIssued {
+    // One answer for an unknown client, a wrong secret, a bad assertion: the
+    // endpoint must not say which client ids exist.
+    TokenIssued::Refused(OAuthError::new(
+        OAuthErrorCode::InvalidClient,
+        "client authentication failed",
+    ))
+}
+
+impl Authority {
+    /// Handles a token request; returns the RFC 6749 response body.
+    pub fn token(&self, body: &[u8], authorization: Option<&str>) -> Result<Value, TokenIssued> {
+        let request = parse_token_request(body, authorization)?;
+        self.refresh().map_err(|_| TokenIssued::Unavailable)?;
+        let now = self.clock.now();
+        let client_id = self.authenticate_client(&request.client, now)?;
+        let identity = self
+            .identity(&client_id)
+            .map_err(|_| TokenIssued::Unavailable)?
+            .ok_or_else(client_failed)?;
+        if identity.check_usable(now).is_err() {
+            return Err(OAuthError::new(
+                OAuthErrorCode::UnauthorizedClient,
+                "the identity is not active",
+            )
+            .into());
+        }
+        let audience = self.audience(request.resource.as_deref())?;
+        let limits = GrantLimits {
+            default_ttl: secs(self.settings.default_ttl),
+            max_ttl: secs(self.settings.max_ttl),
+        };
+        let granted = grant(&request.scopes, &identity.scopes, request.lifetime, limits)?;
+        let claims = AccessClaims {
+            iss: self.settings.issuer.clone(),
+            sub: identity.id.clone(),
+            aud: audience,
+            scope: granted.scopes.join(" "),
+            exp: now + granted.lifetime,
+            iat: now,
+            nbf: None,
+            jti: new_jti().map_err(|_| TokenIssued::Unavailable)?,
+            delegated_by: None,
+        };
+        let token = {
+            let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
+            issue(&cache.keys, &claims).map_err(|e| {
+                tracing::error!(error = %e, "could not sign a token");
+                TokenIssued::Unavailable
+            })?
+        };
+        self.touch(&identity.id, now);
+        tracing::info!(identity = %identity.id, audience = %claims.aud, scope = %claims.scope, jti = %claims.jti, lifetime = granted.lifetime, "token issued");
+        Ok(token_response(&token, granted.lifetime, &granted.scopes))
+    }
+
+    /// The API a token is for: its name or mount; optional when there is one API.
+    fn audience(&self, resource: Option<&str>) -> Result<String, OAuthError> {
+        let invalid = || {
+            OAuthError::new(
+                OAuthErrorCode::InvalidRequest,
+                "`resource` must name one of the gateway's APIs",
+            )
+        };
+        let Some(resource) = resource else {
+            return match self.apis.as_slice() {
+                [(name, _)] => Ok(name.clone()),
+                _ => Err(OAuthError::new(
+                    OAuthErrorCode::InvalidRequest,
+                    "name the API with `resource`",
+                )),
+            };
+        };
+        let path = resource
+            .strip_prefix(self.base_url.as_str())
+            .unwrap_or(resource);
+        self.apis
+            .iter()
+            .find(|(name, mount)| name == resource || mount == path)
+            .map(|(name, _)| name.clone())
+            .ok_or_else(invalid)
+    }
+
+    /// Checks the client's secret or assertion; returns the identity id.
+    fn authenticate_client(&self, client: &ClientAuth, now: i64) -> Result<String, TokenIssued> {
+        let store: &dyn Store = self.store.as_ref();
+        match client {
+            ClientAuth::Secret { client_id, secret } => {
+                let credentials = store
+                    .list_credentials(client_id)
+                    .map_err(|_| TokenIssued::Unavailable)?;
+                let mut matched = false;
+                for c in credentials
+                    .iter()
+                    .filter(|c| c.kind == CredentialKind::ClientSecret && c.is_usable(now))
+                {
+                    if let Some(hash) = &c.secret_hash {
+                        matched |= verify_secret(secret, hash);
+                    }
+                }
+                if credentials.is_empty() {
+                    // Same work for an unknown client as for a known one.
+                    let _ = verify_secret(secret, &hash_secret("portcullis-no-such-client"));
+                }
+                if matched {
+                    Ok(client_id.clone())
+                } else {
+                    Err(client_failed())
+                }
+            }
+            ClientAuth::Assertion {
+                client_id,
+                assertion,
+            } => {
+                let client_id = match client_id {
+                    Some(id) => id.clone(),
+                    None => unverified_client_id(assertion).map_err(|_| client_failed())?,
+                };
+                let keys: Vec<ClientKey> = store
+                    .list_credentials(&client_id)
+                    .map_err(|_| TokenIssued::Unavailable)?
+                    .iter()
+                    .filter(|c| c.kind == CredentialKind::PrivateKeyJwt && c.is_usable(now))
+                    .filter_map(|c| {
+                        c.public_jwk
+                            .as_ref()
+                            .and_then(|j| ClientKey::from_jwk(j).ok())
+                    })
+                    .collect();
+                let endpoint = format!("{}/oauth/token", self.base_url);
+                let verified = match verify_assertion(
+                    assertion,
+                    &client_id,
+                    &keys,
+                    &endpoint,
+                    now,
+                    MAX_ASSERTION_LIFETIME,
+                ) {
+                    // RFC 7523 also allows the issuer identifier as audience.
+                    Err(TokenError::WrongAudience) => verify_assertion(
+                        assertion,
+                        &client_id,
+                        &keys,
+                        &self.settings.issuer,
+                        now,
+                        MAX_ASSERTION_LIFETIME,
+                    ),
+                    other => other,
+                }
+                .map_err(|_| client_failed())?;
+                let fresh = store
+                    .record_assertion(&client_id, verified.jti(), verified.exp(), now)
+                    .map_err(|_| TokenIssued::Unavailable)?;
+                if !fresh {
+                    return Err(OAuthError::new(
+                        OAuthErrorCode::InvalidClient,
+                        "client assertion was already used",
+                    )
+                    .into());
+                }
+                Ok(client_id)
+            }
+        }
+    }
+}
