@@ -5,10 +5,55 @@
 
 use portcullis_example_orders::seed;
 
+/// Whose credential a call carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// No credential at all.
+    Nobody,
+    /// `reporting-agent`, holding a token for `orders:read customers:read`.
+    Reader,
+    /// `fulfilment-service`, holding a token for every orders scope.
+    Writer,
+    /// `stale-bot`, whose token was issued before it was suspended.
+    Suspended,
+}
+
+impl Caller {
+    /// The identity behind the caller, and the scopes its demo token holds.
+    pub fn identity(self) -> Option<(&'static str, &'static [&'static str])> {
+        match self {
+            Caller::Nobody => None,
+            Caller::Reader => Some(("reporting-agent", &["orders:read", "customers:read"])),
+            Caller::Writer => Some((
+                "fulfilment-service",
+                &[
+                    "orders:read",
+                    "orders:write",
+                    "customers:read",
+                    "customers:write",
+                ],
+            )),
+            Caller::Suspended => Some(("stale-bot", &["orders:read"])),
+        }
+    }
+
+    /// The shell variable the demo's token lines fill.
+    pub fn variable(self) -> Option<&'static str> {
+        match self {
+            Caller::Nobody => None,
+            Caller::Reader => Some("READER"),
+            Caller::Writer => Some("WRITER"),
+            Caller::Suspended => Some("STALE"),
+        }
+    }
+}
+
 /// One demonstrated call.
 #[derive(Debug, Clone)]
 pub struct DemoCall {
     pub title: &'static str,
+    /// Whose credential it carries through the gateway (the bare API needs none).
+    pub caller: Caller,
     pub method: &'static str,
     /// Path and query on the gateway (the API is mounted at `/orders`).
     pub path: String,
@@ -31,9 +76,13 @@ impl DemoCall {
         self.path.strip_prefix(MOUNT).unwrap_or(&self.path)
     }
 
-    /// The curl command for this call against `base` (`http://127.0.0.1:8080`).
-    pub fn curl(&self, base: &str, path: &str) -> String {
+    /// The curl command for this call against `base` (`http://127.0.0.1:8080`),
+    /// with the caller's token when `with_token`.
+    pub fn curl(&self, base: &str, path: &str, with_token: bool) -> String {
         let mut line = String::from("curl -si --path-as-is");
+        if let (true, Some(var)) = (with_token, self.caller.variable()) {
+            line.push_str(&format!(" -H \"Authorization: Bearer ${var}\""));
+        }
         if self.method != "GET" {
             line.push_str(&format!(" -X {}", self.method));
         }
@@ -57,6 +106,7 @@ fn call(
 ) -> DemoCall {
     DemoCall {
         title,
+        caller: Caller::Writer,
         method,
         path,
         headers: Vec::new(),
@@ -72,13 +122,48 @@ fn call(
 pub fn calls() -> Vec<DemoCall> {
     let json = ("Content-Type", "application/json");
     vec![
-        call(
-            "allowed: a declared read; undeclared fields stripped",
-            "GET",
-            format!("/orders/v1/orders/{}", seed::ORDER_PAID),
-            (200, None),
-            (200, "internalMarginCents"),
-        ),
+        DemoCall {
+            caller: Caller::Nobody,
+            ..call(
+                "no credential, on any path",
+                "GET",
+                "/orders/v1/orders".into(),
+                (401, Some("unauthenticated")),
+                (200, "totalCents"),
+            )
+        },
+        DemoCall {
+            caller: Caller::Reader,
+            ..call(
+                "allowed: a declared read with a read token; undeclared fields stripped",
+                "GET",
+                format!("/orders/v1/orders/{}", seed::ORDER_PAID),
+                (200, None),
+                (200, "internalMarginCents"),
+            )
+        },
+        DemoCall {
+            caller: Caller::Reader,
+            headers: vec![("Content-Type", "application/json")],
+            body: Some(r#"{"status":"cancelled"}"#),
+            ..call(
+                "a read token trying to write",
+                "PATCH",
+                format!("/orders/v1/orders/{}", seed::ORDER_PENDING),
+                (403, Some("insufficient-scope")),
+                (200, "cancelled"),
+            )
+        },
+        DemoCall {
+            caller: Caller::Suspended,
+            ..call(
+                "a token its identity held before being suspended",
+                "GET",
+                "/orders/v1/orders".into(),
+                (403, Some("identity-suspended")),
+                (200, "totalCents"),
+            )
+        },
         call(
             "allowed: a declared field holding a credential is redacted",
             "GET",

@@ -1,5 +1,5 @@
 //! Every call the demo prints does what the demo says it does, through the
-//! gateway and on the bare API.
+//! gateway with the caller's real token and on the bare API.
 
 #![allow(
     clippy::indexing_slicing,
@@ -8,17 +8,67 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use portcullis::demo_script::calls;
-use portcullis_testkit::{raw, spawn};
+use base64::Engine;
+use portcullis::demo_script::{Caller, calls};
+use portcullis_core::IdentityState;
+use portcullis_store::CredentialKind;
+use portcullis_testkit::{World, raw, spawn};
+
+/// Gets a token the way the demo's curl line does: client secret, token endpoint.
+async fn token_via_endpoint(world: &World, caller: Caller) -> String {
+    let (identity, scopes) = caller.identity().unwrap();
+    let secret = world
+        .gateway
+        .authority()
+        .create_secret(identity, CredentialKind::ClientSecret, 3600, None)
+        .unwrap()
+        .secret;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{identity}:{secret}"));
+    let body = format!("grant_type=client_credentials&scope={}", scopes.join("+"));
+    let r = world
+        .gateway_anonymous(&raw::request(
+            "POST",
+            "/oauth/token",
+            &[
+                ("Authorization", &format!("Basic {basic}")),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.as_bytes(),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["access_token"].as_str().unwrap().to_owned()
+}
 
 #[tokio::test]
 async fn every_demo_call_does_what_it_says() {
     let world = spawn().await;
+    let reader = token_via_endpoint(&world, Caller::Reader).await;
+    let writer = token_via_endpoint(&world, Caller::Writer).await;
+    let authority = world.gateway.authority();
+    let (stale_id, stale_scopes) = Caller::Suspended.identity().unwrap();
+    let stale_scopes: Vec<String> = stale_scopes.iter().map(|s| (*s).to_owned()).collect();
+    let (stale, _) = authority
+        .issue_for(stale_id, &stale_scopes, 900, "orders")
+        .unwrap();
+    authority
+        .set_state(stale_id, IdentityState::Suspended)
+        .unwrap();
+
     for call in calls() {
         let body = call.body.unwrap_or("").as_bytes();
-        let through = world
-            .gateway(&raw::request(call.method, &call.path, &call.headers, body))
-            .await;
+        let request = raw::request(call.method, &call.path, &call.headers, body);
+        let token = match call.caller {
+            Caller::Nobody => None,
+            Caller::Reader => Some(&reader),
+            Caller::Writer => Some(&writer),
+            Caller::Suspended => Some(&stale),
+        };
+        let request = match token {
+            Some(t) => raw::with_header(&request, "Authorization", &format!("Bearer {t}")),
+            None => request,
+        };
+        let through = world.gateway_anonymous(&request).await;
         assert_eq!(
             through.status,
             call.gateway_status,
@@ -66,14 +116,22 @@ async fn every_demo_call_does_what_it_says() {
 }
 
 #[test]
-fn curl_lines_keep_the_path_as_written() {
+fn curl_lines_keep_the_path_as_written_and_carry_the_token() {
     let c = calls()
         .into_iter()
         .find(|c| c.path.contains("%2E"))
         .unwrap();
-    let line = c.curl("http://127.0.0.1:8080", &c.path);
+    let line = c.curl("http://127.0.0.1:8080", &c.path, true);
     assert!(line.contains("--path-as-is"));
     assert!(
+        line.contains("-H \"Authorization: Bearer $WRITER\""),
+        "{line}"
+    );
+    assert!(
         line.ends_with("'http://127.0.0.1:8080/orders/v1/customers/%2E%2E/%2E%2E/debug/config'")
+    );
+    assert!(
+        !c.curl("http://127.0.0.1:9000", c.bare_path(), false)
+            .contains("Authorization")
     );
 }

@@ -6,10 +6,12 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use portcullis::demo_script::{MOUNT, calls};
+use portcullis::demo_script::{Caller, MOUNT, calls};
 use portcullis_config::{Embedded, Overrides, load_from};
+use portcullis_core::IdentityState;
 use portcullis_example_orders::OrdersApi;
 use portcullis_proxy::Gateway;
+use portcullis_store::CredentialKind;
 
 use super::{report, shutdown_signal};
 
@@ -21,6 +23,10 @@ const FILES: Embedded = Embedded(&[
     (
         "openapi.yaml",
         include_str!("../../../../examples/orders/openapi.yaml"),
+    ),
+    (
+        "identities.yaml",
+        include_str!("../../../../examples/orders/identities.yaml"),
     ),
 ]);
 
@@ -52,7 +58,15 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
             );
         }
     };
-    print_banner(gateway.addr(), orders.addr());
+    let tokens = match credentials(&gateway) {
+        Ok(lines) => lines,
+        Err(e) => {
+            gateway.stop().await;
+            orders.stop().await;
+            return Err(e);
+        }
+    };
+    print_banner(gateway.addr(), orders.addr(), &tokens);
     shutdown_signal().await;
     println!("\nstopping the demo");
     gateway.stop().await;
@@ -60,7 +74,7 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_banner(gateway: SocketAddr, bare: SocketAddr) {
+fn print_banner(gateway: SocketAddr, bare: SocketAddr, tokens: &[String]) {
     let gw = format!("http://{gateway}");
     let api = format!("http://{bare}");
     println!("Portcullis demo");
@@ -68,6 +82,13 @@ fn print_banner(gateway: SocketAddr, bare: SocketAddr) {
     println!("  bare API  {api}  (the upstream, reachable directly for comparison)");
     println!("  catalogue {gw}/.well-known/portcullis/problems");
     println!("  contracts {gw}/.well-known/portcullis/contracts");
+    println!("  keys      {gw}/.well-known/jwks.json");
+    println!();
+    println!("# Tokens: each identity authenticates with its client secret (shown once, here)");
+    println!("# and asks for the scopes it needs; tokens live 5 minutes.");
+    for line in tokens {
+        println!("{line}");
+    }
     println!();
     for c in calls() {
         let verdict = match c.gateway_code {
@@ -75,15 +96,49 @@ fn print_banner(gateway: SocketAddr, bare: SocketAddr) {
             None => format!("allowed {}", c.gateway_status),
         };
         println!("# {} -> gateway: {verdict}", c.title);
-        println!("{}", c.curl(&gw, &c.path));
+        println!("{}", c.curl(&gw, &c.path, true));
         let leak = if c.bare_leak.is_empty() {
             String::new()
         } else {
             format!(", shows `{}`", c.bare_leak)
         };
         println!("#   bare API answers {}{leak}:", c.bare_status);
-        println!("{}", c.curl(&api, c.bare_path()));
+        println!("{}", c.curl(&api, c.bare_path(), false));
         println!();
     }
     println!("Press Ctrl-C to stop.");
+}
+
+/// Gives each demo identity its credential and prints how to turn it into a
+/// token; `stale-bot` gets a token and is then suspended.
+fn credentials(gateway: &Gateway) -> anyhow::Result<Vec<String>> {
+    let authority = gateway.authority();
+    let base = authority.base_url().to_owned();
+    let mut lines = Vec::new();
+    for caller in [Caller::Reader, Caller::Writer] {
+        let (Some((identity, scopes)), Some(var)) = (caller.identity(), caller.variable()) else {
+            continue;
+        };
+        let secret = authority.create_secret(
+            identity,
+            CredentialKind::ClientSecret,
+            86_400,
+            Some("demo".into()),
+        )?;
+        lines.push(format!(
+            "{var}=$(curl -s -u '{identity}:{}' -d grant_type=client_credentials -d 'scope={}' {base}/oauth/token | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')",
+            secret.secret,
+            scopes.join(" "),
+        ));
+    }
+    if let (Some((identity, scopes)), Some(var)) =
+        (Caller::Suspended.identity(), Caller::Suspended.variable())
+    {
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let (token, _) = authority.issue_for(identity, &scopes, 900, "orders")?;
+        authority.set_state(identity, IdentityState::Suspended)?;
+        lines.push(format!("# {identity} got this token, then was suspended:"));
+        lines.push(format!("{var}='{token}'"));
+    }
+    Ok(lines)
 }
