@@ -1,0 +1,592 @@
+//! Identities and tokens through the real listener: every bad credential is
+//! refused with 401 `unauthenticated` and a challenge, whatever the path; an
+//! identity's state bites on its very next request; scopes are the
+//! operation's; the token endpoint speaks RFC 6749.
+
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a missing value should fail the test"
+)]
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use portcullis_core::IdentityState;
+use portcullis_store::CredentialKind;
+use portcullis_testkit::raw::{get, request, with_header};
+use portcullis_testkit::{RawResponse, World, seed, spawn};
+use portcullis_token::{AccessClaims, KeySet, SigningKey};
+
+fn bearer(req: &[u8], token: &str) -> Vec<u8> {
+    with_header(req, "Authorization", &format!("Bearer {token}"))
+}
+
+fn orders() -> Vec<u8> {
+    get("/orders/v1/orders")
+}
+
+fn assert_unauthenticated(r: &RawResponse, what: &str) {
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (401, Some("unauthenticated")),
+        "{what}: {}",
+        r.text()
+    );
+    let challenge = r.header("www-authenticate").unwrap_or_default();
+    assert!(
+        challenge.starts_with("Bearer realm=\"portcullis\""),
+        "{what}: {challenge}"
+    );
+    assert!(
+        challenge.contains("resource_metadata=\""),
+        "{what}: {challenge}"
+    );
+}
+
+/// The gateway's own signing key, to make tokens with chosen flaws that only
+/// the claims checks can catch.
+fn gateway_keys(world: &World) -> KeySet {
+    let stored = world.gateway.authority().store().list_keys().unwrap();
+    let keys = stored
+        .into_iter()
+        .map(|k| SigningKey::from_pkcs8(k.kid, k.created, k.retired, &k.pkcs8).unwrap())
+        .collect();
+    KeySet::new(keys).unwrap()
+}
+
+fn claims(world: &World, identity: &str) -> AccessClaims {
+    let now = world.gateway.authority().now();
+    AccessClaims {
+        iss: "portcullis".into(),
+        sub: identity.into(),
+        aud: "orders".into(),
+        scope: "orders:read".into(),
+        exp: now + 300,
+        iat: now,
+        nbf: None,
+        jti: format!("test-{identity}-{now}"),
+        delegated_by: None,
+    }
+}
+
+#[tokio::test]
+async fn no_credential_is_the_same_401_on_every_path() {
+    let world = spawn().await;
+    let mut bodies = Vec::new();
+    for path in [
+        "/orders/v1/orders",
+        "/orders/debug/config",
+        "/orders/v1/../x",
+        "/nowhere",
+        "/orders/v1/orders/%2e",
+    ] {
+        let r = world
+            .gateway_anonymous(&request("GET", path, &[("X-Request-Id", "same")], b""))
+            .await;
+        assert_unauthenticated(&r, path);
+        assert!(
+            !r.header("www-authenticate").unwrap().contains("error="),
+            "no credential: no error code"
+        );
+        bodies.push(r.text());
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:#?}");
+    // Discovery and the token endpoint need no credential.
+    for path in [
+        "/.well-known/jwks.json",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/portcullis/problems",
+    ] {
+        assert_eq!(
+            world.gateway_anonymous(&get(path)).await.status,
+            200,
+            "{path}"
+        );
+    }
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn bad_credentials_are_refused() {
+    let world = spawn().await;
+    let keys = gateway_keys(&world);
+    let sign = |c: &AccessClaims| portcullis_token::issue(&keys, c).unwrap();
+    let base = claims(&world, "reporting-agent");
+    let other_keys = KeySet::new(vec![
+        SigningKey::generate(keys.active().unwrap().kid(), 0).unwrap(),
+    ])
+    .unwrap();
+    let none_token = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"at+jwt"}"#),
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&base).unwrap())
+    );
+    let jwk_x = keys.jwks()["keys"][0]["x"].as_str().unwrap().to_owned();
+    let hs256 = jsonwebtoken::encode(
+        &jsonwebtoken::Header {
+            alg: jsonwebtoken::Algorithm::HS256,
+            typ: Some("at+jwt".into()),
+            kid: Some(keys.active().unwrap().kid().to_owned()),
+            ..Default::default()
+        },
+        &base,
+        &jsonwebtoken::EncodingKey::from_secret(jwk_x.as_bytes()),
+    )
+    .unwrap();
+    let valid = sign(&base);
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("not a JWT", bearer(&orders(), "not-a-jwt")),
+        ("truncated", bearer(&orders(), &valid[..valid.len() - 10])),
+        ("oversized", bearer(&orders(), &"a".repeat(9000))),
+        (
+            "empty bearer",
+            with_header(&orders(), "Authorization", "Bearer"),
+        ),
+        (
+            "other scheme",
+            with_header(&orders(), "Authorization", "Basic dXNlcjpwYXNz"),
+        ),
+        ("alg none", bearer(&orders(), &none_token)),
+        ("HMAC made with the public key", bearer(&orders(), &hs256)),
+        (
+            "unknown signing key",
+            bearer(
+                &orders(),
+                &portcullis_token::issue(&other_keys, &base).unwrap(),
+            ),
+        ),
+        (
+            "wrong issuer",
+            bearer(
+                &orders(),
+                &sign(&AccessClaims {
+                    iss: "someone-else".into(),
+                    ..base.clone()
+                }),
+            ),
+        ),
+        (
+            "wrong audience",
+            bearer(
+                &orders(),
+                &sign(&AccessClaims {
+                    aud: "billing".into(),
+                    ..base.clone()
+                }),
+            ),
+        ),
+        (
+            "expired",
+            bearer(
+                &orders(),
+                &sign(&AccessClaims {
+                    exp: base.iat - 120,
+                    iat: base.iat - 600,
+                    ..base.clone()
+                }),
+            ),
+        ),
+        (
+            "not yet valid",
+            bearer(
+                &orders(),
+                &sign(&AccessClaims {
+                    nbf: Some(base.iat + 600),
+                    ..base.clone()
+                }),
+            ),
+        ),
+        (
+            "unknown identity",
+            bearer(
+                &orders(),
+                &sign(&AccessClaims {
+                    sub: "ghost".into(),
+                    ..base.clone()
+                }),
+            ),
+        ),
+        (
+            "unknown API key",
+            with_header(
+                &orders(),
+                "X-Api-Key",
+                "pck_0000000000000000000000000000000000000000000",
+            ),
+        ),
+        (
+            "bearer and API key",
+            with_header(&bearer(&orders(), &valid), "X-Api-Key", &world.key),
+        ),
+        (
+            "two bearer headers",
+            bearer(&bearer(&orders(), &valid), &valid),
+        ),
+    ];
+    let revoked = sign(&AccessClaims {
+        jti: "revoked-one".into(),
+        ..base.clone()
+    });
+    world
+        .gateway
+        .authority()
+        .revoke_token("revoked-one", base.exp)
+        .unwrap();
+    cases.push(("revoked", bearer(&orders(), &revoked)));
+    for (what, req) in &cases {
+        assert_unauthenticated(&world.gateway_anonymous(req).await, what);
+    }
+    // The control: the same token unharmed is accepted.
+    assert_eq!(
+        world
+            .gateway_anonymous(&bearer(&orders(), &valid))
+            .await
+            .status,
+        200
+    );
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn identity_state_bites_on_the_very_next_request() {
+    let world = spawn().await;
+    let authority = world.gateway.authority();
+    let (token, _) = authority
+        .issue_for("reporting-agent", &["orders:read".into()], 600, "orders")
+        .unwrap();
+    assert_eq!(
+        world
+            .gateway_anonymous(&bearer(&orders(), &token))
+            .await
+            .status,
+        200
+    );
+    for state in [
+        IdentityState::Suspended,
+        IdentityState::Quarantined,
+        IdentityState::Retired,
+    ] {
+        authority.set_state("reporting-agent", state).unwrap();
+        let r = world.gateway_anonymous(&bearer(&orders(), &token)).await;
+        assert_eq!(
+            (r.status, r.code().as_deref()),
+            (403, Some("identity-suspended")),
+            "{state}"
+        );
+    }
+    authority
+        .set_state("reporting-agent", IdentityState::Active)
+        .unwrap();
+    assert_eq!(
+        world
+            .gateway_anonymous(&bearer(&orders(), &token))
+            .await
+            .status,
+        200
+    );
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn scopes_come_from_the_operation() {
+    let world = spawn().await;
+    let authority = world.gateway.authority();
+    let (reader, _) = authority
+        .issue_for("reporting-agent", &["orders:read".into()], 600, "orders")
+        .unwrap();
+    let patch = request(
+        "PATCH",
+        &format!("/orders/v1/orders/{}", seed::ORDER_PENDING),
+        &[("Content-Type", "application/json")],
+        br#"{"status":"paid"}"#,
+    );
+    let r = world.gateway_anonymous(&bearer(&patch, &reader)).await;
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (403, Some("insufficient-scope"))
+    );
+    let challenge = r.header("www-authenticate").unwrap();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\"")
+            && challenge.contains("scope=\"orders:write\""),
+        "{challenge}"
+    );
+    let customers = get(&format!("/orders/v1/customers/{}", seed::CUSTOMER_ACME));
+    let r = world.gateway_anonymous(&bearer(&customers, &reader)).await;
+    assert_eq!(
+        r.code().as_deref(),
+        Some("insufficient-scope"),
+        "orders:read does not open customers"
+    );
+    world.stop().await;
+}
+
+async fn token_request(world: &World, auth: Option<String>, body: &str) -> RawResponse {
+    let mut headers = vec![(
+        "Content-Type",
+        "application/x-www-form-urlencoded".to_owned(),
+    )];
+    if let Some(a) = auth {
+        headers.push(("Authorization", a));
+    }
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    world
+        .gateway_anonymous(&request("POST", "/oauth/token", &headers, body.as_bytes()))
+        .await
+}
+
+fn basic(id: &str, secret: &str) -> Option<String> {
+    Some(format!(
+        "Basic {}",
+        STANDARD.encode(format!("{id}:{secret}"))
+    ))
+}
+
+#[tokio::test]
+async fn the_token_endpoint() {
+    let world = spawn().await;
+    let authority = world.gateway.authority();
+    let secret = authority
+        .create_secret("reporting-agent", CredentialKind::ClientSecret, 3600, None)
+        .unwrap();
+    let ok = token_request(
+        &world,
+        basic("reporting-agent", &secret.secret),
+        "grant_type=client_credentials&scope=orders:read&expires_in=99999",
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.header("cache-control"), Some("no-store"));
+    let body = ok.json();
+    assert_eq!(
+        (
+            body["token_type"].as_str(),
+            body["expires_in"].as_i64(),
+            body["scope"].as_str()
+        ),
+        (Some("Bearer"), Some(900), Some("orders:read"))
+    );
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        world
+            .gateway_anonymous(&bearer(&orders(), token))
+            .await
+            .status,
+        200
+    );
+
+    let wrong = token_request(
+        &world,
+        basic("reporting-agent", "pcs_wrong"),
+        "grant_type=client_credentials&scope=orders:read",
+    )
+    .await;
+    let unknown = token_request(
+        &world,
+        basic("nobody-at-all", "pcs_wrong"),
+        "grant_type=client_credentials&scope=orders:read",
+    )
+    .await;
+    assert_eq!(
+        (wrong.status, wrong.json()["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    assert_eq!(
+        wrong.text(),
+        unknown.text(),
+        "an unknown client and a wrong secret look the same"
+    );
+    assert!(wrong.header("www-authenticate").is_some());
+
+    let escalate = token_request(
+        &world,
+        basic("reporting-agent", &secret.secret),
+        "grant_type=client_credentials&scope=orders:read%20orders:write",
+    )
+    .await;
+    assert_eq!(
+        (escalate.status, escalate.json()["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    let no_scope = token_request(
+        &world,
+        basic("reporting-agent", &secret.secret),
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(no_scope.json()["error"], "invalid_scope");
+    let grant = token_request(
+        &world,
+        basic("reporting-agent", &secret.secret),
+        "grant_type=password&scope=orders:read",
+    )
+    .await;
+    assert_eq!(grant.json()["error"], "unsupported_grant_type");
+
+    authority
+        .set_state("reporting-agent", IdentityState::Suspended)
+        .unwrap();
+    let suspended = token_request(
+        &world,
+        basic("reporting-agent", &secret.secret),
+        "grant_type=client_credentials&scope=orders:read",
+    )
+    .await;
+    assert_eq!(suspended.json()["error"], "unauthorized_client");
+    authority
+        .set_state("reporting-agent", IdentityState::Active)
+        .unwrap();
+
+    authority.revoke_credential(&secret.credential_id).unwrap();
+    let revoked = token_request(
+        &world,
+        basic("reporting-agent", &secret.secret),
+        "grant_type=client_credentials&scope=orders:read",
+    )
+    .await;
+    assert_eq!(revoked.json()["error"], "invalid_client");
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn private_key_jwt_and_replay() {
+    let world = spawn().await;
+    let authority = world.gateway.authority();
+    let key = SigningKey::generate("agent-key", 0).unwrap();
+    authority
+        .register_key(
+            "fulfilment-service",
+            key.public_jwk(),
+            authority.now() + 3600,
+        )
+        .unwrap();
+    let now = authority.now();
+    let assertion = jsonwebtoken::encode(
+        &jsonwebtoken::Header {
+            alg: jsonwebtoken::Algorithm::EdDSA,
+            kid: Some("agent-key".into()),
+            ..Default::default()
+        },
+        &serde_json::json!({
+            "iss": "fulfilment-service", "sub": "fulfilment-service",
+            "aud": format!("{}/oauth/token", authority.base_url()),
+            "exp": now + 60, "iat": now, "jti": "assertion-1",
+        }),
+        &jsonwebtoken::EncodingKey::from_ed_der(key.pkcs8_der()),
+    )
+    .unwrap();
+    let body = format!(
+        "grant_type=client_credentials&scope=orders:write&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={assertion}"
+    );
+    let first = token_request(&world, None, &body).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let replayed = token_request(&world, None, &body).await;
+    assert_eq!(
+        (replayed.status, replayed.json()["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn api_keys_and_rotation() {
+    let world = spawn().await;
+    let authority = world.gateway.authority();
+    let key = authority
+        .create_secret("reporting-agent", CredentialKind::ApiKey, 3600, None)
+        .unwrap();
+    assert!(key.secret.starts_with("pck_"));
+    let with_key = |k: &str| with_header(&orders(), "X-Api-Key", k);
+    assert_eq!(
+        world.gateway_anonymous(&with_key(&key.secret)).await.status,
+        200
+    );
+    let rotated = authority.rotate_secret(&key.credential_id, 0).unwrap();
+    assert_eq!(
+        world
+            .gateway_anonymous(&with_key(&rotated.secret))
+            .await
+            .status,
+        200
+    );
+    assert_unauthenticated(
+        &world.gateway_anonymous(&with_key(&key.secret)).await,
+        "rotated out",
+    );
+    let overlapping = authority
+        .rotate_secret(&rotated.credential_id, 600)
+        .unwrap();
+    assert_eq!(
+        world
+            .gateway_anonymous(&with_key(&rotated.secret))
+            .await
+            .status,
+        200,
+        "kept during the overlap"
+    );
+    assert_eq!(
+        world
+            .gateway_anonymous(&with_key(&overlapping.secret))
+            .await
+            .status,
+        200
+    );
+    authority
+        .revoke_credential(&overlapping.credential_id)
+        .unwrap();
+    assert_unauthenticated(
+        &world
+            .gateway_anonymous(&with_key(&overlapping.secret))
+            .await,
+        "revoked",
+    );
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn discovery_documents_and_key_rotation() {
+    let world = spawn().await;
+    let authority = world.gateway.authority();
+    let (old_token, _) = authority
+        .issue_for("reporting-agent", &["orders:read".into()], 600, "orders")
+        .unwrap();
+    let before = world
+        .gateway_anonymous(&get("/.well-known/jwks.json"))
+        .await
+        .json();
+    assert_eq!(before["keys"].as_array().unwrap().len(), 1);
+    assert!(before.to_string().contains("\"OKP\"") && !before.to_string().contains("\"d\""));
+    authority.rotate_signing_key().unwrap();
+    let after = world
+        .gateway_anonymous(&get("/.well-known/jwks.json"))
+        .await
+        .json();
+    assert_eq!(
+        after["keys"].as_array().unwrap().len(),
+        2,
+        "the old key stays until its tokens expire"
+    );
+    assert_eq!(
+        world
+            .gateway_anonymous(&bearer(&orders(), &old_token))
+            .await
+            .status,
+        200
+    );
+    let metadata = world
+        .gateway_anonymous(&get("/.well-known/oauth-authorization-server"))
+        .await
+        .json();
+    assert_eq!(
+        metadata["token_endpoint"],
+        format!("{}/oauth/token", authority.base_url())
+    );
+    let resource = world
+        .gateway_anonymous(&get("/.well-known/oauth-protected-resource"))
+        .await
+        .json();
+    assert_eq!(resource["authorization_servers"][0], authority.base_url());
+    world.stop().await;
+}
