@@ -15,6 +15,7 @@ use crate::source::{Disk, Files};
 mod api;
 mod identities;
 mod service;
+mod upstream_auth;
 
 /// Values that replace the file's, for the demo and tests.
 #[derive(Debug, Clone, Default)]

@@ -18,5 +18,6 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use duration::parse_duration;
 pub use snapshot::{
     Api, Config, Limits, Mode, SeedIdentity, SeedKey, Storage, Timeouts, TokenSettings, Upstream,
+    UpstreamAuth,
 };
 pub use source::{Disk, Embedded, Files};

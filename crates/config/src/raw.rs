@@ -77,14 +77,35 @@ pub(crate) struct RawApi {
     pub mount: Spanned<String>,
     pub upstream: Spanned<String>,
     pub upstream_auth: Option<Spanned<RawUpstreamAuth>>,
+    #[serde(default)]
+    pub forward_caller_credential: bool,
     pub responses: Option<RawResponses>,
     pub timeouts: Option<RawTimeouts>,
 }
 
+/// One of: `{header, value}`, `{bearer}`, `{basic: {username, password}}`,
+/// `{query: {name, value}}`. Values are `env:NAME` or `file:PATH`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawUpstreamAuth {
-    pub header: String,
+    pub header: Option<String>,
+    pub value: Option<String>,
+    pub bearer: Option<String>,
+    pub basic: Option<RawBasic>,
+    pub query: Option<RawQueryAuth>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBasic {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawQueryAuth {
+    pub name: String,
     pub value: String,
 }
 

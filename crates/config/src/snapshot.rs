@@ -123,6 +123,25 @@ impl Default for Timeouts {
     }
 }
 
+/// How the gateway authenticates to an upstream. The value is secret: it is
+/// never logged, and `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum UpstreamAuth {
+    /// A header (lower-case name) and its value; bearer and basic become this.
+    Header { name: String, value: String },
+    /// A query parameter appended to the upstream request.
+    Query { name: String, value: String },
+}
+
+impl std::fmt::Debug for UpstreamAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Header { name, .. } => write!(f, "Header({name}: <secret>)"),
+            Self::Query { name, .. } => write!(f, "Query({name}=<secret>)"),
+        }
+    }
+}
+
 /// One mounted API.
 #[derive(Debug)]
 pub struct Api {
@@ -130,8 +149,11 @@ pub struct Api {
     /// Path prefix on the gateway, canonical, no trailing slash.
     pub mount: String,
     pub upstream: Upstream,
-    /// Header injected on the way to the upstream (value resolved at load).
-    pub upstream_auth: Option<(String, String)>,
+    /// The upstream's own credential, injected on the way out (resolved at load).
+    pub upstream_auth: Option<UpstreamAuth>,
+    /// Forward the caller's `Authorization` header instead of dropping it.
+    /// Off unless the configuration says so for this API.
+    pub forward_caller_credential: bool,
     pub responses: ResponsePolicy,
     pub timeouts: Timeouts,
     /// The contract file, as named in the configuration.

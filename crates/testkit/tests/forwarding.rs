@@ -27,7 +27,8 @@ fn received(r: &portcullis_testkit::RawResponse) -> serde_json::Value {
 #[tokio::test]
 async fn forwards_the_exact_target_and_strips_what_only_the_caller_may_say() {
     let world =
-        spawn_echo("    upstream_auth: {header: X-Api-Key, value: upstream-secret}\n").await;
+        spawn_echo("    upstream_auth: {header: X-Api-Key, value: 'file:upstream-secret.txt'}\n")
+            .await;
     let r = world
         .gateway(&request(
             "GET",
@@ -217,4 +218,61 @@ async fn a_body_that_does_not_arrive_in_time_is_request_timeout() {
         (408, Some("request-timeout"))
     );
     world.stop().await;
+}
+
+#[tokio::test]
+async fn upstream_credentials_in_each_form() {
+    for (auth, header, expected) in [
+        (
+            "{bearer: 'file:upstream-secret.txt'}",
+            "authorization",
+            "Bearer upstream-secret",
+        ),
+        (
+            "{basic: {username: 'file:upstream-secret.txt', password: 'file:upstream-secret.txt'}}",
+            "authorization",
+            "Basic dXBzdHJlYW0tc2VjcmV0OnVwc3RyZWFtLXNlY3JldA==",
+        ),
+    ] {
+        let world = spawn_echo(&format!("    upstream_auth: {auth}\n")).await;
+        let got = received(&world.gateway(&get("/echo-api/echo")).await);
+        assert_eq!(got["headers"][header], expected, "{auth}");
+        world.stop().await;
+    }
+    let world =
+        spawn_echo("    upstream_auth: {query: {name: key, value: 'file:upstream-secret.txt'}}\n")
+            .await;
+    let got = received(&world.gateway(&get("/echo-api/echo?q=1")).await);
+    assert_eq!(got["target"], "/echo?q=1&key=upstream-secret");
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn the_caller_credential_is_forwarded_only_when_configured() {
+    for (extra, forwarded) in [("    forward_caller_credential: true\n", true), ("", false)] {
+        let world = spawn_echo(extra).await;
+        let (token, _) = world
+            .gateway
+            .authority()
+            .issue_for("tester", &[], 60, "echo")
+            .unwrap();
+        let req = with_header(
+            &get("/echo-api/echo"),
+            "Authorization",
+            &format!("Bearer {token}"),
+        );
+        let r = portcullis_testkit::send(world.gateway.addr(), &req).await;
+        assert!(
+            !r.text().contains(&token),
+            "a token never comes back in a response"
+        );
+        let got = received(&r);
+        if forwarded {
+            // It reached the upstream; the echo of it is redacted on the way back.
+            assert_eq!(got["headers"]["authorization"], "Bearer [REDACTED:jwt]");
+        } else {
+            assert!(got["headers"].get("authorization").is_none());
+        }
+        world.stop().await;
+    }
 }

@@ -4,16 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use portcullis_contract::Contract;
 use portcullis_contract::canonical::check_path;
 use portcullis_contract::response::{FieldsMode, ResponsePolicy, SecretsMode};
+use portcullis_contract::{Contract, ParamIn};
 use serde_saphyr::Spanned;
 
 use super::Overrides;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::duration::parse_duration;
 use crate::raw::{RawApi, RawFields, RawSecrets, RawTimeouts};
-use crate::snapshot::{Api, Timeouts, Upstream};
+use crate::snapshot::{Api, Timeouts, Upstream, UpstreamAuth};
 use crate::source::Files;
 
 /// Paths the gateway itself answers; no API may be mounted over them.
@@ -103,7 +103,7 @@ fn one(
     let upstream_auth = raw
         .upstream_auth
         .as_ref()
-        .and_then(|a| upstream_auth(file, a, out));
+        .and_then(|a| super::upstream_auth::resolve(files, file, a, out));
     let responses = ResponsePolicy {
         undeclared_fields: match raw.responses.as_ref().and_then(|r| r.undeclared_fields) {
             None | Some(RawFields::Strip) => FieldsMode::Strip,
@@ -135,6 +135,18 @@ fn one(
             None
         }
     };
+    if let (Some(UpstreamAuth::Query { name, .. }), Some(c)) = (&upstream_auth, &contract)
+        && c.operations()
+            .iter()
+            .any(|o| o.params_in(ParamIn::Query).any(|p| p.name == *name))
+    {
+        // The caller could otherwise send the parameter the gateway injects.
+        out.push(Diagnostic::error_at_line(
+            file,
+            raw.upstream.referenced.line(),
+            format!("the upstream credential's query parameter `{name}` is also a parameter of the contract"),
+        ));
+    }
     let errors_after = out.iter().filter(|d| d.is_error()).count();
     if errors_after > errors_before {
         return None;
@@ -144,6 +156,7 @@ fn one(
         mount: mount?,
         upstream: upstream?,
         upstream_auth,
+        forward_caller_credential: raw.forward_caller_credential,
         responses,
         timeouts,
         contract_file: raw.contract.value.clone(),
@@ -209,55 +222,6 @@ fn upstream(file: &str, line: u64, text: &str, out: &mut Vec<Diagnostic>) -> Opt
         authority,
         base_path,
     })
-}
-
-fn upstream_auth(
-    file: &str,
-    raw: &Spanned<crate::raw::RawUpstreamAuth>,
-    out: &mut Vec<Diagnostic>,
-) -> Option<(String, String)> {
-    let line = raw.referenced.line();
-    let header = raw.value.header.to_ascii_lowercase();
-    if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
-        out.push(Diagnostic::error_at_line(
-            file,
-            line,
-            format!("`{}` is not a header name", raw.value.header),
-        ));
-        return None;
-    }
-    let value = match raw.value.value.strip_prefix("env:") {
-        Some(var) => match std::env::var(var) {
-            Ok(v) => v,
-            Err(_) => {
-                out.push(Diagnostic::error_at_line(
-                    file,
-                    line,
-                    format!("environment variable `{var}` is not set"),
-                ));
-                return None;
-            }
-        },
-        None => {
-            out.push(Diagnostic {
-                severity: Severity::Warning,
-                file: file.to_owned(),
-                line: Some(line),
-                pointer: None,
-                message: "upstream credential written in the file; prefer `env:NAME`".to_owned(),
-            });
-            raw.value.value.clone()
-        }
-    };
-    if http::HeaderValue::from_str(&value).is_err() {
-        out.push(Diagnostic::error_at_line(
-            file,
-            line,
-            "upstream credential is not a valid header value",
-        ));
-        return None;
-    }
-    Some((header, value))
 }
 
 fn timeouts(file: &str, raw: Option<&RawTimeouts>, out: &mut Vec<Diagnostic>) -> Timeouts {

@@ -129,3 +129,50 @@ fn inventory_problems_name_their_line() {
     )
     .unwrap_err());
 }
+
+#[test]
+fn upstream_credentials_never_come_from_the_file_itself() {
+    let api = |auth: &str| -> Vec<String> {
+        let text: &'static str = Box::leak(
+            format!("apis:\n  - name: a\n    contract: q.yaml\n    mount: /a\n    upstream: http://127.0.0.1:1\n    upstream_auth: {auth}\n")
+                .into_boxed_str(),
+        );
+        let files = Embedded(Box::leak(Box::new([
+            ("c.yaml", text),
+            ("secret.txt", "s3cret\n"),
+            (
+                "q.yaml",
+                "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: key, in: query}]\n      responses: {'200': {description: ok}}\n",
+            ),
+        ])));
+        let overrides = Overrides {
+            storage: Some(crate::Storage::Memory),
+            ..Overrides::default()
+        };
+        match load_from(&files, "c.yaml", &overrides) {
+            Ok((config, _)) => {
+                assert!(
+                    !format!("{config:?}").contains("s3cret"),
+                    "Debug must not show the secret"
+                );
+                Vec::new()
+            }
+            Err(d) => d.iter().map(|d| d.message.clone()).collect(),
+        }
+    };
+    assert!(api("{bearer: 'file:secret.txt'}").is_empty());
+    assert!(api("{header: X-Key, value: 'file:secret.txt'}").is_empty());
+    assert!(api("{bearer: plain-text-secret}")[0].contains("never from the configuration itself"));
+    assert!(
+        api("{bearer: 'file:secret.txt', header: X-Key, value: 'file:secret.txt'}")[0]
+            .contains("exactly one")
+    );
+    assert!(api("{bearer: 'env:PORTCULLIS_TEST_SURELY_UNSET'}")[0].contains("is not set"));
+    let collision = api("{query: {name: key, value: 'file:secret.txt'}}");
+    assert!(
+        collision
+            .iter()
+            .any(|m| m.contains("also a parameter of the contract")),
+        "{collision:?}"
+    );
+}

@@ -9,6 +9,7 @@ use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Request, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Full, Limited};
+use portcullis_config::UpstreamAuth;
 use portcullis_core::ProblemCode;
 
 use super::authorize::Authorized;
@@ -97,6 +98,13 @@ fn build_request(
         target.push('?');
         target.push_str(q);
     }
+    let api = &matched.api.config;
+    if let Some(UpstreamAuth::Query { name, value }) = &api.upstream_auth {
+        target.push(if query.is_some() { '&' } else { '?' });
+        target.extend(form_urlencoded::byte_serialize(name.as_bytes()));
+        target.push('=');
+        target.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+    }
     let fault = || {
         Refusal::new(
             ProblemCode::Unavailable,
@@ -105,14 +113,24 @@ fn build_request(
     };
     let uri: Uri = target.parse().map_err(|_| fault())?;
     let mut headers = parts.headers.clone();
+    let caller_authorization = headers.get(header::AUTHORIZATION).cloned();
     strip_caller_only(&mut headers);
+    if api.forward_caller_credential
+        && let Some(value) = caller_authorization
+    {
+        headers.insert(header::AUTHORIZATION, value);
+    }
     let value = |s: &str| HeaderValue::from_str(s).map_err(|_| fault());
     headers.insert(header::HOST, value(&upstream.authority)?);
     headers.insert("x-request-id", value(&ex.request_id)?);
     headers.insert("traceparent", value(&ex.traceparent())?);
     headers.insert("x-forwarded-for", value(&ex.peer.ip().to_string())?);
     headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    if let Some((name, secret)) = &matched.api.config.upstream_auth {
+    if let Some(UpstreamAuth::Header {
+        name,
+        value: secret,
+    }) = &api.upstream_auth
+    {
         let name = header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| fault())?;
         let mut secret = value(secret)?;
         secret.set_sensitive(true);
