@@ -19,6 +19,7 @@ use portcullis_token::{KeySet, SecretHash, TokenError, Verifier};
 mod credentials;
 mod open;
 mod principal;
+mod revocation;
 mod token_endpoint;
 
 pub use credentials::{ManageError, NewSecret};

@@ -19,4 +19,5 @@ mod upstream;
 mod wellknown;
 
 pub use gateway::{Gateway, StartError};
+pub use oauth::ADMIN_SCOPE;
 pub use snapshot::Snapshot;

@@ -1,7 +1,8 @@
-//! The token endpoint on the gateway listener (`POST /oauth/token`).
-//! Answered before authentication: the client authenticates in the request
-//! itself. Errors use RFC 6749's JSON shape, as OAuth clients expect; a
-//! store fault is the gateway's `unavailable` problem.
+//! The OAuth endpoints on the gateway listener: `POST /oauth/token`,
+//! `/oauth/revoke` (RFC 7009) and `/oauth/introspect` (RFC 7662, admin
+//! callers). Answered before authentication: clients authenticate in the
+//! request itself. Errors use RFC 6749's JSON shape, as OAuth clients
+//! expect; a store fault is the gateway's `unavailable` problem.
 
 use bytes::Bytes;
 use http::request::Parts;
@@ -10,19 +11,42 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use portcullis_core::ProblemCode;
 use portcullis_token::oauth::{OAuthError, OAuthErrorCode};
+use portcullis_token::{API_KEY_HEADER, ChallengeError, presented};
 use serde_json::Value;
 
-use crate::authority::TokenIssued;
+use crate::authority::{AuthFailure, TokenIssued};
+use crate::pipeline::authenticate::unauthenticated;
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
 
-pub(crate) const TOKEN_PATH: &str = "/oauth/token";
+/// The OAuth endpoints on the gateway listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    Token,
+    Revoke,
+    Introspect,
+}
 
-/// Token requests are small forms.
+impl Endpoint {
+    pub(crate) fn for_path(path: &str) -> Option<Self> {
+        match path {
+            "/oauth/token" => Some(Self::Token),
+            "/oauth/revoke" => Some(Self::Revoke),
+            "/oauth/introspect" => Some(Self::Introspect),
+            _ => None,
+        }
+    }
+}
+
+/// The scope an identity needs to introspect tokens (and use the admin API).
+pub const ADMIN_SCOPE: &str = "portcullis:admin";
+
+/// OAuth requests are small forms.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
-pub(crate) async fn token(
+pub(crate) async fn serve(
     snapshot: &Snapshot,
+    endpoint: Endpoint,
     parts: &Parts,
     body: Incoming,
 ) -> Result<Response<Full<Bytes>>, Refusal> {
@@ -33,41 +57,36 @@ pub(crate) async fn token(
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
+        .is_some_and(|v| {
             v.split(';')
                 .next()
                 .unwrap_or("")
                 .trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-        .unwrap_or(false);
+        });
     if !form {
         return Ok(oauth_error(&OAuthError::new(
             OAuthErrorCode::InvalidRequest,
             "send the request as application/x-www-form-urlencoded",
         )));
     }
-    let read = Limited::new(body, MAX_FORM_BYTES).collect();
-    let body = match tokio::time::timeout(snapshot.limits.request_timeout, read).await {
-        Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(_)) => {
-            return Err(Refusal::new(
-                ProblemCode::PayloadTooLarge,
-                format!("token requests are limited to {MAX_FORM_BYTES} bytes"),
-            ));
-        }
-        Err(_) => {
-            return Err(Refusal::new(
-                ProblemCode::RequestTimeout,
-                "the request body did not arrive in time",
-            ));
-        }
-    };
+    let body = read_form(snapshot, body).await?;
     let authorization = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    match snapshot.authority.token(&body, authorization) {
+    let authority = &snapshot.authority;
+    let outcome = match endpoint {
+        Endpoint::Token => authority.token(&body, authorization),
+        Endpoint::Revoke => authority
+            .revoke(&body, authorization)
+            .map(|()| Value::Object(serde_json::Map::new())),
+        Endpoint::Introspect => {
+            require_admin(snapshot, parts)?;
+            authority.introspect(&body)
+        }
+    };
+    match outcome {
         Ok(document) => Ok(json(StatusCode::OK, &document)),
         Err(TokenIssued::Refused(e)) => Ok(oauth_error(&e)),
         Err(TokenIssued::Unavailable) => Err(Refusal::new(
@@ -75,6 +94,70 @@ pub(crate) async fn token(
             "the token service could not reach a decision",
         )),
     }
+}
+
+async fn read_form(snapshot: &Snapshot, body: Incoming) -> Result<Bytes, Refusal> {
+    let read = Limited::new(body, MAX_FORM_BYTES).collect();
+    match tokio::time::timeout(snapshot.limits.request_timeout, read).await {
+        Ok(Ok(b)) => Ok(b.to_bytes()),
+        Ok(Err(_)) => Err(Refusal::new(
+            ProblemCode::PayloadTooLarge,
+            format!("OAuth requests are limited to {MAX_FORM_BYTES} bytes"),
+        )),
+        Err(_) => Err(Refusal::new(
+            ProblemCode::RequestTimeout,
+            "the request body did not arrive in time",
+        )),
+    }
+}
+
+/// Introspection is for admin callers: an active identity holding [`ADMIN_SCOPE`].
+fn require_admin(snapshot: &Snapshot, parts: &Parts) -> Result<(), Refusal> {
+    let values = |name: &str| -> Vec<Option<&str>> {
+        parts
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().ok())
+            .collect()
+    };
+    let authority = &snapshot.authority;
+    let principal = match authority.authenticate(presented(
+        &values(header::AUTHORIZATION.as_str()),
+        &values(API_KEY_HEADER),
+    )) {
+        Ok(p) => p,
+        Err(AuthFailure::Unavailable) => {
+            return Err(Refusal::new(
+                ProblemCode::Unavailable,
+                "the gateway could not check the credential",
+            ));
+        }
+        Err(AuthFailure::Missing) => {
+            return Err(unauthenticated(
+                authority.base_url(),
+                ChallengeError::Missing,
+            ));
+        }
+        Err(_) => {
+            return Err(unauthenticated(
+                authority.base_url(),
+                ChallengeError::InvalidToken,
+            ));
+        }
+    };
+    let active = authority
+        .identity(&principal.identity)
+        .ok()
+        .flatten()
+        .is_some_and(|i| i.check_usable(authority.now()).is_ok());
+    if !active || !principal.scopes.iter().any(|s| s == ADMIN_SCOPE) {
+        return Err(Refusal::new(
+            ProblemCode::InsufficientScope,
+            format!("introspection needs the scope `{ADMIN_SCOPE}`"),
+        ));
+    }
+    Ok(())
 }
 
 fn oauth_error(e: &OAuthError) -> Response<Full<Bytes>> {
@@ -91,9 +174,8 @@ fn oauth_error(e: &OAuthError) -> Response<Full<Bytes>> {
 
 /// A JSON answer that no cache may keep (RFC 6749 section 5.1).
 fn json(status: StatusCode, document: &Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(
-        serde_json::to_vec(document).unwrap_or_default(),
-    )));
+    let body = serde_json::to_vec(document).unwrap_or_default();
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     let h = response.headers_mut();
     h.insert(

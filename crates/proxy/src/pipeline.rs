@@ -47,8 +47,8 @@ pub(crate) async fn run(
     if let Some(answer) = wellknown::serve(snapshot, &parts.method, parts.uri.path()) {
         return answer;
     }
-    if parts.uri.path() == oauth::TOKEN_PATH {
-        return oauth::token(snapshot, &parts, body).await;
+    if let Some(endpoint) = oauth::Endpoint::for_path(parts.uri.path()) {
+        return oauth::serve(snapshot, endpoint, &parts, body).await;
     }
     ex.stage = Stage::Authenticate;
     let caller = authenticate::check(snapshot, ex, &parts)?;

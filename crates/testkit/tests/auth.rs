@@ -590,3 +590,128 @@ async fn discovery_documents_and_key_rotation() {
     assert_eq!(resource["authorization_servers"][0], authority.base_url());
     world.stop().await;
 }
+
+async fn introspect(world: &World, form: &str, key: Option<&str>) -> RawResponse {
+    let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    if let Some(k) = key {
+        headers.push(("X-Api-Key", k));
+    }
+    world
+        .gateway_anonymous(&request(
+            "POST",
+            "/oauth/introspect",
+            &headers,
+            form.as_bytes(),
+        ))
+        .await
+}
+
+async fn revoke(world: &World, id: &str, secret: &str, form: &str) -> RawResponse {
+    let auth = basic(id, secret).unwrap();
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    world
+        .gateway_anonymous(&request("POST", "/oauth/revoke", &headers, form.as_bytes()))
+        .await
+}
+
+#[tokio::test]
+async fn revocation_and_introspection() {
+    let world = spawn().await;
+    let authority = world.gateway.authority();
+    let secret = authority
+        .create_secret("reporting-agent", CredentialKind::ClientSecret, 3600, None)
+        .unwrap();
+    let issued = token_request(
+        &world,
+        basic("reporting-agent", &secret.secret),
+        "grant_type=client_credentials&scope=orders:read",
+    )
+    .await;
+    let token = issued.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        world
+            .gateway_anonymous(&bearer(&orders(), &token))
+            .await
+            .status,
+        200
+    );
+    let form = format!("token={token}");
+
+    // Introspection is for admin callers only.
+    assert_eq!(
+        introspect(&world, &form, None).await.code().as_deref(),
+        Some("unauthenticated")
+    );
+    assert_eq!(
+        introspect(&world, &form, Some(&world.key))
+            .await
+            .code()
+            .as_deref(),
+        Some("insufficient-scope")
+    );
+    let mut auditor = authority.identity("reporting-agent").unwrap().unwrap();
+    auditor.id = "auditor".into();
+    auditor.scopes = vec![portcullis_proxy::ADMIN_SCOPE.into()];
+    authority.put_identity(&auditor).unwrap();
+    let admin_key = authority
+        .create_secret("auditor", CredentialKind::ApiKey, 600, None)
+        .unwrap()
+        .secret;
+    let active = introspect(&world, &form, Some(&admin_key)).await.json();
+    assert_eq!(
+        (
+            active["active"].as_bool(),
+            active["sub"].as_str(),
+            active["scope"].as_str()
+        ),
+        (Some(true), Some("reporting-agent"), Some("orders:read"))
+    );
+
+    // Another client cannot revoke it; its holder can. Both answers are 200.
+    let other = authority
+        .create_secret(
+            "fulfilment-service",
+            CredentialKind::ClientSecret,
+            3600,
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        revoke(&world, "fulfilment-service", &other.secret, &form)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        world
+            .gateway_anonymous(&bearer(&orders(), &token))
+            .await
+            .status,
+        200,
+        "not revoked by another client"
+    );
+    assert_eq!(
+        revoke(&world, "reporting-agent", "pcs_wrong", &form)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        revoke(&world, "reporting-agent", &secret.secret, &form)
+            .await
+            .status,
+        200
+    );
+    assert_unauthenticated(
+        &world.gateway_anonymous(&bearer(&orders(), &token)).await,
+        "revoked by its holder",
+    );
+    assert_eq!(
+        introspect(&world, &form, Some(&admin_key)).await.json()["active"],
+        false
+    );
+    world.stop().await;
+}

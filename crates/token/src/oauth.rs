@@ -120,15 +120,22 @@ const KNOWN: &[&str] = &[
     "expires_in",
 ];
 
-/// Parses a token request from its form body and `Authorization` header.
-pub fn parse_token_request(
-    body: &[u8],
-    authorization: Option<&str>,
-) -> Result<TokenRequest, OAuthError> {
+/// Parameters of the revocation (RFC 7009) and introspection (RFC 7662) endpoints.
+const KNOWN_REVOKE: &[&str] = &[
+    "token",
+    "token_type_hint",
+    "client_id",
+    "client_secret",
+    "client_assertion_type",
+    "client_assertion",
+];
+
+/// Reads a form, refusing unknown and repeated parameters.
+fn parse_form(body: &[u8], known: &[&str]) -> Result<Params, OAuthError> {
     let mut seen = HashSet::new();
     let mut params = Params(Vec::new());
     for (k, v) in form_urlencoded::parse(body) {
-        if !KNOWN.contains(&k.as_ref()) {
+        if !known.contains(&k.as_ref()) {
             return Err(invalid_request(&format!(
                 "unknown parameter `{}`",
                 k.escape_debug()
@@ -139,6 +146,48 @@ pub fn parse_token_request(
         }
         params.0.push((k.into_owned(), v.into_owned()));
     }
+    Ok(params)
+}
+
+/// A revocation request (RFC 7009): the token to revoke and the client asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationRequest {
+    pub client: ClientAuth,
+    pub token: String,
+}
+
+/// Parses a revocation request.
+pub fn parse_revocation_request(
+    body: &[u8],
+    authorization: Option<&str>,
+) -> Result<RevocationRequest, OAuthError> {
+    let params = parse_form(body, KNOWN_REVOKE)?;
+    let token = params
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| invalid_request("`token` is required"))?
+        .to_owned();
+    let client = client_auth(&params, authorization)?;
+    Ok(RevocationRequest { client, token })
+}
+
+/// Parses an introspection request (RFC 7662); the caller authenticates with
+/// its own bearer credential, checked by the endpoint.
+pub fn parse_introspection_request(body: &[u8]) -> Result<String, OAuthError> {
+    let params = parse_form(body, &["token", "token_type_hint"])?;
+    params
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| invalid_request("`token` is required"))
+}
+
+/// Parses a token request from its form body and `Authorization` header.
+pub fn parse_token_request(
+    body: &[u8],
+    authorization: Option<&str>,
+) -> Result<TokenRequest, OAuthError> {
+    let params = parse_form(body, KNOWN)?;
     let get = |name: &str| params.get(name);
     match get("grant_type") {
         Some("client_credentials") => {}

@@ -116,7 +116,11 @@ impl Authority {
     }
 
     /// Checks the client's secret or assertion; returns the identity id.
-    fn authenticate_client(&self, client: &ClientAuth, now: i64) -> Result<String, TokenIssued> {
+    pub(super) fn authenticate_client(
+        &self,
+        client: &ClientAuth,
+        now: i64,
+    ) -> Result<String, TokenIssued> {
         let store: &dyn Store = self.store.as_ref();
         match client {
             ClientAuth::Secret { client_id, secret } => {

@@ -185,3 +185,43 @@ fn token_response_shape() {
         serde_json::json!({"access_token": "t", "token_type": "Bearer", "expires_in": 300, "scope": "a b"})
     );
 }
+
+#[test]
+fn revocation_and_introspection_requests() {
+    let r = parse_revocation_request(
+        b"token=abc&token_type_hint=access_token",
+        Some(&basic("bot", "pcs_x")),
+    )
+    .unwrap();
+    assert_eq!(r.token, "abc");
+    assert_eq!(
+        r.client,
+        ClientAuth::Secret {
+            client_id: "bot".into(),
+            secret: "pcs_x".into()
+        }
+    );
+    assert_eq!(
+        parse_revocation_request(b"token=abc", None)
+            .unwrap_err()
+            .code(),
+        OAuthErrorCode::InvalidClient
+    );
+    assert_eq!(
+        parse_revocation_request(b"", Some(&basic("a", "b")))
+            .unwrap_err()
+            .code(),
+        OAuthErrorCode::InvalidRequest
+    );
+    assert_eq!(parse_introspection_request(b"token=t").unwrap(), "t");
+    assert_eq!(
+        parse_introspection_request(b"token=t&token=u")
+            .unwrap_err()
+            .code(),
+        OAuthErrorCode::InvalidRequest
+    );
+    assert_eq!(
+        parse_introspection_request(b"scope=x").unwrap_err().code(),
+        OAuthErrorCode::InvalidRequest
+    );
+}

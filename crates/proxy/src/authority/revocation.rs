@@ -1,0 +1,68 @@
+//! RFC 7009 revocation and RFC 7662 introspection of the tokens this
+//! gateway issued.
+
+use portcullis_token::oauth::{parse_introspection_request, parse_revocation_request};
+use serde_json::{Value, json};
+
+use super::Authority;
+use super::token_endpoint::TokenIssued;
+
+impl Authority {
+    /// Revokes a token the authenticated client holds. Per RFC 7009 an
+    /// unknown, invalid or someone else's token is not an error: the answer
+    /// is the same, and nothing is revoked.
+    pub fn revoke(&self, body: &[u8], authorization: Option<&str>) -> Result<(), TokenIssued> {
+        let request = parse_revocation_request(body, authorization)?;
+        self.refresh().map_err(|_| TokenIssued::Unavailable)?;
+        let now = self.clock.now();
+        let client = self.authenticate_client(&request.client, now)?;
+        let claims = {
+            let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
+            self.verifier.verify(&request.token, &cache.keys, now).ok()
+        };
+        if let Some(claims) = claims.filter(|c| c.sub == client) {
+            self.store
+                .revoke_token(&claims.jti, claims.exp)
+                .map_err(|_| TokenIssued::Unavailable)?;
+            self.reload().map_err(|_| TokenIssued::Unavailable)?;
+            tracing::info!(identity = %client, jti = %claims.jti, "token revoked");
+        }
+        Ok(())
+    }
+
+    /// Says whether a token is active now, for an admin caller (checked by
+    /// the endpoint). Inactive covers invalid, expired, revoked and tokens
+    /// whose identity may no longer act.
+    pub fn introspect(&self, body: &[u8]) -> Result<Value, TokenIssued> {
+        let token = parse_introspection_request(body)?;
+        self.refresh().map_err(|_| TokenIssued::Unavailable)?;
+        let now = self.clock.now();
+        let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
+        let active = self
+            .verifier
+            .verify(&token, &cache.keys, now)
+            .ok()
+            .filter(|c| !cache.revoked.contains(&c.jti))
+            .filter(|c| {
+                cache
+                    .identities
+                    .get(&c.sub)
+                    .is_some_and(|i| i.check_usable(now).is_ok())
+            });
+        Ok(match active {
+            Some(c) => json!({
+                "active": true,
+                "scope": c.scope,
+                "client_id": c.sub,
+                "sub": c.sub,
+                "aud": c.aud,
+                "iss": c.iss,
+                "exp": c.exp,
+                "iat": c.iat,
+                "jti": c.jti,
+                "token_type": "Bearer",
+            }),
+            None => json!({ "active": false }),
+        })
+    }
+}
