@@ -133,6 +133,38 @@ pub enum UpstreamAuth {
     Query { name: String, value: String },
 }
 
+impl UpstreamAuth {
+    /// Every string of this credential that must never leave the gateway:
+    /// the value as sent and the secret inside it.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match self {
+            Self::Header { value, .. } => {
+                out.push(value.clone());
+                if let Some(token) = value.strip_prefix("Bearer ") {
+                    out.push(token.to_owned());
+                }
+                if let Some(b64) = value.strip_prefix("Basic ") {
+                    out.push(b64.to_owned());
+                    let decoded =
+                        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
+                            .unwrap_or_default();
+                    if let Some((_, password)) = String::from_utf8_lossy(&decoded).split_once(':') {
+                        out.push(password.to_owned());
+                    }
+                }
+            }
+            Self::Query { value, .. } => out.push(value.clone()),
+        }
+        // Very short values would match ordinary text; they are still never
+        // logged, but scrubbing them from bodies would corrupt responses.
+        out.retain(|s| s.len() >= 8);
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
 impl std::fmt::Debug for UpstreamAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

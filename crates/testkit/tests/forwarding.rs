@@ -47,7 +47,8 @@ async fn forwards_the_exact_target_and_strips_what_only_the_caller_may_say() {
             b"",
         ))
         .await;
-    let got = received(&r);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let got = world.echo.last().unwrap();
     assert_eq!(got["method"], "GET");
     assert_eq!(got["target"], "/echo?q=caf%C3%A9+au+lait");
     let headers = got["headers"].as_object().unwrap();
@@ -235,15 +236,25 @@ async fn upstream_credentials_in_each_form() {
         ),
     ] {
         let world = spawn_echo(&format!("    upstream_auth: {auth}\n")).await;
-        let got = received(&world.gateway(&get("/echo-api/echo")).await);
+        let r = world.gateway(&get("/echo-api/echo")).await;
+        assert!(
+            r.text().contains("[REDACTED:upstream-credential]"),
+            "echoed back, then scrubbed: {}",
+            r.text()
+        );
+        let got = world.echo.last().unwrap();
         assert_eq!(got["headers"][header], expected, "{auth}");
         world.stop().await;
     }
     let world =
         spawn_echo("    upstream_auth: {query: {name: key, value: 'file:upstream-secret.txt'}}\n")
             .await;
-    let got = received(&world.gateway(&get("/echo-api/echo?q=1")).await);
-    assert_eq!(got["target"], "/echo?q=1&key=upstream-secret");
+    let r = world.gateway(&get("/echo-api/echo?q=1")).await;
+    assert!(!r.text().contains("upstream-secret"), "{}", r.text());
+    assert_eq!(
+        world.echo.last().unwrap()["target"],
+        "/echo?q=1&key=upstream-secret"
+    );
     world.stop().await;
 }
 

@@ -5,7 +5,9 @@
 use bytes::Bytes;
 use http::{Method, Response, header};
 use http_body_util::Full;
-use portcullis_contract::response;
+use memchr::memmem;
+use portcullis_contract::response::{self, SecretsMode};
+use portcullis_core::ProblemCode;
 
 use super::authorize::Authorized;
 use super::forward::UpstreamResponse;
@@ -40,11 +42,67 @@ pub(crate) fn check(
             "response rewritten"
         );
     }
-    let body = outcome.body.map_or(upstream.body, Bytes::from);
+    let mut body = outcome.body.map_or(upstream.body, Bytes::from);
     let mut headers = upstream.headers;
     strip_hop_by_hop(&mut headers);
+    let api = &matched.api.config;
+    if let Some(auth) = &api.upstream_auth {
+        body =
+            scrub_upstream_credential(&auth.secrets(), body, &mut headers, api.responses.secrets)?;
+    }
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = upstream.status;
     *response.headers_mut() = headers;
     Ok(response)
+}
+
+/// The gateway's own upstream credential never leaves, even when an upstream
+/// echoes it back (debug endpoints, error pages that print request headers):
+/// it is redacted from the body, and a header carrying it is dropped; with
+/// `secrets: block` the response is refused instead.
+fn scrub_upstream_credential(
+    secrets: &[String],
+    body: Bytes,
+    headers: &mut http::HeaderMap,
+    mode: SecretsMode,
+) -> Result<Bytes, Refusal> {
+    let leaking: Vec<http::HeaderName> = headers
+        .iter()
+        .filter(|(_, v)| {
+            secrets
+                .iter()
+                .any(|s| memmem::find(v.as_bytes(), s.as_bytes()).is_some())
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    let in_body = secrets
+        .iter()
+        .any(|s| memmem::find(&body, s.as_bytes()).is_some());
+    if (in_body || !leaking.is_empty()) && mode == SecretsMode::Block {
+        return Err(Refusal::new(
+            ProblemCode::SecretInResponse,
+            "the response contained the gateway's own upstream credential and was withheld",
+        ));
+    }
+    for name in leaking {
+        headers.remove(name);
+    }
+    if !in_body {
+        return Ok(body);
+    }
+    let mut out = body.to_vec();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        let finder = memmem::Finder::new(secret.as_bytes());
+        let mut replaced = Vec::with_capacity(out.len());
+        let mut at = 0;
+        while let Some(found) = out.get(at..).and_then(|rest| finder.find(rest)) {
+            replaced.extend_from_slice(out.get(at..at + found).unwrap_or_default());
+            replaced.extend_from_slice(b"[REDACTED:upstream-credential]");
+            at += found + secret.len();
+        }
+        replaced.extend_from_slice(out.get(at..).unwrap_or_default());
+        out = replaced;
+    }
+    tracing::warn!("the upstream echoed the gateway's credential; redacted");
+    Ok(Bytes::from(out))
 }
