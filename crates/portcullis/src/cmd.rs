@@ -7,7 +7,9 @@ use tracing_subscriber::EnvFilter;
 
 pub mod check;
 pub mod demo;
+pub mod identity;
 pub mod serve;
+pub mod token;
 
 /// Logs go to stderr: JSON when it is not a terminal, human text when it is.
 /// `PORTCULLIS_LOG` sets the filter (default `info`).

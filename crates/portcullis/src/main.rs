@@ -39,11 +39,36 @@ enum Command {
         #[arg(long, default_value_t = 8080)]
         port: u16,
     },
+    /// Manage machine identities and their credentials in the store.
+    Identity {
+        #[command(subcommand)]
+        command: cmd::identity::IdentityCommand,
+    },
+    /// Issue access tokens.
+    Token {
+        #[command(subcommand)]
+        command: cmd::token::TokenCommand,
+    },
+}
+
+/// Management commands speak through their output: logs (stderr) show only
+/// warnings and errors unless `PORTCULLIS_LOG` asks for more.
+fn init_quiet_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PORTCULLIS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .compact()
+        .init();
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cmd::init_logging();
+    match cli.command {
+        Command::Identity { .. } | Command::Token { .. } => init_quiet_logging(),
+        _ => cmd::init_logging(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,6 +84,8 @@ fn main() -> ExitCode {
             Command::Serve { config } => cmd::serve::run(&config).await,
             Command::Check { config } => cmd::check::run(&config),
             Command::Demo { port } => cmd::demo::run(port).await,
+            Command::Identity { command } => cmd::identity::run(command),
+            Command::Token { command } => cmd::token::run(command),
         }
     });
     match result {

@@ -20,6 +20,9 @@ mod store;
 
 pub use error::{Conflict, Corrupt, NotFound, StoreError, Unavailable};
 pub use location::{StorageLocation, StorageUrlError, UnsupportedScheme};
-pub use model::{Credential, CredentialKind, StoredKey, UnknownCredentialKind};
+pub use model::{Credential, CredentialKind, SealedCredential, StoredKey, UnknownCredentialKind};
 pub use sqlite::SqliteStore;
-pub use store::{ChangeStore, CredentialStore, IdentityStore, KeyStore, RevocationStore, Store};
+pub use store::{
+    ChangeStore, CredentialStore, IdentityStore, KeyStore, RevocationStore, Store,
+    UpstreamCredentialStore,
+};

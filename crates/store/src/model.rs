@@ -196,3 +196,23 @@ mod tests {
         assert!(!c.is_usable(6));
     }
 }
+
+/// An upstream credential held for one identity and one API, sealed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedCredential {
+    pub identity: String,
+    pub api: String,
+    pub nonce: [u8; 12],
+    pub sealed: Vec<u8>,
+    pub created: UnixTime,
+}
+
+impl fmt::Debug for SealedCredential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SealedCredential")
+            .field("identity", &self.identity)
+            .field("api", &self.api)
+            .field("created", &self.created)
+            .finish_non_exhaustive()
+    }
+}

@@ -14,6 +14,7 @@ mod migrations;
 mod revocations;
 #[cfg(test)]
 mod tests;
+mod upstream;
 
 use std::fmt;
 use std::path::Path;

@@ -10,6 +10,7 @@ use std::fmt;
 
 use portcullis_core::{Identity, IdentityState, UnixTime};
 
+use crate::model::SealedCredential;
 use crate::{Credential, CredentialKind, StoreError, StoredKey};
 
 /// The inventory of machine identities.
@@ -115,6 +116,16 @@ pub trait RevocationStore {
     ) -> Result<bool, StoreError>;
 }
 
+/// Per-identity upstream credentials, sealed by the caller.
+pub trait UpstreamCredentialStore {
+    /// Inserts or replaces the sealed credential of `identity` for `api`.
+    fn put_upstream_credential(&self, sealed: &SealedCredential) -> Result<(), StoreError>;
+    /// Every sealed credential (loaded once, opened by the gateway).
+    fn list_upstream_credentials(&self) -> Result<Vec<SealedCredential>, StoreError>;
+    /// `NotFound` if there is none.
+    fn delete_upstream_credential(&self, identity: &str, api: &str) -> Result<(), StoreError>;
+}
+
 /// Noticing changes made by another process (the CLI beside a running
 /// gateway), so in-memory copies can be refreshed before they are trusted.
 pub trait ChangeStore {
@@ -141,6 +152,7 @@ impl<T> Store for T where
         + CredentialStore
         + KeyStore
         + RevocationStore
+        + UpstreamCredentialStore
         + ChangeStore
         + Send
         + Sync

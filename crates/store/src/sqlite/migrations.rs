@@ -11,7 +11,10 @@ use super::fault::Fault;
 use crate::StoreError;
 
 /// Every migration, in order: (version, SQL).
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_initial.sql")),
+    (2, include_str!("migrations/0002_upstream_credentials.sql")),
+];
 
 /// The schema version this build writes.
 pub(super) fn latest() -> i64 {

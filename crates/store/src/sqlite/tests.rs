@@ -261,3 +261,58 @@ fn data_version_moves_when_another_connection_commits() {
     drop((a, b));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sealed_upstream_credentials_round_trip_and_follow_their_identity() {
+    use crate::{IdentityStore, SealedCredential, UpstreamCredentialStore};
+    let store = SqliteStore::open_in_memory().unwrap();
+    let mut identity = portcullis_core::Identity {
+        id: "billing-sync".into(),
+        kind: portcullis_core::IdentityKind::Service,
+        owner: "o".into(),
+        environment: "e".into(),
+        tags: vec![],
+        scopes: vec![],
+        state: portcullis_core::IdentityState::Active,
+        created: 1,
+        expires: None,
+        last_used: None,
+    };
+    store.upsert_identity(&identity).unwrap();
+    let sealed = SealedCredential {
+        identity: "billing-sync".into(),
+        api: "orders".into(),
+        nonce: [7; 12],
+        sealed: vec![1, 2, 3],
+        created: 5,
+    };
+    store.put_upstream_credential(&sealed).unwrap();
+    store
+        .put_upstream_credential(&SealedCredential {
+            sealed: vec![9],
+            ..sealed.clone()
+        })
+        .unwrap();
+    let listed = store.list_upstream_credentials().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].sealed, vec![9]);
+    assert!(
+        !format!("{:?}", listed[0]).contains('9'),
+        "Debug hides the sealed bytes"
+    );
+    let orphan = SealedCredential {
+        identity: "ghost".into(),
+        ..sealed.clone()
+    };
+    assert!(matches!(
+        store.put_upstream_credential(&orphan),
+        Err(StoreError::NotFound(_))
+    ));
+    identity.id = "billing-sync".into();
+    store.delete_identity(&identity.id).unwrap();
+    assert!(store.list_upstream_credentials().unwrap().is_empty());
+    assert!(matches!(
+        store.delete_upstream_credential("billing-sync", "orders"),
+        Err(StoreError::NotFound(_))
+    ));
+}

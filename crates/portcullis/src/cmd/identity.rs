@@ -1,0 +1,434 @@
+//! `portcullis identity add|list|show|suspend|resume|quarantine|retire|rotate`:
+//! the inventory of machine identities, managed against the same store the
+//! gateway uses. A running gateway notices each change on its next request.
+//!
+//! Secrets are printed once, on stdout, and never logged, stored or shown
+//! again: `show` lists credentials without any secret material.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use portcullis_config::{Config, Overrides, load, parse_duration};
+use portcullis_core::{Identity, IdentityKind, IdentityState, SystemClock, UnixTime};
+use portcullis_proxy::authority::Authority;
+use portcullis_store::{Credential, CredentialKind};
+use serde_json::{Value, json};
+
+use super::report;
+
+/// A credential expiring further out than this is reported as long-lived.
+const LONG_LIVED: i64 = 90 * 86_400;
+
+/// The configuration whose store a command works on.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// The configuration file (YAML).
+    #[arg(short, long)]
+    pub config: PathBuf,
+}
+
+/// An identity named on the command line.
+#[derive(Debug, Args)]
+pub struct Named {
+    #[command(flatten)]
+    target: Target,
+    /// The identity's id.
+    id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Stable id: lowercase letters, digits, `.`, `_` and `-`.
+    id: String,
+    /// agent, service, workload or ci-job.
+    #[arg(long)]
+    kind: String,
+    /// The person or team answerable for it.
+    #[arg(long)]
+    owner: String,
+    /// The environment it runs in (`prod`, `staging`, ...).
+    #[arg(long = "env")]
+    environment: String,
+    /// A scope it may ever be granted (repeat for more).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    /// A free-form tag (repeat for more).
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// When it stops working, in RFC 3339 UTC (`2030-01-31T00:00:00Z`).
+    #[arg(long)]
+    expires: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    named: Named,
+    /// client-secret or api-key.
+    #[arg(long, default_value = "client-secret")]
+    kind: String,
+    /// Lifetime of the new secret.
+    #[arg(long, default_value = "90d")]
+    ttl: String,
+    /// How long older secrets of that kind keep working (`0`: none).
+    #[arg(long, default_value = "1h")]
+    overlap: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Add an identity to the inventory.
+    Add(AddArgs),
+    /// List every identity.
+    List {
+        #[command(flatten)]
+        target: Target,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one identity and its credentials (never secret material).
+    Show {
+        #[command(flatten)]
+        named: Named,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend an identity: refused from its next request on.
+    Suspend(Named),
+    /// Make an identity active again.
+    Resume(Named),
+    /// Quarantine an identity (refused, kept for investigation).
+    Quarantine(Named),
+    /// Retire an identity: refused from its next request on.
+    Retire(Named),
+    /// Issue a new secret; older ones of that kind keep working for the overlap.
+    Rotate(RotateArgs),
+}
+
+pub fn run(command: IdentityCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        IdentityCommand::Add(args) => {
+            with_authority(&args.target.config.clone(), |_, a| add(a, args))
+        }
+        IdentityCommand::List { target, json } => {
+            with_authority(&target.config, |_, a| list(a, json))
+        }
+        IdentityCommand::Show { named, json } => {
+            with_authority(&named.target.config, |_, a| show(a, &named.id, json))
+        }
+        IdentityCommand::Suspend(n) => change_state(&n, IdentityState::Suspended),
+        IdentityCommand::Resume(n) => change_state(&n, IdentityState::Active),
+        IdentityCommand::Quarantine(n) => change_state(&n, IdentityState::Quarantined),
+        IdentityCommand::Retire(n) => change_state(&n, IdentityState::Retired),
+        IdentityCommand::Rotate(args) => {
+            with_authority(&args.named.target.config.clone(), |_, a| rotate(a, &args))
+        }
+    }
+}
+
+/// Loads the configuration and opens its store, then runs `f`. A
+/// configuration that does not load is reported as `check` reports it.
+pub fn with_authority(
+    path: &Path,
+    f: impl FnOnce(&Config, &Authority) -> anyhow::Result<()>,
+) -> anyhow::Result<ExitCode> {
+    let config = match load(path, &Overrides::default()) {
+        Ok((config, warnings)) => {
+            report(&warnings);
+            config
+        }
+        Err(diagnostics) => {
+            report(&diagnostics);
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            eprintln!("{}: {errors} error(s)", path.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let base_url = format!("http://{}", config.listen);
+    let authority = Authority::open(&config, &base_url, Arc::new(SystemClock))
+        .context("cannot open the identity store")?;
+    f(&config, &authority)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The identity, or a clear error naming it.
+pub fn existing(authority: &Authority, id: &str) -> anyhow::Result<Identity> {
+    (authority.store().get_identity(id)?).with_context(|| format!("identity `{id}` does not exist"))
+}
+
+/// Parses a lifetime flag (`5m`, `1h`, `90d`) into whole seconds.
+pub fn seconds(flag: &str, text: &str) -> anyhow::Result<i64> {
+    match parse_duration(text).map(|d| i64::try_from(d.as_secs())) {
+        Some(Ok(secs)) if secs > 0 => Ok(secs),
+        _ => bail!("`{flag}`: `{text}` is not a positive duration like 5m, 1h or 90d"),
+    }
+}
+
+/// A Unix time as RFC 3339 (UTC, whole seconds).
+pub fn rfc3339(t: UnixTime) -> String {
+    u64::try_from(t)
+        .ok()
+        .and_then(|s| UNIX_EPOCH.checked_add(Duration::from_secs(s)))
+        .map_or_else(
+            || t.to_string(),
+            |at| humantime::format_rfc3339_seconds(at).to_string(),
+        )
+}
+
+fn add(authority: &Authority, args: AddArgs) -> anyhow::Result<()> {
+    let kind: IdentityKind = args.kind.parse().context("`--kind`")?;
+    if authority.store().get_identity(&args.id)?.is_some() {
+        bail!("identity `{}` already exists", args.id);
+    }
+    let now = authority.now();
+    let expires = args.expires.as_deref().map(parse_time).transpose()?;
+    authority.put_identity(&Identity {
+        id: args.id.clone(),
+        kind,
+        owner: args.owner,
+        environment: args.environment,
+        tags: args.tags,
+        scopes: args.scopes,
+        state: IdentityState::Active,
+        created: now,
+        expires,
+        last_used: None,
+    })?;
+    println!("identity `{}` added ({})", args.id, kind);
+    Ok(())
+}
+
+/// An `--expires` time: RFC 3339 UTC, in the future.
+fn parse_time(text: &str) -> anyhow::Result<UnixTime> {
+    let at = humantime::parse_rfc3339(text).ok().with_context(|| {
+        format!("`--expires`: `{text}` is not an RFC 3339 UTC time like 2030-01-31T00:00:00Z")
+    })?;
+    match at.duration_since(SystemTime::now()) {
+        Ok(ahead) if !ahead.is_zero() => {
+            let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            Ok(i64::try_from(secs).unwrap_or(i64::MAX))
+        }
+        _ => bail!("`--expires`: `{text}` is not in the future"),
+    }
+}
+
+fn change_state(named: &Named, state: IdentityState) -> anyhow::Result<ExitCode> {
+    with_authority(&named.target.config, |_, authority| {
+        let before = existing(authority, &named.id)?.state;
+        authority.set_state(&named.id, state)?;
+        println!("identity `{}`: {before} -> {state}", named.id);
+        Ok(())
+    })
+}
+
+fn list(authority: &Authority, as_json: bool) -> anyhow::Result<()> {
+    let identities = authority.store().list_identities()?;
+    if as_json {
+        let all: Vec<Value> = identities.iter().map(identity_json).collect();
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(());
+    }
+    let header = [
+        "ID",
+        "KIND",
+        "STATE",
+        "OWNER",
+        "ENVIRONMENT",
+        "SCOPES",
+        "LAST USED",
+    ];
+    let rows: Vec<Vec<String>> = identities
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.clone(),
+                i.kind.to_string(),
+                i.state.to_string(),
+                i.owner.clone(),
+                i.environment.clone(),
+                i.scopes.join(","),
+                i.last_used.map_or_else(|| "never".to_owned(), rfc3339),
+            ]
+        })
+        .collect();
+    print_table(&header, &rows);
+    Ok(())
+}
+
+fn show(authority: &Authority, id: &str, as_json: bool) -> anyhow::Result<()> {
+    let identity = existing(authority, id)?;
+    let credentials = authority.store().list_credentials(id)?;
+    let now = authority.now();
+    if as_json {
+        let mut value = identity_json(&identity);
+        let listed: Vec<Value> = credentials
+            .iter()
+            .map(|c| credential_json(c, now))
+            .collect();
+        if let Some(object) = value.as_object_mut() {
+            object.insert("credentials".into(), Value::Array(listed));
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    let never = |t: Option<UnixTime>| t.map_or_else(|| "never".to_owned(), rfc3339);
+    for (name, value) in [
+        ("id", identity.id.clone()),
+        ("kind", identity.kind.to_string()),
+        ("state", identity.state.to_string()),
+        ("owner", identity.owner.clone()),
+        ("environment", identity.environment.clone()),
+        ("tags", identity.tags.join(", ")),
+        ("scopes", identity.scopes.join(", ")),
+        ("created", rfc3339(identity.created)),
+        ("expires", never(identity.expires)),
+        ("last used", never(identity.last_used)),
+    ] {
+        println!("{:<13}{value}", format!("{name}:"));
+    }
+    if credentials.is_empty() {
+        println!("credentials: none");
+        return Ok(());
+    }
+    println!("credentials:");
+    let header = [
+        "ID", "KIND", "CREATED", "EXPIRES", "REVOKED", "LABEL", "STATUS",
+    ];
+    let rows: Vec<Vec<String>> = credentials
+        .iter()
+        .map(|c| {
+            vec![
+                c.id.clone(),
+                c.kind.to_string(),
+                rfc3339(c.created),
+                rfc3339(c.expires),
+                c.revoked.map_or_else(|| "-".to_owned(), rfc3339),
+                c.label.clone().unwrap_or_else(|| "-".to_owned()),
+                status(c, now).to_owned(),
+            ]
+        })
+        .collect();
+    print_table(&header, &rows);
+    Ok(())
+}
+
+/// Whether a usable credential is long-lived: an API key, or anything
+/// expiring more than 90 days from now.
+fn long_lived(c: &Credential, now: UnixTime) -> bool {
+    c.is_usable(now) && (c.kind == CredentialKind::ApiKey || c.expires - now > LONG_LIVED)
+}
+
+fn status(c: &Credential, now: UnixTime) -> &'static str {
+    if c.revoked.is_some() {
+        "revoked"
+    } else if !c.is_usable(now) {
+        "expired"
+    } else if long_lived(c, now) {
+        "usable, LONG-LIVED"
+    } else {
+        "usable"
+    }
+}
+
+fn identity_json(i: &Identity) -> Value {
+    json!({
+        "id": i.id,
+        "kind": i.kind.as_str(),
+        "state": i.state.as_str(),
+        "owner": i.owner,
+        "environment": i.environment,
+        "tags": i.tags,
+        "scopes": i.scopes,
+        "created": rfc3339(i.created),
+        "expires": i.expires.map(rfc3339),
+        "last_used": i.last_used.map(rfc3339),
+    })
+}
+
+/// A credential without its secret hash or key material.
+fn credential_json(c: &Credential, now: UnixTime) -> Value {
+    json!({
+        "id": c.id,
+        "kind": c.kind.as_str(),
+        "created": rfc3339(c.created),
+        "expires": rfc3339(c.expires),
+        "revoked": c.revoked.map(rfc3339),
+        "label": c.label,
+        "usable": c.is_usable(now),
+        "long_lived": long_lived(c, now),
+    })
+}
+
+fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// A new secret now; every older usable one of that kind is cut to the
+/// overlap window. (Not `rotate_secret`, which copies the old lifetime: the
+/// new secret gets `--ttl`, and every older secret is cut, not just one.)
+fn rotate(authority: &Authority, args: &RotateArgs) -> anyhow::Result<()> {
+    let id = &args.named.id;
+    let kind: CredentialKind = args.kind.parse().context("`--kind`")?;
+    if kind == CredentialKind::PrivateKeyJwt {
+        bail!("`--kind`: a private-key-jwt credential is a registered public key, not a secret");
+    }
+    existing(authority, id)?;
+    let overlap = match args.overlap.as_str() {
+        "0" => 0,
+        text => seconds("--overlap", text)?,
+    };
+    let now = authority.now();
+    let older: Vec<Credential> = authority
+        .store()
+        .list_credentials(id)?
+        .into_iter()
+        .filter(|c| c.kind == kind && c.is_usable(now))
+        .collect();
+    let new = authority.create_secret(id, kind, seconds("--ttl", &args.ttl)?, None)?;
+    // Shown before anything else can fail, so a created secret is never lost.
+    // It is the only thing on stdout, so `$(...)` captures just it.
+    println!("{}", new.secret);
+    eprintln!("warning: this secret is shown only now and cannot be shown again; store it safely");
+    eprintln!(
+        "credential `{}` ({kind}) for `{id}`, expires {}",
+        new.credential_id,
+        rfc3339(new.expires)
+    );
+    let cut = now.saturating_add(overlap);
+    for old in older.iter().filter(|c| c.expires > cut) {
+        authority.store().set_credential_expiry(&old.id, cut)?;
+    }
+    if !older.is_empty() {
+        eprintln!(
+            "{} older {kind} credential(s) stop working by {}",
+            older.len(),
+            rfc3339(cut)
+        );
+    }
+    Ok(())
+}
