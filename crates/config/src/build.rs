@@ -77,6 +77,19 @@ pub fn load_from(
     let tokens = service::tokens(name, raw.tokens.as_ref(), &mut out);
     let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
         .map(|a| overrides.admin.unwrap_or(a));
+    let sealing_key = raw.sealing_key.as_ref().and_then(|k| {
+        let line = k.referenced.line();
+        let value = upstream_auth::read_secret(files, name, line, &k.value, &mut out)?;
+        if portcullis_token::SealingKey::from_base64(&value).is_err() {
+            out.push(Diagnostic::error_at_line(
+                name,
+                line,
+                "`sealing_key` must be base64 of 32 random bytes",
+            ));
+            return None;
+        }
+        Some(crate::snapshot::SecretText::new(value))
+    });
     if out.iter().any(Diagnostic::is_error) {
         return Err(out);
     }
@@ -90,6 +103,7 @@ pub fn load_from(
             identities,
             tokens,
             admin,
+            sealing_key,
         },
         out,
     ))

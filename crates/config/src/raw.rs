@@ -15,6 +15,8 @@ pub(crate) struct RawConfig {
     pub storage: Option<Spanned<String>>,
     pub identities: Option<Spanned<String>>,
     pub tokens: Option<Spanned<RawTokens>>,
+    /// `env:NAME` or `file:PATH` of the key that seals per-identity upstream credentials.
+    pub sealing_key: Option<Spanned<String>>,
     // Parts of the product this build does not implement yet. They are named
     // so that using one is a clear error rather than "unknown field".
     pub policies: Option<Spanned<serde_json::Value>>,

@@ -27,6 +27,28 @@ pub struct Config {
     pub tokens: TokenSettings,
     /// The admin listener, if any. Never the gateway's own address.
     pub admin: Option<SocketAddr>,
+    /// Seals per-identity upstream credentials at rest (base64 of 32 bytes).
+    pub sealing_key: Option<SecretText>,
+}
+
+/// A secret read from the environment or a file; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
 }
 
 /// Where identities, credentials and keys are kept.

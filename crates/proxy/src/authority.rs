@@ -33,6 +33,8 @@ pub enum AuthorityError {
     Store(#[from] StoreError),
     #[error("token keys: {0}")]
     Keys(#[from] TokenError),
+    #[error("{0}")]
+    Sealing(String),
 }
 
 /// An API key as the request path needs it.
@@ -50,6 +52,8 @@ struct Cache {
     identities: HashMap<String, Identity>,
     api_keys: HashMap<SecretHash, ApiKeyEntry>,
     revoked: HashSet<String>,
+    /// Per-identity upstream credentials, opened: (identity, api) -> value.
+    upstream: HashMap<(String, String), String>,
     data_version: i64,
     /// When each identity's `last_used` was last written to the store.
     last_written: HashMap<String, UnixTime>,
@@ -68,6 +72,11 @@ pub struct Authority {
     scopes: Vec<String>,
     /// `http://host:port` of the gateway listener.
     base_url: String,
+    /// Opens per-identity upstream credentials; `None` when not configured.
+    sealing: Option<portcullis_token::SealingKey>,
+    /// APIs with an `upstream_auth` form, the only ones a per-identity
+    /// credential can be injected into.
+    injectable: Vec<String>,
     cache: RwLock<Cache>,
 }
 
@@ -142,11 +151,16 @@ impl Authority {
         if self.read()?.data_version == version {
             return Ok(());
         }
-        let fresh =
-            open::load_cache(self.store.as_ref(), self.clock.now(), version).map_err(|e| {
-                tracing::error!(error = %e, "could not reload identities");
-                AuthFailure::Unavailable
-            })?;
+        let fresh = open::load_cache(
+            self.store.as_ref(),
+            self.sealing.as_ref(),
+            self.clock.now(),
+            version,
+        )
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not reload identities");
+            AuthFailure::Unavailable
+        })?;
         let mut cache = self.cache.write().map_err(|_| AuthFailure::Unavailable)?;
         let last_written = std::mem::take(&mut cache.last_written);
         *cache = fresh;
@@ -157,8 +171,13 @@ impl Authority {
     /// Re-reads the store now (after this process changed it).
     pub fn reload(&self) -> Result<(), AuthFailure> {
         let version = self.store.data_version().map_err(unavailable)?;
-        let fresh = open::load_cache(self.store.as_ref(), self.clock.now(), version)
-            .map_err(|_| AuthFailure::Unavailable)?;
+        let fresh = open::load_cache(
+            self.store.as_ref(),
+            self.sealing.as_ref(),
+            self.clock.now(),
+            version,
+        )
+        .map_err(|_| AuthFailure::Unavailable)?;
         let mut cache = self.cache.write().map_err(|_| AuthFailure::Unavailable)?;
         let last_written = std::mem::take(&mut cache.last_written);
         *cache = fresh;

@@ -70,7 +70,7 @@ pub(crate) async fn run(
     ex.stage = Stage::RateLimit;
     rate_limit::check(&caller, &authorized)?;
     ex.stage = Stage::Forward;
-    let upstream = forward::send(snapshot, ex, &authorized, &parts, body).await?;
+    let upstream = forward::send(snapshot, ex, &caller, &authorized, &parts, body).await?;
     ex.stage = Stage::CheckResponse;
     check_response::check(snapshot, &authorized, &parts.method, upstream)
 }

@@ -140,6 +140,7 @@ pub trait Store:
     + CredentialStore
     + KeyStore
     + RevocationStore
+    + UpstreamCredentialStore
     + ChangeStore
     + Send
     + Sync

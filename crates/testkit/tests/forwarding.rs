@@ -287,3 +287,58 @@ async fn the_caller_credential_is_forwarded_only_when_configured() {
         world.stop().await;
     }
 }
+
+#[tokio::test]
+async fn an_identity_can_hold_its_own_upstream_credential() {
+    let world = portcullis_testkit::spawn_echo_config(
+        "sealing_key: 'file:sealing.key'\napis:\n  - name: echo\n    contract: echo.yaml\n    mount: /echo-api\n    upstream: http://127.0.0.1:1\n    upstream_auth: {bearer: 'file:upstream-secret.txt'}\n",
+    )
+    .await;
+    let authority = world.gateway.authority();
+    authority
+        .set_upstream_credential("tester", "echo", "Bearer tester-own-token")
+        .unwrap();
+    let r = world.gateway(&get("/echo-api/echo")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        world.echo.last().unwrap()["headers"]["authorization"],
+        "Bearer tester-own-token"
+    );
+    assert!(
+        !r.text().contains("tester-own-token"),
+        "echoed back, then scrubbed"
+    );
+    // Another identity still goes out with the API's own credential.
+    let mut other = authority.identity("tester").unwrap().unwrap();
+    other.id = "other".into();
+    authority.put_identity(&other).unwrap();
+    let key = authority
+        .create_secret("other", portcullis_store::CredentialKind::ApiKey, 60, None)
+        .unwrap()
+        .secret;
+    let r = portcullis_testkit::send(
+        world.gateway.addr(),
+        &with_header(&get("/echo-api/echo"), "X-Api-Key", &key),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        world.echo.last().unwrap()["headers"]["authorization"],
+        "Bearer upstream-secret"
+    );
+    // Only APIs with an upstream credential form, only with a sealing key.
+    assert!(
+        authority
+            .set_upstream_credential("tester", "nope", "x")
+            .is_err()
+    );
+    world.stop().await;
+
+    let unsealed = spawn_echo("    upstream_auth: {bearer: 'file:upstream-secret.txt'}\n").await;
+    let refused = unsealed
+        .gateway
+        .authority()
+        .set_upstream_credential("tester", "echo", "Bearer x");
+    assert!(refused.unwrap_err().to_string().contains("sealing_key"));
+    unsealed.stop().await;
+}

@@ -24,6 +24,7 @@ pub mod metadata;
 pub mod oauth;
 mod presented;
 mod random;
+mod sealing;
 #[cfg(test)]
 mod testing;
 mod validity;
@@ -40,3 +41,4 @@ pub use keys::{KeySet, MAX_KID_LEN, SigningKey};
 pub use presented::{
     API_KEY_HEADER, ChallengeError, Presented, PresentedError, challenge, presented,
 };
+pub use sealing::SealingKey;

@@ -103,7 +103,7 @@ pub(super) fn resolve(
 /// `env:NAME` or `file:PATH` (relative to the configuration's folder; one
 /// trailing newline dropped). A literal is refused: secrets do not belong in
 /// a file that is reviewed, copied and committed.
-fn read_secret(
+pub(super) fn read_secret(
     files: &dyn Files,
     file: &str,
     line: u64,

@@ -263,3 +263,66 @@ impl Authority {
         Ok(key.kid().to_owned())
     }
 }
+
+impl Authority {
+    /// Holds `value` as `identity`'s own credential for `api`, injected in
+    /// place of the API's (same header or query parameter). Sealed before it
+    /// is stored; needs `sealing_key`.
+    pub fn set_upstream_credential(
+        &self,
+        identity: &str,
+        api: &str,
+        value: &str,
+    ) -> Result<(), ManageError> {
+        self.require_identity(identity)?;
+        let key = self.sealing.as_ref().ok_or_else(|| {
+            ManageError::Invalid(
+                "configure `sealing_key` to hold per-identity upstream credentials".into(),
+            )
+        })?;
+        if !self.injectable.iter().any(|a| a == api) {
+            return Err(ManageError::Invalid(format!(
+                "API `{api}` has no `upstream_auth`, so there is nowhere to inject a credential"
+            )));
+        }
+        if value.is_empty() || http::HeaderValue::from_str(value).is_err() {
+            return Err(ManageError::Invalid(
+                "the credential must be non-empty header-safe text".into(),
+            ));
+        }
+        let (nonce, sealed) = key.seal(
+            value.as_bytes(),
+            &super::open::sealing_context(identity, api),
+        )?;
+        self.store
+            .put_upstream_credential(&portcullis_store::SealedCredential {
+                identity: identity.to_owned(),
+                api: api.to_owned(),
+                nonce,
+                sealed,
+                created: self.clock.now(),
+            })?;
+        self.reload()?;
+        tracing::info!(identity, api, "per-identity upstream credential set");
+        Ok(())
+    }
+
+    pub fn remove_upstream_credential(&self, identity: &str, api: &str) -> Result<(), ManageError> {
+        self.store.delete_upstream_credential(identity, api)?;
+        self.reload()?;
+        Ok(())
+    }
+
+    /// The identity's own credential for `api`, if it holds one.
+    pub fn upstream_credential(
+        &self,
+        identity: &str,
+        api: &str,
+    ) -> Result<Option<String>, AuthFailure> {
+        Ok(self
+            .read()?
+            .upstream
+            .get(&(identity.to_owned(), api.to_owned()))
+            .cloned())
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use portcullis_config::{Config, SeedIdentity, Storage};
 use portcullis_core::{Clock, IdentityState, UnixTime};
 use portcullis_store::{Credential, CredentialKind, SqliteStore, Store, StoreError, StoredKey};
-use portcullis_token::{KeySet, SigningKey, Verifier};
+use portcullis_token::{KeySet, SealingKey, SigningKey, Verifier};
 
 use super::{ApiKeyEntry, Authority, AuthorityError, Cache, secs};
 
@@ -26,8 +26,18 @@ pub(super) fn open(
     }
     let max_ttl = secs(config.tokens.max_ttl) + secs(config.tokens.leeway);
     ensure_keys(store.as_ref(), now, max_ttl)?;
+    let sealing = match &config.sealing_key {
+        Some(key) => Some(SealingKey::from_base64(key.expose())?),
+        None => None,
+    };
     let version = store.data_version()?;
-    let cache = load_cache(store.as_ref(), now, version)?;
+    let cache = load_cache(store.as_ref(), sealing.as_ref(), now, version)?;
+    let injectable = config
+        .apis
+        .iter()
+        .filter(|a| a.upstream_auth.is_some())
+        .map(|a| a.name.clone())
+        .collect();
     let apis: Vec<(String, String)> = config
         .apis
         .iter()
@@ -58,6 +68,8 @@ pub(super) fn open(
         apis,
         scopes,
         base_url: base_url.to_owned(),
+        sealing,
+        injectable,
         cache: RwLock::new(cache),
     })
 }
@@ -124,6 +136,7 @@ fn ensure_keys(store: &dyn Store, now: UnixTime, max_ttl: i64) -> Result<(), Aut
 /// Reads everything the request path needs into memory.
 pub(super) fn load_cache(
     store: &dyn Store,
+    sealing: Option<&SealingKey>,
     now: UnixTime,
     data_version: i64,
 ) -> Result<Cache, AuthorityError> {
@@ -161,12 +174,38 @@ pub(super) fn load_cache(
         .into_iter()
         .map(|(jti, _)| jti)
         .collect();
+    let mut upstream = HashMap::new();
+    for sealed in store.list_upstream_credentials()? {
+        // Fail closed: a credential that cannot be opened stops the gateway
+        // rather than letting the identity's requests go out without it.
+        let key = sealing.ok_or_else(|| {
+            AuthorityError::Sealing(
+                "the store holds per-identity upstream credentials but no `sealing_key` is configured".into(),
+            )
+        })?;
+        let context = sealing_context(&sealed.identity, &sealed.api);
+        let plain = key.open(&sealed.nonce, &sealed.sealed, &context).map_err(|_| {
+            AuthorityError::Sealing(format!(
+                "the upstream credential of `{}` for `{}` does not open with the configured `sealing_key`",
+                sealed.identity, sealed.api
+            ))
+        })?;
+        let value = String::from_utf8(plain)
+            .map_err(|_| AuthorityError::Sealing("an upstream credential is not text".into()))?;
+        upstream.insert((sealed.identity, sealed.api), value);
+    }
     Ok(Cache {
         keys: KeySet::new(keys)?,
         identities,
         api_keys,
         revoked,
+        upstream,
         data_version,
         last_written: HashMap::new(),
     })
+}
+
+/// What a sealed upstream credential is bound to.
+pub(super) fn sealing_context(identity: &str, api: &str) -> Vec<u8> {
+    format!("{identity}\0{api}").into_bytes()
 }

@@ -45,10 +45,9 @@ pub(crate) fn check(
     let mut body = outcome.body.map_or(upstream.body, Bytes::from);
     let mut headers = upstream.headers;
     strip_hop_by_hop(&mut headers);
-    let api = &matched.api.config;
-    if let Some(auth) = &api.upstream_auth {
-        body =
-            scrub_upstream_credential(&auth.secrets(), body, &mut headers, api.responses.secrets)?;
+    if !upstream.injected_secrets.is_empty() {
+        let mode = matched.api.config.responses.secrets;
+        body = scrub_upstream_credential(&upstream.injected_secrets, body, &mut headers, mode)?;
     }
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = upstream.status;

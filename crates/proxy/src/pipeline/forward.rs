@@ -9,9 +9,10 @@ use http::header::{self, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Request, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Full, Limited};
-use portcullis_config::UpstreamAuth;
+use portcullis_config::{Api, UpstreamAuth};
 use portcullis_core::ProblemCode;
 
+use super::authenticate::Caller;
 use super::authorize::Authorized;
 use crate::exchange::Exchange;
 use crate::headers::strip_caller_only;
@@ -24,18 +25,56 @@ pub(crate) struct UpstreamResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The credential values sent upstream, which must never come back.
+    pub injected_secrets: Vec<String>,
+}
+
+/// The upstream credential for this request: the caller's own for this API
+/// if it holds one, else the API's.
+fn credential_for(
+    snapshot: &Snapshot,
+    caller: &Caller,
+    api: &Api,
+) -> Result<Option<UpstreamAuth>, Refusal> {
+    let Caller::Identity(principal) = caller;
+    let own = snapshot
+        .authority
+        .upstream_credential(&principal.identity, &api.name)
+        .map_err(|_| {
+            Refusal::new(
+                ProblemCode::Unavailable,
+                "the gateway could not read the upstream credential",
+            )
+        })?;
+    Ok(match (own, &api.upstream_auth) {
+        (Some(value), Some(UpstreamAuth::Header { name, .. })) => Some(UpstreamAuth::Header {
+            name: name.clone(),
+            value,
+        }),
+        (Some(value), Some(UpstreamAuth::Query { name, .. })) => Some(UpstreamAuth::Query {
+            name: name.clone(),
+            value,
+        }),
+        (_, form) => form.clone(),
+    })
 }
 
 pub(crate) async fn send(
     snapshot: &Snapshot,
     ex: &Exchange,
+    caller: &Caller,
     authorized: &Authorized<'_, '_>,
     parts: &Parts,
     body: Bytes,
 ) -> Result<UpstreamResponse, Refusal> {
     let matched = authorized.matched();
     let api = &matched.api.config;
-    let request = build_request(ex, authorized, parts, body)?;
+    let injected = credential_for(snapshot, caller, api)?;
+    let request = build_request(ex, authorized, injected.as_ref(), parts, body)?;
+    let injected_secrets = injected
+        .as_ref()
+        .map(UpstreamAuth::secrets)
+        .unwrap_or_default();
     let response_limit = usize::try_from(snapshot.limits.response_bytes).unwrap_or(usize::MAX);
     let exchange = async {
         let response = matched.api.client.request(request).await.map_err(|e| {
@@ -58,6 +97,7 @@ pub(crate) async fn send(
             status: head.status,
             headers: head.headers,
             body,
+            injected_secrets,
         })
     };
     match tokio::time::timeout(api.timeouts.response, exchange).await {
@@ -78,6 +118,7 @@ fn unavailable(detail: &str) -> Refusal {
 fn build_request(
     ex: &Exchange,
     authorized: &Authorized<'_, '_>,
+    injected: Option<&UpstreamAuth>,
     parts: &Parts,
     body: Bytes,
 ) -> Result<Request<Full<Bytes>>, Refusal> {
@@ -99,7 +140,7 @@ fn build_request(
         target.push_str(q);
     }
     let api = &matched.api.config;
-    if let Some(UpstreamAuth::Query { name, value }) = &api.upstream_auth {
+    if let Some(UpstreamAuth::Query { name, value }) = injected {
         target.push(if query.is_some() { '&' } else { '?' });
         target.extend(form_urlencoded::byte_serialize(name.as_bytes()));
         target.push('=');
@@ -129,7 +170,7 @@ fn build_request(
     if let Some(UpstreamAuth::Header {
         name,
         value: secret,
-    }) = &api.upstream_auth
+    }) = injected
     {
         let name = header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| fault())?;
         let mut secret = value(secret)?;
