@@ -25,6 +25,8 @@ pub struct Overrides {
     pub storage: Option<crate::snapshot::Storage>,
     /// Replaces `admin.listen` when the file has an admin section.
     pub admin: Option<SocketAddr>,
+    /// Replaces `sealing_key` (the demo makes one per run).
+    pub sealing_key: Option<crate::snapshot::SecretText>,
     /// (api name, upstream URL)
     pub upstreams: Vec<(String, String)>,
 }
@@ -77,18 +79,20 @@ pub fn load_from(
     let tokens = service::tokens(name, raw.tokens.as_ref(), &mut out);
     let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
         .map(|a| overrides.admin.unwrap_or(a));
-    let sealing_key = raw.sealing_key.as_ref().and_then(|k| {
-        let line = k.referenced.line();
-        let value = upstream_auth::read_secret(files, name, line, &k.value, &mut out)?;
-        if portcullis_token::SealingKey::from_base64(&value).is_err() {
-            out.push(Diagnostic::error_at_line(
-                name,
-                line,
-                "`sealing_key` must be base64 of 32 random bytes",
-            ));
-            return None;
-        }
-        Some(crate::snapshot::SecretText::new(value))
+    let sealing_key = overrides.sealing_key.clone().or_else(|| {
+        raw.sealing_key.as_ref().and_then(|k| {
+            let line = k.referenced.line();
+            let value = upstream_auth::read_secret(files, name, line, &k.value, &mut out)?;
+            if portcullis_token::SealingKey::from_base64(&value).is_err() {
+                out.push(Diagnostic::error_at_line(
+                    name,
+                    line,
+                    "`sealing_key` must be base64 of 32 random bytes",
+                ));
+                return None;
+            }
+            Some(crate::snapshot::SecretText::new(value))
+        })
     });
     if out.iter().any(Diagnostic::is_error) {
         return Err(out);

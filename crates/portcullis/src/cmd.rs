@@ -10,6 +10,7 @@ pub mod demo;
 pub mod identity;
 pub mod serve;
 pub mod token;
+pub mod upstream_credential;
 
 /// Logs go to stderr: JSON when it is not a terminal, human text when it is.
 /// `PORTCULLIS_LOG` sets the filter (default `info`).

@@ -16,6 +16,8 @@ pub enum Caller {
     Writer,
     /// `stale-bot`, whose token was issued before it was suspended.
     Suspended,
+    /// `partner-connector`, whose requests carry its own upstream credential.
+    Partner,
 }
 
 impl Caller {
@@ -34,6 +36,7 @@ impl Caller {
                 ],
             )),
             Caller::Suspended => Some(("stale-bot", &["orders:read"])),
+            Caller::Partner => Some(("partner-connector", &["orders:read"])),
         }
     }
 
@@ -44,6 +47,7 @@ impl Caller {
             Caller::Reader => Some("READER"),
             Caller::Writer => Some("WRITER"),
             Caller::Suspended => Some("STALE"),
+            Caller::Partner => Some("PARTNER"),
         }
     }
 }
@@ -152,6 +156,16 @@ pub fn calls() -> Vec<DemoCall> {
                 format!("/orders/v1/orders/{}", seed::ORDER_PENDING),
                 (403, Some("insufficient-scope")),
                 (200, "cancelled"),
+            )
+        },
+        DemoCall {
+            caller: Caller::Partner,
+            ..call(
+                "allowed: a partner's read, sent upstream with the partner's own credential",
+                "GET",
+                "/orders/v1/orders/summary".into(),
+                (200, None),
+                (200, ""),
             )
         },
         DemoCall {

@@ -92,7 +92,7 @@ fn serve_runs_and_stops_on_sigterm() {
         .unwrap()
         .replace("127.0.0.1:8080", "127.0.0.1:0");
     std::fs::write(dir.join("portcullis.yaml"), config).unwrap();
-    for file in ["openapi.yaml", "identities.yaml"] {
+    for file in ["openapi.yaml", "identities.yaml", "upstream.key"] {
         std::fs::copy(example().with_file_name(file), dir.join(file)).unwrap();
     }
     let mut child = Command::new(BIN)

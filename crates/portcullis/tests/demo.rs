@@ -45,6 +45,7 @@ async fn every_demo_call_does_what_it_says() {
     let world = spawn().await;
     let reader = token_via_endpoint(&world, Caller::Reader).await;
     let writer = token_via_endpoint(&world, Caller::Writer).await;
+    let partner = token_via_endpoint(&world, Caller::Partner).await;
     let authority = world.gateway.authority();
     let (stale_id, stale_scopes) = Caller::Suspended.identity().unwrap();
     let stale_scopes: Vec<String> = stale_scopes.iter().map(|s| (*s).to_owned()).collect();
@@ -63,6 +64,7 @@ async fn every_demo_call_does_what_it_says() {
             Caller::Reader => Some(&reader),
             Caller::Writer => Some(&writer),
             Caller::Suspended => Some(&stale),
+            Caller::Partner => Some(&partner),
         };
         let request = match token {
             Some(t) => raw::with_header(&request, "Authorization", &format!("Bearer {t}")),

@@ -62,7 +62,12 @@ impl World {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/orders");
-        for file in ["portcullis.yaml", "openapi.yaml", "identities.yaml"] {
+        for file in [
+            "portcullis.yaml",
+            "openapi.yaml",
+            "identities.yaml",
+            "upstream.key",
+        ] {
             std::fs::copy(example.join(file), dir.join(file)).unwrap();
         }
         Self { dir }
@@ -130,9 +135,17 @@ fn list_shows_the_declared_identities() {
         .iter()
         .map(|i| i["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["fulfilment-service", "reporting-agent", "stale-bot"]);
-    assert_eq!(list[1]["kind"], "agent");
-    assert_eq!(list[1]["owner"], "team-analytics");
+    assert_eq!(
+        ids,
+        [
+            "fulfilment-service",
+            "partner-connector",
+            "reporting-agent",
+            "stale-bot"
+        ]
+    );
+    assert_eq!(list[2]["kind"], "agent");
+    assert_eq!(list[2]["owner"], "team-analytics");
 }
 
 #[test]
@@ -233,7 +246,7 @@ fn add_refuses_bad_input() {
         world.run(args).refused();
     }
     let list = world.run(&["identity", "list", "--json"]).ok().json();
-    assert_eq!(list.as_array().unwrap().len(), 3, "nothing was added");
+    assert_eq!(list.as_array().unwrap().len(), 4, "nothing was added");
 }
 
 #[test]
@@ -495,4 +508,59 @@ fn a_bad_configuration_is_reported_with_its_diagnostics() {
         !world.dir.join("portcullis.db").exists(),
         "nothing is opened when the configuration does not load"
     );
+}
+
+#[test]
+fn an_identity_upstream_credential_is_sealed_at_rest() {
+    let world = World::new("upstream-credential");
+    let secret_file = world.dir.join("partner.secret");
+    std::fs::write(&secret_file, "partner-only-upstream-value\n").unwrap();
+    let from = format!("file:{}", secret_file.display());
+    let set = [
+        "identity",
+        "upstream-credential",
+        "partner-connector",
+        "--api",
+        "orders",
+        "--from",
+    ];
+    // Never a literal on the command line.
+    world
+        .run(&[&set[..], &["partner-only-upstream-value"]].concat())
+        .refused();
+    // No sealing key configured: refused, nothing stored.
+    world.run(&[&set[..], &[from.as_str()]].concat()).refused();
+    std::fs::write(
+        world.dir.join("sealing.key"),
+        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n",
+    )
+    .unwrap();
+    let mut config = std::fs::read_to_string(world.config()).unwrap();
+    config.push_str("sealing_key: 'file:sealing.key'\n");
+    std::fs::write(world.config(), config).unwrap();
+    world.run(&[&set[..], &[from.as_str()]].concat()).ok();
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(&world.dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().contains("portcullis.db") {
+            stored.extend(std::fs::read(path).unwrap());
+        }
+    }
+    assert!(!stored.is_empty());
+    assert!(
+        !stored
+            .windows(27)
+            .any(|w| w == b"partner-only-upstream-value"),
+        "the store holds ciphertext only"
+    );
+    world
+        .run(&[
+            "identity",
+            "upstream-credential",
+            "partner-connector",
+            "--api",
+            "orders",
+            "--remove",
+        ])
+        .ok();
 }

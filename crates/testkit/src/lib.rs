@@ -131,6 +131,7 @@ pub fn config_with(dir: &std::path::Path, config_text: &str, upstreams: &[(&str,
         listen: Some(loopback()),
         storage: Some(portcullis_config::Storage::Memory),
         admin: Some(loopback()),
+        sealing_key: None,
         upstreams: upstreams
             .iter()
             .map(|(a, u)| ((*a).to_owned(), (*u).to_owned()))

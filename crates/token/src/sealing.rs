@@ -34,6 +34,17 @@ impl SealingKey {
         Ok(Self(LessSafeKey::new(key)))
     }
 
+    /// A fresh random key and its base64 form (for a process that keeps
+    /// nothing, such as the demo).
+    pub fn generate() -> Result<(Self, String), TokenError> {
+        let mut bytes = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .map_err(|_| TokenError::Randomness)?;
+        let text = STANDARD.encode(bytes);
+        Ok((Self::from_base64(&text)?, text))
+    }
+
     /// Seals `plaintext`; `context` must be given again to open it.
     pub fn seal(
         &self,

@@ -29,6 +29,7 @@ fn overrides_replace_listen_and_upstream() {
     let overrides = Overrides {
         storage: Some(crate::Storage::Memory),
         admin: None,
+        sealing_key: None,
         listen: Some("127.0.0.1:0".parse().unwrap()),
         upstreams: vec![("a".into(), "http://127.0.0.1:2/base/".into())],
     };

@@ -28,11 +28,18 @@ const FILES: Embedded = Embedded(&[
         "identities.yaml",
         include_str!("../../../../examples/orders/identities.yaml"),
     ),
+    (
+        "upstream.key",
+        include_str!("../../../../examples/orders/upstream.key"),
+    ),
 ]);
 
 pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     let orders = OrdersApi::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    // Nothing of the demo outlives it: a fresh sealing key each run.
+    let (_, sealing_key) = portcullis_token::SealingKey::generate()?;
     let overrides = Overrides {
+        sealing_key: Some(portcullis_config::SecretText::new(sealing_key)),
         storage: Some(portcullis_config::Storage::Memory),
         admin: None,
         listen: Some(SocketAddr::from(([127, 0, 0, 1], port))),
@@ -115,7 +122,13 @@ fn credentials(gateway: &Gateway) -> anyhow::Result<Vec<String>> {
     let authority = gateway.authority();
     let base = authority.base_url().to_owned();
     let mut lines = Vec::new();
-    for caller in [Caller::Reader, Caller::Writer] {
+    authority.set_upstream_credential(
+        "partner-connector",
+        "orders",
+        "partner-connector-own-upstream-key",
+    )?;
+    lines.push("# partner-connector's requests go upstream with its own credential, held sealed by the gateway.".to_owned());
+    for caller in [Caller::Reader, Caller::Writer, Caller::Partner] {
         let (Some((identity, scopes)), Some(var)) = (caller.identity(), caller.variable()) else {
             continue;
         };

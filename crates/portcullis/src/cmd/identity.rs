@@ -40,6 +40,16 @@ pub struct Named {
     id: String,
 }
 
+impl Named {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn config(&self) -> &Path {
+        &self.target.config
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct AddArgs {
     #[command(flatten)]
@@ -111,6 +121,8 @@ pub enum IdentityCommand {
     Retire(Named),
     /// Issue a new secret; older ones of that kind keep working for the overlap.
     Rotate(RotateArgs),
+    /// Hold this identity's own credential for an upstream (sealed).
+    UpstreamCredential(super::upstream_credential::UpstreamCredentialArgs),
 }
 
 pub fn run(command: IdentityCommand) -> anyhow::Result<ExitCode> {
@@ -128,6 +140,7 @@ pub fn run(command: IdentityCommand) -> anyhow::Result<ExitCode> {
         IdentityCommand::Resume(n) => change_state(&n, IdentityState::Active),
         IdentityCommand::Quarantine(n) => change_state(&n, IdentityState::Quarantined),
         IdentityCommand::Retire(n) => change_state(&n, IdentityState::Retired),
+        IdentityCommand::UpstreamCredential(args) => super::upstream_credential::run(&args),
         IdentityCommand::Rotate(args) => {
             with_authority(&args.named.target.config.clone(), |_, a| rotate(a, &args))
         }
