@@ -1,0 +1,88 @@
+//! The `/admin/v1` operations, one module per kind of thing managed, and
+//! the router that names them. Handlers check their input, then hand the
+//! change to the authority on a blocking thread (the store is synchronous)
+//! and say what happened; they decide nothing about identities themselves.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use portcullis_proxy::authority::Authority;
+use serde::{Deserialize, Deserializer};
+
+use crate::refusal::Refusal;
+use crate::{authenticate, envelope, extract};
+
+mod credentials;
+mod identities;
+mod tokens;
+
+/// Every admin route, behind authentication, inside the envelope.
+pub(crate) fn router(authority: Arc<Authority>) -> Router {
+    Router::new()
+        .route(
+            "/admin/v1/identities",
+            get(identities::list).post(identities::create),
+        )
+        .route("/admin/v1/identities/{id}", get(identities::show))
+        .route("/admin/v1/identities/{id}/state", post(identities::state))
+        .route(
+            "/admin/v1/identities/{id}/credentials",
+            post(credentials::create),
+        )
+        .route(
+            "/admin/v1/credentials/{credential_id}/rotate",
+            post(credentials::rotate),
+        )
+        .route(
+            "/admin/v1/credentials/{credential_id}/revoke",
+            post(credentials::revoke),
+        )
+        .route("/admin/v1/tokens/revoke", post(tokens::revoke))
+        .route("/admin/v1/keys/rotate", post(tokens::rotate_keys))
+        // Only matched routes: an unknown path stays a 404 whatever its query.
+        .route_layer(from_fn(extract::no_query))
+        .fallback(envelope::fallback)
+        // ORDER: authentication wraps routing and the fallback, so nothing
+        // about the path is answered to a caller who is not an admin; the
+        // envelope wraps everything, so every refusal gets the same shape.
+        .layer(from_fn_with_state(
+            Arc::clone(&authority),
+            authenticate::authenticate,
+        ))
+        .layer(from_fn(envelope::envelope))
+        .with_state(authority)
+}
+
+/// Runs a store-touching action off the async threads. A panic or a lost
+/// task is 503, never a success.
+async fn blocking<T: Send + 'static>(
+    authority: &Arc<Authority>,
+    action: impl FnOnce(&Authority) -> Result<T, Refusal> + Send + 'static,
+) -> Result<T, Refusal> {
+    let authority = Arc::clone(authority);
+    tokio::task::spawn_blocking(move || action(&authority))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "admin action did not finish");
+            Err(Refusal::unavailable())
+        })
+}
+
+/// A value spelled as text in a body (`"suspended"`, `"api-key"`), decoded
+/// with the type's own `FromStr` so its error names the accepted spellings.
+#[derive(Debug, Clone, Copy)]
+struct Spelled<T>(T);
+
+impl<'de, T> Deserialize<'de> for Spelled<T>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map(Spelled).map_err(serde::de::Error::custom)
+    }
+}
