@@ -25,7 +25,7 @@ use portcullis_token::{API_KEY_HEADER, ChallengeError, challenge, presented};
 use crate::refusal::Refusal;
 
 /// The scope an identity needs to use the admin listener.
-pub const ADMIN_SCOPE: &str = "portcullis:admin";
+pub use portcullis_proxy::ADMIN_SCOPE;
 
 /// The realm named in challenges: the gateway's, whose token service
 /// issues the admin's tokens.

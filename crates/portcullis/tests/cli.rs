@@ -90,7 +90,8 @@ fn serve_runs_and_stops_on_sigterm() {
     std::fs::create_dir_all(&dir).unwrap();
     let config = std::fs::read_to_string(example())
         .unwrap()
-        .replace("127.0.0.1:8080", "127.0.0.1:0");
+        .replace("127.0.0.1:8080", "127.0.0.1:0")
+        .replace("127.0.0.1:8081", "127.0.0.1:0");
     std::fs::write(dir.join("portcullis.yaml"), config).unwrap();
     for file in ["openapi.yaml", "identities.yaml", "upstream.key"] {
         std::fs::copy(example().with_file_name(file), dir.join(file)).unwrap();

@@ -10,6 +10,9 @@ use portcullis::demo_script::{Caller, MOUNT, calls};
 use portcullis_config::{Embedded, Overrides, load_from};
 use portcullis_core::IdentityState;
 use portcullis_example_orders::OrdersApi;
+use std::sync::Arc;
+
+use portcullis_admin::AdminServer;
 use portcullis_proxy::Gateway;
 use portcullis_store::CredentialKind;
 
@@ -41,11 +44,13 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     let overrides = Overrides {
         sealing_key: Some(portcullis_config::SecretText::new(sealing_key)),
         storage: Some(portcullis_config::Storage::Memory),
-        admin: None,
+        admin: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         listen: Some(SocketAddr::from(([127, 0, 0, 1], port))),
         upstreams: vec![("orders".to_owned(), format!("http://{}", orders.addr()))],
     };
-    let config = match load_from(&FILES, "portcullis.yaml", &overrides) {
+    let loaded = load_from(&FILES, "portcullis.yaml", &overrides);
+    let config_admin = loaded.as_ref().ok().and_then(|(c, _)| c.admin);
+    let config = match loaded {
         Ok((config, warnings)) => {
             report(&warnings);
             config
@@ -65,23 +70,39 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
             );
         }
     };
-    let tokens = match credentials(&gateway) {
-        Ok(lines) => lines,
+    let admin_addr = config_admin;
+    let setup = async {
+        let tokens = credentials(&gateway)?;
+        let admin = match admin_addr {
+            Some(addr) => Some(AdminServer::start(addr, Arc::clone(gateway.authority())).await?),
+            None => None,
+        };
+        let admin_lines = match &admin {
+            Some(a) => admin_lines(&gateway, a.addr())?,
+            None => Vec::new(),
+        };
+        anyhow::Ok((tokens, admin, admin_lines))
+    };
+    let (tokens, admin, admin_lines) = match setup.await {
+        Ok(done) => done,
         Err(e) => {
             gateway.stop().await;
             orders.stop().await;
             return Err(e);
         }
     };
-    print_banner(gateway.addr(), orders.addr(), &tokens);
+    print_banner(gateway.addr(), orders.addr(), &tokens, &admin_lines);
     shutdown_signal().await;
     println!("\nstopping the demo");
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
     gateway.stop().await;
     orders.stop().await;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_banner(gateway: SocketAddr, bare: SocketAddr, tokens: &[String]) {
+fn print_banner(gateway: SocketAddr, bare: SocketAddr, tokens: &[String], admin: &[String]) {
     let gw = format!("http://{gateway}");
     let api = format!("http://{bare}");
     println!("Portcullis demo");
@@ -113,7 +134,47 @@ fn print_banner(gateway: SocketAddr, bare: SocketAddr, tokens: &[String]) {
         println!("{}", c.curl(&api, c.bare_path(), false));
         println!();
     }
+    for line in admin {
+        println!("{line}");
+    }
+    println!();
     println!("Press Ctrl-C to stop.");
+}
+
+/// An admin identity for the demo, and what to try on the admin listener.
+fn admin_lines(gateway: &Gateway, admin: SocketAddr) -> anyhow::Result<Vec<String>> {
+    let authority = gateway.authority();
+    let identity = portcullis_core::Identity {
+        id: "demo-admin".to_owned(),
+        kind: portcullis_core::IdentityKind::Service,
+        owner: "you".to_owned(),
+        environment: "demo".to_owned(),
+        tags: Vec::new(),
+        scopes: vec![portcullis_admin::ADMIN_SCOPE.to_owned()],
+        state: IdentityState::Active,
+        created: authority.now(),
+        expires: None,
+        last_used: None,
+    };
+    authority.put_identity(&identity)?;
+    let key = authority.create_secret(
+        "demo-admin",
+        CredentialKind::ApiKey,
+        86_400,
+        Some("demo".into()),
+    )?;
+    let base = format!("http://{admin}/admin/v1");
+    Ok(vec![
+        format!(
+            "# The admin API, on its own listener, with its own credential (demo-admin's API key):"
+        ),
+        format!("ADMIN='{}'", key.secret),
+        format!("curl -s -H \"X-Api-Key: $ADMIN\" {base}/identities"),
+        "# suspend the reader: its token is refused on its very next request".to_owned(),
+        format!(
+            "curl -s -X POST -H \"X-Api-Key: $ADMIN\" -H 'Content-Type: application/json' --data '{{\"state\":\"suspended\"}}' {base}/identities/reporting-agent/state"
+        ),
+    ])
 }
 
 /// Gives each demo identity its credential and prints how to turn it into a

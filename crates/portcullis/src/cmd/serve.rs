@@ -5,6 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use portcullis_config::{Overrides, load};
+use std::sync::Arc;
+
+use portcullis_admin::AdminServer;
 use portcullis_proxy::Gateway;
 
 use super::{report, shutdown_signal};
@@ -24,10 +27,28 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    let admin_addr = config.admin;
     let gateway = Gateway::start(config).await?;
     tracing::info!(addr = %gateway.addr(), "portcullis listening");
+    let bootstrap_secret = std::env::var(portcullis_admin::BOOTSTRAP_ENV).ok();
+    if let Some(created) =
+        portcullis_admin::bootstrap(gateway.authority(), bootstrap_secret.as_deref())?
+    {
+        tracing::warn!(identity = %created, "bootstrap admin identity created; exchange its secret for a token, then rotate it");
+    }
+    let admin = match admin_addr {
+        Some(addr) => {
+            let admin = AdminServer::start(addr, Arc::clone(gateway.authority())).await?;
+            tracing::info!(addr = %admin.addr(), "admin listening");
+            Some(admin)
+        }
+        None => None,
+    };
     shutdown_signal().await;
     tracing::info!("stopping");
+    if let Some(admin) = admin {
+        admin.stop().await;
+    }
     gateway.stop().await;
     Ok(ExitCode::SUCCESS)
 }
