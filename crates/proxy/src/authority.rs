@@ -94,6 +94,9 @@ impl Authority {
         open::open(config, base_url, clock)
     }
 
+    /// The store, for reading. Every change goes through the authority's own
+    /// methods, which reload the in-memory copy; a write made here directly
+    /// is not seen until another process changes the store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

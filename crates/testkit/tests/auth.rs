@@ -715,3 +715,38 @@ async fn revocation_and_introspection() {
     );
     world.stop().await;
 }
+
+#[tokio::test]
+async fn expired_and_deleted_identities() {
+    let world = spawn().await;
+    let authority = world.gateway.authority();
+    let keys = gateway_keys(&world);
+    // An identity whose own expiry has passed: its still-valid token is refused.
+    let mut temp = authority.identity("reporting-agent").unwrap().unwrap();
+    temp.id = "contractor-bot".into();
+    temp.expires = Some(authority.now() - 1);
+    authority.put_identity(&temp).unwrap();
+    let token = portcullis_token::issue(&keys, &claims(&world, "contractor-bot")).unwrap();
+    let r = world.gateway_anonymous(&bearer(&orders(), &token)).await;
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (403, Some("identity-suspended"))
+    );
+    // A deleted identity: its token opens nothing, on the next request.
+    let (token, _) = authority
+        .issue_for("stale-bot", &["orders:read".into()], 600, "orders")
+        .unwrap();
+    assert_eq!(
+        world
+            .gateway_anonymous(&bearer(&orders(), &token))
+            .await
+            .status,
+        200
+    );
+    authority.delete_identity("stale-bot").unwrap();
+    assert_unauthenticated(
+        &world.gateway_anonymous(&bearer(&orders(), &token)).await,
+        "deleted identity",
+    );
+    world.stop().await;
+}

@@ -64,6 +64,14 @@ impl Authority {
         Ok(())
     }
 
+    /// Removes an identity and everything it holds; its tokens die with it.
+    pub fn delete_identity(&self, id: &str) -> Result<(), ManageError> {
+        self.store.delete_identity(id)?;
+        self.reload()?;
+        tracing::info!(identity = id, "identity deleted");
+        Ok(())
+    }
+
     fn require_identity(&self, id: &str) -> Result<(), ManageError> {
         match self.store.get_identity(id)? {
             Some(_) => Ok(()),
