@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use portcullis_core::ProblemCode;
 use portcullis_proxy::authority::{AuthFailure, Authority, Principal};
-use portcullis_token::{API_KEY_HEADER, ChallengeError, challenge, presented};
+use portcullis_token::{ChallengeError, challenge};
 
 use crate::refusal::Refusal;
 
@@ -58,20 +58,11 @@ pub(crate) async fn authenticate(
 
 /// The three checks, in the gateway's order.
 fn admit(authority: &Authority, headers: &HeaderMap) -> Result<Principal, Refusal> {
-    let values = |name: &str| -> Vec<Option<&str>> {
-        headers
-            .get_all(name)
-            .iter()
-            .map(|v| v.to_str().ok())
-            .collect()
-    };
-    let authorization = values(http::header::AUTHORIZATION.as_str());
-    let api_key = values(API_KEY_HEADER);
     let metadata = format!(
         "{}/.well-known/oauth-protected-resource",
         authority.base_url()
     );
-    let principal = match authority.authenticate(presented(&authorization, &api_key)) {
+    let principal = match authority.authenticate_headers(headers) {
         Ok(principal) => principal,
         Err(AuthFailure::Unavailable) => return Err(Refusal::unavailable()),
         Err(failure) => {

@@ -171,8 +171,7 @@ fn path_item(
     operations: &mut Vec<Operation>,
     errors: &mut Vec<LoadError>,
 ) {
-    let source = compiler.source();
-    let (at, item) = match compiler.documents().deref(at, item, source) {
+    let (at, item) = match compiler.deref(at, item) {
         Ok(found) => found,
         Err(e) => return errors.push(e),
     };

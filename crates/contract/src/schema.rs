@@ -146,12 +146,10 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    pub fn documents(&mut self) -> &mut Documents {
-        self.docs
-    }
-
-    pub fn source(&self) -> &'a dyn Source {
-        self.source
+    /// Follows `$ref`s from `at` to the value they name (reading sibling files).
+    pub fn deref(&mut self, at: &Loc, value: &Value) -> Result<(Loc, Value), LoadError> {
+        let source = self.source;
+        self.docs.deref(at, value, source)
     }
 
     /// Bundles the schema at `loc` and compiles it; problems go to `errors`.

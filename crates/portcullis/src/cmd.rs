@@ -27,6 +27,22 @@ pub fn init_logging() {
     }
 }
 
+/// Loads the configuration, printing its warnings; on errors prints every
+/// diagnostic and `path: <why>`, and returns `None`.
+pub fn load_reported(path: &std::path::Path, why: &str) -> Option<portcullis_config::Config> {
+    match portcullis_config::load(path, &portcullis_config::Overrides::default()) {
+        Ok((config, warnings)) => {
+            report(&warnings);
+            Some(config)
+        }
+        Err(diagnostics) => {
+            report(&diagnostics);
+            eprintln!("{}: {why}", path.display());
+            None
+        }
+    }
+}
+
 /// Prints diagnostics, one per line, to stderr.
 pub fn report(diagnostics: &[Diagnostic]) {
     for d in diagnostics {

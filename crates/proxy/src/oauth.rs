@@ -10,8 +10,8 @@ use http::{HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use portcullis_core::ProblemCode;
+use portcullis_token::ChallengeError;
 use portcullis_token::oauth::{OAuthError, OAuthErrorCode};
-use portcullis_token::{API_KEY_HEADER, ChallengeError, presented};
 use serde_json::Value;
 
 use crate::authority::{AuthFailure, TokenIssued};
@@ -113,19 +113,8 @@ async fn read_form(snapshot: &Snapshot, body: Incoming) -> Result<Bytes, Refusal
 
 /// Introspection is for admin callers: an active identity holding [`ADMIN_SCOPE`].
 fn require_admin(snapshot: &Snapshot, parts: &Parts) -> Result<(), Refusal> {
-    let values = |name: &str| -> Vec<Option<&str>> {
-        parts
-            .headers
-            .get_all(name)
-            .iter()
-            .map(|v| v.to_str().ok())
-            .collect()
-    };
     let authority = &snapshot.authority;
-    let principal = match authority.authenticate(presented(
-        &values(header::AUTHORIZATION.as_str()),
-        &values(API_KEY_HEADER),
-    )) {
+    let principal = match authority.authenticate_headers(&parts.headers) {
         Ok(p) => p,
         Err(AuthFailure::Unavailable) => {
             return Err(Refusal::new(

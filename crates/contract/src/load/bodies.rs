@@ -18,8 +18,7 @@ pub(super) fn request_body(
     value: &Value,
     errors: &mut Vec<LoadError>,
 ) -> Option<BodySpec> {
-    let source = compiler.source();
-    let (at, value) = match compiler.documents().deref(at, value, source) {
+    let (at, value) = match compiler.deref(at, value) {
         Ok(found) => found,
         Err(e) => {
             errors.push(e);
@@ -67,8 +66,7 @@ pub(super) fn responses(
             )));
             continue;
         };
-        let source = compiler.source();
-        let (r_at, response) = match compiler.documents().deref(&r_at, response, source) {
+        let (r_at, response) = match compiler.deref(&r_at, response) {
             Ok(found) => found,
             Err(e) => {
                 errors.push(e);

@@ -60,8 +60,7 @@ fn one(
     value: &Value,
     errors: &mut Vec<LoadError>,
 ) -> Option<Param> {
-    let source = compiler.source();
-    let (at, value) = match compiler.documents().deref(at, value, source) {
+    let (at, value) = match compiler.deref(at, value) {
         Ok(found) => found,
         Err(e) => {
             errors.push(e);

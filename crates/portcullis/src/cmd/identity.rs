@@ -12,13 +12,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use portcullis_config::{Config, Overrides, load, parse_duration};
+use portcullis_config::{Config, parse_duration};
 use portcullis_core::{Identity, IdentityKind, IdentityState, SystemClock, UnixTime};
 use portcullis_proxy::authority::Authority;
 use portcullis_store::{Credential, CredentialKind};
 use serde_json::{Value, json};
-
-use super::report;
 
 /// A credential expiring further out than this is reported as long-lived.
 const LONG_LIVED: i64 = 90 * 86_400;
@@ -153,18 +151,10 @@ pub fn with_authority(
     path: &Path,
     f: impl FnOnce(&Config, &Authority) -> anyhow::Result<()>,
 ) -> anyhow::Result<ExitCode> {
-    let config = match load(path, &Overrides::default()) {
-        Ok((config, warnings)) => {
-            report(&warnings);
-            config
-        }
-        Err(diagnostics) => {
-            report(&diagnostics);
-            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-            eprintln!("{}: {errors} error(s)", path.display());
-            return Ok(ExitCode::FAILURE);
-        }
+    let Some(config) = super::load_reported(path, "the configuration has errors") else {
+        return Ok(ExitCode::FAILURE);
     };
+
     let base_url = format!("http://{}", config.listen);
     let authority = Authority::open(&config, &base_url, Arc::new(SystemClock))
         .context("cannot open the identity store")?;

@@ -4,29 +4,18 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use portcullis_config::{Overrides, load};
 use std::sync::Arc;
 
 use portcullis_admin::AdminServer;
 use portcullis_proxy::Gateway;
 
-use super::{report, shutdown_signal};
+use super::{load_reported, shutdown_signal};
 
 pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
-    let config = match load(path, &Overrides::default()) {
-        Ok((config, warnings)) => {
-            report(&warnings);
-            config
-        }
-        Err(diagnostics) => {
-            report(&diagnostics);
-            eprintln!(
-                "{}: not starting: the configuration has errors",
-                path.display()
-            );
-            return Ok(ExitCode::FAILURE);
-        }
+    let Some(config) = load_reported(path, "not starting: the configuration has errors") else {
+        return Ok(ExitCode::FAILURE);
     };
+
     let admin_addr = config.admin;
     let gateway = Gateway::start(config).await?;
     tracing::info!(addr = %gateway.addr(), "portcullis listening");

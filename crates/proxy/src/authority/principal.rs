@@ -1,6 +1,8 @@
 //! Who is calling: the outcome of authentication, and why it failed.
 
-use portcullis_token::{Presented, PresentedError, TokenError, hash_secret};
+use portcullis_token::{
+    API_KEY_HEADER, Presented, PresentedError, TokenError, hash_secret, presented,
+};
 
 use super::Authority;
 
@@ -38,6 +40,25 @@ pub enum AuthFailure {
 }
 
 impl Authority {
+    /// Authenticates the one credential a request's headers carry
+    /// (`Authorization: Bearer` or `X-Api-Key`): the gateway, the OAuth
+    /// introspection endpoint and the admin listener all ask this.
+    pub fn authenticate_headers(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<Principal, AuthFailure> {
+        let values = |name: &str| -> Vec<Option<&str>> {
+            headers
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().ok())
+                .collect()
+        };
+        let authorization = values(http::header::AUTHORIZATION.as_str());
+        let api_key = values(API_KEY_HEADER);
+        self.authenticate(presented(&authorization, &api_key))
+    }
+
     /// Authenticates the credential a request presents.
     pub fn authenticate(
         &self,

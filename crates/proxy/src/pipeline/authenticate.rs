@@ -6,7 +6,7 @@
 
 use http::request::Parts;
 use portcullis_core::ProblemCode;
-use portcullis_token::{API_KEY_HEADER, ChallengeError, challenge, presented};
+use portcullis_token::{ChallengeError, challenge};
 
 use crate::authority::{AuthFailure, Principal};
 use crate::exchange::Exchange;
@@ -27,18 +27,8 @@ pub(crate) fn check(
     ex: &mut Exchange,
     parts: &Parts,
 ) -> Result<Caller, Refusal> {
-    let values = |name| -> Vec<Option<&str>> {
-        parts
-            .headers
-            .get_all(name)
-            .iter()
-            .map(|v| v.to_str().ok())
-            .collect()
-    };
-    let authorization = values(http::header::AUTHORIZATION.as_str());
-    let api_key = values(API_KEY_HEADER);
     let authority = &snapshot.authority;
-    match authority.authenticate(presented(&authorization, &api_key)) {
+    match authority.authenticate_headers(&parts.headers) {
         Ok(principal) => {
             ex.identity = Some(principal.identity.clone());
             Ok(Caller::Identity(principal))
