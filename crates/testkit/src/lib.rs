@@ -123,13 +123,28 @@ pub fn config_in(dir: &std::path::Path, config_text: &str, api: &str, upstream: 
 /// Loads `config_text`, reading contracts from `dir`, with the gateway on
 /// port 0 and each (api, upstream URL) pair overriding that API's upstream.
 pub fn config_with(dir: &std::path::Path, config_text: &str, upstreams: &[(&str, &str)]) -> Config {
+    config_stored(
+        dir,
+        config_text,
+        upstreams,
+        portcullis_config::Storage::Memory,
+    )
+}
+
+/// As [`config_with`], with the store given (a file, to test restarts).
+pub fn config_stored(
+    dir: &std::path::Path,
+    config_text: &str,
+    upstreams: &[(&str, &str)],
+    storage: portcullis_config::Storage,
+) -> Config {
     let files = Overlay {
         config: config_text.to_owned(),
         disk: Disk::new(dir),
     };
     let overrides = Overrides {
         listen: Some(loopback()),
-        storage: Some(portcullis_config::Storage::Memory),
+        storage: Some(storage),
         admin: Some(loopback()),
         sealing_key: None,
         upstreams: upstreams

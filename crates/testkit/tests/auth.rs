@@ -750,3 +750,73 @@ async fn expired_and_deleted_identities() {
     );
     world.stop().await;
 }
+
+/// The inventory is re-applied at every start, idempotently, on a store
+/// that persists: credentials and keys survive, and the file never
+/// re-activates an identity that was suspended since.
+#[tokio::test]
+async fn the_inventory_is_reapplied_at_start_and_never_reactivates() {
+    let dir = std::env::temp_dir().join(format!("portcullis-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let storage = portcullis_config::Storage::Sqlite(dir.join("portcullis.db"));
+    let start = || async {
+        let config = portcullis_testkit::config_stored(
+            &portcullis_testkit::examples_dir(),
+            &portcullis_testkit::example_config(),
+            &[("orders", "http://127.0.0.1:9")],
+            storage.clone(),
+        );
+        portcullis_proxy::Gateway::start(config).await.unwrap()
+    };
+    let first = start().await;
+    let authority = first.authority();
+    let key = authority
+        .create_secret("reporting-agent", CredentialKind::ApiKey, 3600, None)
+        .unwrap();
+    let (token, _) = authority
+        .issue_for("reporting-agent", &["orders:read".into()], 600, "orders")
+        .unwrap();
+    authority
+        .set_state("stale-bot", IdentityState::Suspended)
+        .unwrap();
+    let identities_before = authority.store().list_identities().unwrap().len();
+    first.stop().await;
+
+    let second = start().await;
+    let authority = second.authority();
+    assert_eq!(
+        authority.store().list_identities().unwrap().len(),
+        identities_before,
+        "no duplicates"
+    );
+    assert_eq!(
+        authority.identity("stale-bot").unwrap().unwrap().state,
+        IdentityState::Suspended,
+        "the file says active; the store's suspension stands"
+    );
+    assert_eq!(
+        authority
+            .identity("reporting-agent")
+            .unwrap()
+            .unwrap()
+            .state,
+        IdentityState::Active
+    );
+    let at = second.addr();
+    // The API key and the token (same persisted signing key) still authenticate.
+    let r = portcullis_testkit::send(
+        at,
+        &with_header(&get("/orders/v1/nope"), "X-Api-Key", &key.secret),
+    )
+    .await;
+    assert_eq!(
+        r.code().as_deref(),
+        Some("undeclared-route"),
+        "authenticated, then routed"
+    );
+    let r = portcullis_testkit::send(at, &bearer(&get("/orders/v1/nope"), &token)).await;
+    assert_eq!(r.code().as_deref(), Some("undeclared-route"));
+    second.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
