@@ -56,7 +56,10 @@ mod tests {
             label: Some("ci".into()),
         };
         let v = credential(&c, 5);
-        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        // Sorted: key order depends on serde_json's `preserve_order`, which
+        // another crate in the build may switch on.
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
         assert_eq!(
             keys,
             [

@@ -247,6 +247,11 @@ mod tests {
 
     #[test]
     fn catalogue_lists_every_code_in_order() {
+        // Key order depends on serde_json's `preserve_order`, which another crate
+        // in the build may switch on: snapshots compare sorted maps.
+        let mut settings = insta::Settings::clone_current();
+        settings.set_sort_maps(true);
+        let _sorted = settings.bind_to_scope();
         insta::assert_json_snapshot!(ProblemCode::catalogue());
     }
 }

@@ -23,10 +23,11 @@ fn strips_recursively_through_refs_and_arrays() {
     let c = schema_contract(
         "{type: object, properties: {id: {type: string}, items: {type: array, items: {$ref: '#/components/schemas/Item'}}}}",
     );
-    let (v, found) = strip(
+    let (v, mut found) = strip(
         &c,
         json!({"id": "1", "margin": 3, "items": [{"sku": "A", "cost": 1}]}),
     );
+    found.sort();
     assert_eq!(v, json!({"id": "1", "items": [{"sku": "A"}]}));
     assert_eq!(found, ["/items/0/cost", "/margin"]);
 }

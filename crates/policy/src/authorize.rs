@@ -1,0 +1,155 @@
+//! The authorize decision: one request, its action's slice of the policies,
+//! Cedar's answer. Deny by default, and fail closed: a request, entity or
+//! context that cannot be built, and any policy evaluation error, deny with
+//! the error recorded. Never allow on error.
+//!
+//! Deterministic: no clock (time is an argument), no hidden state; ids and
+//! errors are sorted, so the same inputs give the same `Decision`.
+
+mod context;
+
+use std::collections::{HashMap, HashSet};
+
+use cedar_policy::{Entity, EntityId, EntityUid, Request, RestrictedExpression};
+use portcullis_core::{Identity, UnixTime};
+use serde_json::{Map, Value};
+
+use crate::policies::{ActionSlice, PolicyStore};
+
+/// Everything one decision depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthzRequest<'a> {
+    pub identity: &'a Identity,
+    pub api: &'a str,
+    /// The contract's operation id.
+    pub operation: &'a str,
+    /// Path parameters, typed by contract validation.
+    pub params: &'a Map<String, Value>,
+    /// Query parameters, typed by contract validation.
+    pub query: &'a Map<String, Value>,
+    /// Scopes the presented token carries.
+    pub scopes: &'a [String],
+    /// The caller's address as text.
+    pub ip: &'a str,
+    pub time: UnixTime,
+    /// The identity that delegated to this one (exchanged tokens).
+    pub delegated_by: Option<&'a str>,
+}
+
+/// Cedar's answer, made fail-closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// Ids of the policies that decided: the permits that allowed, or the
+    /// forbids that denied; empty for a default deny or a deny on error.
+    pub determining: Vec<String>,
+    /// Why building or evaluating the request failed; non-empty means denied.
+    pub errors: Vec<String>,
+}
+
+impl Decision {
+    fn denied(error: String) -> Self {
+        Self {
+            allowed: false,
+            determining: Vec::new(),
+            errors: vec![error],
+        }
+    }
+}
+
+impl PolicyStore {
+    /// Decides `request` with its action's slice of the policies.
+    pub fn authorize(&self, request: &AuthzRequest<'_>) -> Decision {
+        self.evaluate(request).unwrap_or_else(Decision::denied)
+    }
+
+    /// The context record the request is evaluated with, as JSON (numbers
+    /// of `number` parameters as text, as the schema maps them).
+    ///
+    /// # Errors
+    /// Why `authorize` would deny before evaluating: unknown operation,
+    /// undeclared parameter, value that does not fit its type.
+    pub fn context_json(&self, request: &AuthzRequest<'_>) -> Result<Value, String> {
+        context::context_json(self.slice(request)?, request)
+    }
+
+    fn slice(&self, request: &AuthzRequest<'_>) -> Result<&ActionSlice, String> {
+        self.actions
+            .get(request.api)
+            .and_then(|ops| ops.get(request.operation))
+            .ok_or_else(|| {
+                format!(
+                    "operation `{}` of api `{}` is not in the schema",
+                    request.operation, request.api
+                )
+            })
+    }
+
+    fn evaluate(&self, request: &AuthzRequest<'_>) -> Result<Decision, String> {
+        let slice = self.slice(request)?;
+        let context = context::cedar_context(slice, request)?;
+        let principal = EntityUid::from_type_name_and_id(
+            self.identity_type.clone(),
+            EntityId::new(&request.identity.id),
+        );
+        let entities = slice
+            .entities
+            .clone()
+            .add_entities(
+                [identity_entity(principal.clone(), request.identity)?],
+                None,
+            )
+            .map_err(|e| format!("entities: {e}"))?;
+        // Checked against the schema: the context's attributes, present and
+        // typed as declared, whatever `context` built.
+        let cedar_request = Request::new(
+            principal,
+            slice.action.clone(),
+            slice.resource.clone(),
+            context,
+            Some(&self.schema),
+        )
+        .map_err(|e| format!("request: {e}"))?;
+        let response = self
+            .authorizer
+            .is_authorized(&cedar_request, &slice.policies, &entities);
+        let diagnostics = response.diagnostics();
+        let mut errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
+        errors.sort();
+        let cedar_allowed = response.decision() == cedar_policy::Decision::Allow;
+        // INVARIANT: an evaluation error denies, even when Cedar, having
+        // skipped the erring policy (perhaps a forbid), would allow.
+        let allowed = cedar_allowed && errors.is_empty();
+        let mut determining: Vec<String> = if cedar_allowed && !allowed {
+            Vec::new()
+        } else {
+            diagnostics.reason().map(ToString::to_string).collect()
+        };
+        determining.sort();
+        Ok(Decision {
+            allowed,
+            determining,
+            errors,
+        })
+    }
+}
+
+/// The principal entity.
+// INVARIANT: exactly the attributes and types `schema/text.rs` declares for
+// `Identity` (a test checks this against the schema).
+pub(crate) fn identity_entity(uid: EntityUid, identity: &Identity) -> Result<Entity, String> {
+    let text = |s: &str| RestrictedExpression::new_string(s.to_owned());
+    let attrs = HashMap::from([
+        ("kind".to_owned(), text(identity.kind.as_str())),
+        ("owner".to_owned(), text(&identity.owner)),
+        ("environment".to_owned(), text(&identity.environment)),
+        (
+            "tags".to_owned(),
+            RestrictedExpression::new_set(identity.tags.iter().map(|t| text(t))),
+        ),
+    ]);
+    Entity::new(uid, attrs, HashSet::new()).map_err(|e| format!("identity: {e}"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,227 @@
+//! The Cedar schema generated from the contracts, per PRODUCT.md's "Cedar
+//! mapping": `Identity` principals, `Api` resources, one action per contract
+//! operation grouped under `<api>:read` / `<api>:write`, and each action's
+//! context typed from that operation's parameters.
+//!
+//! The schema is written as Cedar's human schema text (what `portcullis
+//! schema` prints) and parsed back by Cedar, so the text shown is exactly the
+//! schema enforced. Nothing here reads files.
+//!
+//! Parameter typing: an integer is a `Long`, a boolean a `Bool`; a string or
+//! enum is a `String`, and so is a `number` (Cedar has no floating point and
+//! its `decimal` keeps only four places, so the number's JSON text is used: a
+//! policy compares it as text). A parameter that may be one of several types
+//! is a `String` too. Arrays are `Set`s of their item type. Path parameters
+//! are required attributes of `params`; query parameters are attributes of
+//! `query`, optional unless the contract requires them (policies test
+//! optional ones with `has`). Header parameters are not in the context.
+
+mod text;
+
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use cedar_policy::EntityTypeName;
+
+use portcullis_contract::{Contract, Operation, Param, ParamIn, ParamShape, Scalar};
+
+use crate::error::PolicyError;
+
+/// Cedar's view of one scalar parameter value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Elem {
+    Long,
+    Bool,
+    String,
+}
+
+impl Elem {
+    fn of(kinds: &[Scalar]) -> Self {
+        if kinds.is_empty() {
+            Elem::String
+        } else if kinds.iter().all(|k| *k == Scalar::Integer) {
+            Elem::Long
+        } else if kinds.iter().all(|k| *k == Scalar::Boolean) {
+            Elem::Bool
+        } else {
+            Elem::String
+        }
+    }
+
+    fn cedar(self) -> &'static str {
+        match self {
+            Elem::Long => "Long",
+            Elem::Bool => "Bool",
+            Elem::String => "String",
+        }
+    }
+}
+
+/// One attribute of the `params` or `query` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AttrDef {
+    pub(crate) name: String,
+    pub(crate) elem: Elem,
+    /// An array parameter: a `Set` of `elem`.
+    pub(crate) set: bool,
+    pub(crate) required: bool,
+}
+
+impl AttrDef {
+    fn of(param: &Param) -> Self {
+        let (elem, set) = match &param.shape {
+            ParamShape::Scalar(kinds) => (Elem::of(kinds), false),
+            ParamShape::Array { items, .. } => (Elem::of(items), true),
+        };
+        Self {
+            name: param.name.clone(),
+            elem,
+            set,
+            required: param.required,
+        }
+    }
+
+    pub(crate) fn cedar_type(&self) -> String {
+        if self.set {
+            format!("Set<{}>", self.elem.cedar())
+        } else {
+            self.elem.cedar().to_owned()
+        }
+    }
+}
+
+/// One generated action: a contract operation.
+#[derive(Debug, Clone)]
+pub(crate) struct ActionDef {
+    pub(crate) api: String,
+    pub(crate) operation: String,
+    /// `<api>:<operationId>`, the Cedar action id.
+    pub(crate) id: String,
+    /// `<api>:read` or `<api>:write`.
+    pub(crate) group: String,
+    /// `GET /orders/{id}`, for the schema text's comment.
+    pub(crate) route: String,
+    pub(crate) params: Vec<AttrDef>,
+    pub(crate) query: Vec<AttrDef>,
+}
+
+impl ActionDef {
+    fn of(api: &str, op: &Operation) -> Self {
+        let group = if op.method.is_write() {
+            "write"
+        } else {
+            "read"
+        };
+        Self {
+            api: api.to_owned(),
+            operation: op.id.clone(),
+            id: action_id(api, &op.id),
+            group: action_id(api, group),
+            route: format!("{} {}", op.method.as_str(), op.path),
+            params: op.params_in(ParamIn::Path).map(AttrDef::of).collect(),
+            query: op.params_in(ParamIn::Query).map(AttrDef::of).collect(),
+        }
+    }
+}
+
+/// The Cedar action id of an operation or group of an API.
+pub(crate) fn action_id(api: &str, name: &str) -> String {
+    format!("{api}:{name}")
+}
+
+/// The schema generated from every API's contract, with its text.
+#[derive(Debug, Clone)]
+pub struct PolicySchema {
+    cedar: cedar_policy::Schema,
+    text: String,
+    apis: Vec<String>,
+    actions: Vec<ActionDef>,
+    types: Types,
+}
+
+/// The entity type names the mapping uses, parsed once.
+#[derive(Debug, Clone)]
+pub(crate) struct Types {
+    pub(crate) identity: EntityTypeName,
+    pub(crate) api: EntityTypeName,
+    pub(crate) action: EntityTypeName,
+}
+
+impl Types {
+    fn new() -> Result<Self, PolicyError> {
+        let name =
+            |n: &str| EntityTypeName::from_str(n).map_err(|e| PolicyError::Schema(e.to_string()));
+        Ok(Self {
+            identity: name("Identity")?,
+            api: name("Api")?,
+            action: name("Action")?,
+        })
+    }
+}
+
+impl PolicySchema {
+    /// The parsed schema, for Cedar's validator and request checks.
+    pub fn cedar(&self) -> &cedar_policy::Schema {
+        &self.cedar
+    }
+
+    /// The human-readable Cedar schema text that was parsed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// API names, in the order given.
+    pub fn apis(&self) -> impl Iterator<Item = &str> {
+        self.apis.iter().map(String::as_str)
+    }
+
+    /// Every operation's action id (`<api>:<operationId>`), in contract order.
+    pub fn action_ids(&self) -> impl Iterator<Item = &str> {
+        self.actions.iter().map(|a| a.id.as_str())
+    }
+
+    pub(crate) fn actions(&self) -> &[ActionDef] {
+        &self.actions
+    }
+
+    pub(crate) fn types(&self) -> &Types {
+        &self.types
+    }
+}
+
+/// Generates the Cedar schema for `apis` (API name, its contract).
+///
+/// # Errors
+/// Two APIs with one name, two operations mapping to one action, or (a
+/// generator defect) Cedar refusing the text.
+pub fn generate_schema(apis: &[(&str, &Contract)]) -> Result<PolicySchema, PolicyError> {
+    let mut names = HashSet::new();
+    let mut ids = HashSet::new();
+    let mut actions = Vec::new();
+    for (api, contract) in apis {
+        if !names.insert(*api) {
+            return Err(PolicyError::DuplicateApi((*api).to_owned()));
+        }
+        for op in contract.operations() {
+            let action = ActionDef::of(api, op);
+            if !ids.insert(action.id.clone()) {
+                return Err(PolicyError::DuplicateAction(action.id));
+            }
+            actions.push(action);
+        }
+    }
+    let apis: Vec<String> = apis.iter().map(|(name, _)| (*name).to_owned()).collect();
+    let text = text::render(&apis, &actions);
+    let (cedar, _warnings) = cedar_policy::Schema::from_cedarschema_str(&text)
+        .map_err(|e| PolicyError::Schema(e.to_string()))?;
+    Ok(PolicySchema {
+        cedar,
+        text,
+        apis,
+        actions,
+        types: Types::new()?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,74 @@
+use crate::PolicyError;
+use crate::generate_schema;
+use crate::testing::{ORDERS, contract, schema};
+
+#[test]
+fn orders_schema_text() {
+    insta::assert_snapshot!(schema().text());
+}
+
+#[test]
+fn every_operation_is_an_action_in_its_group() {
+    let schema = schema();
+    let ids: Vec<&str> = schema.action_ids().collect();
+    assert_eq!(
+        ids,
+        [
+            "orders:getCustomer",
+            "orders:getOrder",
+            "orders:cancelOrder"
+        ]
+    );
+    let entities = schema.cedar().action_entities().unwrap();
+    let group = |action: &str| {
+        let uid = format!("Action::\"{action}\"").parse().unwrap();
+        let parents: Vec<String> = entities
+            .ancestors(&uid)
+            .unwrap()
+            .map(|p| p.id().unescaped().to_owned())
+            .collect();
+        parents
+    };
+    assert_eq!(group("orders:getOrder"), ["orders:read"]);
+    assert_eq!(group("orders:cancelOrder"), ["orders:write"]);
+}
+
+#[test]
+fn names_from_contracts_cannot_change_the_schema_structure() {
+    let doc = "\
+openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /a/{x-y}:
+    get:
+      operationId: 'we\"ird\\\\op}; action evil'
+      parameters:
+        - {name: x-y, in: path, required: true, schema: {type: integer}}
+        - {name: context, in: query, schema: {type: string}}
+        - {name: 'é\"', in: query, schema: {type: [integer, string]}}
+      responses: {'200': {description: ok}}
+";
+    let contract = contract(doc);
+    let schema = generate_schema(&[("a\"pi", &contract)]).unwrap();
+    let actions: Vec<String> = schema
+        .cedar()
+        .actions()
+        .map(|a| a.id().unescaped().to_owned())
+        .collect();
+    assert_eq!(actions.len(), 3, "{actions:?}");
+    assert!(
+        actions.contains(&"a\"pi:we\"ird\\\\op}; action evil".to_owned()),
+        "{actions:?}"
+    );
+    assert!(schema.text().contains("\"x-y\": Long"));
+    assert!(schema.text().contains("\"context\"?: String"));
+}
+
+#[test]
+fn two_apis_with_one_name_are_refused() {
+    let c = contract(ORDERS);
+    assert_eq!(
+        generate_schema(&[("orders", &c), ("orders", &c)]).unwrap_err(),
+        PolicyError::DuplicateApi("orders".to_owned())
+    );
+}
