@@ -8,6 +8,7 @@ use tracing_subscriber::EnvFilter;
 pub mod check;
 pub mod demo;
 pub mod identity;
+pub mod schema;
 pub mod serve;
 pub mod token;
 pub mod upstream_credential;

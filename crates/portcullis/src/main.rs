@@ -33,6 +33,12 @@ enum Command {
         #[arg(short, long)]
         config: PathBuf,
     },
+    /// Print the Cedar schema generated from the contracts (what policies are checked against).
+    Schema {
+        /// The configuration file (YAML).
+        #[arg(short, long)]
+        config: PathBuf,
+    },
     /// Start the bundled orders API with the gateway in front of it, on loopback.
     Demo {
         /// Gateway port.
@@ -83,6 +89,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { config } => cmd::serve::run(&config).await,
             Command::Check { config } => cmd::check::run(&config),
+            Command::Schema { config } => cmd::schema::run(&config),
             Command::Demo { port } => cmd::demo::run(port).await,
             Command::Identity { command } => cmd::identity::run(command),
             Command::Token { command } => cmd::token::run(command),

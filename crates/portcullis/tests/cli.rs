@@ -135,3 +135,35 @@ fn serve_runs_and_stops_on_sigterm() {
     assert!(child.wait().unwrap().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn schema_prints_one_action_per_operation() {
+    let out = Command::new(BIN)
+        .args(["schema", "-c"])
+        .arg(example())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("action \"orders:read\", \"orders:write\";"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("appliesTo").count(),
+        11,
+        "one action per contract operation"
+    );
+    assert!(text.contains("action \"orders:getOrder\" in [\"orders:read\"]"));
+    assert!(text.contains("action \"orders:cancelOrder\" in [\"orders:write\"]"));
+    let bad = Command::new(BIN)
+        .args(["schema", "-c"])
+        .arg(broken("schema"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+}
