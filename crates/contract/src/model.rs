@@ -187,25 +187,23 @@ impl Operation {
     /// requirements (each lists scopes that must all be present). On refusal,
     /// the scopes of the requirement closest to being met, for the
     /// `WWW-Authenticate` challenge. No requirements: nothing is needed.
-    pub fn check_scopes<'a>(&'a self, granted: &[&str]) -> Result<(), Vec<&'a str>> {
-        let mut closest: Option<Vec<&str>> = None;
-        for requirement in &self.security {
-            let needed: Vec<&str> = requirement
+    pub fn check_scopes<S: AsRef<str>>(&self, granted: &[S]) -> Result<(), Vec<&str>> {
+        // Counted in place: the usual answer (allowed) allocates nothing.
+        let missing = |requirement: &SecurityRequirement| {
+            requirement
+                .iter()
+                .flat_map(|(_, scopes)| scopes)
+                .filter(|s| !granted.iter().any(|g| g.as_ref() == s.as_str()))
+                .count()
+        };
+        let closest = self.security.iter().min_by_key(|r| missing(r));
+        match closest {
+            Some(requirement) if missing(requirement) > 0 => Err(requirement
                 .iter()
                 .flat_map(|(_, scopes)| scopes.iter().map(String::as_str))
-                .collect();
-            let missing = needed.iter().filter(|s| !granted.contains(s)).count();
-            if missing == 0 {
-                return Ok(());
-            }
-            let better = closest
-                .as_ref()
-                .is_none_or(|c| c.iter().filter(|s| !granted.contains(s)).count() > missing);
-            if better {
-                closest = Some(needed);
-            }
+                .collect()),
+            _ => Ok(()),
         }
-        closest.map_or(Ok(()), Err)
     }
 
     /// Parameters carried in `location`.

@@ -16,6 +16,8 @@ use portcullis_core::{Clock, Identity, UnixTime};
 use portcullis_store::{Store, StoreError};
 use portcullis_token::{KeySet, SecretHash, TokenError, Verifier};
 
+use crate::upstream::Injection;
+
 mod credentials;
 mod open;
 mod principal;
@@ -23,7 +25,7 @@ mod revocation;
 mod token_endpoint;
 
 pub use credentials::{ManageError, NewSecret};
-pub use principal::{AuthFailure, Principal};
+pub use principal::{AuthFailure, Principal, Standing};
 pub use token_endpoint::TokenIssued;
 
 /// Why the authority could not start.
@@ -52,8 +54,9 @@ struct Cache {
     identities: HashMap<String, Identity>,
     api_keys: HashMap<SecretHash, ApiKeyEntry>,
     revoked: HashSet<String>,
-    /// Per-identity upstream credentials, opened: (identity, api) -> value.
-    upstream: HashMap<(String, String), String>,
+    /// Per-identity upstream credentials, opened and prepared:
+    /// identity -> API -> what to inject.
+    upstream: HashMap<String, HashMap<String, Arc<Injection>>>,
     data_version: i64,
     /// When each identity's `last_used` was last written to the store.
     last_written: HashMap<String, UnixTime>,
@@ -74,9 +77,9 @@ pub struct Authority {
     base_url: String,
     /// Opens per-identity upstream credentials; `None` when not configured.
     sealing: Option<portcullis_token::SealingKey>,
-    /// APIs with an `upstream_auth` form, the only ones a per-identity
-    /// credential can be injected into.
-    injectable: Vec<String>,
+    /// Each API's `upstream_auth` form: a per-identity credential goes in
+    /// the same header or query parameter, so only these APIs take one.
+    forms: HashMap<String, portcullis_config::UpstreamAuth>,
     cache: RwLock<Cache>,
 }
 
@@ -154,9 +157,20 @@ impl Authority {
         if self.read()?.data_version == version {
             return Ok(());
         }
+        self.replace_cache(version)
+    }
+
+    /// Re-reads the store now (after this process changed it).
+    pub fn reload(&self) -> Result<(), AuthFailure> {
+        let version = self.store.data_version().map_err(unavailable)?;
+        self.replace_cache(version)
+    }
+
+    fn replace_cache(&self, version: i64) -> Result<(), AuthFailure> {
         let fresh = open::load_cache(
             self.store.as_ref(),
             self.sealing.as_ref(),
+            &self.forms,
             self.clock.now(),
             version,
         )
@@ -164,23 +178,6 @@ impl Authority {
             tracing::error!(error = %e, "could not reload identities");
             AuthFailure::Unavailable
         })?;
-        let mut cache = self.cache.write().map_err(|_| AuthFailure::Unavailable)?;
-        let last_written = std::mem::take(&mut cache.last_written);
-        *cache = fresh;
-        cache.last_written = last_written;
-        Ok(())
-    }
-
-    /// Re-reads the store now (after this process changed it).
-    pub fn reload(&self) -> Result<(), AuthFailure> {
-        let version = self.store.data_version().map_err(unavailable)?;
-        let fresh = open::load_cache(
-            self.store.as_ref(),
-            self.sealing.as_ref(),
-            self.clock.now(),
-            version,
-        )
-        .map_err(|_| AuthFailure::Unavailable)?;
         let mut cache = self.cache.write().map_err(|_| AuthFailure::Unavailable)?;
         let last_written = std::mem::take(&mut cache.last_written);
         *cache = fresh;

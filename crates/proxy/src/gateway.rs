@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use portcullis_config::Config;
-use portcullis_contract::secrets::SecretPatternError;
 use portcullis_core::SystemClock;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -12,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::authority::{Authority, AuthorityError};
 use crate::server;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, SnapshotError};
 
 /// Why the gateway did not start.
 #[derive(Debug, thiserror::Error)]
@@ -22,8 +21,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("the built-in secret patterns do not compile: {0}")]
-    Scanner(#[from] SecretPatternError),
+    #[error("{0}")]
+    Snapshot(#[from] SnapshotError),
     #[error("identities and tokens: {0}")]
     Authority(#[from] AuthorityError),
 }

@@ -14,7 +14,7 @@ use portcullis_token::ChallengeError;
 use portcullis_token::oauth::{OAuthError, OAuthErrorCode};
 use serde_json::Value;
 
-use crate::authority::{AuthFailure, TokenIssued};
+use crate::authority::{AuthFailure, Standing, TokenIssued};
 use crate::pipeline::authenticate::unauthenticated;
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
@@ -135,11 +135,10 @@ fn require_admin(snapshot: &Snapshot, parts: &Parts) -> Result<(), Refusal> {
             ));
         }
     };
-    let active = authority
-        .identity(&principal.identity)
-        .ok()
-        .flatten()
-        .is_some_and(|i| i.check_usable(authority.now()).is_ok());
+    let active = matches!(
+        authority.standing(&principal.identity, authority.now()),
+        Ok(Standing::Usable)
+    );
     if !active || !principal.scopes.iter().any(|s| s == ADMIN_SCOPE) {
         return Err(Refusal::new(
             ProblemCode::InsufficientScope,

@@ -38,7 +38,7 @@ pub(crate) async fn run(
     ex: &mut Exchange,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Refusal> {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     ex.stage = Stage::Limits;
     limits::check_head(snapshot, &parts)?;
     // Discovery documents are public: answered before authentication, on
@@ -53,7 +53,7 @@ pub(crate) async fn run(
     ex.stage = Stage::Authenticate;
     let caller = authenticate::check(snapshot, ex, &parts)?;
     ex.stage = Stage::Canonical;
-    let path = canonical::check(&parts)?;
+    let path = canonical::check(&parts.uri)?;
     ex.stage = Stage::Route;
     let matched = route::find(snapshot, ex, &parts.method, path)?;
     ex.stage = Stage::IdentityState;
@@ -70,7 +70,15 @@ pub(crate) async fn run(
     ex.stage = Stage::RateLimit;
     rate_limit::check(&caller, &authorized)?;
     ex.stage = Stage::Forward;
-    let upstream = forward::send(snapshot, ex, &caller, &authorized, &parts, body).await?;
+    // Nothing after forwarding reads the caller's headers: they are moved
+    // into the upstream request, not copied.
+    let outgoing = forward::Outgoing {
+        method: &parts.method,
+        query: parts.uri.query(),
+        headers: std::mem::take(&mut parts.headers),
+        body,
+    };
+    let upstream = forward::send(snapshot, ex, &caller, &authorized, outgoing).await?;
     ex.stage = Stage::CheckResponse;
     check_response::check(snapshot, &authorized, &parts.method, upstream)
 }

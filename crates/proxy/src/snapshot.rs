@@ -4,19 +4,30 @@
 //! Immutable once built; a request holds an `Arc` to the snapshot it started
 //! with.
 
+use std::sync::Arc;
+
 use portcullis_config::{Api, Config, Limits};
 use portcullis_contract::secrets::{SecretPatternError, SecretScanner};
 
-use std::sync::Arc;
-
 use crate::authority::Authority;
-use crate::upstream::{self, UpstreamClient};
+use crate::upstream::{self, Injection, InvalidCredential, UpstreamClient};
 
 /// One API with its upstream connection pool.
 #[derive(Debug)]
 pub(crate) struct MountedApi {
     pub config: Api,
     pub client: UpstreamClient,
+    /// The API's own upstream credential, prepared once.
+    pub injection: Option<Arc<Injection>>,
+}
+
+/// Why the runtime state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("the built-in secret patterns do not compile: {0}")]
+    Scanner(#[from] SecretPatternError),
+    #[error(transparent)]
+    Credential(#[from] InvalidCredential),
 }
 
 /// The gateway's state for a run of requests.
@@ -30,16 +41,20 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Builds the runtime state; must be called inside a tokio runtime.
-    pub fn build(config: Config, authority: Arc<Authority>) -> Result<Self, SecretPatternError> {
+    pub fn build(config: Config, authority: Arc<Authority>) -> Result<Self, SnapshotError> {
         let scanner = SecretScanner::builtin()?;
-        let apis = config
-            .apis
-            .into_iter()
-            .map(|api| MountedApi {
+        let mut apis = Vec::with_capacity(config.apis.len());
+        for api in config.apis {
+            let injection = match &api.upstream_auth {
+                Some(auth) => Some(Arc::new(Injection::prepare(auth, &api.name)?)),
+                None => None,
+            };
+            apis.push(MountedApi {
                 client: upstream::client(&api),
                 config: api,
-            })
-            .collect();
+                injection,
+            });
+        }
         Ok(Self {
             apis,
             limits: config.limits,

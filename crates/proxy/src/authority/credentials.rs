@@ -10,6 +10,10 @@ use portcullis_token::{
     AccessClaims, ApiKey, ClientKey, ClientSecret, SigningKey, TokenError, issue, new_jti,
 };
 
+use std::sync::Arc;
+
+use crate::upstream::Injection;
+
 use super::{AuthFailure, Authority};
 
 /// Why a management action failed.
@@ -288,7 +292,7 @@ impl Authority {
                 "configure `sealing_key` to hold per-identity upstream credentials".into(),
             )
         })?;
-        if !self.injectable.iter().any(|a| a == api) {
+        if !self.forms.contains_key(api) {
             return Err(ManageError::Invalid(format!(
                 "API `{api}` has no `upstream_auth`, so there is nowhere to inject a credential"
             )));
@@ -321,16 +325,17 @@ impl Authority {
         Ok(())
     }
 
-    /// The identity's own credential for `api`, if it holds one.
-    pub fn upstream_credential(
+    /// The identity's own credential for `api`, prepared, if it holds one.
+    pub(crate) fn upstream_credential(
         &self,
         identity: &str,
         api: &str,
-    ) -> Result<Option<String>, AuthFailure> {
+    ) -> Result<Option<Arc<Injection>>, AuthFailure> {
         Ok(self
             .read()?
             .upstream
-            .get(&(identity.to_owned(), api.to_owned()))
+            .get(identity)
+            .and_then(|apis| apis.get(api))
             .cloned())
     }
 }

@@ -4,10 +4,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-use portcullis_config::{Config, SeedIdentity, Storage};
+use portcullis_config::{Config, SeedIdentity, Storage, UpstreamAuth};
 use portcullis_core::{Clock, IdentityState, UnixTime};
 use portcullis_store::{Credential, CredentialKind, SqliteStore, Store, StoreError, StoredKey};
 use portcullis_token::{KeySet, SealingKey, SigningKey, Verifier};
+
+use crate::upstream::Injection;
 
 use super::{ApiKeyEntry, Authority, AuthorityError, Cache, secs};
 
@@ -30,14 +32,13 @@ pub(super) fn open(
         Some(key) => Some(SealingKey::from_base64(key.expose())?),
         None => None,
     };
-    let version = store.data_version()?;
-    let cache = load_cache(store.as_ref(), sealing.as_ref(), now, version)?;
-    let injectable = config
+    let forms: HashMap<String, UpstreamAuth> = config
         .apis
         .iter()
-        .filter(|a| a.upstream_auth.is_some())
-        .map(|a| a.name.clone())
+        .filter_map(|a| a.upstream_auth.clone().map(|f| (a.name.clone(), f)))
         .collect();
+    let version = store.data_version()?;
+    let cache = load_cache(store.as_ref(), sealing.as_ref(), &forms, now, version)?;
     let apis: Vec<(String, String)> = config
         .apis
         .iter()
@@ -69,7 +70,7 @@ pub(super) fn open(
         scopes,
         base_url: base_url.to_owned(),
         sealing,
-        injectable,
+        forms,
         cache: RwLock::new(cache),
     })
 }
@@ -137,6 +138,7 @@ fn ensure_keys(store: &dyn Store, now: UnixTime, max_ttl: i64) -> Result<(), Aut
 pub(super) fn load_cache(
     store: &dyn Store,
     sealing: Option<&SealingKey>,
+    forms: &HashMap<String, UpstreamAuth>,
     now: UnixTime,
     data_version: i64,
 ) -> Result<Cache, AuthorityError> {
@@ -174,7 +176,7 @@ pub(super) fn load_cache(
         .into_iter()
         .map(|(jti, _)| jti)
         .collect();
-    let mut upstream = HashMap::new();
+    let mut upstream: HashMap<String, HashMap<String, Arc<Injection>>> = HashMap::new();
     for sealed in store.list_upstream_credentials()? {
         // Fail closed: a credential that cannot be opened stops the gateway
         // rather than letting the identity's requests go out without it.
@@ -192,7 +194,16 @@ pub(super) fn load_cache(
         })?;
         let value = String::from_utf8(plain)
             .map_err(|_| AuthorityError::Sealing("an upstream credential is not text".into()))?;
-        upstream.insert((sealed.identity, sealed.api), value);
+        // An API no longer configured with a credential form takes none.
+        let Some(form) = forms.get(&sealed.api) else {
+            continue;
+        };
+        let injection = Injection::with_value(form, value, &sealed.identity)
+            .map_err(|e| AuthorityError::Sealing(e.to_string()))?;
+        upstream
+            .entry(sealed.identity)
+            .or_default()
+            .insert(sealed.api, Arc::new(injection));
     }
     Ok(Cache {
         keys: KeySet::new(keys)?,

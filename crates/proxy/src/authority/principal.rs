@@ -39,7 +39,32 @@ pub enum AuthFailure {
     Unavailable,
 }
 
+/// Whether an identity may act now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Usable,
+    Unusable(portcullis_core::Unusable),
+    /// No longer in the inventory.
+    Gone,
+}
+
 impl Authority {
+    /// Checks an identity's state in place, without copying it (the request
+    /// path asks this on every request).
+    pub fn standing(
+        &self,
+        id: &str,
+        now: portcullis_core::UnixTime,
+    ) -> Result<Standing, AuthFailure> {
+        Ok(match self.read()?.identities.get(id) {
+            None => Standing::Gone,
+            Some(identity) => match identity.check_usable(now) {
+                Ok(()) => Standing::Usable,
+                Err(why) => Standing::Unusable(why),
+            },
+        })
+    }
+
     /// Authenticates the one credential a request's headers carry
     /// (`Authorization: Bearer` or `X-Api-Key`): the gateway, the OAuth
     /// introspection endpoint and the admin listener all ask this.

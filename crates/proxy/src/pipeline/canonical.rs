@@ -1,15 +1,14 @@
 //! Stage 3: refuse a path that is not already canonical. Never rewrite it:
 //! the bytes that are matched are the bytes that are forwarded.
 
-use http::request::Parts;
 use portcullis_contract::canonical::check_path;
 use portcullis_core::ProblemCode;
 
 use crate::refusal::Refusal;
 
 /// Returns the raw path, proven canonical.
-pub(crate) fn check(parts: &Parts) -> Result<&str, Refusal> {
-    let path = parts.uri.path();
+pub(crate) fn check(uri: &http::Uri) -> Result<&str, Refusal> {
+    let path = uri.path();
     check_path(path.as_bytes()).map_err(|e| {
         Refusal::new(
             ProblemCode::AmbiguousPath,

@@ -45,9 +45,9 @@ pub(crate) fn check(
     let mut body = outcome.body.map_or(upstream.body, Bytes::from);
     let mut headers = upstream.headers;
     strip_hop_by_hop(&mut headers);
-    if !upstream.injected_secrets.is_empty() {
+    if let Some(injected) = &upstream.injected {
         let mode = matched.api.config.responses.secrets;
-        body = scrub_upstream_credential(&upstream.injected_secrets, body, &mut headers, mode)?;
+        body = scrub_upstream_credential(&injected.secrets, body, &mut headers, mode)?;
     }
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = upstream.status;

@@ -4,12 +4,12 @@
 //! `upstream-unavailable` / `upstream-timeout`; its text never reaches the
 //! caller.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
-use http::request::Parts;
-use http::{HeaderMap, Request, StatusCode, Uri, Version};
+use http::{HeaderMap, Method, Request, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Full, Limited};
-use portcullis_config::{Api, UpstreamAuth};
 use portcullis_core::ProblemCode;
 
 use super::authenticate::Caller;
@@ -17,7 +17,8 @@ use super::authorize::Authorized;
 use crate::exchange::Exchange;
 use crate::headers::strip_caller_only;
 use crate::refusal::Refusal;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{MountedApi, Snapshot};
+use crate::upstream::{Injection, Place};
 
 /// The upstream's answer, fully read.
 #[derive(Debug)]
@@ -25,38 +26,28 @@ pub(crate) struct UpstreamResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// The credential values sent upstream, which must never come back.
-    pub injected_secrets: Vec<String>,
+    /// The credential sent upstream, which must never come back.
+    pub injected: Option<Arc<Injection>>,
 }
 
 /// The upstream credential for this request: the caller's own for this API
-/// if it holds one, else the API's.
+/// if it holds one, else the API's. Both were prepared ahead of time.
 fn credential_for(
     snapshot: &Snapshot,
     caller: &Caller,
-    api: &Api,
-) -> Result<Option<UpstreamAuth>, Refusal> {
+    api: &MountedApi,
+) -> Result<Option<Arc<Injection>>, Refusal> {
     let Caller::Identity(principal) = caller;
     let own = snapshot
         .authority
-        .upstream_credential(&principal.identity, &api.name)
+        .upstream_credential(&principal.identity, &api.config.name)
         .map_err(|_| {
             Refusal::new(
                 ProblemCode::Unavailable,
                 "the gateway could not read the upstream credential",
             )
         })?;
-    Ok(match (own, &api.upstream_auth) {
-        (Some(value), Some(UpstreamAuth::Header { name, .. })) => Some(UpstreamAuth::Header {
-            name: name.clone(),
-            value,
-        }),
-        (Some(value), Some(UpstreamAuth::Query { name, .. })) => Some(UpstreamAuth::Query {
-            name: name.clone(),
-            value,
-        }),
-        (_, form) => form.clone(),
-    })
+    Ok(own.or_else(|| api.injection.clone()))
 }
 
 pub(crate) async fn send(
@@ -64,17 +55,12 @@ pub(crate) async fn send(
     ex: &Exchange,
     caller: &Caller,
     authorized: &Authorized<'_, '_>,
-    parts: &Parts,
-    body: Bytes,
+    outgoing: Outgoing<'_>,
 ) -> Result<UpstreamResponse, Refusal> {
     let matched = authorized.matched();
     let api = &matched.api.config;
-    let injected = credential_for(snapshot, caller, api)?;
-    let request = build_request(ex, authorized, injected.as_ref(), parts, body)?;
-    let injected_secrets = injected
-        .as_ref()
-        .map(UpstreamAuth::secrets)
-        .unwrap_or_default();
+    let injected = credential_for(snapshot, caller, matched.api)?;
+    let request = build_request(ex, authorized, injected.as_deref(), outgoing)?;
     let response_limit = usize::try_from(snapshot.limits.response_bytes).unwrap_or(usize::MAX);
     let exchange = async {
         let response = matched.api.client.request(request).await.map_err(|e| {
@@ -97,7 +83,7 @@ pub(crate) async fn send(
             status: head.status,
             headers: head.headers,
             body,
-            injected_secrets,
+            injected,
         })
     };
     match tokio::time::timeout(api.timeouts.response, exchange).await {
@@ -113,18 +99,26 @@ fn unavailable(detail: &str) -> Refusal {
     Refusal::new(ProblemCode::UpstreamUnavailable, detail)
 }
 
+/// What the caller sent that goes upstream. The headers are taken, not
+/// copied: nothing after forwarding reads them.
+pub(crate) struct Outgoing<'a> {
+    pub method: &'a Method,
+    pub query: Option<&'a str>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
 /// The upstream request: same method, the exact path bytes that were
 /// matched (after the upstream's base path), the exact query bytes.
 fn build_request(
     ex: &Exchange,
     authorized: &Authorized<'_, '_>,
-    injected: Option<&UpstreamAuth>,
-    parts: &Parts,
-    body: Bytes,
+    injected: Option<&Injection>,
+    outgoing: Outgoing<'_>,
 ) -> Result<Request<Full<Bytes>>, Refusal> {
     let matched = authorized.matched();
     let upstream = &matched.api.config.upstream;
-    let query = parts.uri.query();
+    let query = outgoing.query;
     let mut target = String::with_capacity(
         16 + upstream.authority.len()
             + upstream.base_path.len()
@@ -140,11 +134,9 @@ fn build_request(
         target.push_str(q);
     }
     let api = &matched.api.config;
-    if let Some(UpstreamAuth::Query { name, value }) = injected {
+    if let Some(Place::Query(pair)) = injected.map(|i| &i.place) {
         target.push(if query.is_some() { '&' } else { '?' });
-        target.extend(form_urlencoded::byte_serialize(name.as_bytes()));
-        target.push('=');
-        target.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+        target.push_str(pair);
     }
     let fault = || {
         Refusal::new(
@@ -153,7 +145,7 @@ fn build_request(
         )
     };
     let uri: Uri = target.parse().map_err(|_| fault())?;
-    let mut headers = parts.headers.clone();
+    let mut headers = outgoing.headers;
     let caller_authorization = headers.get(header::AUTHORIZATION).cloned();
     strip_caller_only(&mut headers);
     if api.forward_caller_credential
@@ -167,18 +159,11 @@ fn build_request(
     headers.insert("traceparent", value(&ex.traceparent())?);
     headers.insert("x-forwarded-for", value(&ex.peer.ip().to_string())?);
     headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    if let Some(UpstreamAuth::Header {
-        name,
-        value: secret,
-    }) = injected
-    {
-        let name = header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| fault())?;
-        let mut secret = value(secret)?;
-        secret.set_sensitive(true);
-        headers.insert(name, secret);
+    if let Some(Place::Header(name, secret)) = injected.map(|i| &i.place) {
+        headers.insert(name.clone(), secret.clone());
     }
-    let mut request = Request::new(Full::new(body));
-    *request.method_mut() = parts.method.clone();
+    let mut request = Request::new(Full::new(outgoing.body));
+    *request.method_mut() = outgoing.method.clone();
     *request.uri_mut() = uri;
     *request.version_mut() = Version::HTTP_11;
     *request.headers_mut() = headers;

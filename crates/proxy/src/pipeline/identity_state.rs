@@ -4,30 +4,32 @@
 use portcullis_core::ProblemCode;
 
 use super::authenticate::Caller;
+use crate::authority::Standing;
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
 
 pub(crate) fn check(snapshot: &Snapshot, caller: &Caller) -> Result<(), Refusal> {
     let Caller::Identity(principal) = caller;
     let authority = &snapshot.authority;
-    let identity = authority
-        .identity(&principal.identity)
-        .map_err(|_| {
-            Refusal::new(
-                ProblemCode::Unavailable,
-                "the gateway could not check the identity",
-            )
-        })?
-        .ok_or_else(|| {
-            Refusal::new(
-                ProblemCode::IdentitySuspended,
-                "the identity no longer exists",
-            )
-        })?;
     let now = authority.now();
-    identity.check_usable(now).map_err(|why| {
-        Refusal::new(ProblemCode::IdentitySuspended, format!("the calling {why}"))
+    let standing = authority.standing(&principal.identity, now).map_err(|_| {
+        Refusal::new(
+            ProblemCode::Unavailable,
+            "the gateway could not check the identity",
+        )
     })?;
-    authority.touch(&identity.id, now);
-    Ok(())
+    match standing {
+        Standing::Usable => {
+            authority.touch(&principal.identity, now);
+            Ok(())
+        }
+        Standing::Unusable(why) => Err(Refusal::new(
+            ProblemCode::IdentitySuspended,
+            format!("the calling {why}"),
+        )),
+        Standing::Gone => Err(Refusal::new(
+            ProblemCode::IdentitySuspended,
+            "the identity no longer exists",
+        )),
+    }
 }

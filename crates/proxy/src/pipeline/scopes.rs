@@ -25,17 +25,19 @@ pub(crate) fn check(
     {
         return Err(unauthenticated(base, ChallengeError::InvalidToken));
     }
-    let granted: Vec<&str> = principal.scopes.iter().map(String::as_str).collect();
-    matched.operation.check_scopes(&granted).map_err(|needed| {
-        let scope = needed.join(" ");
-        Refusal::new(
-            ProblemCode::InsufficientScope,
-            format!("this operation needs the scope `{scope}`"),
-        )
-        .with_challenge(challenge(
-            REALM,
-            ChallengeError::InsufficientScope { scope: &scope },
-            &format!("{base}/.well-known/oauth-protected-resource"),
-        ))
-    })
+    matched
+        .operation
+        .check_scopes(&principal.scopes)
+        .map_err(|needed| {
+            let scope = needed.join(" ");
+            Refusal::new(
+                ProblemCode::InsufficientScope,
+                format!("this operation needs the scope `{scope}`"),
+            )
+            .with_challenge(challenge(
+                REALM,
+                ChallengeError::InsufficientScope { scope: &scope },
+                &format!("{base}/.well-known/oauth-protected-resource"),
+            ))
+        })
 }
