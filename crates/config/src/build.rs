@@ -14,6 +14,7 @@ use crate::source::{Disk, Files};
 
 mod api;
 mod identities;
+mod policies;
 mod service;
 mod upstream_auth;
 
@@ -68,9 +69,17 @@ pub fn load_from(
         Some(addr) => addr,
         None => listen(name, raw.listen.as_ref(), &mut out),
     };
-    let mode = mode(name, raw.mode.as_ref(), &mut out);
+    let mode = mode(name, raw.mode.as_ref(), Mode::Enforce, &mut out);
     let limits = limits(name, raw.limits.as_ref(), &mut out);
-    let apis = api::apis(files, name, raw.apis.as_ref(), overrides, &mut out);
+    let errors_before = out.iter().filter(|d| d.is_error()).count();
+    let apis = api::apis(files, name, raw.apis.as_ref(), mode, overrides, &mut out);
+    // Policies are checked against every API's operations: with an API
+    // missing, they would be reported against a schema that is not the one.
+    let policies = if out.iter().filter(|d| d.is_error()).count() == errors_before {
+        policies::load(files, name, raw.policies.as_ref(), &apis, &mut out)
+    } else {
+        None
+    };
     let storage = match &overrides.storage {
         Some(s) => s.clone(),
         None => service::storage(files, name, raw.storage.as_ref(), &mut out),
@@ -94,14 +103,15 @@ pub fn load_from(
             Some(crate::snapshot::SecretText::new(value))
         })
     });
-    if out.iter().any(Diagnostic::is_error) {
+    let Some(policies) = policies.filter(|_| !out.iter().any(Diagnostic::is_error)) else {
         return Err(out);
-    }
+    };
     Ok((
         Config {
             listen,
             mode,
             apis,
+            policies,
             limits,
             storage,
             identities,
@@ -116,10 +126,7 @@ pub fn load_from(
 /// Sections of the product this build does not implement: refusing them is
 /// honest, accepting and ignoring them would not be.
 fn not_yet(file: &str, raw: &RawConfig, out: &mut Vec<Diagnostic>) {
-    let sections = [
-        ("policies", raw.policies.as_ref()),
-        ("rate_limits", raw.rate_limits.as_ref()),
-    ];
+    let sections = [("rate_limits", raw.rate_limits.as_ref())];
     for (key, value) in sections {
         if let Some(v) = value {
             out.push(Diagnostic::error_at_line(
@@ -147,17 +154,17 @@ fn listen(file: &str, value: Option<&Spanned<String>>, out: &mut Vec<Diagnostic>
     })
 }
 
-fn mode(file: &str, value: Option<&Spanned<String>>, out: &mut Vec<Diagnostic>) -> Mode {
+/// `mode` as written, or `default` when absent.
+pub(crate) fn mode(
+    file: &str,
+    value: Option<&Spanned<String>>,
+    default: Mode,
+    out: &mut Vec<Diagnostic>,
+) -> Mode {
     match value.map(|v| (v.value.as_str(), v.referenced.line())) {
-        None | Some(("enforce", _)) => Mode::Enforce,
-        Some(("observe", line)) => {
-            out.push(Diagnostic::error_at_line(
-                file,
-                line,
-                "`mode: observe` is not supported by this build yet",
-            ));
-            Mode::Enforce
-        }
+        None => default,
+        Some(("enforce", _)) => Mode::Enforce,
+        Some(("observe", _)) => Mode::Observe,
         Some((other, line)) => {
             out.push(Diagnostic::error_at_line(
                 file,

@@ -17,9 +17,10 @@ pub(crate) struct RawConfig {
     pub tokens: Option<Spanned<RawTokens>>,
     /// `env:NAME` or `file:PATH` of the key that seals per-identity upstream credentials.
     pub sealing_key: Option<Spanned<String>>,
+    /// The folder of `*.cedar` policy files.
+    pub policies: Option<Spanned<String>>,
     // Parts of the product this build does not implement yet. They are named
     // so that using one is a clear error rather than "unknown field".
-    pub policies: Option<Spanned<serde_json::Value>>,
     pub rate_limits: Option<Spanned<serde_json::Value>>,
 }
 
@@ -75,6 +76,7 @@ pub(crate) struct RawKey {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawApi {
     pub name: Spanned<String>,
+    pub mode: Option<Spanned<String>>,
     pub contract: Spanned<String>,
     pub mount: Spanned<String>,
     pub upstream: Spanned<String>,

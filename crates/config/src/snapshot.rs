@@ -7,19 +7,45 @@ use std::time::Duration;
 
 use portcullis_contract::Contract;
 use portcullis_contract::response::ResponsePolicy;
+use portcullis_policy::{PolicySchema, PolicyStore};
 
-/// Enforce refuses; observe (not in this build) would only record.
+/// Enforce refuses; observe records what it would have refused and
+/// forwards the request anyway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Enforce,
+    Observe,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Observe => "observe",
+        }
+    }
+}
+
+/// The Cedar policies, validated against the schema generated from the
+/// contracts of this same configuration.
+#[derive(Debug, Clone)]
+pub struct Policies {
+    /// The `policies:` folder as written; `None` when the file names none.
+    pub dir: Option<String>,
+    /// The policy files read, relative to the configuration's folder.
+    pub files: Vec<String>,
+    pub store: Arc<PolicyStore>,
+    pub schema: Arc<PolicySchema>,
 }
 
 /// The whole gateway configuration.
 #[derive(Debug)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// The default for APIs that do not set their own.
     pub mode: Mode,
     pub apis: Vec<Api>,
+    pub policies: Policies,
     pub limits: Limits,
     pub storage: Storage,
     /// The declarative inventory (`identities.yaml`), applied at start.
@@ -200,6 +226,8 @@ impl std::fmt::Debug for UpstreamAuth {
 #[derive(Debug)]
 pub struct Api {
     pub name: String,
+    /// This API's mode: its own `mode`, else the configuration's.
+    pub mode: Mode,
     /// Path prefix on the gateway, canonical, no trailing slash.
     pub mount: String,
     pub upstream: Upstream,

@@ -11,6 +11,13 @@ pub trait Files: Source {
     fn base_dir(&self) -> Option<&Path> {
         None
     }
+
+    /// The files directly in folder `dir` whose names end with `suffix`, as
+    /// paths relative to the same root (`dir/name`), sorted.
+    ///
+    /// # Errors
+    /// The folder cannot be read.
+    fn list(&self, dir: &str, suffix: &str) -> Result<Vec<String>, String>;
 }
 
 /// Files under a folder on disk.
@@ -37,6 +44,31 @@ impl Files for Disk {
     fn base_dir(&self) -> Option<&Path> {
         Some(&self.root)
     }
+
+    fn list(&self, dir: &str, suffix: &str) -> Result<Vec<String>, String> {
+        let entries = std::fs::read_dir(self.root.join(dir)).map_err(|e| e.to_string())?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| e.to_string())?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_file = entry.file_type().map_err(|e| e.to_string())?.is_file();
+            if is_file && name.ends_with(suffix) && !name.starts_with('.') {
+                names.push(join(dir, &name));
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+/// `dir/name`, without doubling a slash the configuration wrote.
+pub(crate) fn join(dir: &str, name: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    if dir.is_empty() || dir == "." {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 /// Files compiled into the binary: (name, text) pairs.
@@ -53,4 +85,23 @@ impl Source for Embedded {
     }
 }
 
-impl Files for Embedded {}
+impl Files for Embedded {
+    fn list(&self, dir: &str, suffix: &str) -> Result<Vec<String>, String> {
+        let prefix = join(dir, "");
+        let mut names: Vec<String> = self
+            .0
+            .iter()
+            .map(|(name, _)| *name)
+            .filter(|name| {
+                name.strip_prefix(prefix.as_str())
+                    .is_some_and(|rest| !rest.contains('/') && rest.ends_with(suffix))
+            })
+            .map(str::to_owned)
+            .collect();
+        if names.is_empty() && !self.0.iter().any(|(n, _)| n.starts_with(prefix.as_str())) {
+            return Err("no such embedded folder".to_owned());
+        }
+        names.sort();
+        Ok(names)
+    }
+}

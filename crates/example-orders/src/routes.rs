@@ -43,6 +43,10 @@ pub(crate) fn declared(ctx: &Ctx<'_>) -> Option<Resp> {
             Method::GET => get_customer(ctx, id),
             _ => method_not_allowed("GET"),
         },
+        ["v1", "customers", id, "orders"] => match *m {
+            Method::GET => list_customer_orders(ctx, id),
+            _ => method_not_allowed("GET"),
+        },
         ["v1", "orders"] => match *m {
             Method::GET => list_orders(ctx),
             Method::POST => create_order(ctx),
@@ -121,6 +125,28 @@ fn get_customer(ctx: &Ctx<'_>, id: &str) -> Resp {
         Some(customer) => json(StatusCode::OK, &customer.public()),
         None => not_found(),
     }
+}
+
+fn list_customer_orders(ctx: &Ctx<'_>, id: &str) -> Resp {
+    let page = match Page::from_query(&ctx.query(), 1) {
+        Ok(page) => page,
+        Err(msg) => return bad_request(&msg),
+    };
+    let store = ctx.state.store();
+    if store.customer(id).is_none() {
+        return not_found();
+    }
+    let matching: Vec<Value> = store
+        .orders
+        .iter()
+        .filter(|o| o.customer_id == id)
+        .map(|o| o.public())
+        .collect();
+    let total = matching.len();
+    json(
+        StatusCode::OK,
+        &json!({ "items": page.apply(matching), "total": total }),
+    )
 }
 
 fn list_orders(ctx: &Ctx<'_>) -> Resp {

@@ -121,6 +121,28 @@ async fn declared_get_lists_customers() {
 }
 
 #[tokio::test]
+async fn a_customers_orders_are_only_that_customers() {
+    let api = start().await;
+    let path = format!("/v1/customers/{}/orders", seed::CUSTOMER_ACME);
+    let body = get(api.addr(), &path).await.json();
+    let ids: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [seed::ORDER_PAID, seed::ORDER_SHIPPED]);
+    assert_eq!(body["total"], 2);
+    let unknown = get(
+        api.addr(),
+        "/v1/customers/5b8f1c2e-3a4d-4e6f-8a9b-0c1d2e3f4aff/orders",
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    api.stop().await;
+}
+
+#[tokio::test]
 async fn echo_header_is_the_raw_target_and_encoded_slashes_are_decoded() {
     let api = start().await;
     let target = "/v1/orders/..%2F..%2Fdebug/config";

@@ -134,7 +134,10 @@ impl PolicyStore {
     }
 }
 
-/// The principal entity.
+/// The principal entity. Its Cedar tags are the identity's tags written
+/// `name:value` (split at the first colon); a name given twice keeps its
+/// first value, so the entity never depends on anything but the tag order
+/// the inventory holds.
 // INVARIANT: exactly the attributes and types `schema/text.rs` declares for
 // `Identity` (a test checks this against the schema).
 pub(crate) fn identity_entity(uid: EntityUid, identity: &Identity) -> Result<Entity, String> {
@@ -148,7 +151,13 @@ pub(crate) fn identity_entity(uid: EntityUid, identity: &Identity) -> Result<Ent
             RestrictedExpression::new_set(identity.tags.iter().map(|t| text(t))),
         ),
     ]);
-    Entity::new(uid, attrs, HashSet::new()).map_err(|e| format!("identity: {e}"))
+    let mut tags = HashMap::new();
+    for (name, value) in identity.tags.iter().filter_map(|t| t.split_once(':')) {
+        if !name.is_empty() {
+            tags.entry(name.to_owned()).or_insert_with(|| text(value));
+        }
+    }
+    Entity::new_with_tags(uid, attrs, HashSet::new(), tags).map_err(|e| format!("identity: {e}"))
 }
 
 #[cfg(test)]

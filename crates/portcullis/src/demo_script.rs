@@ -169,6 +169,36 @@ pub fn calls() -> Vec<DemoCall> {
             )
         },
         DemoCall {
+            caller: Caller::Partner,
+            ..call(
+                "allowed by the tenant rule: a partner reads its own customer's orders",
+                "GET",
+                format!("/orders/v1/customers/{}/orders", seed::CUSTOMER_ACME),
+                (200, None),
+                (200, ""),
+            )
+        },
+        DemoCall {
+            caller: Caller::Partner,
+            ..call(
+                "the tenant rule: the same partner asking for another customer's orders",
+                "GET",
+                format!("/orders/v1/customers/{}/orders", seed::CUSTOMER_INITECH),
+                (403, Some("forbidden")),
+                (200, "totalCents"),
+            )
+        },
+        DemoCall {
+            caller: Caller::Reader,
+            ..call(
+                "a forbid overriding a permit: agents never read customer records",
+                "GET",
+                format!("/orders/v1/customers/{}", seed::CUSTOMER_ACME),
+                (403, Some("forbidden")),
+                (200, "email"),
+            )
+        },
+        DemoCall {
             caller: Caller::Suspended,
             ..call(
                 "a token its identity held before being suspended",

@@ -47,7 +47,7 @@ fn check_accepts_the_example() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 1 API(s), 11 operation(s)"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 1 API(s), 12 operation(s)"));
 }
 
 #[test]
@@ -92,10 +92,8 @@ fn serve_runs_and_stops_on_sigterm() {
         .unwrap()
         .replace("127.0.0.1:8080", "127.0.0.1:0")
         .replace("127.0.0.1:8081", "127.0.0.1:0");
+    portcullis_testkit::copy_example(&dir);
     std::fs::write(dir.join("portcullis.yaml"), config).unwrap();
-    for file in ["openapi.yaml", "identities.yaml", "upstream.key"] {
-        std::fs::copy(example().with_file_name(file), dir.join(file)).unwrap();
-    }
     let mut child = Command::new(BIN)
         .args(["serve", "-c"])
         .arg(dir.join("portcullis.yaml"))
@@ -155,7 +153,7 @@ fn schema_prints_one_action_per_operation() {
     );
     assert_eq!(
         text.matches("appliesTo").count(),
-        11,
+        12,
         "one action per contract operation"
     );
     assert!(text.contains("action \"orders:getOrder\" in [\"orders:read\"]"));

@@ -61,15 +61,7 @@ impl World {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/orders");
-        for file in [
-            "portcullis.yaml",
-            "openapi.yaml",
-            "identities.yaml",
-            "upstream.key",
-        ] {
-            std::fs::copy(example.join(file), dir.join(file)).unwrap();
-        }
+        portcullis_testkit::copy_example(&dir);
         Self { dir }
     }
 

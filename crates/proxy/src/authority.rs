@@ -130,6 +130,16 @@ impl Authority {
         Ok(self.read()?.identities.get(id).cloned())
     }
 
+    /// Runs `f` on the identity as the inventory holds it now, in place
+    /// (the authorize stage asks this on every request).
+    pub fn with_identity<R>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&Identity) -> R,
+    ) -> Result<Option<R>, AuthFailure> {
+        Ok(self.read()?.identities.get(id).map(f))
+    }
+
     /// Notes that `id` acted at `now`; written to the store at most once a minute.
     pub fn touch(&self, id: &str, now: UnixTime) {
         let due = self

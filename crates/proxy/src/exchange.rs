@@ -56,10 +56,24 @@ pub(crate) struct Exchange {
     pub api: Option<String>,
     pub operation: Option<String>,
     pub identity: Option<String>,
+    /// The snapshot (configuration, contracts, policies) that decided.
+    pub snapshot: u64,
+    /// The policy decision, once the authorize stage ran.
+    pub decision: Option<PolicyVerdict>,
+}
+
+/// What the authorize stage decided, kept for the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PolicyVerdict {
+    pub allowed: bool,
+    /// Ids of the policies that decided (permits that allowed, forbids that denied).
+    pub determining: Vec<String>,
+    /// Evaluation errors; any error denies.
+    pub errors: Vec<String>,
 }
 
 impl Exchange {
-    pub(crate) fn begin(headers: &HeaderMap, peer: SocketAddr) -> Self {
+    pub(crate) fn begin(headers: &HeaderMap, peer: SocketAddr, snapshot: u64) -> Self {
         let request_id = headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
@@ -85,6 +99,8 @@ impl Exchange {
             api: None,
             operation: None,
             identity: None,
+            snapshot,
+            decision: None,
         }
     }
 

@@ -55,7 +55,7 @@ impl Gateway {
             &format!("http://{addr}"),
             Arc::new(SystemClock),
         )?);
-        let snapshot = Arc::new(Snapshot::build(config, Arc::clone(&authority))?);
+        let snapshot = Arc::new(Snapshot::build(config, Arc::clone(&authority), 1)?);
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, snapshot, stopped));
         Ok(Self {

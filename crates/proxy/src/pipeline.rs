@@ -6,8 +6,8 @@
 //! [`authorize::Authorized`] that `forward` requires, so a stage cannot be
 //! skipped without the code failing to compile.
 //!
-//! Stages that later issues fill (authorize, rate_limit) are present as
-//! named pass-through stages so their place in the order is fixed now.
+//! Rate limiting, which a later issue fills, is present as a named
+//! pass-through stage so its place in the order is fixed now.
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -66,7 +66,7 @@ pub(crate) async fn run(
     let body = limits::read_body(snapshot, body).await?;
     let validated = validate::check(snapshot, &matched, &parts, &body)?;
     ex.stage = Stage::Authorize;
-    let authorized = authorize::check(&caller, matched, &validated)?;
+    let authorized = authorize::check(snapshot, ex, &caller, matched, &validated)?;
     ex.stage = Stage::RateLimit;
     rate_limit::check(&caller, &authorized)?;
     ex.stage = Stage::Forward;

@@ -96,7 +96,7 @@ async fn handle(
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let mut ex = Exchange::begin(request.headers(), peer);
+    let mut ex = Exchange::begin(request.headers(), peer, snapshot.version);
     let record = Record::start(request.method(), request.uri().path());
     // A fault inside a stage must deny, never crash the connection or allow.
     let outcome = AssertUnwindSafe(pipeline::run(&snapshot, &mut ex, request))

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use portcullis_config::{Api, Config, Limits};
+use portcullis_config::{Api, Config, Limits, Policies};
 use portcullis_contract::secrets::{SecretPatternError, SecretScanner};
 
 use crate::authority::Authority;
@@ -33,7 +33,11 @@ pub enum SnapshotError {
 /// The gateway's state for a run of requests.
 #[derive(Debug)]
 pub struct Snapshot {
+    /// Which snapshot this is: 1 at start, one more at each applied reload.
+    /// Every decision names it.
+    pub(crate) version: u64,
     pub(crate) apis: Vec<MountedApi>,
+    pub(crate) policies: Policies,
     pub(crate) limits: Limits,
     pub(crate) scanner: SecretScanner,
     pub(crate) authority: Arc<Authority>,
@@ -41,7 +45,11 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Builds the runtime state; must be called inside a tokio runtime.
-    pub fn build(config: Config, authority: Arc<Authority>) -> Result<Self, SnapshotError> {
+    pub fn build(
+        config: Config,
+        authority: Arc<Authority>,
+        version: u64,
+    ) -> Result<Self, SnapshotError> {
         let scanner = SecretScanner::builtin()?;
         let mut apis = Vec::with_capacity(config.apis.len());
         for api in config.apis {
@@ -56,11 +64,17 @@ impl Snapshot {
             });
         }
         Ok(Self {
+            version,
             apis,
+            policies: config.policies,
             limits: config.limits,
             scanner,
             authority,
         })
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// The API mounted over `path`, and the path relative to the mount.

@@ -29,21 +29,69 @@ pub fn examples_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/orders")
 }
 
+/// Copies the example (configuration, contract, inventory, policies) into
+/// `dir`, so a test can run the real binary on a store of its own.
+pub fn copy_example(dir: &std::path::Path) {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+        let entries = std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                copy(&path, &to.join(&name));
+            } else if !name.to_string_lossy().ends_with(".db") {
+                std::fs::copy(&path, to.join(&name))
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+        }
+    }
+    copy(&examples_dir(), dir);
+}
+
 /// The example configuration text.
 pub fn example_config() -> String {
     std::fs::read_to_string(examples_dir().join("portcullis.yaml")).unwrap_or_default()
 }
 
-/// A configuration given as text, with every other file read from a folder.
+/// The policy every test world adds to its configuration's: identities the
+/// test suite made (owner `test-suite`, as [`tester`] is) may call every
+/// operation, so tests of other stages reach them. Every other identity is
+/// decided by the configuration's own policies.
+pub const TESTER_POLICY: &str = "@id(\"testkit-test-suite\")\npermit(principal, action, resource)\n  when { principal.owner == \"test-suite\" };\n";
+
+const TESTER_POLICY_FILE: &str = "zz-testkit-tester.cedar";
+/// The policy folder of a test configuration that names none.
+const TESTKIT_POLICIES: &str = "testkit-policies";
+
+/// A configuration given as text, with every other file read from a folder,
+/// and [`TESTER_POLICY`] added to the policy folder.
 struct Overlay {
     config: String,
     disk: Disk,
+}
+
+impl Overlay {
+    fn new(config_text: &str, dir: &std::path::Path) -> Self {
+        let names_policies = config_text.lines().any(|l| l.starts_with("policies:"));
+        let config = if names_policies {
+            config_text.to_owned()
+        } else {
+            format!("{config_text}\npolicies: {TESTKIT_POLICIES}/\n")
+        };
+        Self {
+            config,
+            disk: Disk::new(dir),
+        }
+    }
 }
 
 impl Source for Overlay {
     fn read(&self, path: &str) -> Result<String, String> {
         if path == "test-config.yaml" {
             Ok(self.config.clone())
+        } else if path.ends_with(TESTER_POLICY_FILE) {
+            Ok(TESTER_POLICY.to_owned())
         } else {
             self.disk.read(path)
         }
@@ -53,6 +101,19 @@ impl Source for Overlay {
 impl Files for Overlay {
     fn base_dir(&self) -> Option<&std::path::Path> {
         self.disk.base_dir()
+    }
+
+    fn list(&self, dir: &str, suffix: &str) -> Result<Vec<String>, String> {
+        let mut names = if dir.trim_end_matches('/') == TESTKIT_POLICIES {
+            Vec::new()
+        } else {
+            self.disk.list(dir, suffix)?
+        };
+        names.push(format!(
+            "{}/{TESTER_POLICY_FILE}",
+            dir.trim_end_matches('/')
+        ));
+        Ok(names)
     }
 }
 
@@ -138,10 +199,7 @@ pub fn config_stored(
     upstreams: &[(&str, &str)],
     storage: portcullis_config::Storage,
 ) -> Config {
-    let files = Overlay {
-        config: config_text.to_owned(),
-        disk: Disk::new(dir),
-    };
+    let files = Overlay::new(config_text, dir);
     let overrides = Overrides {
         listen: Some(loopback()),
         storage: Some(storage),

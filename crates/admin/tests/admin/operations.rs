@@ -28,7 +28,7 @@ async fn identities_are_listed_created_shown_and_suspended() {
             "POST",
             "/admin/v1/identities",
             r#"{"id": "nightly-ci", "kind": "ci-job", "owner": "team-build",
-                "environment": "ci", "tags": ["nightly"], "scopes": ["orders:read"]}"#,
+                "environment": "ci", "tags": ["nightly", "reporting"], "scopes": ["orders:read"]}"#,
         ))
         .await;
     assert_eq!(created.status, 201, "{}", created.text());

@@ -13,7 +13,7 @@ use super::Overrides;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::duration::parse_duration;
 use crate::raw::{RawApi, RawFields, RawSecrets, RawTimeouts};
-use crate::snapshot::{Api, Timeouts, Upstream, UpstreamAuth};
+use crate::snapshot::{Api, Mode, Timeouts, Upstream, UpstreamAuth};
 use crate::source::Files;
 
 /// Paths the gateway itself answers; no API may be mounted over them.
@@ -23,6 +23,7 @@ pub(super) fn apis(
     files: &dyn Files,
     file: &str,
     raw: Option<&Spanned<Vec<RawApi>>>,
+    mode: Mode,
     overrides: &Overrides,
     out: &mut Vec<Diagnostic>,
 ) -> Vec<Api> {
@@ -36,7 +37,7 @@ pub(super) fn apis(
     };
     let mut apis: Vec<Api> = Vec::new();
     for entry in &raw.value {
-        if let Some(api) = one(files, file, entry, overrides, out) {
+        if let Some(api) = one(files, file, entry, mode, overrides, out) {
             if let Some(clash) = apis.iter().find(|a| a.name == api.name) {
                 out.push(Diagnostic::error_at_line(
                     file,
@@ -76,10 +77,12 @@ fn one(
     files: &dyn Files,
     file: &str,
     raw: &RawApi,
+    mode: Mode,
     overrides: &Overrides,
     out: &mut Vec<Diagnostic>,
 ) -> Option<Api> {
     let errors_before = out.iter().filter(|d| d.is_error()).count();
+    let mode = super::mode(file, raw.mode.as_ref(), mode, out);
     let name = raw.name.value.clone();
     if name.is_empty()
         || !name
@@ -153,6 +156,7 @@ fn one(
     }
     Some(Api {
         name,
+        mode,
         mount: mount?,
         upstream: upstream?,
         upstream_auth,

@@ -120,6 +120,39 @@ fn time_scopes_ip_and_delegation_are_in_the_context() {
 }
 
 #[test]
+fn business_hours_come_from_the_time_in_utc() {
+    let store = store(&[(
+        "a.cedar",
+        "permit(principal, action == Action::\"orders:getCustomer\", resource)\n  when { context.weekday <= 5 && context.hour >= 9 && context.hour < 17 };",
+    )]);
+    let mut call = customer("acme");
+    // 2023-11-14 was a Tuesday; 22:13:20 UTC.
+    call.time = 1_700_000_000;
+    assert!(!decide(&store, &call).allowed);
+    call.time = 1_700_000_000 - 13 * 3_600; // Tuesday 09:13
+    assert!(decide(&store, &call).allowed);
+    call.time += 4 * 86_400; // Saturday 09:13
+    assert!(!decide(&store, &call).allowed);
+    assert_eq!(super::context::clock_face(0), (0, 4));
+    assert_eq!(super::context::clock_face(-1), (23, 3));
+}
+
+#[test]
+fn tags_written_name_colon_value_are_cedar_tags() {
+    let store = store(&[(
+        "a.cedar",
+        "permit(principal, action == Action::\"orders:getCustomer\", resource)\n  when { principal.hasTag(\"customer\") && principal.getTag(\"customer\") == context.params.customerId };",
+    )]);
+    let mut call = customer("acme");
+    call.identity.tags = vec!["customer:acme".into(), "customer:other".into()];
+    assert!(decide(&store, &call).allowed);
+    call.identity.tags = vec!["customer:other".into(), "customer:acme".into()];
+    assert!(!decide(&store, &call).allowed);
+    call.identity.tags = vec!["customer".into()];
+    assert!(!decide(&store, &call).allowed);
+}
+
+#[test]
 fn an_empty_store_denies_everything() {
     let store = store(&[]);
     assert!(store.is_empty());

@@ -11,13 +11,14 @@ use super::{ActionDef, AttrDef};
 /// The identity attributes, as PRODUCT.md lists them.
 // INVARIANT: `authorize::identity_entity` builds exactly these attributes.
 const IDENTITY: &str = "\
-// The calling machine identity, with its inventory attributes.
+// The calling machine identity, with its inventory attributes. Each of its
+// tags written `name:value` is also a Cedar tag: `principal.getTag(\"name\")`.
 entity Identity = {
   kind: String,
   owner: String,
   environment: String,
   tags: Set<String>,
-};
+} tags String;
 
 // One API behind the gateway.
 entity Api;
@@ -93,7 +94,7 @@ fn render_action(out: &mut String, action: &ActionDef) {
     render_record(out, "params", &action.params);
     render_record(out, "query", &action.query);
     out.push_str(
-        "    scopes: Set<String>,\n    ip: String,\n    time: Long,\n    delegated_by?: String,\n  },\n};\n",
+        "    scopes: Set<String>,\n    ip: String,\n    time: Long,\n    hour: Long,\n    weekday: Long,\n    delegated_by?: String,\n  },\n};\n",
     );
 }
 

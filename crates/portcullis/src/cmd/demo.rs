@@ -35,6 +35,18 @@ const FILES: Embedded = Embedded(&[
         "upstream.key",
         include_str!("../../../../examples/orders/upstream.key"),
     ),
+    (
+        "policies/fulfilment.cedar",
+        include_str!("../../../../examples/orders/policies/fulfilment.cedar"),
+    ),
+    (
+        "policies/partners.cedar",
+        include_str!("../../../../examples/orders/policies/partners.cedar"),
+    ),
+    (
+        "policies/readers.cedar",
+        include_str!("../../../../examples/orders/policies/readers.cedar"),
+    ),
 ]);
 
 pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
@@ -107,6 +119,9 @@ fn print_banner(gateway: SocketAddr, bare: SocketAddr, tokens: &[String], admin:
     let api = format!("http://{bare}");
     println!("Portcullis demo");
     println!("  gateway   {gw}{MOUNT}  (contract: examples/orders/openapi.yaml)");
+    println!(
+        "  policies  examples/orders/policies/*.cedar  (deny by default; `portcullis explain` shows why)"
+    );
     println!("  bare API  {api}  (the upstream, reachable directly for comparison)");
     println!("  catalogue {gw}/.well-known/portcullis/problems");
     println!("  contracts {gw}/.well-known/portcullis/contracts");
@@ -215,4 +230,30 @@ fn credentials(gateway: &Gateway) -> anyhow::Result<Vec<String>> {
         lines.push(format!("{var}='{token}'"));
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The demo embeds the example's files: a policy added to the folder
+    /// but not embedded would make the demo differ from `serve` on the example.
+    #[test]
+    fn every_example_policy_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/orders");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir.join("policies"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| format!("policies/{}", e.file_name().to_string_lossy()))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = super::FILES
+            .0
+            .iter()
+            .filter(|(n, _)| n.starts_with("policies/"))
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
+        embedded.sort();
+        assert!(!on_disk.is_empty());
+        assert_eq!(embedded, on_disk);
+    }
 }

@@ -1,14 +1,21 @@
 //! Stage 8: authorize with Cedar, deny by default.
 //!
-//! PASS-THROUGH in this build: policies arrive with the authorization issue.
-//! It already produces the [`Authorized`] proof that `forward` requires, so
-//! that issue changes this function and nothing downstream.
+//! The identity as the inventory holds it, the matched operation as the
+//! action, the parameters as validation typed them, and the token's scopes,
+//! the caller's address and the time as context. No permit: 403
+//! `forbidden`. An evaluation error, or an identity that vanished since
+//! authentication: 503 `unavailable`, never allow. The decision (determining
+//! policy ids and errors) is kept on the exchange for the record.
 
 use portcullis_contract::request::ValidatedRequest;
+use portcullis_core::ProblemCode;
+use portcullis_policy::AuthzRequest;
 
 use super::authenticate::Caller;
 use super::route::Matched;
+use crate::exchange::{Exchange, PolicyVerdict};
 use crate::refusal::Refusal;
+use crate::snapshot::Snapshot;
 
 /// Proof that a matched request was authorized. Only this module makes one.
 #[derive(Debug)]
@@ -23,11 +30,60 @@ impl<'s, 'p> Authorized<'s, 'p> {
 }
 
 pub(crate) fn check<'s, 'p>(
+    snapshot: &Snapshot,
+    ex: &mut Exchange,
     caller: &Caller,
     matched: Matched<'s, 'p>,
-    _validated: &ValidatedRequest,
+    validated: &ValidatedRequest,
 ) -> Result<Authorized<'s, 'p>, Refusal> {
-    match caller {
-        Caller::Identity(_) => Ok(Authorized { matched }),
-    }
+    let Caller::Identity(principal) = caller;
+    let authority = &snapshot.authority;
+    let ip = ex.peer.ip().to_string();
+    let time = authority.now();
+    let decided = authority.with_identity(&principal.identity, |identity| {
+        snapshot.policies.store.authorize(&AuthzRequest {
+            identity,
+            api: &matched.api.config.name,
+            operation: &matched.operation.id,
+            params: &validated.path,
+            query: &validated.query,
+            scopes: &principal.scopes,
+            ip: &ip,
+            time,
+            delegated_by: None,
+        })
+    });
+    let unavailable = || {
+        Refusal::new(
+            ProblemCode::Unavailable,
+            "the gateway could not reach a policy decision",
+        )
+    };
+    let Ok(Some(decision)) = decided else {
+        return Err(unavailable());
+    };
+    let verdict = PolicyVerdict {
+        allowed: decision.allowed,
+        determining: decision.determining,
+        errors: decision.errors,
+    };
+    let outcome = if verdict.allowed {
+        Ok(Authorized { matched })
+    } else if !verdict.errors.is_empty() {
+        tracing::warn!(
+            request_id = %ex.request_id,
+            errors = ?verdict.errors,
+            "policy evaluation failed; denied"
+        );
+        Err(unavailable())
+    } else {
+        // Which policy denied is for the operator (logs, audit, `explain`),
+        // not for the caller probing the rules.
+        Err(Refusal::new(
+            ProblemCode::Forbidden,
+            "no policy permits this operation for this identity",
+        ))
+    };
+    ex.decision = Some(verdict);
+    outcome
 }

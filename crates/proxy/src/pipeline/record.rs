@@ -29,6 +29,9 @@ impl Record {
     /// Records the outcome: the status sent and, for a refusal, its code.
     pub(crate) fn finish(mut self, ex: &Exchange, status: u16, code: Option<ProblemCode>) {
         self.finished = true;
+        let (policies, policy_errors) = ex.decision.as_ref().map_or((String::new(), 0), |d| {
+            (d.determining.join(","), d.errors.len())
+        });
         tracing::info!(
             request_id = %ex.request_id,
             trace_id = %ex.trace_id,
@@ -40,6 +43,9 @@ impl Record {
             stage = ex.stage.as_str(),
             status,
             code = code.map_or("-", ProblemCode::as_str),
+            snapshot = ex.snapshot,
+            policies = %policies,
+            policy_errors,
             peer = %ex.peer,
             latency_us = u64::try_from(ex.started.elapsed().as_micros()).unwrap_or(u64::MAX),
             "request"
