@@ -7,8 +7,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
+use portcullis_proxy::Reloader;
 use portcullis_proxy::authority::Authority;
 use serde::{Deserialize, Deserializer};
 
@@ -17,11 +19,33 @@ use crate::{authenticate, envelope, extract};
 
 mod credentials;
 mod identities;
+mod reload;
 mod tokens;
 
+/// What handlers reach: the authority, and the reloader when the gateway
+/// was started from a configuration file.
+#[derive(Debug, Clone)]
+pub(crate) struct AdminState {
+    authority: Arc<Authority>,
+    reloader: Option<Reloader>,
+}
+
+impl FromRef<AdminState> for Arc<Authority> {
+    fn from_ref(state: &AdminState) -> Self {
+        Arc::clone(&state.authority)
+    }
+}
+
+impl FromRef<AdminState> for Option<Reloader> {
+    fn from_ref(state: &AdminState) -> Self {
+        state.reloader.clone()
+    }
+}
+
 /// Every admin route, behind authentication, inside the envelope.
-pub(crate) fn router(authority: Arc<Authority>) -> Router {
+pub(crate) fn router(authority: Arc<Authority>, reloader: Option<Reloader>) -> Router {
     Router::new()
+        .route("/admin/v1/reload", get(reload::status).post(reload::reload))
         .route(
             "/admin/v1/identities",
             get(identities::list).post(identities::create),
@@ -53,7 +77,10 @@ pub(crate) fn router(authority: Arc<Authority>) -> Router {
             authenticate::authenticate,
         ))
         .layer(from_fn(envelope::envelope))
-        .with_state(authority)
+        .with_state(AdminState {
+            authority,
+            reloader,
+        })
 }
 
 /// Runs a store-touching action off the async threads. A panic or a lost

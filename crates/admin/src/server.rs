@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use portcullis_proxy::Reloader;
 use portcullis_proxy::authority::Authority;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -26,14 +27,19 @@ pub struct AdminServer {
 }
 
 impl AdminServer {
-    /// Binds `addr` and serves `/admin/v1` over `authority` until
+    /// Binds `addr` and serves `/admin/v1` over `authority` (and reloads
+    /// through `reloader`, when the gateway has a file to reload) until
     /// [`AdminServer::stop`].
-    pub async fn start(addr: SocketAddr, authority: Arc<Authority>) -> std::io::Result<Self> {
+    pub async fn start(
+        addr: SocketAddr,
+        authority: Arc<Authority>,
+        reloader: Option<Reloader>,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let serve =
-            axum::serve(listener, routes::router(authority)).with_graceful_shutdown(async move {
+        let serve = axum::serve(listener, routes::router(authority, reloader))
+            .with_graceful_shutdown(async move {
                 let _ = stopped.await;
             });
         let task = tokio::spawn(async move {

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod schema;
 pub mod serve;
 pub mod token;
+pub mod triggers;
 pub mod upstream_credential;
 
 /// Logs go to stderr: JSON when it is not a terminal, human text when it is.

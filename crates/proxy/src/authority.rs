@@ -37,6 +37,8 @@ pub enum AuthorityError {
     Keys(#[from] TokenError),
     #[error("{0}")]
     Sealing(String),
+    #[error("the identities could not be read back from the store")]
+    Unreadable,
 }
 
 /// An API key as the request path needs it.

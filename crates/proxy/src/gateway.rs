@@ -4,14 +4,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use portcullis_config::Config;
-use portcullis_core::SystemClock;
+use portcullis_core::{Clock, SystemClock};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::authority::{Authority, AuthorityError};
+use crate::live::{ApplyError, DecisionEvent, Live};
+use crate::reload::Reloader;
 use crate::server;
-use crate::snapshot::{Snapshot, SnapshotError};
+use crate::snapshot::SnapshotError;
 
 /// Why the gateway did not start.
 #[derive(Debug, thiserror::Error)]
@@ -34,11 +36,21 @@ pub struct Gateway {
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     authority: Arc<Authority>,
+    live: Arc<Live>,
 }
 
 impl Gateway {
     /// Binds the configured address and serves until [`Gateway::stop`].
     pub async fn start(config: Config) -> Result<Self, StartError> {
+        Self::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Gateway::start`], with "now" for every decision taken from
+    /// `clock` (tests, and `explain --at`).
+    pub async fn start_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
         let listen = config.listen;
         let listener = TcpListener::bind(listen)
             .await
@@ -50,20 +62,47 @@ impl Gateway {
             addr: listen,
             source,
         })?;
-        let authority = Arc::new(Authority::open(
-            &config,
-            &format!("http://{addr}"),
-            Arc::new(SystemClock),
-        )?);
-        let snapshot = Arc::new(Snapshot::build(config, Arc::clone(&authority), 1)?);
+        let authority = Arc::new(Authority::open(&config, &format!("http://{addr}"), clock)?);
+        let live = Arc::new(Live::start(config, Arc::clone(&authority))?);
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(server::serve(listener, snapshot, stopped));
+        let task = tokio::spawn(server::serve(listener, Arc::clone(&live), stopped));
         Ok(Self {
             addr,
             stop: Some(stop),
             task,
             authority,
+            live,
         })
+    }
+
+    /// Applies a new configuration (contracts, policies, identities and the
+    /// rest): built and validated off the request path, swapped atomically.
+    /// Returns the new snapshot version.
+    ///
+    /// # Errors
+    /// Nothing was applied; the running snapshot keeps serving.
+    pub async fn apply(&self, config: Config) -> Result<u64, ApplyError> {
+        self.live.apply(config).await
+    }
+
+    /// Reloads from `path` (with `overrides`) on demand: what SIGHUP, the
+    /// file watcher and `POST /admin/v1/reload` call.
+    pub fn reloader(
+        &self,
+        path: std::path::PathBuf,
+        overrides: portcullis_config::Overrides,
+    ) -> Reloader {
+        Reloader::new(Arc::clone(&self.live), path, overrides)
+    }
+
+    /// The version of the snapshot requests arriving now run on.
+    pub fn snapshot_version(&self) -> u64 {
+        self.live.version()
+    }
+
+    /// Every decision from now on, as it is made.
+    pub fn decisions(&self) -> tokio::sync::broadcast::Receiver<DecisionEvent> {
+        self.live.subscribe()
     }
 
     /// Identities, credentials and tokens of this gateway.

@@ -10,14 +10,18 @@ pub mod authority;
 mod exchange;
 mod gateway;
 mod headers;
+mod live;
 mod oauth;
 mod pipeline;
 mod refusal;
+mod reload;
 mod server;
 mod snapshot;
 mod upstream;
 mod wellknown;
 
 pub use gateway::{Gateway, StartError};
+pub use live::{ApplyError, DecisionEvent};
 pub use oauth::ADMIN_SCOPE;
+pub use reload::{ReloadFailure, ReloadStatus, Reloader};
 pub use snapshot::Snapshot;

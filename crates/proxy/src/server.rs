@@ -25,27 +25,25 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::exchange::Exchange;
+use crate::live::{DecisionEvent, Live};
 use crate::pipeline::{self, record::Record};
 use crate::refusal::Refusal;
-use crate::snapshot::Snapshot;
 
 /// How long open connections get to finish after shutdown begins.
 const DRAIN: Duration = Duration::from_secs(5);
 
-pub(crate) async fn serve(
-    listener: TcpListener,
-    snapshot: Arc<Snapshot>,
-    mut stop: oneshot::Receiver<()>,
-) {
+pub(crate) async fn serve(listener: TcpListener, live: Arc<Live>, mut stop: oneshot::Receiver<()>) {
     let graceful = GracefulShutdown::new();
-    let builder = connection_builder(&snapshot.limits);
+    // Connection-level bounds come from the starting snapshot; the `limits`
+    // stage applies each snapshot's own limits per request.
+    let builder = connection_builder(&live.snapshot().limits);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let snapshot = Arc::clone(&snapshot);
-                    let service = service_fn(move |req| handle(Arc::clone(&snapshot), req, peer));
+                    let live = Arc::clone(&live);
+                    let service = service_fn(move |req| handle(Arc::clone(&live), req, peer));
                     let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
@@ -92,10 +90,12 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
 }
 
 async fn handle(
-    snapshot: Arc<Snapshot>,
+    live: Arc<Live>,
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    // Loaded once: the whole request runs on this snapshot, whatever reloads.
+    let snapshot = live.snapshot();
     let mut ex = Exchange::begin(request.headers(), peer, snapshot.version);
     let record = Record::start(request.method(), request.uri().path());
     // A fault inside a stage must deny, never crash the connection or allow.
@@ -119,6 +119,28 @@ async fn handle(
     if let Ok(id) = HeaderValue::from_str(&ex.request_id) {
         response.headers_mut().insert("x-request-id", id);
     }
-    record.finish(&ex, response.status().as_u16(), code);
+    let status = response.status().as_u16();
+    record.finish(&ex, status, code);
+    live.publish(|| DecisionEvent {
+        request_id: ex.request_id.clone(),
+        snapshot: ex.snapshot,
+        api: ex.api.clone(),
+        operation: ex.operation.clone(),
+        identity: ex.identity.clone(),
+        stage: ex.stage.as_str(),
+        status,
+        code: code.map(ProblemCode::as_str),
+        observed: None,
+        policies: ex
+            .decision
+            .as_ref()
+            .map(|d| d.determining.clone())
+            .unwrap_or_default(),
+        policy_errors: ex
+            .decision
+            .as_ref()
+            .map(|d| d.errors.clone())
+            .unwrap_or_default(),
+    });
     Ok(response)
 }

@@ -12,4 +12,5 @@
 
 mod access;
 mod operations;
+mod reload;
 mod support;

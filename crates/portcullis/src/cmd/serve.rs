@@ -1,5 +1,7 @@
 //! `portcullis serve -c FILE`: refuse to start on any configuration problem;
-//! otherwise serve until Ctrl-C or SIGTERM, then drain and stop.
+//! otherwise serve until Ctrl-C or SIGTERM, then drain and stop. SIGHUP, a
+//! change under the configuration's folder and `POST /admin/v1/reload`
+//! reload it (see `triggers`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,9 +9,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use portcullis_admin::AdminServer;
+use portcullis_config::Overrides;
 use portcullis_proxy::Gateway;
 
-use super::{load_reported, shutdown_signal};
+use super::{load_reported, shutdown_signal, triggers};
 
 pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     let Some(config) = load_reported(path, "not starting: the configuration has errors") else {
@@ -19,6 +22,8 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     let admin_addr = config.admin;
     let gateway = Gateway::start(config).await?;
     tracing::info!(addr = %gateway.addr(), "portcullis listening");
+    let reloader = gateway.reloader(path.to_owned(), Overrides::default());
+    let _triggers = triggers::start(reloader.clone());
     let bootstrap_secret = std::env::var(portcullis_admin::BOOTSTRAP_ENV).ok();
     if let Some(created) =
         portcullis_admin::bootstrap(gateway.authority(), bootstrap_secret.as_deref())?
@@ -27,7 +32,8 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     }
     let admin = match admin_addr {
         Some(addr) => {
-            let admin = AdminServer::start(addr, Arc::clone(gateway.authority())).await?;
+            let admin =
+                AdminServer::start(addr, Arc::clone(gateway.authority()), Some(reloader)).await?;
             tracing::info!(addr = %admin.addr(), "admin listening");
             Some(admin)
         }

@@ -75,6 +75,22 @@ pub(super) fn open(
     })
 }
 
+impl Authority {
+    /// Applies the declarative inventory again (a reload of
+    /// `identities.yaml`), with the same rules as at start, and re-reads the
+    /// store.
+    ///
+    /// # Errors
+    /// The store could not be written or read back.
+    pub fn apply_inventory(&self, seeds: &[SeedIdentity]) -> Result<(), AuthorityError> {
+        let now = self.clock.now();
+        for seed in seeds {
+            apply_seed(self.store.as_ref(), seed, now)?;
+        }
+        self.reload().map_err(|_| AuthorityError::Unreadable)
+    }
+}
+
 /// Applies one declared identity. The file may suspend or retire an
 /// identity, but never re-activate one the store holds as not active: that
 /// takes a deliberate act (admin API or CLI), not a reload of an old file.

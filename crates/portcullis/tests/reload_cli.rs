@@ -1,0 +1,125 @@
+//! `serve` reloads on its own: a change under the configuration's folder
+//! (debounced) and SIGHUP both reload; a bad policy is refused, reported, and
+//! the last good configuration keeps serving.
+
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a missing value should fail the test"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+
+struct Serve {
+    child: Child,
+    lines: mpsc::Receiver<Value>,
+}
+
+impl Serve {
+    /// The next log line whose message is `message`, within ten seconds.
+    fn wait_for(&self, message: &str) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(v) if v["message"] == message => return v,
+                Ok(_) => {}
+                Err(_) => panic!("no `{message}` log line within ten seconds"),
+            }
+        }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let sent = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+#[test]
+fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
+    let dir = std::env::temp_dir().join(format!("portcullis-reload-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    portcullis_testkit::copy_example(&dir);
+    let config = std::fs::read_to_string(dir.join("portcullis.yaml"))
+        .unwrap()
+        .replace("127.0.0.1:8080", "127.0.0.1:0")
+        .replace("127.0.0.1:8081", "127.0.0.1:0");
+    std::fs::write(dir.join("portcullis.yaml"), config).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "-c"])
+        .arg(dir.join("portcullis.yaml"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx
+                .send(serde_json::from_str(&line).unwrap_or_default())
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let serve = Serve { child, lines };
+    serve.wait_for("portcullis listening");
+    serve.wait_for("watching the configuration's folder for changes");
+
+    // A policy naming an operation the contract does not declare.
+    std::fs::write(
+        dir.join("policies/zz-bad.cedar"),
+        "permit(principal, action == Action::\"orders:deleteEverything\", resource);\n",
+    )
+    .unwrap();
+    let refused =
+        serve.wait_for("configuration reload refused; the last good configuration keeps serving");
+    assert_eq!(refused["trigger"], "file-change");
+    assert_eq!(refused["serving"], 1);
+    let errors = refused["errors"].as_str().unwrap();
+    assert!(
+        errors.contains("zz-bad.cedar:1")
+            && errors.contains("declares no operation `deleteEverything`")
+            && errors.contains("openapi.yaml"),
+        "names the policy file and the contract: {errors}"
+    );
+
+    std::fs::remove_file(dir.join("policies/zz-bad.cedar")).unwrap();
+    let applied = serve.wait_for("configuration reloaded");
+    assert_eq!(
+        (applied["trigger"].as_str(), applied["version"].as_u64()),
+        (Some("file-change"), Some(2))
+    );
+
+    signal(&serve.child, "-HUP");
+    // (A late file event may reload first; the signal's reload follows it.)
+    let applied = loop {
+        let v = serve.wait_for("configuration reloaded");
+        if v["trigger"] == "signal" {
+            break v;
+        }
+    };
+    assert!(applied["version"].as_u64().unwrap() >= 3);
+    signal(&serve.child, "-TERM");
+    drop(serve);
+    let _ = std::fs::remove_dir_all(&dir);
+}

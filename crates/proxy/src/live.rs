@@ -1,0 +1,170 @@
+//! The gateway's live state: the snapshot each request starts on, replaced
+//! atomically by a reload, and the stream of decisions observers follow.
+//!
+//! A request loads the current snapshot once, when it arrives, and keeps that
+//! `Arc` to the end: a reload never changes the rules under a request in
+//! flight, and every decision names the one snapshot version that made it.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use portcullis_config::Config;
+use tokio::sync::broadcast;
+
+use crate::authority::Authority;
+use crate::snapshot::{Snapshot, SnapshotError};
+
+/// How many decisions a slow observer may fall behind before it misses some
+/// (it is told how many it missed).
+const DECISION_BACKLOG: usize = 16_384;
+
+/// One decided request, as observers see it. Never holds a secret, a
+/// credential or body content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionEvent {
+    pub request_id: String,
+    /// The snapshot (configuration, contracts, policies) the request ran on.
+    pub snapshot: u64,
+    pub api: Option<String>,
+    pub operation: Option<String>,
+    pub identity: Option<String>,
+    /// The stage that decided: the refusing one, or `check_response`.
+    pub stage: &'static str,
+    pub status: u16,
+    /// The problem code sent, when refused.
+    pub code: Option<&'static str>,
+    /// In observe mode: the code the request would have been refused with.
+    pub observed: Option<&'static str>,
+    /// The determining policy ids, once the authorize stage ran.
+    pub policies: Vec<String>,
+    pub policy_errors: Vec<String>,
+}
+
+/// What restarting needs to change: settings a reload cannot apply, because
+/// listeners, the store and the token service were built from them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fixed {
+    listen: std::net::SocketAddr,
+    admin: Option<std::net::SocketAddr>,
+    storage: portcullis_config::Storage,
+    sealing_key: Option<portcullis_config::SecretText>,
+    tokens: portcullis_config::TokenSettings,
+    /// Each API's name, mount and upstream credential form (tokens are
+    /// issued per API name; per-identity credentials follow the form).
+    apis: Vec<(String, String, Option<portcullis_config::UpstreamAuth>)>,
+}
+
+impl Fixed {
+    fn of(config: &Config) -> Self {
+        Self {
+            listen: config.listen,
+            admin: config.admin,
+            storage: config.storage.clone(),
+            sealing_key: config.sealing_key.clone(),
+            tokens: config.tokens.clone(),
+            apis: config
+                .apis
+                .iter()
+                .map(|a| (a.name.clone(), a.mount.clone(), a.upstream_auth.clone()))
+                .collect(),
+        }
+    }
+
+    /// The settings of `other` that differ from these, by name.
+    fn changed(&self, other: &Self) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let mut check = |name, same: bool| {
+            if !same {
+                changed.push(name);
+            }
+        };
+        check("listen", self.listen == other.listen);
+        check("admin", self.admin == other.admin);
+        check("storage", self.storage == other.storage);
+        check("sealing_key", self.sealing_key == other.sealing_key);
+        check("tokens", self.tokens == other.tokens);
+        check(
+            "apis (names, mounts, upstream_auth)",
+            self.apis == other.apis,
+        );
+        changed
+    }
+}
+
+/// Why a new configuration was not applied. The running snapshot is untouched.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("needs a restart to change: {}", .0.join(", "))]
+    NeedsRestart(Vec<&'static str>),
+    #[error("{0}")]
+    Snapshot(#[from] SnapshotError),
+    #[error("identities: {0}")]
+    Inventory(#[from] crate::authority::AuthorityError),
+}
+
+/// The state every connection shares.
+#[derive(Debug)]
+pub(crate) struct Live {
+    current: ArcSwap<Snapshot>,
+    decisions: broadcast::Sender<DecisionEvent>,
+    authority: Arc<Authority>,
+    fixed: Fixed,
+    /// One reload at a time, so versions are applied in order.
+    applying: tokio::sync::Mutex<()>,
+}
+
+impl Live {
+    pub(crate) fn start(config: Config, authority: Arc<Authority>) -> Result<Self, SnapshotError> {
+        let fixed = Fixed::of(&config);
+        let snapshot = Snapshot::build(config, Arc::clone(&authority), 1)?;
+        Ok(Self {
+            current: ArcSwap::from_pointee(snapshot),
+            decisions: broadcast::channel(DECISION_BACKLOG).0,
+            authority,
+            fixed,
+            applying: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The snapshot a request arriving now runs on.
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    pub(crate) fn version(&self) -> u64 {
+        self.current.load().version
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<DecisionEvent> {
+        self.decisions.subscribe()
+    }
+
+    /// Tells observers about a decision; costs nothing when nobody listens.
+    pub(crate) fn publish(&self, event: impl FnOnce() -> DecisionEvent) {
+        if self.decisions.receiver_count() > 0 {
+            let _ = self.decisions.send(event());
+        }
+    }
+
+    /// Builds a snapshot of `config` off the request path and, if it is
+    /// whole, makes it the current one. Requests in flight finish on theirs.
+    ///
+    /// # Errors
+    /// A setting only a restart can change, or a snapshot that cannot be
+    /// built; nothing was applied.
+    pub(crate) async fn apply(&self, config: Config) -> Result<u64, ApplyError> {
+        let _one = self.applying.lock().await;
+        let changed = self.fixed.changed(&Fixed::of(&config));
+        if !changed.is_empty() {
+            return Err(ApplyError::NeedsRestart(changed));
+        }
+        let version = self.version() + 1;
+        let seeds = config.identities.clone();
+        let snapshot = Snapshot::build(config, Arc::clone(&self.authority), version)?;
+        // The inventory goes to the store only once the rest has validated,
+        // so a refused reload changes nothing.
+        self.authority.apply_inventory(&seeds)?;
+        self.current.store(Arc::new(snapshot));
+        Ok(version)
+    }
+}
