@@ -12,6 +12,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use portcullis_config::{Config, Disk, Files, Overrides, load_from};
 use portcullis_contract::Source;
@@ -226,11 +227,25 @@ pub async fn spawn() -> World {
 
 /// The orders API behind a gateway running `config_text`.
 pub async fn spawn_with(config_text: &str) -> World {
+    spawn_clocked(config_text, Arc::new(portcullis_core::SystemClock)).await
+}
+
+/// The example world with the gateway's clock stopped at `time` (Unix
+/// seconds): tokens, identity expiry and policy context all read it.
+pub async fn spawn_at(time: portcullis_core::UnixTime) -> World {
+    spawn_clocked(
+        &example_config(),
+        Arc::new(portcullis_core::FixedClock(time)),
+    )
+    .await
+}
+
+async fn spawn_clocked(config_text: &str, clock: Arc<dyn portcullis_core::Clock>) -> World {
     let orders = OrdersApi::start(loopback())
         .await
         .unwrap_or_else(|e| panic!("orders API: {e}"));
     let config = config(config_text, &format!("http://{}", orders.addr()));
-    let gateway = Gateway::start(config)
+    let gateway = Gateway::start_with_clock(config, clock)
         .await
         .unwrap_or_else(|e| panic!("gateway: {e}"));
     let key = tester(&gateway);
