@@ -73,6 +73,33 @@ impl PolicyStore {
         context::context_json(self.slice(request)?, request)
     }
 
+    /// The whole Cedar request as JSON, for people (`portcullis explain`):
+    /// principal with its attributes and tags, action, resource, context.
+    pub fn request_json(&self, request: &AuthzRequest<'_>) -> Value {
+        let identity = request.identity;
+        let mut tags = Map::new();
+        for (name, value) in cedar_tags(identity) {
+            tags.entry(name.to_owned())
+                .or_insert_with(|| Value::String(value.to_owned()));
+        }
+        let context = self
+            .context_json(request)
+            .unwrap_or_else(|e| serde_json::json!({ "error": e }));
+        serde_json::json!({
+            "principal": format!("{}::{:?}", self.identity_type, identity.id),
+            "principal_attributes": {
+                "kind": identity.kind.as_str(),
+                "owner": identity.owner,
+                "environment": identity.environment,
+                "tags": identity.tags,
+            },
+            "principal_tags": tags,
+            "action": format!("Action::{:?}", format!("{}:{}", request.api, request.operation)),
+            "resource": format!("Api::{:?}", request.api),
+            "context": context,
+        })
+    }
+
     fn slice(&self, request: &AuthzRequest<'_>) -> Result<&ActionSlice, String> {
         self.actions
             .get(request.api)
@@ -152,12 +179,20 @@ pub(crate) fn identity_entity(uid: EntityUid, identity: &Identity) -> Result<Ent
         ),
     ]);
     let mut tags = HashMap::new();
-    for (name, value) in identity.tags.iter().filter_map(|t| t.split_once(':')) {
-        if !name.is_empty() {
-            tags.entry(name.to_owned()).or_insert_with(|| text(value));
-        }
+    for (name, value) in cedar_tags(identity) {
+        tags.entry(name.to_owned()).or_insert_with(|| text(value));
     }
     Entity::new_with_tags(uid, attrs, HashSet::new(), tags).map_err(|e| format!("identity: {e}"))
+}
+
+/// The identity's tags written `name:value`, split at the first colon, in
+/// inventory order (the first of a repeated name wins where it matters).
+fn cedar_tags(identity: &Identity) -> impl Iterator<Item = (&str, &str)> {
+    identity
+        .tags
+        .iter()
+        .filter_map(|t| t.split_once(':'))
+        .filter(|(name, _)| !name.is_empty())
 }
 
 #[cfg(test)]

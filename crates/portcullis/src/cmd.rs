@@ -7,6 +7,7 @@ use tracing_subscriber::EnvFilter;
 
 pub mod check;
 pub mod demo;
+pub mod explain;
 pub mod identity;
 pub mod schema;
 pub mod serve;

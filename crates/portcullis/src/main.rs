@@ -39,6 +39,8 @@ enum Command {
         #[arg(short, long)]
         config: PathBuf,
     },
+    /// Run one request through the deciding stages offline and say why it is allowed or refused.
+    Explain(cmd::explain::ExplainArgs),
     /// Start the bundled orders API with the gateway in front of it, on loopback.
     Demo {
         /// Gateway port.
@@ -72,7 +74,9 @@ fn init_quiet_logging() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Identity { .. } | Command::Token { .. } => init_quiet_logging(),
+        Command::Identity { .. } | Command::Token { .. } | Command::Explain(_) => {
+            init_quiet_logging();
+        }
         _ => cmd::init_logging(),
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
             Command::Serve { config } => cmd::serve::run(&config).await,
             Command::Check { config } => cmd::check::run(&config),
             Command::Schema { config } => cmd::schema::run(&config),
+            Command::Explain(args) => cmd::explain::run(args).await,
             Command::Demo { port } => cmd::demo::run(port).await,
             Command::Identity { command } => cmd::identity::run(command),
             Command::Token { command } => cmd::token::run(command),

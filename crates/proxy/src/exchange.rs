@@ -60,6 +60,11 @@ pub(crate) struct Exchange {
     pub snapshot: u64,
     /// The policy decision, once the authorize stage ran.
     pub decision: Option<PolicyVerdict>,
+    /// `explain`: nothing is forwarded and nothing about the identity's use
+    /// is recorded.
+    pub offline: bool,
+    /// `explain` only: the Cedar request the authorize stage built.
+    pub cedar: Option<serde_json::Value>,
 }
 
 /// What the authorize stage decided, kept for the record.
@@ -101,6 +106,8 @@ impl Exchange {
             identity: None,
             snapshot,
             decision: None,
+            offline: false,
+            cedar: None,
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod authority;
 mod exchange;
+mod explain;
 mod gateway;
 mod headers;
 mod live;
@@ -20,6 +21,7 @@ mod snapshot;
 mod upstream;
 mod wellknown;
 
+pub use explain::{ExplainRequest, Explanation, StageReport};
 pub use gateway::{Gateway, StartError};
 pub use live::{ApplyError, DecisionEvent};
 pub use oauth::ADMIN_SCOPE;

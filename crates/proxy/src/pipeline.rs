@@ -10,10 +10,12 @@
 //! pass-through stage so its place in the order is fixed now.
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{HeaderMap, Method, Request, Response, Uri};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
+use self::authenticate::Caller;
+use self::authorize::Authorized;
 use crate::exchange::{Exchange, Stage};
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
@@ -52,23 +54,16 @@ pub(crate) async fn run(
     }
     ex.stage = Stage::Authenticate;
     let caller = authenticate::check(snapshot, ex, &parts)?;
-    ex.stage = Stage::Canonical;
-    let path = canonical::check(&parts.uri)?;
-    ex.stage = Stage::Route;
-    let matched = route::find(snapshot, ex, &parts.method, path)?;
-    ex.stage = Stage::IdentityState;
-    identity_state::check(snapshot, &caller)?;
-    ex.stage = Stage::Scopes;
-    scopes::check(snapshot, &caller, &matched)?;
-    // The body is read only now, after the request is known to be routable,
-    // so an undeclared route costs the gateway no body buffering.
-    ex.stage = Stage::Validate;
-    let body = limits::read_body(snapshot, body).await?;
-    let validated = validate::check(snapshot, &matched, &parts, &body)?;
-    ex.stage = Stage::Authorize;
-    let authorized = authorize::check(snapshot, ex, &caller, matched, &validated)?;
-    ex.stage = Stage::RateLimit;
-    rate_limit::check(&caller, &authorized)?;
+    let decided = decide(
+        snapshot,
+        ex,
+        &caller,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        limits::Body::Incoming(body),
+    )
+    .await?;
     ex.stage = Stage::Forward;
     // Nothing after forwarding reads the caller's headers: they are moved
     // into the upstream request, not copied.
@@ -76,9 +71,49 @@ pub(crate) async fn run(
         method: &parts.method,
         query: parts.uri.query(),
         headers: std::mem::take(&mut parts.headers),
-        body,
+        body: decided.body,
     };
+    let authorized = decided.authorized;
     let upstream = forward::send(snapshot, ex, &caller, &authorized, outgoing).await?;
     ex.stage = Stage::CheckResponse;
     check_response::check(snapshot, &authorized, &parts.method, upstream)
+}
+
+/// A request every deciding stage allowed, ready to forward.
+#[derive(Debug)]
+pub(crate) struct Decided<'s, 'p> {
+    pub authorized: Authorized<'s, 'p>,
+    pub body: Bytes,
+}
+
+/// Stages 3 to 9, canonical path to rate limit: everything that decides
+/// about an authenticated request before it is forwarded. `run` calls it on
+/// live traffic and `explain` offline, so both decide the same way.
+pub(crate) async fn decide<'s, 'p>(
+    snapshot: &'s Snapshot,
+    ex: &mut Exchange,
+    caller: &Caller,
+    method: &Method,
+    uri: &'p Uri,
+    headers: &HeaderMap,
+    body: limits::Body,
+) -> Result<Decided<'s, 'p>, Refusal> {
+    ex.stage = Stage::Canonical;
+    let path = canonical::check(uri)?;
+    ex.stage = Stage::Route;
+    let matched = route::find(snapshot, ex, method, path)?;
+    ex.stage = Stage::IdentityState;
+    identity_state::check(snapshot, ex, caller)?;
+    ex.stage = Stage::Scopes;
+    scopes::check(snapshot, caller, &matched)?;
+    // The body is read only now, after the request is known to be routable,
+    // so an undeclared route costs the gateway no body buffering.
+    ex.stage = Stage::Validate;
+    let body = limits::read_body(snapshot, body).await?;
+    let validated = validate::check(snapshot, &matched, uri, headers, &body)?;
+    ex.stage = Stage::Authorize;
+    let authorized = authorize::check(snapshot, ex, caller, matched, &validated)?;
+    ex.stage = Stage::RateLimit;
+    rate_limit::check(caller, &authorized)?;
+    Ok(Decided { authorized, body })
 }

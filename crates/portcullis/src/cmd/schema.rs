@@ -12,12 +12,6 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
     let Some(config) = load_reported(path, "the configuration has errors") else {
         return Ok(ExitCode::FAILURE);
     };
-    let apis: Vec<(&str, &portcullis_contract::Contract)> = config
-        .apis
-        .iter()
-        .map(|a| (a.name.as_str(), a.contract.as_ref()))
-        .collect();
-    let schema = portcullis_policy::generate_schema(&apis)?;
-    print!("{}", schema.text());
+    print!("{}", config.policies.schema.text());
     Ok(ExitCode::SUCCESS)
 }

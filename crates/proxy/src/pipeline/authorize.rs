@@ -40,8 +40,9 @@ pub(crate) fn check<'s, 'p>(
     let authority = &snapshot.authority;
     let ip = ex.peer.ip().to_string();
     let time = authority.now();
+    let offline = ex.offline;
     let decided = authority.with_identity(&principal.identity, |identity| {
-        snapshot.policies.store.authorize(&AuthzRequest {
+        let request = AuthzRequest {
             identity,
             api: &matched.api.config.name,
             operation: &matched.operation.id,
@@ -51,7 +52,10 @@ pub(crate) fn check<'s, 'p>(
             ip: &ip,
             time,
             delegated_by: None,
-        })
+        };
+        let store = &snapshot.policies.store;
+        let shown = offline.then(|| store.request_json(&request));
+        (store.authorize(&request), shown)
     });
     let unavailable = || {
         Refusal::new(
@@ -59,9 +63,10 @@ pub(crate) fn check<'s, 'p>(
             "the gateway could not reach a policy decision",
         )
     };
-    let Ok(Some(decision)) = decided else {
+    let Ok(Some((decision, shown))) = decided else {
         return Err(unavailable());
     };
+    ex.cedar = shown;
     let verdict = PolicyVerdict {
         allowed: decision.allowed,
         determining: decision.determining,

@@ -5,10 +5,11 @@ use portcullis_core::ProblemCode;
 
 use super::authenticate::Caller;
 use crate::authority::Standing;
+use crate::exchange::Exchange;
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
 
-pub(crate) fn check(snapshot: &Snapshot, caller: &Caller) -> Result<(), Refusal> {
+pub(crate) fn check(snapshot: &Snapshot, ex: &Exchange, caller: &Caller) -> Result<(), Refusal> {
     let Caller::Identity(principal) = caller;
     let authority = &snapshot.authority;
     let now = authority.now();
@@ -20,7 +21,10 @@ pub(crate) fn check(snapshot: &Snapshot, caller: &Caller) -> Result<(), Refusal>
     })?;
     match standing {
         Standing::Usable => {
-            authority.touch(&principal.identity, now);
+            // An offline explanation is not a use of the identity.
+            if !ex.offline {
+                authority.touch(&principal.identity, now);
+            }
             Ok(())
         }
         Standing::Unusable(why) => Err(Refusal::new(

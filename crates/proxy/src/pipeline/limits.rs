@@ -52,9 +52,23 @@ pub(crate) fn check_head(snapshot: &Snapshot, parts: &Parts) -> Result<(), Refus
     Ok(())
 }
 
+/// A request body: arriving on the connection, or already in hand (`explain`).
+#[derive(Debug)]
+pub(crate) enum Body {
+    Incoming(Incoming),
+    Ready(Bytes),
+}
+
 /// Reads the whole body, refusing past the byte limit or the time limit.
-pub(crate) async fn read_body(snapshot: &Snapshot, body: Incoming) -> Result<Bytes, Refusal> {
+pub(crate) async fn read_body(snapshot: &Snapshot, body: Body) -> Result<Bytes, Refusal> {
     let limits = &snapshot.limits;
+    let body = match body {
+        Body::Incoming(body) => body,
+        Body::Ready(bytes) if bytes.len() as u64 > limits.body_bytes => {
+            return Err(too_large(limits.body_bytes));
+        }
+        Body::Ready(bytes) => return Ok(bytes),
+    };
     let max = usize::try_from(limits.body_bytes).unwrap_or(usize::MAX);
     let collect = Limited::new(body, max).collect();
     match tokio::time::timeout(limits.request_timeout, collect).await {

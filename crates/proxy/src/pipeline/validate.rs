@@ -1,7 +1,6 @@
 //! Stage 7: parameters, content type and body against the operation.
 
-use http::HeaderMap;
-use http::request::Parts;
+use http::{HeaderMap, Uri};
 use portcullis_contract::request::{
     self, HeaderLookup, HeaderSource, RequestInput, ValidatedRequest,
 };
@@ -26,16 +25,16 @@ impl HeaderSource for Headers<'_> {
 pub(crate) fn check(
     snapshot: &Snapshot,
     matched: &Matched<'_, '_>,
-    parts: &Parts,
+    uri: &Uri,
+    headers: &HeaderMap,
     body: &[u8],
 ) -> Result<ValidatedRequest, Refusal> {
-    let content_type = parts
-        .headers
+    let content_type = headers
         .get(http::header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("\u{fffd}"));
     let input = RequestInput {
-        query: parts.uri.query(),
-        headers: &Headers(&parts.headers),
+        query: uri.query(),
+        headers: &Headers(headers),
         content_type,
         body,
         max_depth: snapshot.limits.json_depth,
