@@ -7,11 +7,13 @@
 //! clock (time is part of the request), no async. Nothing here allows on
 //! error: an evaluation error or a request that cannot be built denies.
 
+mod analysis;
 mod authorize;
 mod error;
 mod policies;
 mod schema;
 
+pub use analysis::{Analysis, Basis, Cell, Coverage, Finding, Severity, analyze};
 pub use authorize::{AuthzRequest, Decision};
 pub use error::{PolicyDiagnostic, PolicyError};
 pub use policies::{PolicyOrigin, PolicyStore};

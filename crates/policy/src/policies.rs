@@ -104,7 +104,14 @@ impl PolicyStore {
             .collect();
         check_unique(&parsed, &mut diagnostics);
         if !diagnostics.is_empty() {
-            return Err(diagnostics);
+            // The policies that did parse are still validated, so one run
+            // reports every problem, not the syntax errors alone.
+            if let Ok(set) = PolicySet::from_policies(parsed.iter().map(|p| p.policy.clone()))
+                && let Err(more) = validate(&parsed, &set, schema)
+            {
+                diagnostics.extend(more);
+            }
+            return Err(sorted(diagnostics));
         }
         let policies = PolicySet::from_policies(parsed.iter().map(|p| p.policy.clone()))
             .map_err(|e| vec![PolicyDiagnostic::new("", 0, None, e.to_string())])?;

@@ -27,12 +27,8 @@ enum Command {
         #[arg(short, long)]
         config: PathBuf,
     },
-    /// Load the configuration and every contract; report each problem.
-    Check {
-        /// The configuration file (YAML).
-        #[arg(short, long)]
-        config: PathBuf,
-    },
+    /// Load the configuration, contracts, inventory and policies; report each problem and analyse the policies.
+    Check(cmd::check::CheckArgs),
     /// Print the Cedar schema generated from the contracts (what policies are checked against).
     Schema {
         /// The configuration file (YAML).
@@ -92,7 +88,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve { config } => cmd::serve::run(&config).await,
-            Command::Check { config } => cmd::check::run(&config),
+            Command::Check(args) => cmd::check::run(&args),
             Command::Schema { config } => cmd::schema::run(&config),
             Command::Explain(args) => cmd::explain::run(args).await,
             Command::Demo { port } => cmd::demo::run(port).await,

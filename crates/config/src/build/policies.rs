@@ -127,6 +127,11 @@ fn located(
         _ => d.message().to_owned(),
     };
     if let Some(note) = missing_operation(d.message(), apis) {
+        // Cedar's own suggestion here is any action at the same edit
+        // distance (it varies between runs); the contract note says more.
+        if let Some(cut) = message.find(": did you mean") {
+            message.truncate(cut);
+        }
         message.push_str("; ");
         message.push_str(&note);
     }

@@ -1,48 +1,225 @@
-//! `portcullis check -c FILE`: load everything, report every problem with its
-//! file and line or JSON pointer; non-zero exit on any error.
+//! `portcullis check -c FILE`: load everything (configuration, contracts,
+//! inventory, policies), report every problem with its file and line or
+//! JSON pointer, then analyse the policies: findings with severities and the
+//! identity × operation coverage matrix.
+//!
+//! Exit code 1 on any error, and on any warning with `--strict`.
 
-use std::path::Path;
+use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use portcullis_config::{Overrides, load};
+use clap::Args;
+use portcullis_config::{Config, Diagnostic, Overrides, load};
+use portcullis_policy::{Analysis, Severity, analyze};
+use serde_json::{Value, json};
 
-use super::report;
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The configuration file (YAML).
+    #[arg(short, long)]
+    config: PathBuf,
+    /// Fail (exit code 1) on warnings too.
+    #[arg(long)]
+    strict: bool,
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+}
 
-pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
-    match load(path, &Overrides::default()) {
-        Ok((config, warnings)) => {
-            report(&warnings);
-            let operations: usize = config
-                .apis
+pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let name = args.config.display().to_string();
+    let (config, diagnostics) = match load(&args.config, &Overrides::default()) {
+        Ok((config, warnings)) => (Some(config), warnings),
+        Err(diagnostics) => (None, diagnostics),
+    };
+    let analysis = config.as_ref().map(analysis);
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count()
+        + analysis.as_ref().map_or(0, |a| {
+            a.findings
                 .iter()
-                .map(|a| a.contract.operations().len())
-                .sum();
-            println!(
-                "{}: ok: {} API(s), {} operation(s), {} warning(s)",
-                path.display(),
-                config.apis.len(),
-                operations,
-                warnings.len()
-            );
-            for api in &config.apis {
-                println!(
-                    "  {} at {} -> http://{}{} (contract {} v{}, sha256 {})",
-                    api.name,
-                    api.mount,
-                    api.upstream.authority,
-                    api.upstream.base_path,
-                    api.contract_file,
-                    api.contract.version(),
-                    api.contract.digest().get(..12).unwrap_or("")
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(diagnostics) => {
-            report(&diagnostics);
-            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-            eprintln!("{}: {errors} error(s)", path.display());
-            Ok(ExitCode::FAILURE)
+                .filter(|f| f.severity == Severity::Error)
+                .count()
+        });
+    let warnings = diagnostics.iter().filter(|d| !d.is_error()).count()
+        + analysis.as_ref().map_or(0, |a| {
+            a.findings
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+                .count()
+        });
+    if args.json {
+        let doc = document(
+            config.as_ref(),
+            &diagnostics,
+            analysis.as_ref(),
+            errors,
+            warnings,
+        );
+        println!("{doc:#}");
+    } else {
+        super::report(&diagnostics);
+        match (&config, &analysis) {
+            (Some(config), Some(analysis)) => print!("{}", text(&name, config, analysis, warnings)),
+            _ => eprintln!("{name}: {errors} error(s)"),
         }
     }
+    let failed = errors > 0 || (args.strict && warnings > 0);
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn analysis(config: &Config) -> Analysis {
+    let contracts: Vec<(&str, &portcullis_contract::Contract)> = config
+        .apis
+        .iter()
+        .map(|a| (a.name.as_str(), a.contract.as_ref()))
+        .collect();
+    let identities: Vec<portcullis_core::Identity> = config
+        .identities
+        .iter()
+        .map(|s| s.identity.clone())
+        .collect();
+    analyze(
+        &config.policies.store,
+        &config.policies.schema,
+        &contracts,
+        &identities,
+    )
+}
+
+fn text(name: &str, config: &Config, analysis: &Analysis, warnings: usize) -> String {
+    let mut out = String::new();
+    let operations: usize = config
+        .apis
+        .iter()
+        .map(|a| a.contract.operations().len())
+        .sum();
+    let _ = writeln!(
+        out,
+        "{name}: ok: {} API(s), {operations} operation(s), {} policies in {} file(s), {} identities, {warnings} warning(s)",
+        config.apis.len(),
+        config.policies.store.len(),
+        config.policies.files.len(),
+        config.identities.len(),
+    );
+    for api in &config.apis {
+        let _ = writeln!(
+            out,
+            "  {} at {} -> http://{}{} (contract {} v{}, sha256 {}, mode {})",
+            api.name,
+            api.mount,
+            api.upstream.authority,
+            api.upstream.base_path,
+            api.contract_file,
+            api.contract.version(),
+            api.contract.digest().get(..12).unwrap_or(""),
+            api.mode.as_str(),
+        );
+    }
+    if !analysis.findings.is_empty() {
+        out.push_str("\npolicy findings:\n");
+    }
+    for f in &analysis.findings {
+        let _ = write!(
+            out,
+            "  {}[{}] {}: {} ({})",
+            f.severity.as_str(),
+            f.rule,
+            f.subject,
+            f.message,
+            f.basis.as_str()
+        );
+        if let Some(at) = &f.at {
+            let _ = write!(out, " at {at}");
+        }
+        out.push('\n');
+    }
+    out.push_str(&matrix(analysis));
+    out
+}
+
+/// The coverage matrix as a table: one row per operation, one column per identity.
+fn matrix(analysis: &Analysis) -> String {
+    let coverage = &analysis.coverage;
+    let mut out = String::new();
+    if coverage.identities.is_empty() {
+        out.push_str("\ncoverage: no identities declared in the inventory\n");
+        return out;
+    }
+    out.push_str(
+        "\ncoverage (allow | deny | cond: depends on the request | scope: not granted the operation's scope;\n          sampled on a weekday morning and a weekend night, UTC):\n",
+    );
+    let first = coverage
+        .operations
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
+        .max("operation".len());
+    let widths: Vec<usize> = coverage.identities.iter().map(|i| i.len().max(5)).collect();
+    let mut line = format!("  {:<first$}", "operation");
+    for (id, w) in coverage.identities.iter().zip(&widths) {
+        let _ = write!(line, "  {id:<w$}");
+    }
+    let _ = writeln!(out, "{}", line.trim_end());
+    for (op, row) in coverage.operations.iter().zip(&coverage.cells) {
+        let mut line = format!("  {op:<first$}");
+        for (cell, w) in row.iter().zip(&widths) {
+            let _ = write!(line, "  {:<w$}", cell.as_str());
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
+fn document(
+    config: Option<&Config>,
+    diagnostics: &[Diagnostic],
+    analysis: Option<&Analysis>,
+    errors: usize,
+    warnings: usize,
+) -> Value {
+    json!({
+        "ok": errors == 0,
+        "errors": errors,
+        "warnings": warnings,
+        "diagnostics": diagnostics.iter().map(|d| json!({
+            "severity": if d.is_error() { "error" } else { "warning" },
+            "file": d.file,
+            "line": d.line,
+            "pointer": d.pointer,
+            "message": d.message,
+        })).collect::<Vec<_>>(),
+        "apis": config.map(|c| c.apis.iter().map(|a| json!({
+            "name": a.name,
+            "mount": a.mount,
+            "contract": a.contract_file,
+            "operations": a.contract.operations().len(),
+            "sha256": a.contract.digest(),
+            "mode": a.mode.as_str(),
+        })).collect::<Vec<_>>()),
+        "policies": config.map(|c| json!({
+            "files": c.policies.files,
+            "count": c.policies.store.len(),
+        })),
+        "findings": analysis.map(|a| a.findings.iter().map(|f| json!({
+            "severity": f.severity.as_str(),
+            "rule": f.rule,
+            "subject": f.subject,
+            "message": f.message,
+            "at": f.at,
+            "basis": f.basis.as_str(),
+        })).collect::<Vec<_>>()),
+        "coverage": analysis.map(|a| json!({
+            "identities": a.coverage.identities,
+            "operations": a.coverage.operations,
+            "cells": a.coverage.cells.iter()
+                .map(|row| row.iter().map(|c| c.as_str()).collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+        })),
+    })
 }

@@ -1,0 +1,161 @@
+//! `portcullis check` output, snapshot-tested: the demo (clean, with its
+//! coverage matrix), a policy set that loads but has findings, policies that
+//! do not load, and an empty policy folder.
+
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a missing value should fail the test"
+)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+
+/// A copy of the example whose policy folder holds exactly `policies`.
+struct Example(PathBuf);
+
+impl Example {
+    fn new(name: &str, policies: Option<&[(&str, &str)]>) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("portcullis-check-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        portcullis_testkit::copy_example(&dir);
+        if let Some(policies) = policies {
+            std::fs::remove_dir_all(dir.join("policies")).unwrap();
+            std::fs::create_dir_all(dir.join("policies")).unwrap();
+            for (file, text) in policies {
+                std::fs::write(dir.join("policies").join(file), text).unwrap();
+            }
+        }
+        Self(dir)
+    }
+
+    /// Runs `check` from the example's folder: (exit code, stdout, stderr).
+    fn check(&self, extra: &[&str]) -> (Option<i32>, String, String) {
+        let out = Command::new(BIN)
+            .current_dir(&self.0)
+            .args(["check", "-c", "portcullis.yaml"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn the_demo_checks_clean_with_its_coverage_matrix() {
+    let example = Example::new("demo", None);
+    let (code, stdout, stderr) = example.check(&["--strict"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+    insta::assert_snapshot!(stdout);
+}
+
+const LOOSE: &str = r#"// Everything for everyone: both wildcards at once.
+@id("allow-all")
+permit(principal, action, resource);
+
+// Names an identity the inventory does not declare.
+@id("ghost-reads")
+permit(principal == Identity::"ghost", action in Action::"orders:read", resource);
+
+// `==` a group matches no single operation's request.
+@id("group-by-equality")
+permit(principal, action == Action::"orders:write", resource);
+"#;
+
+const FORBIDS: &str = r#"// No permit covers what this forbids... once allow-all is gone.
+@id("no-cancel-for-agents")
+forbid(principal, action == Action::"orders:cancelOrder", resource)
+when { principal.kind == "agent" };
+"#;
+
+#[test]
+fn a_loose_policy_set_loads_with_findings_and_fails_strict() {
+    let example = Example::new(
+        "loose",
+        Some(&[("loose.cedar", LOOSE), ("forbids.cedar", FORBIDS)]),
+    );
+    let (code, stdout, stderr) = example.check(&[]);
+    assert_eq!(code, Some(0), "warnings alone pass: {stderr}");
+    insta::assert_snapshot!(stdout);
+    let (code, _, _) = example.check(&["--strict"]);
+    assert_eq!(code, Some(1), "--strict fails on warnings");
+    let (_, json, _) = example.check(&["--json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["ok"], true);
+    assert!(json["findings"].as_array().unwrap().iter().any(|f| {
+        f["rule"] == "wide-open" && f["basis"] == "proven" && f["subject"] == "orders:getOrder"
+    }));
+    assert_eq!(json["coverage"]["cells"].as_array().unwrap().len(), 12);
+}
+
+#[test]
+fn a_forbid_with_no_permit_and_an_unreachable_operation() {
+    let example = Example::new("forbids", Some(&[("forbids.cedar", FORBIDS)]));
+    let (code, stdout, _) = example.check(&[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("info[forbid-overrides-nothing] no-cancel-for-agents"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "warning[unreachable] orders:cancelOrder: no policy permits it for anyone (proven)"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn policies_that_do_not_load_are_errors_with_file_and_line() {
+    let broken = [
+        ("a-syntax.cedar", "permit(principal, action resource);\n"),
+        (
+            "b-schema.cedar",
+            "// typo in an attribute\npermit(principal, action == Action::\"orders:getOrder\", resource)\nwhen { principal.ownr == \"x\" };\n",
+        ),
+        (
+            "c-removed.cedar",
+            "permit(principal, action == Action::\"orders:deleteEverything\", resource);\n",
+        ),
+        (
+            "d-context.cedar",
+            "permit(principal, action == Action::\"orders:getOrder\", resource)\nwhen { context.params.customerId == \"x\" };\n",
+        ),
+    ];
+    let example = Example::new("broken", Some(&broken));
+    let (code, stdout, stderr) = example.check(&[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(stdout, "");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn an_empty_policy_folder_warns_that_everything_is_denied() {
+    let example = Example::new("empty", Some(&[]));
+    let (code, stdout, stderr) = example.check(&[]);
+    assert_eq!(code, Some(0));
+    assert!(
+        stderr.contains("portcullis.yaml:16: warning: no policy in `policies/`: every request to an API will be denied"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("warning[unreachable] orders:getOrder"),
+        "{stdout}"
+    );
+    assert_eq!(example.check(&["--strict"]).0, Some(1));
+}
