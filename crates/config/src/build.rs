@@ -164,7 +164,18 @@ pub(crate) fn mode(
     match value.map(|v| (v.value.as_str(), v.referenced.line())) {
         None => default,
         Some(("enforce", _)) => Mode::Enforce,
-        Some(("observe", _)) => Mode::Observe,
+        Some(("observe", line)) => {
+            out.push(Diagnostic {
+                severity: crate::diagnostic::Severity::Warning,
+                file: file.to_owned(),
+                line: (line > 0).then_some(line),
+                pointer: None,
+                message: "`mode: observe`: nothing is refused; requests that would be are \
+                          recorded and forwarded with the upstream credential (for rollouts only)"
+                    .to_owned(),
+            });
+            Mode::Observe
+        }
         Some((other, line)) => {
             out.push(Diagnostic::error_at_line(
                 file,

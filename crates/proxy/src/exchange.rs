@@ -65,6 +65,8 @@ pub(crate) struct Exchange {
     pub offline: bool,
     /// `explain` only: the Cedar request the authorize stage built.
     pub cedar: Option<serde_json::Value>,
+    /// Observe mode: the code this request would have been refused with.
+    pub observed: Option<portcullis_core::ProblemCode>,
 }
 
 /// What the authorize stage decided, kept for the record.
@@ -108,6 +110,7 @@ impl Exchange {
             decision: None,
             offline: false,
             cedar: None,
+            observed: None,
         }
     }
 

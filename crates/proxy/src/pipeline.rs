@@ -28,6 +28,7 @@ pub(crate) mod check_response;
 pub(crate) mod forward;
 pub(crate) mod identity_state;
 pub(crate) mod limits;
+mod observe;
 pub(crate) mod rate_limit;
 pub(crate) mod record;
 pub(crate) mod route;
@@ -52,6 +53,11 @@ pub(crate) async fn run(
     if let Some(endpoint) = oauth::Endpoint::for_path(parts.uri.path()) {
         return oauth::serve(snapshot, endpoint, &parts, body).await;
     }
+    // The one place the mode is decided: an API in observe mode takes the
+    // same stages, with refusals recorded instead of sent.
+    if snapshot.observes(parts.uri.path()) {
+        return observe::run(snapshot, ex, parts, body).await;
+    }
     ex.stage = Stage::Authenticate;
     let caller = authenticate::check(snapshot, ex, &parts)?;
     let decided = decide(
@@ -74,7 +80,8 @@ pub(crate) async fn run(
         body: decided.body,
     };
     let authorized = decided.authorized;
-    let upstream = forward::send(snapshot, ex, &caller, &authorized, outgoing).await?;
+    let destination = authorized.destination(&caller);
+    let upstream = forward::send(snapshot, ex, &destination, outgoing).await?;
     ex.stage = Stage::CheckResponse;
     check_response::check(snapshot, &authorized, &parts.method, upstream)
 }

@@ -130,7 +130,7 @@ async fn handle(
         stage: ex.stage.as_str(),
         status,
         code: code.map(ProblemCode::as_str),
-        observed: None,
+        observed: ex.observed.map(ProblemCode::as_str),
         policies: ex
             .decision
             .as_ref()

@@ -77,6 +77,12 @@ impl Snapshot {
         self.version
     }
 
+    /// Whether the API mounted over `path` is in observe mode.
+    pub(crate) fn observes(&self, path: &str) -> bool {
+        self.mounted(path)
+            .is_some_and(|(api, _)| api.config.mode == portcullis_config::Mode::Observe)
+    }
+
     /// The API mounted over `path`, and the path relative to the mount.
     /// The path exactly equal to a mount is relative path "" and matches no
     /// operation: `/orders` is not `/orders/`.

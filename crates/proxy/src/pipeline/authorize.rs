@@ -12,6 +12,7 @@ use portcullis_core::ProblemCode;
 use portcullis_policy::AuthzRequest;
 
 use super::authenticate::Caller;
+use super::forward::Destination;
 use super::route::Matched;
 use crate::exchange::{Exchange, PolicyVerdict};
 use crate::refusal::Refusal;
@@ -26,6 +27,17 @@ pub(crate) struct Authorized<'s, 'p> {
 impl<'s, 'p> Authorized<'s, 'p> {
     pub(crate) fn matched(&self) -> &Matched<'s, 'p> {
         &self.matched
+    }
+
+    /// Where the authorized request goes, with the caller's own upstream
+    /// credential if it holds one.
+    pub(crate) fn destination<'c: 'p>(&self, caller: &'c Caller) -> Destination<'s, 'p> {
+        let Caller::Identity(principal) = caller;
+        Destination::new(
+            self.matched.api,
+            self.matched.rest,
+            Some(principal.identity.as_str()),
+        )
     }
 }
 

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::{Method, Response, header};
 use http_body_util::Full;
 use memchr::memmem;
+use portcullis_contract::Operation;
 use portcullis_contract::response::{self, SecretsMode};
 use portcullis_core::ProblemCode;
 
@@ -13,7 +14,7 @@ use super::authorize::Authorized;
 use super::forward::UpstreamResponse;
 use crate::headers::strip_hop_by_hop;
 use crate::refusal::Refusal;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{MountedApi, Snapshot};
 
 pub(crate) fn check(
     snapshot: &Snapshot,
@@ -22,17 +23,29 @@ pub(crate) fn check(
     upstream: UpstreamResponse,
 ) -> Result<Response<Full<Bytes>>, Refusal> {
     let matched = authorized.matched();
+    check_operation(snapshot, matched.api, matched.operation, method, upstream)
+}
+
+/// The check itself, for an operation known by other means (observe mode
+/// routes the request again when it was not authorized).
+pub(crate) fn check_operation(
+    snapshot: &Snapshot,
+    api: &MountedApi,
+    operation: &Operation,
+    method: &Method,
+    upstream: UpstreamResponse,
+) -> Result<Response<Full<Bytes>>, Refusal> {
     let content_type = upstream
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let outcome = response::check(
-        matched.operation,
+        operation,
         upstream.status.as_u16(),
         content_type,
         &upstream.body,
         method != Method::HEAD,
-        matched.api.config.responses,
+        api.config.responses,
         &snapshot.scanner,
     )?;
     if outcome.fields_stripped > 0 || outcome.secrets_redacted > 0 {
@@ -46,13 +59,37 @@ pub(crate) fn check(
     let mut headers = upstream.headers;
     strip_hop_by_hop(&mut headers);
     if let Some(injected) = &upstream.injected {
-        let mode = matched.api.config.responses.secrets;
+        let mode = api.config.responses.secrets;
         body = scrub_upstream_credential(&injected.secrets, body, &mut headers, mode)?;
     }
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = upstream.status;
     *response.headers_mut() = headers;
     Ok(response)
+}
+
+/// The upstream's answer as it came, for observe mode when the check would
+/// have refused it: hop-by-hop headers dropped and the gateway's own
+/// credential redacted all the same (that is the gateway's secret, not the
+/// API's, and observing never lets it out).
+pub(crate) fn pass_through(upstream: UpstreamResponse) -> Response<Full<Bytes>> {
+    let mut headers = upstream.headers;
+    strip_hop_by_hop(&mut headers);
+    let mut body = upstream.body;
+    if let Some(injected) = &upstream.injected {
+        // Redact mode cannot refuse.
+        body = scrub_upstream_credential(
+            &injected.secrets,
+            body.clone(),
+            &mut headers,
+            SecretsMode::Redact,
+        )
+        .unwrap_or(body);
+    }
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = upstream.status;
+    *response.headers_mut() = headers;
+    response
 }
 
 /// The gateway's own upstream credential never leaves, even when an upstream

@@ -12,8 +12,6 @@ use http::{HeaderMap, Method, Request, StatusCode, Uri, Version};
 use http_body_util::{BodyExt, Full, Limited};
 use portcullis_core::ProblemCode;
 
-use super::authenticate::Caller;
-use super::authorize::Authorized;
 use crate::exchange::Exchange;
 use crate::headers::strip_caller_only;
 use crate::refusal::Refusal;
@@ -21,7 +19,7 @@ use crate::snapshot::{MountedApi, Snapshot};
 use crate::upstream::{Injection, Place};
 
 /// The upstream's answer, fully read.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct UpstreamResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
@@ -30,17 +28,45 @@ pub(crate) struct UpstreamResponse {
     pub injected: Option<Arc<Injection>>,
 }
 
+/// Where a request goes: an API's upstream, the path after its mount, and
+/// whose upstream credential to use. Made only from an [`Authorized`]
+/// request, or by the pipeline driver for a request it observes.
+///
+/// [`Authorized`]: super::authorize::Authorized
+#[derive(Debug)]
+pub(crate) struct Destination<'s, 'p> {
+    api: &'s MountedApi,
+    rest: &'p str,
+    identity: Option<&'p str>,
+}
+
+impl<'s, 'p> Destination<'s, 'p> {
+    pub(super) fn new(api: &'s MountedApi, rest: &'p str, identity: Option<&'p str>) -> Self {
+        Self {
+            api,
+            rest,
+            identity,
+        }
+    }
+
+    pub(crate) fn api(&self) -> &'s MountedApi {
+        self.api
+    }
+}
+
 /// The upstream credential for this request: the caller's own for this API
 /// if it holds one, else the API's. Both were prepared ahead of time.
 fn credential_for(
     snapshot: &Snapshot,
-    caller: &Caller,
-    api: &MountedApi,
+    destination: &Destination<'_, '_>,
 ) -> Result<Option<Arc<Injection>>, Refusal> {
-    let Caller::Identity(principal) = caller;
+    let api = destination.api;
+    let Some(identity) = destination.identity else {
+        return Ok(api.injection.clone());
+    };
     let own = snapshot
         .authority
-        .upstream_credential(&principal.identity, &api.config.name)
+        .upstream_credential(identity, &api.config.name)
         .map_err(|_| {
             Refusal::new(
                 ProblemCode::Unavailable,
@@ -53,17 +79,16 @@ fn credential_for(
 pub(crate) async fn send(
     snapshot: &Snapshot,
     ex: &Exchange,
-    caller: &Caller,
-    authorized: &Authorized<'_, '_>,
+    destination: &Destination<'_, '_>,
     outgoing: Outgoing<'_>,
 ) -> Result<UpstreamResponse, Refusal> {
-    let matched = authorized.matched();
-    let api = &matched.api.config;
-    let injected = credential_for(snapshot, caller, matched.api)?;
-    let request = build_request(ex, authorized, injected.as_deref(), outgoing)?;
+    let mounted = destination.api;
+    let api = &mounted.config;
+    let injected = credential_for(snapshot, destination)?;
+    let request = build_request(ex, destination, injected.as_deref(), outgoing)?;
     let response_limit = usize::try_from(snapshot.limits.response_bytes).unwrap_or(usize::MAX);
     let exchange = async {
-        let response = matched.api.client.request(request).await.map_err(|e| {
+        let response = mounted.client.request(request).await.map_err(|e| {
             tracing::warn!(request_id = %ex.request_id, api = %api.name, error = %e, "upstream request failed");
             unavailable("the upstream could not be reached")
         })?;
@@ -112,28 +137,27 @@ pub(crate) struct Outgoing<'a> {
 /// matched (after the upstream's base path), the exact query bytes.
 fn build_request(
     ex: &Exchange,
-    authorized: &Authorized<'_, '_>,
+    destination: &Destination<'_, '_>,
     injected: Option<&Injection>,
     outgoing: Outgoing<'_>,
 ) -> Result<Request<Full<Bytes>>, Refusal> {
-    let matched = authorized.matched();
-    let upstream = &matched.api.config.upstream;
+    let api = &destination.api.config;
+    let upstream = &api.upstream;
     let query = outgoing.query;
     let mut target = String::with_capacity(
         16 + upstream.authority.len()
             + upstream.base_path.len()
-            + matched.rest.len()
+            + destination.rest.len()
             + query.map_or(0, str::len),
     );
     target.push_str("http://");
     target.push_str(&upstream.authority);
     target.push_str(&upstream.base_path);
-    target.push_str(matched.rest);
+    target.push_str(destination.rest);
     if let Some(q) = query {
         target.push('?');
         target.push_str(q);
     }
-    let api = &matched.api.config;
     if let Some(Place::Query(pair)) = injected.map(|i| &i.place) {
         target.push(if query.is_some() { '&' } else { '?' });
         target.push_str(pair);

@@ -44,6 +44,7 @@ impl Record {
             status,
             code = code.map_or("-", ProblemCode::as_str),
             snapshot = ex.snapshot,
+            observed = ex.observed.map_or("-", ProblemCode::as_str),
             policies = %policies,
             policy_errors,
             peer = %ex.peer,
