@@ -119,6 +119,37 @@ fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
         }
     };
     assert!(applied["version"].as_u64().unwrap() >= 3);
+
+    // A storm: forty writes in well under a second, some of them invalid,
+    // ending valid. Debounced and coalesced: a few reloads, not forty, and
+    // the last one applies the final text.
+    for i in 0..40 {
+        let text = if i % 3 == 1 {
+            "permit(principal, action resource".to_owned()
+        } else {
+            format!(
+                "@id(\"storm-{i}\")\npermit(principal == Identity::\"stale-bot\", action == Action::\"orders:getOrder\", resource);\n"
+            )
+        };
+        std::fs::write(dir.join("policies/storm.cedar"), text).unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut outcomes = Vec::new();
+    while let Ok(v) = serve.lines.recv_timeout(Duration::from_millis(2000)) {
+        let m = v["message"].as_str().unwrap_or_default();
+        if m.starts_with("configuration reload") {
+            outcomes.push(m.to_owned());
+        }
+    }
+    assert!(
+        (1..=3).contains(&outcomes.len()),
+        "one storm, {} reloads: {outcomes:?}",
+        outcomes.len()
+    );
+    assert_eq!(
+        outcomes.last().map(String::as_str),
+        Some("configuration reloaded")
+    );
     signal(&serve.child, "-TERM");
     drop(serve);
     let _ = std::fs::remove_dir_all(&dir);

@@ -15,8 +15,10 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use portcullis_proxy::Reloader;
 use tokio::sync::mpsc;
 
-/// Quiet time after the last change before a file-change reload.
+/// Quiet time after the last change to a file before it counts as changed.
 const DEBOUNCE: Duration = Duration::from_millis(300);
+/// Quiet time after the last trigger before reloading.
+const SETTLE: Duration = Duration::from_millis(250);
 
 /// Keeps the triggers running; dropping it stops the file watcher.
 #[derive(Debug)]
@@ -56,8 +58,19 @@ pub fn start(reloader: Reloader) -> Triggers {
 
 async fn run(reloader: Reloader, mut rx: mpsc::UnboundedReceiver<&'static str>) {
     while let Some(trigger) = rx.recv().await {
-        // Coalesce: everything queued so far is covered by this one reload.
-        while rx.try_recv().is_ok() {}
+        // Coalesce: wait until the triggers stop for a moment (a deploy
+        // writing many files, an editor saving twice); one reload covers
+        // them all.
+        loop {
+            tokio::time::sleep(SETTLE).await;
+            let mut more = false;
+            while rx.try_recv().is_ok() {
+                more = true;
+            }
+            if !more {
+                break;
+            }
+        }
         // The outcome is logged and kept in the reload status by the reloader.
         let _ = reloader.reload(trigger).await;
     }
