@@ -139,137 +139,37 @@ async fn demo_policies_on_a_tuesday_morning() {
     let acme_orders = format!("/orders/v1/customers/{}/orders", seed::CUSTOMER_ACME);
     let initech_orders = format!("/orders/v1/customers/{}/orders", seed::CUSTOMER_INITECH);
     let acme = format!("/orders/v1/customers/{}", seed::CUSTOMER_ACME);
+    // One row a request: identity, method, path, status, code, determining policies.
+    #[rustfmt::skip]
     let rows = vec![
         // Reporting reads every order endpoint...
-        row(
-            "reporting-agent",
-            "GET",
-            "/orders/v1/orders".into(),
-            200,
-            None,
-            &["reporting-reads"],
-        ),
-        row(
-            "reporting-agent",
-            "GET",
-            "/orders/v1/orders/summary".into(),
-            200,
-            None,
-            &["reporting-reads"],
-        ),
-        row(
-            "reporting-agent",
-            "GET",
-            acme_orders.clone(),
-            200,
-            None,
-            &["reporting-reads"],
-        ),
+        row("reporting-agent", "GET", "/orders/v1/orders".into(), 200, None, &["reporting-reads"]),
+        row("reporting-agent", "GET", "/orders/v1/orders/summary".into(), 200, None, &["reporting-reads"]),
+        row("reporting-agent", "GET", acme_orders.clone(), 200, None, &["reporting-reads"]),
         // ...but a forbid overrides that permit for customer records.
-        row(
-            "reporting-agent",
-            "GET",
-            acme.clone(),
-            403,
-            Some("forbidden"),
-            &["agents-never-read-customers"],
-        ),
-        row(
-            "reporting-agent",
-            "GET",
-            "/orders/v1/customers".into(),
-            403,
-            Some("forbidden"),
-            &["agents-never-read-customers"],
-        ),
+        row("reporting-agent", "GET", acme.clone(), 403, Some("forbidden"), &["agents-never-read-customers"]),
+        row("reporting-agent", "GET", "/orders/v1/customers".into(), 403, Some("forbidden"), &["agents-never-read-customers"]),
         // The tenant rule, both sides: its own customer, then another.
-        row(
-            "partner-connector",
-            "GET",
-            acme_orders.clone(),
-            200,
-            None,
-            &["partner-own-customer-orders"],
-        ),
-        row(
-            "partner-connector",
-            "GET",
-            initech_orders.clone(),
-            403,
-            Some("forbidden"),
-            &[],
-        ),
+        row("partner-connector", "GET", acme_orders.clone(), 200, None, &["partner-own-customer-orders"]),
+        row("partner-connector", "GET", initech_orders, 403, Some("forbidden"), &[]),
         // Deny by default: nothing permits a partner to list every order.
-        row(
-            "partner-connector",
-            "GET",
-            "/orders/v1/orders".into(),
-            403,
-            Some("forbidden"),
-            &[],
-        ),
-        row(
-            "partner-connector",
-            "GET",
-            "/orders/v1/orders/summary".into(),
-            200,
-            None,
-            &["partner-order-summary"],
-        ),
-        row(
-            "stale-bot",
-            "GET",
-            "/orders/v1/orders".into(),
-            200,
-            None,
-            &["experiments-list-orders"],
-        ),
-        row(
-            "stale-bot",
-            "GET",
-            "/orders/v1/orders/summary".into(),
-            403,
-            Some("forbidden"),
-            &[],
-        ),
-        row(
-            "fulfilment-service",
-            "GET",
-            acme.clone(),
-            200,
-            None,
-            &["fulfilment-reads"],
-        ),
+        row("partner-connector", "GET", "/orders/v1/orders".into(), 403, Some("forbidden"), &[]),
+        row("partner-connector", "GET", "/orders/v1/orders/summary".into(), 200, None, &["partner-order-summary"]),
+        row("stale-bot", "GET", "/orders/v1/orders".into(), 200, None, &["experiments-list-orders"]),
+        row("stale-bot", "GET", "/orders/v1/orders/summary".into(), 403, Some("forbidden"), &[]),
+        row("fulfilment-service", "GET", acme, 200, None, &["fulfilment-reads"]),
         // Business hours, the open side.
-        create_order(
-            "fulfilment-service",
-            201,
-            &["new-business-in-business-hours"],
-        ),
+        create_order("fulfilment-service", 201, &["new-business-in-business-hours"]),
         mark_paid(),
         // A customer id that is not a UUID never reaches the policies: the
         // contract refuses it, so Cedar only ever sees typed values.
         Row {
             stage: "validate",
-            ..row(
-                "partner-connector",
-                "GET",
-                "/orders/v1/customers/not-a-uuid/orders".into(),
-                400,
-                Some("invalid-request"),
-                &[],
-            )
+            ..row("partner-connector", "GET", "/orders/v1/customers/not-a-uuid/orders".into(), 400, Some("invalid-request"), &[])
         },
         Row {
             stage: "validate",
-            ..row(
-                "partner-connector",
-                "GET",
-                format!("{acme_orders}?limit=ten"),
-                400,
-                Some("invalid-request"),
-                &[],
-            )
+            ..row("partner-connector", "GET", format!("{acme_orders}?limit=ten"), 400, Some("invalid-request"), &[])
         },
     ];
     check(TUESDAY_10, rows).await;

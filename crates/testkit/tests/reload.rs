@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use portcullis_config::{Overrides, Storage};
 use portcullis_example_orders::OrdersApi;
-use portcullis_proxy::{DecisionEvent, Gateway};
+use portcullis_proxy::{DecisionEvent, Gateway, Reloader};
 use portcullis_testkit::raw::{get, with_header};
 use portcullis_testkit::{copy_example, send, tester};
 
@@ -67,16 +67,23 @@ fn write_policy(dir: &Path, text: &str) {
     std::fs::rename(&tmp, dir.join("policies/tester.cedar")).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn policies_replaced_under_load_never_fail_or_mix_a_request() {
+/// The orders API and a gateway started from a copy of the example on disk,
+/// with its reloader.
+async fn start(name: &str) -> (OrdersApi, Setup, Gateway, Reloader) {
     let orders = OrdersApi::start("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    let setup = setup("load", orders.addr());
+    let setup = setup(name, orders.addr());
     let path = setup.dir.join("portcullis.yaml");
     let (config, _) = portcullis_config::load(&path, &setup.overrides).unwrap();
     let gateway = Gateway::start(config).await.unwrap();
     let reloader = gateway.reloader(path, setup.overrides.clone());
+    (orders, setup, gateway, reloader)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_replaced_under_load_never_fail_or_mix_a_request() {
+    let (orders, setup, gateway, reloader) = start("load").await;
     let key = tester(&gateway);
     let mut decisions = gateway.decisions();
     let addr = gateway.addr();
@@ -186,14 +193,8 @@ async fn policies_replaced_under_load_never_fail_or_mix_a_request() {
 
 #[tokio::test]
 async fn a_reload_that_needs_a_restart_is_refused_whole() {
-    let orders = OrdersApi::start("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let setup = setup("restart", orders.addr());
-    let path = setup.dir.join("portcullis.yaml");
-    let (config, _) = portcullis_config::load(&path, &setup.overrides).unwrap();
-    let gateway = Gateway::start(config).await.unwrap();
-    let reloader = gateway.reloader(path.clone(), setup.overrides.clone());
+    let (orders, setup, gateway, reloader) = start("restart").await;
+    let path = reloader.path().to_owned();
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("mount: /orders", "mount: /shop")).unwrap();
     write_policy(&setup.dir, DENY);
