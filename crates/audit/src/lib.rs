@@ -1,0 +1,29 @@
+//! The audit ledger: one record for every request the gateway decided,
+//! hash-chained and periodically signed so that any change to the stored
+//! history (a modified, deleted, inserted or reordered record, a truncated
+//! tail) is detected and located.
+//!
+//! - [`record`]: what a record holds and its canonical encoding.
+//! - [`chain`]: SHA-256 over that encoding, each record naming its
+//!   predecessor's hash.
+//! - [`key`] and [`checkpoint`]: Ed25519 signatures over the chain head,
+//!   every N records or T seconds.
+//! - [`verify`]: walks records and checkpoints (from the database or an
+//!   export) and reports the first problem.
+//! - [`ledger`]: the SQLite file; [`writer`]: the dedicated thread that
+//!   commits in batches and never silently drops a record.
+//!
+//! No secret, token, credential or body content is ever part of a record:
+//! the gateway hands over ids, counts and codes only.
+
+pub mod chain;
+pub mod checkpoint;
+pub mod key;
+pub mod record;
+pub mod verify;
+
+pub use chain::Hash;
+pub use checkpoint::Checkpoint;
+pub use key::{AuditKey, KeyError, PublicKey};
+pub use record::{Entry, Sealed, StageTime};
+pub use verify::{Anchor, Problem, Report, verify};

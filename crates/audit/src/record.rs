@@ -1,0 +1,146 @@
+//! What one audit record holds, and its canonical encoding.
+//!
+//! The gateway fills an [`Entry`] (ids, counts, codes: never a secret, a
+//! token, a credential or body content). The writer seals it: it assigns the
+//! sequence number and the time-ordered id, names the previous record's
+//! hash, and encodes the whole as canonical JSON: the fields in declaration
+//! order, no whitespace, integers only. The hash is over exactly those bytes,
+//! and those bytes are what is stored, so verification never depends on
+//! re-encoding.
+
+use serde::{Deserialize, Serialize};
+
+use crate::chain::Hash;
+
+/// Time spent in one pipeline stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTime {
+    pub stage: String,
+    pub us: u64,
+}
+
+/// One decided request, as the gateway reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// When the request arrived, milliseconds since the Unix epoch (the
+    /// wall clock: it may step backwards; order is the sequence number's).
+    pub time_ms: i64,
+    pub request_id: String,
+    pub trace_id: String,
+    pub identity: Option<String>,
+    /// The API key or other credential id, when one was used.
+    pub credential: Option<String>,
+    /// The access token's `jti`, when a token was used.
+    pub token: Option<String>,
+    pub api: Option<String>,
+    pub operation: Option<String>,
+    pub method: String,
+    /// The path as received, query values that look secret redacted.
+    pub path: String,
+    /// The stage that decided: the refusing one, or `check_response`.
+    pub stage: String,
+    /// `allow`, `deny`, or `observe` (would have been denied, was forwarded).
+    pub decision: String,
+    /// The problem code sent, when refused.
+    pub code: Option<String>,
+    /// Observe mode: the code it would have been refused with.
+    pub observed: Option<String>,
+    /// Determining policy ids.
+    pub policies: Vec<String>,
+    /// How many policy evaluation errors there were (their text is logged).
+    pub policy_errors: u32,
+    /// The configuration snapshot version that decided.
+    pub snapshot: u64,
+    /// SHA-256 of the matched API's contract.
+    pub contract: Option<String>,
+    pub upstream_status: Option<u16>,
+    pub status: u16,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub latency_us: u64,
+    pub stages: Vec<StageTime>,
+    /// The caller's address.
+    pub source: String,
+    /// What the response check did (counts, never the values).
+    pub fields_stripped: u32,
+    pub secrets_redacted: u32,
+}
+
+/// A record as stored: sequence, id, predecessor, entry; its canonical
+/// bytes, and their hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub seq: u64,
+    pub body: String,
+    pub hash: Hash,
+}
+
+/// The canonical form: what is hashed and stored.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Body {
+    pub seq: u64,
+    /// Time-ordered: `<time_ms as 13 digits>-<seq as 12 digits>`, so ids sort
+    /// by time for humans and stay unique.
+    pub id: String,
+    /// The previous record's hash, hex.
+    pub prev: String,
+    pub entry: Entry,
+}
+
+/// The id of record `seq` written at `time_ms`.
+pub fn record_id(time_ms: i64, seq: u64) -> String {
+    format!("{:013}-{seq:012}", time_ms.max(0))
+}
+
+impl Sealed {
+    /// Seals `entry` as record `seq` after the record hashed `prev`.
+    ///
+    /// # Errors
+    /// The entry cannot be encoded (never for the gateway's own entries).
+    pub fn seal(seq: u64, prev: Hash, entry: Entry) -> Result<Self, serde_json::Error> {
+        let body = Body {
+            seq,
+            id: record_id(entry.time_ms, seq),
+            prev: prev.to_hex(),
+            entry,
+        };
+        let body = serde_json::to_string(&body)?;
+        let hash = Hash::of(body.as_bytes());
+        Ok(Self { seq, body, hash })
+    }
+
+    /// The decoded body.
+    ///
+    /// # Errors
+    /// The stored text is not a record (it was edited).
+    pub fn decode(&self) -> Result<Body, serde_json::Error> {
+        serde_json::from_str(&self.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealing_is_deterministic_and_chains() {
+        let entry = Entry {
+            time_ms: 1_700_000_000_123,
+            request_id: "r1".into(),
+            method: "GET".into(),
+            path: "/orders/v1/orders".into(),
+            status: 200,
+            ..Entry::default()
+        };
+        let a = Sealed::seal(1, Hash::GENESIS, entry.clone()).unwrap();
+        let b = Sealed::seal(1, Hash::GENESIS, entry.clone()).unwrap();
+        assert_eq!(a, b);
+        assert!(
+            a.body
+                .starts_with("{\"seq\":1,\"id\":\"1700000000123-000000000001\",\"prev\":\"0000")
+        );
+        let next = Sealed::seal(2, a.hash, entry).unwrap();
+        assert_eq!(next.decode().unwrap().prev, a.hash.to_hex());
+        assert_ne!(next.hash, a.hash);
+    }
+}
