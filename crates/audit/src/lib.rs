@@ -19,6 +19,7 @@
 pub mod chain;
 pub mod checkpoint;
 pub mod key;
+pub mod ledger;
 pub mod record;
 pub mod verify;
 

@@ -8,6 +8,7 @@
 //! the last checkpoint and then cut off (a checkpoint is signed every N
 //! records or T seconds, so this window is bounded).
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use crate::chain::Hash;
@@ -145,17 +146,18 @@ impl Anchor {
 }
 
 /// Verifies `records` (in ascending stored order) and `checkpoints` against
-/// `keys`, starting after `anchor`.
+/// `keys`, starting after `anchor`. Records are streamed: memory grows with
+/// the number of checkpoints, not of records.
 pub fn verify(
     anchor: Anchor,
-    records: &[Sealed],
+    records: impl IntoIterator<Item = Sealed>,
     checkpoints: &[Checkpoint],
     keys: &[PublicKey],
 ) -> Report {
     let mut report = Report {
-        records: records.len() as u64,
+        records: 0,
         checkpoints: checkpoints.len() as u64,
-        last_seq: records.last().map(|r| r.seq),
+        last_seq: None,
         signed_to: None,
         problem: None,
     };
@@ -169,7 +171,16 @@ pub fn verify(
         });
         return report;
     }
-    if let Some(problem) = walk(anchor, records) {
+    let wanted: HashSet<u64> = checkpoints.iter().map(|c| c.seq).collect();
+    let mut at_checkpoints: HashMap<u64, Hash> = HashMap::from([(anchor.seq, anchor.hash)]);
+    let walked = walk(anchor, records.into_iter(), |record| {
+        report.records += 1;
+        report.last_seq = Some(record.seq);
+        if wanted.contains(&record.seq) {
+            at_checkpoints.insert(record.seq, record.hash);
+        }
+    });
+    if let Err(problem) = walked {
         report.problem = Some(problem);
         return report;
     }
@@ -180,16 +191,7 @@ pub fn verify(
             });
             return report;
         }
-        let stored = if checkpoint.seq == anchor.seq {
-            Some(anchor.hash)
-        } else {
-            records
-                .binary_search_by_key(&checkpoint.seq, |r| r.seq)
-                .ok()
-                .and_then(|i| records.get(i))
-                .map(|r| r.hash)
-        };
-        match stored {
+        match at_checkpoints.get(&checkpoint.seq) {
             Some(hash) if hash.to_hex() == checkpoint.hash => {
                 report.signed_to = report.signed_to.max(Some(checkpoint.seq));
             }
@@ -213,27 +215,33 @@ pub fn verify(
     report
 }
 
-/// The record walk: hashes, sequence and links.
-fn walk(anchor: Anchor, records: &[Sealed]) -> Option<Problem> {
+/// The record walk: hashes, sequence and links, calling `seen` for each
+/// record that passed.
+fn walk(
+    anchor: Anchor,
+    records: impl Iterator<Item = Sealed>,
+    mut seen: impl FnMut(&Sealed),
+) -> Result<(), Problem> {
     let (mut prev_seq, mut prev_hash) = (anchor.seq, anchor.hash);
-    for (i, record) in records.iter().enumerate() {
+    let mut records = records.peekable();
+    while let Some(record) = records.next() {
         let Ok(body) = record.decode() else {
-            return Some(Problem::Modified { seq: record.seq });
+            return Err(Problem::Modified { seq: record.seq });
         };
         if Hash::of(record.body.as_bytes()) != record.hash {
-            return Some(Problem::Modified { seq: record.seq });
+            return Err(Problem::Modified { seq: record.seq });
         }
         if body.seq != record.seq {
-            return Some(Problem::Reordered {
+            return Err(Problem::Reordered {
                 seq: record.seq,
                 found: body.seq,
             });
         }
         if record.seq <= prev_seq {
-            return Some(Problem::Inserted { seq: record.seq });
+            return Err(Problem::Inserted { seq: record.seq });
         }
         if record.seq > prev_seq + 1 {
-            return Some(Problem::Deleted {
+            return Err(Problem::Deleted {
                 from: prev_seq + 1,
                 to: record.seq - 1,
             });
@@ -242,18 +250,19 @@ fn walk(anchor: Anchor, records: &[Sealed]) -> Option<Problem> {
             // Either this record does not belong (the next one links past
             // it), or the previous one was changed and re-hashed.
             let next_links_past = records
-                .get(i + 1)
+                .peek()
                 .and_then(|n| n.decode().ok())
                 .is_none_or(|n| n.prev == prev_hash.to_hex());
-            return Some(if next_links_past || prev_seq == anchor.seq {
+            return Err(if next_links_past || prev_seq == anchor.seq {
                 Problem::Inserted { seq: record.seq }
             } else {
                 Problem::Modified { seq: prev_seq }
             });
         }
+        seen(&record);
         (prev_seq, prev_hash) = (record.seq, record.hash);
     }
-    None
+    Ok(())
 }
 
 #[cfg(test)]

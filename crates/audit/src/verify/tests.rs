@@ -44,7 +44,7 @@ impl Ledger {
     fn check(&self) -> Report {
         verify(
             Anchor::GENESIS,
-            &self.records,
+            self.records.clone(),
             &self.checkpoints,
             &[self.key.public()],
         )
@@ -160,7 +160,7 @@ fn a_pruned_ledger_verifies_from_its_signed_anchor_only() {
     };
     let keys = [l.key.public()];
     assert_eq!(
-        verify(anchor, &l.records, &l.checkpoints, &keys).problem,
+        verify(anchor, l.records.clone(), &l.checkpoints, &keys).problem,
         None
     );
     let forged = Anchor {
@@ -168,12 +168,12 @@ fn a_pruned_ledger_verifies_from_its_signed_anchor_only() {
         hash: Hash::of(b"x"),
     };
     assert_eq!(
-        verify(forged, &l.records, &l.checkpoints, &keys).problem,
+        verify(forged, l.records.clone(), &l.checkpoints, &keys).problem,
         Some(Problem::Unanchored { seq: 6 })
     );
     l.records.retain(|r| r.seq != 6);
     assert_eq!(
-        verify(anchor, &l.records, &l.checkpoints, &keys).problem,
+        verify(anchor, l.records.clone(), &l.checkpoints, &keys).problem,
         Some(Problem::Deleted { from: 6, to: 6 })
     );
 }

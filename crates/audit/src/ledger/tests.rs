@@ -1,0 +1,197 @@
+//! The ledger file tampered with by hand, as an attacker with write access
+//! to it would: every change is detected and located.
+
+use super::*;
+use crate::key::AuditKey;
+
+struct Fixture {
+    path: PathBuf,
+    key: AuditKey,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        remove(&self.path);
+    }
+}
+
+/// The database file and its WAL companions.
+fn remove(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+fn entry(n: u64) -> Entry {
+    Entry {
+        time_ms: 1_700_000_000_000 + i64::try_from(n).unwrap() * 1_000,
+        request_id: format!("req-{n}"),
+        identity: Some(if n % 2 == 0 { "even" } else { "odd" }.into()),
+        api: Some("orders".into()),
+        operation: Some("listOrders".into()),
+        method: "GET".into(),
+        path: "/orders/v1/orders".into(),
+        stage: "check_response".into(),
+        decision: if n % 3 == 0 { "deny" } else { "allow" }.into(),
+        code: (n % 3 == 0).then(|| "forbidden".to_owned()),
+        status: if n % 3 == 0 { 403 } else { 200 },
+        ..Entry::default()
+    }
+}
+
+/// Twenty records in a file, checkpoints at 10 and 20.
+fn fixture(name: &str) -> Fixture {
+    let path = std::env::temp_dir().join(format!(
+        "portcullis-ledger-{}-{name}.db",
+        std::process::id()
+    ));
+    let fixture = Fixture {
+        path,
+        key: AuditKey::generate("audit-test").unwrap(),
+    };
+    remove(&fixture.path);
+    let mut ledger = Ledger::open(&Location::File(fixture.path.clone()), Sync::Normal).unwrap();
+    ledger.put_key(&fixture.key.public()).unwrap();
+    let mut prev = Hash::GENESIS;
+    for seq in 1..=20 {
+        let e = entry(seq);
+        let sealed = Sealed::seal(seq, prev, e.clone()).unwrap();
+        prev = sealed.hash;
+        ledger.append(&[(sealed, e)]).unwrap();
+        if seq % 10 == 0 {
+            ledger
+                .add_checkpoint(&Checkpoint::sign(&fixture.key, seq, prev, 1))
+                .unwrap();
+        }
+    }
+    fixture
+}
+
+impl Fixture {
+    fn sql(&self, sql: &str) {
+        let conn = Connection::open(&self.path).unwrap();
+        conn.execute_batch(sql).unwrap();
+    }
+
+    fn problem(&self) -> Option<Problem> {
+        let ledger = Ledger::open_reader(&Location::File(self.path.clone())).unwrap();
+        ledger.verify(&[self.key.public()]).unwrap().problem
+    }
+}
+
+#[test]
+fn an_untouched_ledger_verifies_with_its_own_key_too() {
+    let f = fixture("clean");
+    assert_eq!(f.problem(), None);
+    let ledger = Ledger::open_reader(&Location::File(f.path.clone())).unwrap();
+    let report = ledger.verify(&[]).unwrap();
+    assert_eq!((report.problem, report.records, report.signed_to), (None, 20, Some(20)));
+}
+
+#[test]
+fn a_changed_byte_in_a_record() {
+    let f = fixture("byte");
+    f.sql("UPDATE records SET body = replace(body, '\"status\":200', '\"status\":201') WHERE seq = 4");
+    assert_eq!(f.problem(), Some(Problem::Modified { seq: 4 }));
+}
+
+#[test]
+fn a_changed_indexed_column() {
+    let f = fixture("column");
+    f.sql("UPDATE records SET identity = 'someone-else' WHERE seq = 5");
+    assert_eq!(f.problem(), Some(Problem::Modified { seq: 5 }));
+}
+
+#[test]
+fn a_deleted_row() {
+    let f = fixture("delete");
+    f.sql("DELETE FROM records WHERE seq = 12");
+    assert_eq!(f.problem(), Some(Problem::Deleted { from: 12, to: 12 }));
+}
+
+#[test]
+fn two_swapped_rows() {
+    let f = fixture("swap");
+    f.sql(
+        "UPDATE records SET seq = -1 WHERE seq = 7;
+         UPDATE records SET seq = 7 WHERE seq = 8;
+         UPDATE records SET seq = 8 WHERE seq = -1;",
+    );
+    assert_eq!(f.problem(), Some(Problem::Reordered { seq: 7, found: 8 }));
+}
+
+#[test]
+fn a_truncated_tail() {
+    let f = fixture("truncate");
+    f.sql("DELETE FROM records WHERE seq > 15");
+    assert_eq!(
+        f.problem(),
+        Some(Problem::Truncated { last: 15, checkpoint: 20 })
+    );
+}
+
+#[test]
+fn an_inserted_row() {
+    let f = fixture("insert");
+    let forged = Sealed::seal(21, Hash::of(b"guess"), entry(21)).unwrap();
+    let mut ledger = Ledger::open(&Location::File(f.path.clone()), Sync::Normal).unwrap();
+    ledger.append(&[(forged, entry(21))]).unwrap();
+    assert_eq!(f.problem(), Some(Problem::Inserted { seq: 21 }));
+}
+
+#[test]
+fn queries_bind_every_value_and_page() {
+    let f = fixture("query");
+    let ledger = Ledger::open_reader(&Location::File(f.path.clone())).unwrap();
+    let all = |filter: Filter| ledger.query(&filter).unwrap();
+    let page = all(Filter {
+        identity: Some("even".into()),
+        decision: Some("deny".into()),
+        limit: 2,
+        ..Filter::default()
+    });
+    let seqs: Vec<u64> = page.records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!((seqs, page.next), (vec![18, 12], Some(12)));
+    let older = all(Filter {
+        identity: Some("even".into()),
+        decision: Some("deny".into()),
+        before_seq: page.next,
+        limit: 2,
+        ..Filter::default()
+    });
+    assert_eq!(older.records.len(), 1);
+    assert_eq!(older.records[0]["entry"]["request_id"], "req-6");
+    let injected = all(Filter {
+        identity: Some("even' OR '1'='1".into()),
+        limit: 50,
+        ..Filter::default()
+    });
+    assert!(injected.records.is_empty());
+    let huge = all(Filter {
+        limit: u32::MAX,
+        ..Filter::default()
+    });
+    assert_eq!(huge.records.len(), 20);
+    let window = all(Filter {
+        since_ms: Some(1_700_000_005_000),
+        until_ms: Some(1_700_000_008_000),
+        limit: 50,
+        ..Filter::default()
+    });
+    assert_eq!(window.records.len(), 3);
+}
+
+#[test]
+fn pruning_at_a_checkpoint_keeps_the_chain_verifiable() {
+    let f = fixture("prune");
+    let mut ledger = Ledger::open(&Location::File(f.path.clone()), Sync::Normal).unwrap();
+    assert_eq!(ledger.prune(1_700_000_000_000).unwrap(), None, "nothing old enough");
+    assert_eq!(ledger.prune(1_700_000_015_000).unwrap(), Some(10));
+    assert_eq!(f.problem(), None);
+    let reader = Ledger::open_reader(&Location::File(f.path.clone())).unwrap();
+    assert_eq!(reader.verify(&[]).unwrap().records, 10);
+    f.sql("DELETE FROM records WHERE seq = 11");
+    assert_eq!(f.problem(), Some(Problem::Deleted { from: 11, to: 11 }));
+    f.sql("UPDATE meta SET value = '9' WHERE key = 'anchor_seq'");
+    assert_eq!(f.problem(), Some(Problem::Unanchored { seq: 10 }));
+}
