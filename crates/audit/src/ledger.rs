@@ -208,9 +208,9 @@ impl Ledger {
     /// # Errors
     /// The ledger cannot be read.
     pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, hash, time_ms, kid, signature FROM checkpoints ORDER BY seq",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, hash, time_ms, kid, signature FROM checkpoints ORDER BY seq")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -238,12 +238,31 @@ impl Ledger {
     ///
     /// # Errors
     /// It could not be written.
+    /// # Errors
+    /// (Also) another key is already published under the same `kid`.
     pub fn put_key(&self, key: &PublicKey) -> Result<(), LedgerError> {
+        let jwk = key.to_jwk().to_string();
         self.conn.execute(
             "INSERT OR IGNORE INTO keys (kid, jwk) VALUES (?1, ?2)",
-            params![key.kid, key.to_jwk().to_string()],
+            params![key.kid, jwk],
         )?;
-        Ok(())
+        let stored: String =
+            self.conn
+                .query_row("SELECT jwk FROM keys WHERE kid = ?1", [&key.kid], |r| {
+                    r.get(0)
+                })?;
+        let same = serde_json::from_str(&stored)
+            .ok()
+            .and_then(|v| PublicKey::from_jwk(&v).ok())
+            .is_some_and(|k| k == *key);
+        if same {
+            Ok(())
+        } else {
+            Err(LedgerError::Corrupt(format!(
+                "another key is already published as `{}`",
+                key.kid
+            )))
+        }
     }
 
     /// The public keys the ledger names.
@@ -319,7 +338,9 @@ impl Ledger {
         let rows = stmt.query_map(params![to_i64(after)?, limit], |row| Ok(stored(row)))?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(row?.map_err(|seq| LedgerError::Corrupt(format!("record {seq} is not a record")))?);
+            out.push(
+                row?.map_err(|seq| LedgerError::Corrupt(format!("record {seq} is not a record")))?,
+            );
         }
         Ok(out)
     }
@@ -387,7 +408,14 @@ fn stored(row: &rusqlite::Row<'_>) -> Result<Sealed, u64> {
             return Some(sealed);
         }
         let e = body.entry;
-        let copied = (e.time_ms, e.identity, e.api, e.operation, e.decision, e.code);
+        let copied = (
+            e.time_ms,
+            e.identity,
+            e.api,
+            e.operation,
+            e.decision,
+            e.code,
+        );
         (copied == columns).then_some(sealed)
     })();
     sealed.ok_or(seq)

@@ -22,9 +22,11 @@ pub mod key;
 pub mod ledger;
 pub mod record;
 pub mod verify;
+pub mod writer;
 
 pub use chain::Hash;
 pub use checkpoint::Checkpoint;
 pub use key::{AuditKey, KeyError, PublicKey};
 pub use record::{Entry, Sealed, StageTime};
 pub use verify::{Anchor, Problem, Report, verify};
+pub use writer::{AuditWriter, Durability, WriteError, WriterConfig, WriterStats};

@@ -26,15 +26,15 @@ fn entry(n: u64) -> Entry {
     Entry {
         time_ms: 1_700_000_000_000 + i64::try_from(n).unwrap() * 1_000,
         request_id: format!("req-{n}"),
-        identity: Some(if n % 2 == 0 { "even" } else { "odd" }.into()),
+        identity: Some(if n.is_multiple_of(2) { "even" } else { "odd" }.into()),
         api: Some("orders".into()),
         operation: Some("listOrders".into()),
         method: "GET".into(),
         path: "/orders/v1/orders".into(),
         stage: "check_response".into(),
-        decision: if n % 3 == 0 { "deny" } else { "allow" }.into(),
-        code: (n % 3 == 0).then(|| "forbidden".to_owned()),
-        status: if n % 3 == 0 { 403 } else { 200 },
+        decision: if n.is_multiple_of(3) { "deny" } else { "allow" }.into(),
+        code: (n.is_multiple_of(3)).then(|| "forbidden".to_owned()),
+        status: if n.is_multiple_of(3) { 403 } else { 200 },
         ..Entry::default()
     }
 }
@@ -85,13 +85,18 @@ fn an_untouched_ledger_verifies_with_its_own_key_too() {
     assert_eq!(f.problem(), None);
     let ledger = Ledger::open_reader(&Location::File(f.path.clone())).unwrap();
     let report = ledger.verify(&[]).unwrap();
-    assert_eq!((report.problem, report.records, report.signed_to), (None, 20, Some(20)));
+    assert_eq!(
+        (report.problem, report.records, report.signed_to),
+        (None, 20, Some(20))
+    );
 }
 
 #[test]
 fn a_changed_byte_in_a_record() {
     let f = fixture("byte");
-    f.sql("UPDATE records SET body = replace(body, '\"status\":200', '\"status\":201') WHERE seq = 4");
+    f.sql(
+        "UPDATE records SET body = replace(body, '\"status\":200', '\"status\":201') WHERE seq = 4",
+    );
     assert_eq!(f.problem(), Some(Problem::Modified { seq: 4 }));
 }
 
@@ -126,7 +131,10 @@ fn a_truncated_tail() {
     f.sql("DELETE FROM records WHERE seq > 15");
     assert_eq!(
         f.problem(),
-        Some(Problem::Truncated { last: 15, checkpoint: 20 })
+        Some(Problem::Truncated {
+            last: 15,
+            checkpoint: 20
+        })
     );
 }
 
@@ -150,7 +158,11 @@ fn queries_bind_every_value_and_page() {
         limit: 2,
         ..Filter::default()
     });
-    let seqs: Vec<u64> = page.records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = page
+        .records
+        .iter()
+        .map(|r| r["seq"].as_u64().unwrap())
+        .collect();
     assert_eq!((seqs, page.next), (vec![18, 12], Some(12)));
     let older = all(Filter {
         identity: Some("even".into()),
@@ -185,7 +197,11 @@ fn queries_bind_every_value_and_page() {
 fn pruning_at_a_checkpoint_keeps_the_chain_verifiable() {
     let f = fixture("prune");
     let mut ledger = Ledger::open(&Location::File(f.path.clone()), Sync::Normal).unwrap();
-    assert_eq!(ledger.prune(1_700_000_000_000).unwrap(), None, "nothing old enough");
+    assert_eq!(
+        ledger.prune(1_700_000_000_000).unwrap(),
+        None,
+        "nothing old enough"
+    );
     assert_eq!(ledger.prune(1_700_000_015_000).unwrap(), Some(10));
     assert_eq!(f.problem(), None);
     let reader = Ledger::open_reader(&Location::File(f.path.clone())).unwrap();

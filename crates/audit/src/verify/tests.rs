@@ -29,7 +29,7 @@ fn ledger() -> Ledger {
         let record = Sealed::seal(seq, prev, entry(seq)).unwrap();
         prev = record.hash;
         records.push(record);
-        if seq % 5 == 0 {
+        if seq.is_multiple_of(5) {
             checkpoints.push(Checkpoint::sign(&key, seq, prev, 1));
         }
     }
