@@ -13,6 +13,7 @@ use crate::snapshot::{Config, Limits, Mode};
 use crate::source::{Disk, Files};
 
 mod api;
+mod audit;
 mod identities;
 mod policies;
 mod service;
@@ -85,6 +86,7 @@ pub fn load_from(
         None => service::storage(files, name, raw.storage.as_ref(), &mut out),
     };
     let identities = identities::inventory(files, name, raw.identities.as_ref(), &mut out);
+    let audit = audit::audit(files, name, raw.audit.as_ref(), &storage, &mut out);
     let tokens = service::tokens(name, raw.tokens.as_ref(), &mut out);
     let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
         .map(|a| overrides.admin.unwrap_or(a));
@@ -112,6 +114,7 @@ pub fn load_from(
             mode,
             apis,
             policies,
+            audit,
             limits,
             storage,
             identities,

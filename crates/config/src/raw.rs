@@ -19,9 +19,20 @@ pub(crate) struct RawConfig {
     pub sealing_key: Option<Spanned<String>>,
     /// The folder of `*.cedar` policy files.
     pub policies: Option<Spanned<String>>,
+    pub audit: Option<Spanned<RawAudit>>,
     // Parts of the product this build does not implement yet. They are named
     // so that using one is a clear error rather than "unknown field".
     pub rate_limits: Option<Spanned<serde_json::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAudit {
+    pub ledger: Option<Spanned<String>>,
+    pub durability: Option<Spanned<String>>,
+    pub checkpoint_every: Option<Spanned<u64>>,
+    pub checkpoint_interval: Option<Spanned<String>>,
+    pub retention: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

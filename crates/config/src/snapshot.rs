@@ -46,6 +46,7 @@ pub struct Config {
     pub mode: Mode,
     pub apis: Vec<Api>,
     pub policies: Policies,
+    pub audit: AuditSettings,
     pub limits: Limits,
     pub storage: Storage,
     /// The declarative inventory (`identities.yaml`), applied at start.
@@ -75,6 +76,33 @@ impl std::fmt::Debug for SecretText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("<secret>")
     }
+}
+
+/// The audit ledger's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditSettings {
+    pub ledger: LedgerPlace,
+    pub durability: AuditDurability,
+    /// Sign the chain head after this many records...
+    pub checkpoint_every: u64,
+    /// ...or this long after the first unsigned one.
+    pub checkpoint_interval: Duration,
+    /// Records older than this are pruned (at a checkpoint).
+    pub retention: Option<Duration>,
+}
+
+/// Where the ledger lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LedgerPlace {
+    File(std::path::PathBuf),
+    Memory,
+}
+
+/// Whether a response waits for its record to be durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditDurability {
+    Batch,
+    Strict,
 }
 
 /// Where identities, credentials and keys are kept.

@@ -52,6 +52,8 @@ pub(crate) struct Exchange {
     pub trace_flags: String,
     pub peer: SocketAddr,
     pub started: Instant,
+    /// Wall-clock arrival, milliseconds since the Unix epoch (for the record).
+    pub arrived_ms: i64,
     pub stage: Stage,
     pub api: Option<String>,
     pub operation: Option<String>,
@@ -67,6 +69,20 @@ pub(crate) struct Exchange {
     pub cedar: Option<serde_json::Value>,
     /// Observe mode: the code this request would have been refused with.
     pub observed: Option<portcullis_core::ProblemCode>,
+    /// The credential that authenticated: an API key's id, or a token's `jti`.
+    pub credential: Option<String>,
+    pub token: Option<String>,
+    /// The matched API's contract digest.
+    pub contract: Option<String>,
+    pub upstream_status: Option<u16>,
+    /// Request body bytes read.
+    pub bytes_in: u64,
+    /// What the response check did.
+    pub fields_stripped: u32,
+    pub secrets_redacted: u32,
+    /// Microseconds spent in each stage reached, in order.
+    pub timings: Vec<(Stage, u64)>,
+    stage_started: Instant,
 }
 
 /// What the authorize stage decided, kept for the record.
@@ -102,6 +118,9 @@ impl Exchange {
             trace_flags,
             peer,
             started: Instant::now(),
+            arrived_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
             stage: Stage::Limits,
             api: None,
             operation: None,
@@ -111,7 +130,31 @@ impl Exchange {
             offline: false,
             cedar: None,
             observed: None,
+            credential: None,
+            token: None,
+            contract: None,
+            upstream_status: None,
+            bytes_in: 0,
+            fields_stripped: 0,
+            secrets_redacted: 0,
+            timings: Vec::with_capacity(12),
+            stage_started: Instant::now(),
         }
+    }
+
+    /// Moves to `stage`, timing the one it leaves.
+    pub(crate) fn enter(&mut self, stage: Stage) {
+        self.close_stage();
+        self.stage = stage;
+    }
+
+    /// Times the current stage (at the end of the request).
+    pub(crate) fn close_stage(&mut self) {
+        let now = Instant::now();
+        let us =
+            u64::try_from(now.duration_since(self.stage_started).as_micros()).unwrap_or(u64::MAX);
+        self.timings.push((self.stage, us));
+        self.stage_started = now;
     }
 
     /// The `traceparent` this hop sends upstream.

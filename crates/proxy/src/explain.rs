@@ -92,9 +92,9 @@ impl Snapshot {
         ex.offline = true;
         let body = Bytes::from(request.body.clone().unwrap_or_default());
         let outcome = async {
-            ex.stage = Stage::Limits;
+            ex.enter(Stage::Limits);
             limits::check_head(self, &parts)?;
-            ex.stage = Stage::Authenticate;
+            ex.enter(Stage::Authenticate);
             let caller = self.named_caller(&request)?;
             ex.identity = Some(request.identity.clone());
             decide(

@@ -13,7 +13,6 @@ use crate::authority::{Authority, AuthorityError};
 use crate::live::{ApplyError, DecisionEvent, Live};
 use crate::reload::Reloader;
 use crate::server;
-use crate::snapshot::SnapshotError;
 
 /// Why the gateway did not start.
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +23,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     #[error("{0}")]
-    Snapshot(#[from] SnapshotError),
+    Live(#[from] crate::live::LiveError),
     #[error("identities and tokens: {0}")]
     Authority(#[from] AuthorityError),
 }
@@ -98,6 +97,21 @@ impl Gateway {
     /// The version of the snapshot requests arriving now run on.
     pub fn snapshot_version(&self) -> u64 {
         self.live.version()
+    }
+
+    /// Where the audit ledger is, for readers (queries, verification).
+    pub fn ledger(&self) -> &portcullis_audit::ledger::Location {
+        &self.live.ledger
+    }
+
+    /// The audit writer's counters.
+    pub fn audit_stats(&self) -> &std::sync::Arc<portcullis_audit::WriterStats> {
+        self.live.audit.stats()
+    }
+
+    /// Waits until every decision made so far is in the ledger.
+    pub async fn flush_audit(&self) {
+        self.live.audit.flush().await;
     }
 
     /// Every decision from now on, as it is made.

@@ -23,7 +23,7 @@ mod wellknown;
 
 pub use explain::{ExplainRequest, Explanation, StageReport};
 pub use gateway::{Gateway, StartError};
-pub use live::{ApplyError, DecisionEvent};
+pub use live::{ApplyError, DecisionEvent, LiveError};
 pub use oauth::ADMIN_SCOPE;
 pub use reload::{ReloadFailure, ReloadStatus, Reloader};
 pub use snapshot::Snapshot;

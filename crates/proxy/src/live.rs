@@ -11,8 +11,44 @@ use arc_swap::ArcSwap;
 use portcullis_config::Config;
 use tokio::sync::broadcast;
 
+use portcullis_audit::ledger::{Ledger, Location, Sync};
+use portcullis_audit::{AuditWriter, Durability, WriterConfig};
+use portcullis_config::{AuditDurability, AuditSettings, LedgerPlace};
+
 use crate::authority::Authority;
 use crate::snapshot::{Snapshot, SnapshotError};
+
+/// Names the in-memory ledgers of this process apart.
+static MEMORY_LEDGERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Opens the ledger the settings name and starts its writer.
+fn open_ledger(
+    settings: &AuditSettings,
+    authority: &Authority,
+) -> Result<(AuditWriter, Location), LiveError> {
+    let location = match &settings.ledger {
+        LedgerPlace::File(path) => Location::File(path.clone()),
+        LedgerPlace::Memory => Location::Memory(format!(
+            "portcullis-audit-{}-{}",
+            std::process::id(),
+            MEMORY_LEDGERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )),
+    };
+    let (durability, sync) = match settings.durability {
+        AuditDurability::Batch => (Durability::Batch, Sync::Normal),
+        AuditDurability::Strict => (Durability::Strict, Sync::Full),
+    };
+    let ledger = Ledger::open(&location, sync)?;
+    let config = WriterConfig {
+        durability,
+        checkpoint_every: settings.checkpoint_every,
+        checkpoint_interval: settings.checkpoint_interval,
+        retention: settings.retention,
+        ..WriterConfig::default()
+    };
+    let writer = AuditWriter::start(ledger, authority.audit_key()?, config)?;
+    Ok((writer, location))
+}
 
 /// How many decisions a slow observer may fall behind before it misses some
 /// (it is told how many it missed).
@@ -52,6 +88,8 @@ struct Fixed {
     /// Each API's name, mount and upstream credential form (tokens are
     /// issued per API name; per-identity credentials follow the form).
     apis: Vec<(String, String, Option<portcullis_config::UpstreamAuth>)>,
+    /// The ledger's writer was started with these.
+    audit: portcullis_config::AuditSettings,
 }
 
 impl Fixed {
@@ -67,6 +105,7 @@ impl Fixed {
                 .iter()
                 .map(|a| (a.name.clone(), a.mount.clone(), a.upstream_auth.clone()))
                 .collect(),
+            audit: config.audit.clone(),
         }
     }
 
@@ -87,6 +126,7 @@ impl Fixed {
             "apis (names, mounts, upstream_auth)",
             self.apis == other.apis,
         );
+        check("audit", self.audit == other.audit);
         changed
     }
 }
@@ -102,11 +142,25 @@ pub enum ApplyError {
     Inventory(#[from] crate::authority::AuthorityError),
 }
 
+/// Why the live state could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("{0}")]
+    Snapshot(#[from] SnapshotError),
+    #[error("{0}")]
+    Ledger(#[from] portcullis_audit::ledger::LedgerError),
+    #[error("the audit key: {0}")]
+    Key(#[from] crate::authority::AuthorityError),
+}
+
 /// The state every connection shares.
 #[derive(Debug)]
 pub(crate) struct Live {
     current: ArcSwap<Snapshot>,
     decisions: broadcast::Sender<DecisionEvent>,
+    /// The audit ledger's writer, and where readers find the ledger.
+    pub(crate) audit: AuditWriter,
+    pub(crate) ledger: Location,
     authority: Arc<Authority>,
     fixed: Fixed,
     /// One reload at a time, so versions are applied in order.
@@ -114,12 +168,15 @@ pub(crate) struct Live {
 }
 
 impl Live {
-    pub(crate) fn start(config: Config, authority: Arc<Authority>) -> Result<Self, SnapshotError> {
+    pub(crate) fn start(config: Config, authority: Arc<Authority>) -> Result<Self, LiveError> {
         let fixed = Fixed::of(&config);
+        let (audit, ledger) = open_ledger(&config.audit, &authority)?;
         let snapshot = Snapshot::build(config, Arc::clone(&authority), 1)?;
         Ok(Self {
             current: ArcSwap::from_pointee(snapshot),
             decisions: broadcast::channel(DECISION_BACKLOG).0,
+            audit,
+            ledger,
             authority,
             fixed,
             applying: tokio::sync::Mutex::new(()),

@@ -42,11 +42,11 @@ pub(crate) async fn run(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Refusal> {
     let (mut parts, body) = request.into_parts();
-    ex.stage = Stage::Limits;
+    ex.enter(Stage::Limits);
     limits::check_head(snapshot, &parts)?;
     // Discovery documents are public: answered before authentication, on
     // exact paths only, so any trick spelling falls through and is refused.
-    ex.stage = Stage::Discovery;
+    ex.enter(Stage::Discovery);
     if let Some(answer) = wellknown::serve(snapshot, &parts.method, parts.uri.path()) {
         return answer;
     }
@@ -58,7 +58,7 @@ pub(crate) async fn run(
     if snapshot.observes(parts.uri.path()) {
         return observe::run(snapshot, ex, parts, body).await;
     }
-    ex.stage = Stage::Authenticate;
+    ex.enter(Stage::Authenticate);
     let caller = authenticate::check(snapshot, ex, &parts)?;
     let decided = decide(
         snapshot,
@@ -70,7 +70,7 @@ pub(crate) async fn run(
         limits::Body::Incoming(body),
     )
     .await?;
-    ex.stage = Stage::Forward;
+    ex.enter(Stage::Forward);
     // Nothing after forwarding reads the caller's headers: they are moved
     // into the upstream request, not copied.
     let outgoing = forward::Outgoing {
@@ -82,8 +82,8 @@ pub(crate) async fn run(
     let authorized = decided.authorized;
     let destination = authorized.destination(&caller);
     let upstream = forward::send(snapshot, ex, &destination, outgoing).await?;
-    ex.stage = Stage::CheckResponse;
-    check_response::check(snapshot, &authorized, &parts.method, upstream)
+    ex.enter(Stage::CheckResponse);
+    check_response::check(snapshot, ex, &authorized, &parts.method, upstream)
 }
 
 /// A request every deciding stage allowed, ready to forward.
@@ -105,22 +105,23 @@ pub(crate) async fn decide<'s, 'p>(
     headers: &HeaderMap,
     body: limits::Body,
 ) -> Result<Decided<'s, 'p>, Refusal> {
-    ex.stage = Stage::Canonical;
+    ex.enter(Stage::Canonical);
     let path = canonical::check(uri)?;
-    ex.stage = Stage::Route;
+    ex.enter(Stage::Route);
     let matched = route::find(snapshot, ex, method, path)?;
-    ex.stage = Stage::IdentityState;
+    ex.enter(Stage::IdentityState);
     identity_state::check(snapshot, ex, caller)?;
-    ex.stage = Stage::Scopes;
+    ex.enter(Stage::Scopes);
     scopes::check(snapshot, caller, &matched)?;
     // The body is read only now, after the request is known to be routable,
     // so an undeclared route costs the gateway no body buffering.
-    ex.stage = Stage::Validate;
+    ex.enter(Stage::Validate);
     let body = limits::read_body(snapshot, body).await?;
+    ex.bytes_in = body.len() as u64;
     let validated = validate::check(snapshot, &matched, uri, headers, &body)?;
-    ex.stage = Stage::Authorize;
+    ex.enter(Stage::Authorize);
     let authorized = authorize::check(snapshot, ex, caller, matched, &validated)?;
-    ex.stage = Stage::RateLimit;
+    ex.enter(Stage::RateLimit);
     rate_limit::check(caller, &authorized)?;
     Ok(Decided { authorized, body })
 }

@@ -97,7 +97,7 @@ async fn handle(
     // Loaded once: the whole request runs on this snapshot, whatever reloads.
     let snapshot = live.snapshot();
     let mut ex = Exchange::begin(request.headers(), peer, snapshot.version);
-    let record = Record::start(request.method(), request.uri().path());
+    let record = Record::start(request.method(), request.uri());
     // A fault inside a stage must deny, never crash the connection or allow.
     let outcome = AssertUnwindSafe(pipeline::run(&snapshot, &mut ex, request))
         .catch_unwind()
@@ -109,18 +109,18 @@ async fn handle(
                 "the gateway could not reach a decision",
             ))
         });
-    let (mut response, code) = match outcome {
+    let (response, code) = match outcome {
         Ok(response) => (response, None),
         Err(refusal) => {
             let code = refusal.code();
             (refusal.into_response(&ex), Some(code))
         }
     };
+    let (mut response, code) = record.finish(&live.audit, &mut ex, response, code).await;
     if let Ok(id) = HeaderValue::from_str(&ex.request_id) {
         response.headers_mut().insert("x-request-id", id);
     }
     let status = response.status().as_u16();
-    record.finish(&ex, status, code);
     live.publish(|| DecisionEvent {
         request_id: ex.request_id.clone(),
         snapshot: ex.snapshot,

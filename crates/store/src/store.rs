@@ -86,6 +86,17 @@ pub trait KeyStore {
 
     /// Removes the key (once its tokens have expired); `NotFound` if missing.
     fn delete_key(&self, kid: &str) -> Result<(), StoreError>;
+
+    /// The audit ledger's signing key, newest first: `(kid, pkcs8)`.
+    fn audit_key(&self) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+
+    /// Saves an audit signing key; `Conflict` if the kid is taken.
+    fn insert_audit_key(
+        &self,
+        kid: &str,
+        created: UnixTime,
+        pkcs8: &[u8],
+    ) -> Result<(), StoreError>;
 }
 
 /// Revoked access tokens (RFC 7009) and seen client assertions (RFC 7523).

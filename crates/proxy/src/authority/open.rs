@@ -76,6 +76,32 @@ pub(super) fn open(
 }
 
 impl Authority {
+    /// The audit ledger's signing key, made and saved on first use. It is
+    /// kept in this store, never in the ledger file.
+    ///
+    /// # Errors
+    /// The store cannot be read or written, or holds a key that is not one.
+    pub fn audit_key(&self) -> Result<portcullis_audit::AuditKey, AuthorityError> {
+        let malformed = |e: portcullis_audit::KeyError| AuthorityError::Sealing(e.to_string());
+        if let Some((kid, der)) = self.store.audit_key()? {
+            return portcullis_audit::AuditKey::from_pkcs8(kid, &der).map_err(malformed);
+        }
+        let now = self.clock.now();
+        let key =
+            portcullis_audit::AuditKey::generate(format!("audit-{now}")).map_err(malformed)?;
+        match self.store.insert_audit_key(key.kid(), now, key.pkcs8_der()) {
+            Ok(()) => Ok(key),
+            // Another process made one first: use that one.
+            Err(StoreError::Conflict(_)) => match self.store.audit_key()? {
+                Some((kid, der)) => {
+                    portcullis_audit::AuditKey::from_pkcs8(kid, &der).map_err(malformed)
+                }
+                None => Err(AuthorityError::Unreadable),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Applies the declarative inventory again (a reload of
     /// `identities.yaml`), with the same rules as at start, and re-reads the
     /// store.

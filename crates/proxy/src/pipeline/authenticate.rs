@@ -31,6 +31,8 @@ pub(crate) fn check(
     match authority.authenticate_headers(&parts.headers) {
         Ok(principal) => {
             ex.identity = Some(principal.identity.clone());
+            ex.credential.clone_from(&principal.credential_id);
+            ex.token.clone_from(&principal.token_id);
             Ok(Caller::Identity(principal))
         }
         Err(AuthFailure::Unavailable) => Err(Refusal::new(

@@ -12,24 +12,34 @@ use portcullis_core::ProblemCode;
 
 use super::authorize::Authorized;
 use super::forward::UpstreamResponse;
+use crate::exchange::Exchange;
 use crate::headers::strip_hop_by_hop;
 use crate::refusal::Refusal;
 use crate::snapshot::{MountedApi, Snapshot};
 
 pub(crate) fn check(
     snapshot: &Snapshot,
+    ex: &mut Exchange,
     authorized: &Authorized<'_, '_>,
     method: &Method,
     upstream: UpstreamResponse,
 ) -> Result<Response<Full<Bytes>>, Refusal> {
     let matched = authorized.matched();
-    check_operation(snapshot, matched.api, matched.operation, method, upstream)
+    check_operation(
+        snapshot,
+        ex,
+        matched.api,
+        matched.operation,
+        method,
+        upstream,
+    )
 }
 
 /// The check itself, for an operation known by other means (observe mode
 /// routes the request again when it was not authorized).
 pub(crate) fn check_operation(
     snapshot: &Snapshot,
+    ex: &mut Exchange,
     api: &MountedApi,
     operation: &Operation,
     method: &Method,
@@ -48,6 +58,8 @@ pub(crate) fn check_operation(
         api.config.responses,
         &snapshot.scanner,
     )?;
+    ex.fields_stripped = u32::try_from(outcome.fields_stripped).unwrap_or(u32::MAX);
+    ex.secrets_redacted = u32::try_from(outcome.secrets_redacted).unwrap_or(u32::MAX);
     if outcome.fields_stripped > 0 || outcome.secrets_redacted > 0 {
         tracing::debug!(
             fields_stripped = outcome.fields_stripped,

@@ -78,7 +78,7 @@ fn credential_for(
 
 pub(crate) async fn send(
     snapshot: &Snapshot,
-    ex: &Exchange,
+    ex: &mut Exchange,
     destination: &Destination<'_, '_>,
     outgoing: Outgoing<'_>,
 ) -> Result<UpstreamResponse, Refusal> {
@@ -93,6 +93,7 @@ pub(crate) async fn send(
             unavailable("the upstream could not be reached")
         })?;
         let (head, body) = response.into_parts();
+        ex.upstream_status = Some(head.status.as_u16());
         if head.status.is_server_error() {
             tracing::warn!(request_id = %ex.request_id, api = %api.name, status = head.status.as_u16(), "upstream answered with a server error");
             return Err(unavailable("the upstream failed to answer the request"));

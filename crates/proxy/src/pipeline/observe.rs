@@ -31,9 +31,10 @@ pub(super) async fn run(
     mut parts: Parts,
     body: Incoming,
 ) -> Result<Response<Full<Bytes>>, Refusal> {
-    ex.stage = Stage::Limits;
+    ex.enter(Stage::Limits);
     let body = limits::read_body(snapshot, limits::Body::Incoming(body)).await?;
-    ex.stage = Stage::Authenticate;
+    ex.bytes_in = body.len() as u64;
+    ex.enter(Stage::Authenticate);
     let verdict = match authenticate::check(snapshot, ex, &parts) {
         Err(refusal) => Err(refusal),
         Ok(caller) => decide(
@@ -74,7 +75,7 @@ pub(super) async fn run(
         }
     };
     if ex.observed.is_none() {
-        ex.stage = Stage::Forward;
+        ex.enter(Stage::Forward);
     }
     let outgoing = forward::Outgoing {
         method: &parts.method,
@@ -88,11 +89,12 @@ pub(super) async fn run(
         return Ok(check_response::pass_through(upstream));
     };
     if ex.observed.is_none() {
-        ex.stage = Stage::CheckResponse;
+        ex.enter(Stage::CheckResponse);
     }
     let raw = upstream.clone();
     match check_response::check_operation(
         snapshot,
+        ex,
         destination.api(),
         operation,
         &parts.method,

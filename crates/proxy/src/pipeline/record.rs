@@ -1,13 +1,36 @@
-//! Stage 12: record. A guard created when the request arrives and finished
+//! Stage 12: record. A guard made when the request arrives and finished
 //! with its outcome, so a refusal at any stage is recorded like a success,
-//! and a request the client abandoned is recorded when it is dropped.
+//! and a request the client abandoned is logged when it is dropped.
 //!
-//! In this build the record is one structured log line; the audit ledger
-//! issue adds the tamper-evident record and metrics behind this same guard.
+//! Finishing writes one structured log line and hands one audit entry to
+//! the ledger's writer: ids, counts and codes, never a secret, a credential
+//! or body content; query values whose names look secret are redacted. In
+//! strict durability the response waits for the entry's commit, and a
+//! ledger that cannot be written turns the response into 503 `unavailable`.
 
+use bytes::Bytes;
+use http::Response;
+use http_body_util::Full;
+use hyper::body::Body as _;
+use portcullis_audit::{Entry, StageTime};
 use portcullis_core::ProblemCode;
 
 use crate::exchange::Exchange;
+use crate::refusal::Refusal;
+
+/// Query parameter names (or parts of them) whose values are never written.
+const SECRET_NAMES: [&str; 10] = [
+    "token",
+    "key",
+    "secret",
+    "password",
+    "passwd",
+    "signature",
+    "sig",
+    "auth",
+    "credential",
+    "session",
+];
 
 /// The open record of one request.
 #[derive(Debug)]
@@ -18,17 +41,50 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    pub(crate) fn start(method: &http::Method, path: &str) -> Self {
+    pub(crate) fn start(method: &http::Method, uri: &http::Uri) -> Self {
         Self {
             method: method.as_str().to_owned(),
-            path: path.to_owned(),
+            path: redacted(uri),
             finished: false,
         }
     }
 
-    /// Records the outcome: the status sent and, for a refusal, its code.
-    pub(crate) fn finish(mut self, ex: &Exchange, status: u16, code: Option<ProblemCode>) {
+    /// Records the outcome (the response sent and, for a refusal, its code)
+    /// and returns the response to send: the same one, or 503 when strict
+    /// durability could not make the record durable.
+    pub(crate) async fn finish(
+        mut self,
+        audit: &portcullis_audit::AuditWriter,
+        ex: &mut Exchange,
+        response: Response<Full<Bytes>>,
+        code: Option<ProblemCode>,
+    ) -> (Response<Full<Bytes>>, Option<ProblemCode>) {
         self.finished = true;
+        ex.close_stage();
+        let status = response.status().as_u16();
+        let latency_us = u64::try_from(ex.started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.log(ex, status, code, latency_us);
+        let entry = self.entry(
+            ex,
+            status,
+            code,
+            response.body().size_hint().exact(),
+            latency_us,
+        );
+        match audit.record(entry).await {
+            Ok(_) => (response, code),
+            Err(e) => {
+                tracing::error!(request_id = %ex.request_id, error = %e, "the decision could not be recorded; refusing");
+                let refusal = Refusal::new(
+                    ProblemCode::Unavailable,
+                    "the gateway could not record the decision",
+                );
+                (refusal.into_response(ex), Some(ProblemCode::Unavailable))
+            }
+        }
+    }
+
+    fn log(&self, ex: &Exchange, status: u16, code: Option<ProblemCode>, latency_us: u64) {
         let (policies, policy_errors) = ex.decision.as_ref().map_or((String::new(), 0), |d| {
             (d.determining.join(","), d.errors.len())
         });
@@ -48,9 +104,67 @@ impl Record {
             policies = %policies,
             policy_errors,
             peer = %ex.peer,
-            latency_us = u64::try_from(ex.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            latency_us,
             "request"
         );
+    }
+
+    fn entry(
+        &self,
+        ex: &Exchange,
+        status: u16,
+        code: Option<ProblemCode>,
+        bytes_out: Option<u64>,
+        latency_us: u64,
+    ) -> Entry {
+        let decision = match (code, ex.observed) {
+            (Some(_), _) => "deny",
+            (None, Some(_)) => "observe",
+            (None, None) => "allow",
+        };
+        Entry {
+            time_ms: ex.arrived_ms,
+            request_id: ex.request_id.clone(),
+            trace_id: ex.trace_id.clone(),
+            identity: ex.identity.clone(),
+            credential: ex.credential.clone(),
+            token: ex.token.clone(),
+            api: ex.api.clone(),
+            operation: ex.operation.clone(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            stage: ex.stage.as_str().to_owned(),
+            decision: decision.to_owned(),
+            code: code.map(|c| c.as_str().to_owned()),
+            observed: ex.observed.map(|c| c.as_str().to_owned()),
+            policies: ex
+                .decision
+                .as_ref()
+                .map(|d| d.determining.clone())
+                .unwrap_or_default(),
+            policy_errors: ex
+                .decision
+                .as_ref()
+                .map_or(0, |d| u32::try_from(d.errors.len()).unwrap_or(u32::MAX)),
+            snapshot: ex.snapshot,
+            contract: ex.contract.clone(),
+            upstream_status: ex.upstream_status,
+            status,
+            bytes_in: ex.bytes_in,
+            bytes_out: bytes_out.unwrap_or(0),
+            latency_us,
+            stages: ex
+                .timings
+                .iter()
+                .map(|(stage, us)| StageTime {
+                    stage: stage.as_str().to_owned(),
+                    us: *us,
+                })
+                .collect(),
+            source: ex.peer.to_string(),
+            fields_stripped: ex.fields_stripped,
+            secrets_redacted: ex.secrets_redacted,
+        }
     }
 }
 
@@ -59,5 +173,50 @@ impl Drop for Record {
         if !self.finished {
             tracing::info!(method = %self.method, path = %self.path, "request abandoned by the client");
         }
+    }
+}
+
+/// The path and query as received, with the values of query parameters
+/// whose names look secret replaced by `[REDACTED]`.
+pub(crate) fn redacted(uri: &http::Uri) -> String {
+    let path = uri.path();
+    let Some(query) = uri.query() else {
+        return path.to_owned();
+    };
+    let mut out = String::with_capacity(path.len() + 1 + query.len());
+    out.push_str(path);
+    out.push('?');
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let lower = name.to_ascii_lowercase();
+        if !value.is_empty() && (lower == "code" || SECRET_NAMES.iter().any(|s| lower.contains(s)))
+        {
+            out.push_str(name);
+            out.push_str("=[REDACTED]");
+        } else {
+            out.push_str(pair);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn secret_looking_query_values_are_redacted() {
+        let uri: http::Uri = "/a/b?limit=5&api_key=abc&Access_Token=x&code=123&status=paid&sig="
+            .parse()
+            .unwrap();
+        assert_eq!(
+            redacted(&uri),
+            "/a/b?limit=5&api_key=[REDACTED]&Access_Token=[REDACTED]&code=[REDACTED]&status=paid&sig="
+        );
+        let plain: http::Uri = "/a?x=1".parse().unwrap();
+        assert_eq!(redacted(&plain), "/a?x=1");
     }
 }

@@ -20,6 +20,37 @@ fn decode(row: &Row<'_>) -> Result<StoredKey, Fault> {
 }
 
 impl KeyStore for SqliteStore {
+    fn audit_key(&self) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        self.run("reading the audit key", |conn| {
+            let mut stmt = conn
+                .prepare("SELECT kid, pkcs8 FROM audit_keys ORDER BY created DESC, kid LIMIT 1")?;
+            let mut rows = stmt.query([])?;
+            Ok(match rows.next()? {
+                Some(row) => Some((row.get(0)?, row.get(1)?)),
+                None => None,
+            })
+        })
+    }
+
+    fn insert_audit_key(
+        &self,
+        kid: &str,
+        created: UnixTime,
+        pkcs8: &[u8],
+    ) -> Result<(), StoreError> {
+        self.run("saving the audit key", |conn| {
+            conn.execute(
+                "INSERT INTO audit_keys (kid, created, pkcs8) VALUES (?1, ?2, ?3)",
+                params![kid, created, pkcs8],
+            )
+            .map_err(|e| match violation(&e) {
+                Some(Violation::Unique) => Fault::Store(StoreError::conflict("audit key", kid)),
+                _ => Fault::Db(e),
+            })?;
+            Ok(())
+        })
+    }
+
     fn insert_key(&self, key: &StoredKey) -> Result<(), StoreError> {
         self.run("saving a signing key", |conn| {
             conn.execute(

@@ -14,6 +14,7 @@ use crate::StoreError;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_initial.sql")),
     (2, include_str!("migrations/0002_upstream_credentials.sql")),
+    (3, include_str!("migrations/0003_audit_key.sql")),
 ];
 
 /// The schema version this build writes.
