@@ -234,6 +234,31 @@ impl Ledger {
         Ok(out)
     }
 
+    /// The newest checkpoint whose record is older than `before_ms`:
+    /// where an export from `before_ms` starts.
+    ///
+    /// # Errors
+    /// The ledger cannot be read.
+    pub fn checkpoint_before(&self, before_ms: i64) -> Result<Option<(u64, Hash)>, LedgerError> {
+        let found: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT c.seq, c.hash FROM checkpoints c JOIN records r ON r.seq = c.seq
+                 WHERE r.time_ms < ?1 ORDER BY c.seq DESC LIMIT 1",
+                [before_ms],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match found {
+            None => Ok(None),
+            Some((seq, hash)) => Ok(Some((
+                to_u64(seq)?,
+                Hash::from_hex(&hash)
+                    .ok_or_else(|| LedgerError::Corrupt("a checkpoint hash".into()))?,
+            ))),
+        }
+    }
+
     /// Publishes a public key in the ledger, for offline verification.
     ///
     /// # Errors

@@ -18,6 +18,7 @@
 
 pub mod chain;
 pub mod checkpoint;
+pub mod export;
 pub mod key;
 pub mod ledger;
 pub mod record;

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use portcullis_config::Diagnostic;
 use tracing_subscriber::EnvFilter;
 
+pub mod audit;
 pub mod check;
 pub mod demo;
 pub mod explain;

@@ -48,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::identity::IdentityCommand,
     },
+    /// Verify, export and follow the audit ledger.
+    Audit {
+        #[command(subcommand)]
+        command: cmd::audit::AuditCommand,
+    },
     /// Issue access tokens.
     Token {
         #[command(subcommand)]
@@ -70,7 +75,10 @@ fn init_quiet_logging() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Identity { .. } | Command::Token { .. } | Command::Explain(_) => {
+        Command::Identity { .. }
+        | Command::Token { .. }
+        | Command::Explain(_)
+        | Command::Audit { .. } => {
             init_quiet_logging();
         }
         _ => cmd::init_logging(),
@@ -94,6 +102,7 @@ fn main() -> ExitCode {
             Command::Demo { port } => cmd::demo::run(port).await,
             Command::Identity { command } => cmd::identity::run(command),
             Command::Token { command } => cmd::token::run(command),
+            Command::Audit { command } => cmd::audit::run(command).await,
         }
     });
     match result {

@@ -89,6 +89,14 @@ pub fn json(method: &str, target: &str, body: &str) -> Vec<u8> {
 
 /// Sends `bytes` and reads the response until the server closes (bounded to 10 s).
 pub async fn send(addr: SocketAddr, bytes: &[u8]) -> RawResponse {
+    try_send(addr, bytes)
+        .await
+        .unwrap_or_else(|e| panic!("request to {addr}: {e}"))
+}
+
+/// As [`send`], but a failed exchange (refused, reset, cut short, timed
+/// out) is an error instead of a panic: for tests that kill the server.
+pub async fn try_send(addr: SocketAddr, bytes: &[u8]) -> Result<RawResponse, String> {
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await?;
         stream.write_all(bytes).await?;
@@ -98,11 +106,10 @@ pub async fn send(addr: SocketAddr, bytes: &[u8]) -> RawResponse {
     };
     let buf = match tokio::time::timeout(Duration::from_secs(10), exchange).await {
         Ok(Ok(buf)) => buf,
-        Ok(Err(e)) => panic!("request to {addr} failed: {e}"),
-        Err(_) => panic!("request to {addr} timed out"),
+        Ok(Err(e)) => return Err(format!("failed: {e}")),
+        Err(_) => return Err("timed out".into()),
     };
-    parse(&buf)
-        .unwrap_or_else(|| panic!("unparseable response: {:?}", String::from_utf8_lossy(&buf)))
+    parse(&buf).ok_or_else(|| format!("unparseable response: {:?}", String::from_utf8_lossy(&buf)))
 }
 
 fn parse(buf: &[u8]) -> Option<RawResponse> {

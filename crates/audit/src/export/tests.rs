@@ -1,0 +1,115 @@
+use std::io::Cursor;
+
+use super::*;
+use crate::key::AuditKey;
+use crate::ledger::{Location, Sync};
+use crate::record::Entry;
+use crate::verify::Problem;
+
+struct Fixture {
+    ledger: Ledger,
+    key: AuditKey,
+}
+
+static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Twenty records a second apart, checkpoints at 10 and 20, in memory.
+fn fixture() -> Fixture {
+    let name = format!(
+        "export-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut ledger = Ledger::open(&Location::Memory(name), Sync::Normal).unwrap();
+    let key = AuditKey::generate("audit-x").unwrap();
+    ledger.put_key(&key.public()).unwrap();
+    let mut prev = Hash::GENESIS;
+    for seq in 1..=20u64 {
+        let entry = Entry {
+            time_ms: 1_000 * i64::try_from(seq).unwrap(),
+            request_id: format!("req-{seq}"),
+            decision: "allow".into(),
+            ..Entry::default()
+        };
+        let sealed = Sealed::seal(seq, prev, entry.clone()).unwrap();
+        prev = sealed.hash;
+        ledger.append(&[(sealed, entry)]).unwrap();
+        if seq.is_multiple_of(10) {
+            ledger
+                .add_checkpoint(&Checkpoint::sign(&key, seq, prev, 1))
+                .unwrap();
+        }
+    }
+    Fixture { ledger, key }
+}
+
+fn exported(f: &Fixture, since: Option<i64>) -> String {
+    let mut out = Vec::new();
+    export(&f.ledger, since, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn check(text: &str, keys: &[PublicKey]) -> Report {
+    verify_export(&mut Cursor::new(text.as_bytes()), keys).unwrap()
+}
+
+#[test]
+fn a_whole_export_verifies_offline_with_the_public_key() {
+    let f = fixture();
+    let text = exported(&f, None);
+    assert_eq!(text.lines().count(), 1 + 20 + 2);
+    let report = check(&text, &[f.key.public()]);
+    assert_eq!(
+        (report.problem, report.records, report.signed_to),
+        (None, 20, Some(20))
+    );
+}
+
+#[test]
+fn an_export_since_a_time_starts_at_a_signed_checkpoint() {
+    let f = fixture();
+    let text = exported(&f, Some(15_000));
+    let report = check(&text, &[f.key.public()]);
+    assert_eq!((report.problem, report.records), (None, 10));
+    assert!(text.lines().nth(1).unwrap().contains("\"seq\":11"));
+}
+
+#[test]
+fn a_tampered_export_is_located() {
+    let f = fixture();
+    let text = exported(&f, None);
+    let edited = text.replace("req-7", "req-X");
+    assert_eq!(
+        check(&edited, &[f.key.public()]).problem,
+        Some(Problem::Modified { seq: 7 })
+    );
+    let dropped: String = text
+        .lines()
+        .filter(|l| !l.contains("\"seq\":12,\"hash\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        check(&dropped, &[f.key.public()]).problem,
+        Some(Problem::Deleted { from: 12, to: 12 })
+    );
+    let other = AuditKey::generate("audit-x").unwrap();
+    assert_eq!(
+        check(&text, &[other.public()]).problem,
+        Some(Problem::BadSignature { seq: 10 })
+    );
+    let since = exported(&f, Some(15_000));
+    let unanchored = since.replace("\"anchor_seq\":10", "\"anchor_seq\":9");
+    assert_eq!(
+        check(&unanchored, &[f.key.public()]).problem,
+        Some(Problem::Unanchored { seq: 10 })
+    );
+}
+
+#[test]
+fn an_export_that_is_not_one_is_an_error_naming_the_line() {
+    let err = verify_export(&mut Cursor::new(b"{\"type\":\"record\"}\n".as_slice()), &[]);
+    assert!(
+        matches!(err, Err(ExportError::Format { line: 1, .. })),
+        "{err:?}"
+    );
+}

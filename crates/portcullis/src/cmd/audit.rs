@@ -1,0 +1,292 @@
+//! `portcullis audit verify|export|tail|public-key`: the ledger from the
+//! command line, on a running gateway's file (readers never block its
+//! writer) or on an export.
+//!
+//! Which keys `verify` trusts, strongest first: `--public-key FILE` (pinned
+//! from elsewhere); with `-c`, the key in the gateway's store (not the
+//! ledger's own copy); otherwise the keys the ledger or export carries,
+//! which proves only that it is consistent with itself, and says so.
+//!
+//! Exit codes: 0 intact, 1 a problem found (located), 2 could not be read.
+
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use portcullis_audit::export::{export, verify_export};
+use portcullis_audit::ledger::{Ledger, Location};
+use portcullis_audit::{AuditKey, PublicKey, Report};
+use portcullis_config::LedgerPlace;
+use portcullis_store::KeyStore;
+use serde_json::json;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every record and checkpoint; report the first record modified,
+    /// deleted, inserted or reordered, or a cut tail.
+    Verify(VerifyArgs),
+    /// Write records (and their checkpoints and keys) as JSON Lines that
+    /// verify on their own.
+    Export(ExportArgs),
+    /// Print the newest decisions, and follow new ones.
+    Tail(TailArgs),
+    /// Print the ledger's public key (JWK), to pin it elsewhere.
+    PublicKey(Source),
+}
+
+/// Which ledger: the configuration's, or a file.
+#[derive(Debug, Args)]
+pub struct Source {
+    /// The configuration file (YAML): its `audit.ledger` and store.
+    #[arg(short, long, conflicts_with = "ledger")]
+    config: Option<PathBuf>,
+    /// A ledger file.
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    source: Source,
+    /// An export (JSON Lines) instead of a ledger.
+    #[arg(long, conflicts_with_all = ["config", "ledger"])]
+    export: Option<PathBuf>,
+    /// A file holding the public key (JWK) to trust.
+    #[arg(long)]
+    public_key: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Start after the last checkpoint before this time (RFC 3339).
+    #[arg(long)]
+    since: Option<String>,
+    /// Only `jsonl`.
+    #[arg(long, default_value = "jsonl")]
+    format: String,
+    /// Write here instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    #[command(flatten)]
+    source: Source,
+    /// How many of the newest decisions to print first.
+    #[arg(short = 'n', long, default_value_t = 20)]
+    lines: u32,
+    /// Keep printing new decisions as they are written.
+    #[arg(short, long)]
+    follow: bool,
+}
+
+pub async fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
+    let outcome = match command {
+        AuditCommand::Verify(args) => verify(&args),
+        AuditCommand::Export(args) => run_export(&args),
+        AuditCommand::Tail(args) => tail(&args).await,
+        AuditCommand::PublicKey(source) => public_key(&source),
+    };
+    outcome.or_else(|e| {
+        eprintln!("error: {e:#}");
+        Ok(ExitCode::from(2))
+    })
+}
+
+/// The ledger's location, and the key the store holds (with `-c`).
+fn locate(source: &Source) -> anyhow::Result<(Location, Option<PublicKey>)> {
+    if let Some(path) = &source.ledger {
+        anyhow::ensure!(path.exists(), "no ledger at {}", path.display());
+        return Ok((Location::File(path.clone()), None));
+    }
+    let config = source
+        .config
+        .as_ref()
+        .context("name the ledger: -c FILE or --ledger PATH")?;
+    let (config, _) = portcullis_config::load(config, &portcullis_config::Overrides::default())
+        .map_err(|d| {
+            anyhow::anyhow!(
+                "the configuration has errors: {}",
+                d.first().map(ToString::to_string).unwrap_or_default()
+            )
+        })?;
+    let LedgerPlace::File(path) = &config.audit.ledger else {
+        anyhow::bail!("this configuration keeps its ledger in memory: nothing to read");
+    };
+    anyhow::ensure!(path.exists(), "no ledger at {} yet", path.display());
+    let key = match &config.storage {
+        portcullis_config::Storage::Sqlite(store) if store.exists() => {
+            let store = portcullis_store::SqliteStore::open(store)?;
+            match store.audit_key()? {
+                Some((kid, der)) => Some(AuditKey::from_pkcs8(kid, &der)?.public()),
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    Ok((Location::File(path.clone()), key))
+}
+
+fn pinned(path: &Path) -> anyhow::Result<PublicKey> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let jwk: serde_json::Value =
+        serde_json::from_str(&text).context("the public key is not JSON")?;
+    Ok(PublicKey::from_jwk(&jwk)?)
+}
+
+fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let mut keys = Vec::new();
+    let mut trust =
+        "the keys the ledger itself carries (consistency only: pin one with --public-key)";
+    if let Some(path) = &args.public_key {
+        keys.push(pinned(path)?);
+        trust = "the pinned public key";
+    }
+    let report = if let Some(path) = &args.export {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        verify_export(&mut BufReader::new(file), &keys)?
+    } else {
+        let (location, stored) = locate(&args.source)?;
+        if keys.is_empty()
+            && let Some(key) = stored
+        {
+            keys.push(key);
+            trust = "the key in the gateway's store";
+        }
+        Ledger::open_reader(&location)?.verify(&keys)?
+    };
+    print_report(&report, trust, args.json);
+    Ok(if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_report(report: &Report, trust: &str, as_json: bool) {
+    if as_json {
+        let doc = json!({
+            "ok": report.is_ok(),
+            "records": report.records,
+            "checkpoints": report.checkpoints,
+            "last_seq": report.last_seq,
+            "signed_to": report.signed_to,
+            "unsigned_tail": report.unsigned_tail(),
+            "trusted": trust,
+            "problem": report.problem.as_ref().map(|p| json!({
+                "kind": p.kind(), "seq": p.seq(), "message": p.to_string(),
+            })),
+        });
+        println!("{doc:#}");
+        return;
+    }
+    match &report.problem {
+        None => println!(
+            "ok: {} records, {} checkpoints, signed up to record {} ({} after it not yet signed); trusted {trust}",
+            report.records,
+            report.checkpoints,
+            report.signed_to.unwrap_or(0),
+            report.unsigned_tail()
+        ),
+        Some(problem) => println!("FAILED at record {}: {problem}", problem.seq()),
+    }
+}
+
+fn run_export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(args.format == "jsonl", "`--format` must be `jsonl`");
+    let since = match &args.since {
+        None => None,
+        Some(text) => {
+            let time = humantime::parse_rfc3339(text)
+                .with_context(|| format!("`--since {text}` is not an RFC 3339 time"))?;
+            Some(
+                time.duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+            )
+        }
+    };
+    let (location, _) = locate(&args.source)?;
+    let ledger = Ledger::open_reader(&location)?;
+    let written = match &args.output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            );
+            let n = export(&ledger, since, &mut file)?;
+            file.flush()?;
+            n
+        }
+        None => export(&ledger, since, &mut std::io::stdout().lock())?,
+    };
+    eprintln!("exported {written} records");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn tail(args: &TailArgs) -> anyhow::Result<ExitCode> {
+    let (location, _) = locate(&args.source)?;
+    let ledger = Ledger::open_reader(&location)?;
+    let (last, _) = ledger.head()?;
+    let mut after = last.saturating_sub(u64::from(args.lines));
+    loop {
+        for record in ledger.records_after(after, 500)? {
+            after = record.seq;
+            if let Ok(body) = record.decode() {
+                println!("{}", line(&body));
+            }
+        }
+        if !args.follow {
+            return Ok(ExitCode::SUCCESS);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            () = super::shutdown_signal() => return Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+/// One decision on one line.
+fn line(body: &portcullis_audit::record::Body) -> String {
+    let e = &body.entry;
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    format!(
+        "{} {} {:<7} {} {:<24} {:<20} {} {} {}{}",
+        body.seq,
+        body.id,
+        e.decision,
+        e.status,
+        or_dash(&e.code),
+        or_dash(&e.identity),
+        e.method,
+        e.path,
+        e.policies.join(","),
+        e.observed
+            .as_ref()
+            .map_or(String::new(), |o| format!(" (would be {o})")),
+    )
+}
+
+fn public_key(source: &Source) -> anyhow::Result<ExitCode> {
+    let (location, stored) = locate(source)?;
+    let key = match stored {
+        Some(key) => key,
+        None => Ledger::open_reader(&location)?
+            .keys()?
+            .into_iter()
+            .next()
+            .context("the ledger names no key")?,
+    };
+    println!("{:#}", key.to_jwk());
+    Ok(ExitCode::SUCCESS)
+}
