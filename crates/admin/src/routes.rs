@@ -10,8 +10,8 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
-use portcullis_proxy::Reloader;
 use portcullis_proxy::authority::Authority;
+use portcullis_proxy::{Observer, Reloader};
 use serde::{Deserialize, Deserializer};
 
 use crate::refusal::Refusal;
@@ -19,6 +19,7 @@ use crate::{authenticate, envelope, extract};
 
 mod credentials;
 mod identities;
+mod observe;
 mod reload;
 mod tokens;
 
@@ -28,6 +29,13 @@ mod tokens;
 pub(crate) struct AdminState {
     authority: Arc<Authority>,
     reloader: Option<Reloader>,
+    observer: Option<Observer>,
+}
+
+impl FromRef<AdminState> for Option<Observer> {
+    fn from_ref(state: &AdminState) -> Self {
+        state.observer.clone()
+    }
 }
 
 impl FromRef<AdminState> for Arc<Authority> {
@@ -42,9 +50,16 @@ impl FromRef<AdminState> for Option<Reloader> {
     }
 }
 
-/// Every admin route, behind authentication, inside the envelope.
-pub(crate) fn router(authority: Arc<Authority>, reloader: Option<Reloader>) -> Router {
-    Router::new()
+/// Every admin route: the probes and metrics open, the rest behind
+/// authentication; all inside the envelope.
+pub(crate) fn router(
+    authority: Arc<Authority>,
+    reloader: Option<Reloader>,
+    observer: Option<Observer>,
+) -> Router {
+    // Decisions take a query (filters, paging); no other operation does.
+    let queried = Router::new().route("/admin/v1/decisions", get(observe::decisions));
+    let managed = Router::new()
         .route("/admin/v1/reload", get(reload::status).post(reload::reload))
         .route(
             "/admin/v1/identities",
@@ -68,6 +83,7 @@ pub(crate) fn router(authority: Arc<Authority>, reloader: Option<Reloader>) -> R
         .route("/admin/v1/keys/rotate", post(tokens::rotate_keys))
         // Only matched routes: an unknown path stays a 404 whatever its query.
         .route_layer(from_fn(extract::no_query))
+        .merge(queried)
         .fallback(envelope::fallback)
         // ORDER: authentication wraps routing and the fallback, so nothing
         // about the path is answered to a caller who is not an admin; the
@@ -76,11 +92,18 @@ pub(crate) fn router(authority: Arc<Authority>, reloader: Option<Reloader>) -> R
             Arc::clone(&authority),
             authenticate::authenticate,
         ))
-        .layer(from_fn(envelope::envelope))
-        .with_state(AdminState {
-            authority,
-            reloader,
-        })
+        .layer(from_fn(envelope::envelope));
+    let open = Router::new()
+        .route("/healthz", get(observe::healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
+        .route_layer(from_fn(extract::no_query))
+        .layer(from_fn(envelope::envelope));
+    open.merge(managed).with_state(AdminState {
+        authority,
+        reloader,
+        observer,
+    })
 }
 
 /// Runs a store-touching action off the async threads. A panic or a lost

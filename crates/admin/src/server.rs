@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use portcullis_proxy::Reloader;
 use portcullis_proxy::authority::Authority;
+use portcullis_proxy::{Observer, Reloader};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -34,11 +34,12 @@ impl AdminServer {
         addr: SocketAddr,
         authority: Arc<Authority>,
         reloader: Option<Reloader>,
+        observer: Option<Observer>,
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let serve = axum::serve(listener, routes::router(authority, reloader))
+        let serve = axum::serve(listener, routes::router(authority, reloader, observer))
             .with_graceful_shutdown(async move {
                 let _ = stopped.await;
             });

@@ -64,7 +64,7 @@ async fn no_secret_or_token_reaches_a_log_line_or_a_listing() {
     let world = spawn().await;
     let authority = world.gateway.authority().clone();
     bootstrap(&authority, Some(SECRET)).unwrap();
-    let server = AdminServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), authority, None)
+    let server = AdminServer::start(SocketAddr::from(([127, 0, 0, 1], 0)), authority, None, None)
         .await
         .unwrap();
     let admin_token = token(&world, BOOTSTRAP_IDENTITY, SECRET, ADMIN_SCOPE).await;

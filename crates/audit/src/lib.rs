@@ -30,4 +30,4 @@ pub use checkpoint::Checkpoint;
 pub use key::{AuditKey, KeyError, PublicKey};
 pub use record::{Entry, Sealed, StageTime};
 pub use verify::{Anchor, Problem, Report, verify};
-pub use writer::{AuditWriter, Durability, WriteError, WriterConfig, WriterStats};
+pub use writer::{AuditWriter, CommitHook, Durability, WriteError, WriterConfig, WriterStats};

@@ -24,7 +24,7 @@ use crate::checkpoint::Checkpoint;
 use crate::key::AuditKey;
 use crate::ledger::{Ledger, LedgerError};
 use crate::record::{Entry, Sealed};
-pub use stats::{COMMIT_BUCKETS, WriterStats};
+pub use stats::WriterStats;
 
 /// When a response may be sent relative to its record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,18 @@ pub struct WriterConfig {
     pub max_batch: usize,
     /// Drop records older than this, at a checkpoint.
     pub retention: Option<Duration>,
+    /// Told how long each commit took (metrics).
+    pub on_commit: Option<CommitHook>,
+}
+
+/// A function told each commit's duration.
+#[derive(Clone)]
+pub struct CommitHook(pub Arc<dyn Fn(Duration) + Send + Sync>);
+
+impl std::fmt::Debug for CommitHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CommitHook")
+    }
 }
 
 impl Default for WriterConfig {
@@ -61,6 +73,7 @@ impl Default for WriterConfig {
             queue: 8_192,
             max_batch: 1_024,
             retention: None,
+            on_commit: None,
         }
     }
 }
@@ -311,8 +324,10 @@ impl State {
                 self.head = (seq, prev);
                 self.unsigned += batch.len() as u64;
                 self.first_unsigned.get_or_insert(started);
-                self.stats
-                    .committed(batch.len() as u64, started.elapsed(), seq);
+                self.stats.committed(batch.len() as u64, seq);
+                if let Some(hook) = &self.config.on_commit {
+                    (hook.0)(started.elapsed());
+                }
                 true
             }
             Err(e) => {

@@ -109,6 +109,16 @@ impl Gateway {
         self.live.audit.stats()
     }
 
+    /// What the admin listener may see: ledger, metrics, readiness.
+    pub fn observer(&self) -> crate::observer::Observer {
+        crate::observer::Observer::new(Arc::clone(&self.live))
+    }
+
+    /// The gateway's metrics (served by the admin listener).
+    pub fn metrics(&self) -> &std::sync::Arc<crate::metrics::Metrics> {
+        &self.live.metrics
+    }
+
     /// Waits until every decision made so far is in the ledger.
     pub async fn flush_audit(&self) {
         self.live.audit.flush().await;

@@ -25,6 +25,7 @@ static MEMORY_LEDGERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU
 fn open_ledger(
     settings: &AuditSettings,
     authority: &Authority,
+    commits: prometheus_client::metrics::histogram::Histogram,
 ) -> Result<(AuditWriter, Location), LiveError> {
     let location = match &settings.ledger {
         LedgerPlace::File(path) => Location::File(path.clone()),
@@ -44,6 +45,9 @@ fn open_ledger(
         checkpoint_every: settings.checkpoint_every,
         checkpoint_interval: settings.checkpoint_interval,
         retention: settings.retention,
+        on_commit: Some(portcullis_audit::CommitHook(Arc::new(move |took| {
+            commits.observe(took.as_secs_f64());
+        }))),
         ..WriterConfig::default()
     };
     let writer = AuditWriter::start(ledger, authority.audit_key()?, config)?;
@@ -161,6 +165,7 @@ pub(crate) struct Live {
     /// The audit ledger's writer, and where readers find the ledger.
     pub(crate) audit: AuditWriter,
     pub(crate) ledger: Location,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
     authority: Arc<Authority>,
     fixed: Fixed,
     /// One reload at a time, so versions are applied in order.
@@ -170,13 +175,19 @@ pub(crate) struct Live {
 impl Live {
     pub(crate) fn start(config: Config, authority: Arc<Authority>) -> Result<Self, LiveError> {
         let fixed = Fixed::of(&config);
-        let (audit, ledger) = open_ledger(&config.audit, &authority)?;
-        let snapshot = Snapshot::build(config, Arc::clone(&authority), 1)?;
+        let commits = crate::metrics::latency();
+        let (audit, ledger) = open_ledger(&config.audit, &authority, commits.clone())?;
+        let metrics = Arc::new(crate::metrics::Metrics::new(
+            Some(Arc::clone(audit.stats())),
+            commits,
+        ));
+        let snapshot = Snapshot::build(config, Arc::clone(&authority), Arc::clone(&metrics), 1)?;
         Ok(Self {
             current: ArcSwap::from_pointee(snapshot),
             decisions: broadcast::channel(DECISION_BACKLOG).0,
             audit,
             ledger,
+            metrics,
             authority,
             fixed,
             applying: tokio::sync::Mutex::new(()),
@@ -217,7 +228,12 @@ impl Live {
         }
         let version = self.version() + 1;
         let seeds = config.identities.clone();
-        let snapshot = Snapshot::build(config, Arc::clone(&self.authority), version)?;
+        let snapshot = Snapshot::build(
+            config,
+            Arc::clone(&self.authority),
+            Arc::clone(&self.metrics),
+            version,
+        )?;
         // The inventory goes to the store only once the rest has validated,
         // so a refused reload changes nothing.
         self.authority.apply_inventory(&seeds)?;

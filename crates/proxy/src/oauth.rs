@@ -77,7 +77,11 @@ pub(crate) async fn serve(
         .and_then(|v| v.to_str().ok());
     let authority = &snapshot.authority;
     let outcome = match endpoint {
-        Endpoint::Token => authority.token(&body, authorization),
+        Endpoint::Token => {
+            let issued = authority.token(&body, authorization);
+            snapshot.metrics.token(issued.is_ok());
+            issued
+        }
         Endpoint::Revoke => authority
             .revoke(&body, authorization)
             .map(|()| Value::Object(serde_json::Map::new())),

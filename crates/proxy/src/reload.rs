@@ -101,6 +101,7 @@ impl Reloader {
                 warnings.iter().map(ToString::to_string).collect(),
             ),
         };
+        self.inner.live.metrics.reload(outcome.is_ok());
         self.note(trigger, &outcome, warnings);
         outcome.map_err(|errors| ReloadFailure { errors })
     }

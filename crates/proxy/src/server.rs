@@ -117,6 +117,11 @@ async fn handle(
         }
     };
     let (mut response, code) = record.finish(&live.audit, &mut ex, response, code).await;
+    live.metrics.request(
+        &ex,
+        crate::pipeline::record::decision(code, ex.observed),
+        code.map_or("-", ProblemCode::as_str),
+    );
     if let Ok(id) = HeaderValue::from_str(&ex.request_id) {
         response.headers_mut().insert("x-request-id", id);
     }

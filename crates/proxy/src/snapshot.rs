@@ -41,6 +41,7 @@ pub struct Snapshot {
     pub(crate) limits: Limits,
     pub(crate) scanner: SecretScanner,
     pub(crate) authority: Arc<Authority>,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Snapshot {
@@ -48,6 +49,7 @@ impl Snapshot {
     pub fn build(
         config: Config,
         authority: Arc<Authority>,
+        metrics: Arc<crate::metrics::Metrics>,
         version: u64,
     ) -> Result<Self, SnapshotError> {
         let scanner = SecretScanner::builtin()?;
@@ -70,6 +72,7 @@ impl Snapshot {
             limits: config.limits,
             scanner,
             authority,
+            metrics,
         })
     }
 

@@ -11,6 +11,7 @@
 )]
 
 mod access;
+mod observe;
 mod operations;
 mod reload;
 mod support;

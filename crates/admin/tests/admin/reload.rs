@@ -34,9 +34,14 @@ async fn reload_applies_a_good_change_and_refuses_a_bad_one() {
     let authority = gateway.authority().clone();
     bootstrap(&authority, Some(SECRET)).unwrap();
     let reloader = gateway.reloader(path, overrides);
-    let server = AdminServer::start(loopback(), authority, Some(reloader))
-        .await
-        .unwrap();
+    let server = AdminServer::start(
+        loopback(),
+        authority,
+        Some(reloader),
+        Some(gateway.observer()),
+    )
+    .await
+    .unwrap();
     let token = admin_token(gateway.addr()).await;
     let call = |req: Vec<u8>| {
         let req = bearer(&req, &token);

@@ -27,9 +27,10 @@ impl Admin {
             bootstrap(&authority, Some(SECRET)).unwrap().as_deref(),
             Some(BOOTSTRAP_IDENTITY)
         );
-        let server = AdminServer::start(loopback(), authority, None)
-            .await
-            .unwrap();
+        let server =
+            AdminServer::start(loopback(), authority, None, Some(world.gateway.observer()))
+                .await
+                .unwrap();
         let issued = token(&world, BOOTSTRAP_IDENTITY, SECRET, ADMIN_SCOPE).await;
         assert_eq!(issued.status, 200, "{}", issued.text());
         let token = issued.json()["access_token"].as_str().unwrap().to_owned();

@@ -1,14 +1,8 @@
 //! What the writer reports for metrics and readiness: queue depth, commits,
-//! failures, commit latency buckets, the last sequence numbers. Plain
-//! atomics, read without locking.
+//! failures, the last sequence numbers. Plain atomics, read without locking.
+//! (Commit latency goes to the caller's [`super::CommitHook`].)
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
-
-/// Upper bounds (seconds) of the commit latency histogram's buckets.
-pub const COMMIT_BUCKETS: [f64; 10] = [
-    0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
-];
 
 /// The writer's counters.
 #[derive(Debug)]
@@ -21,9 +15,6 @@ pub struct WriterStats {
     healthy: AtomicBool,
     last_seq: AtomicU64,
     last_checkpoint: AtomicU64,
-    /// Cumulative counts per bucket of [`COMMIT_BUCKETS`], then +Inf.
-    buckets: [AtomicU64; 11],
-    commit_micros: AtomicU64,
 }
 
 impl WriterStats {
@@ -37,8 +28,6 @@ impl WriterStats {
             healthy: AtomicBool::new(true),
             last_seq: AtomicU64::new(0),
             last_checkpoint: AtomicU64::new(0),
-            buckets: Default::default(),
-            commit_micros: AtomicU64::new(0),
         }
     }
 
@@ -50,23 +39,11 @@ impl WriterStats {
         self.last_seq.store(seq, Ordering::Relaxed);
     }
 
-    pub(super) fn committed(&self, records: u64, took: Duration, last_seq: u64) {
+    pub(super) fn committed(&self, records: u64, last_seq: u64) {
         self.records.fetch_add(records, Ordering::Relaxed);
         self.commits.fetch_add(1, Ordering::Relaxed);
         self.healthy.store(true, Ordering::Relaxed);
         self.last_seq.store(last_seq, Ordering::Relaxed);
-        let seconds = took.as_secs_f64();
-        let bucket = COMMIT_BUCKETS
-            .iter()
-            .position(|b| seconds <= *b)
-            .unwrap_or(COMMIT_BUCKETS.len());
-        for b in self.buckets.iter().skip(bucket) {
-            b.fetch_add(1, Ordering::Relaxed);
-        }
-        self.commit_micros.fetch_add(
-            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
     }
 
     pub(super) fn failed(&self) {
@@ -110,14 +87,5 @@ impl WriterStats {
 
     pub fn last_checkpoint(&self) -> u64 {
         self.last_checkpoint.load(Ordering::Relaxed)
-    }
-
-    /// Cumulative commit counts per bucket (the last is +Inf) and the sum of
-    /// commit times in seconds: a Prometheus histogram.
-    pub fn commit_histogram(&self) -> ([u64; 11], f64) {
-        let counts =
-            std::array::from_fn(|i| self.buckets.get(i).map_or(0, |b| b.load(Ordering::Relaxed)));
-        let sum = self.commit_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        (counts, sum)
     }
 }

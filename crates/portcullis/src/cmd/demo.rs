@@ -86,9 +86,15 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     let setup = async {
         let tokens = credentials(&gateway)?;
         let admin = match admin_addr {
-            Some(addr) => {
-                Some(AdminServer::start(addr, Arc::clone(gateway.authority()), None).await?)
-            }
+            Some(addr) => Some(
+                AdminServer::start(
+                    addr,
+                    Arc::clone(gateway.authority()),
+                    None,
+                    Some(gateway.observer()),
+                )
+                .await?,
+            ),
             None => None,
         };
         let admin_lines = match &admin {

@@ -77,7 +77,11 @@ pub async fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let authority = Arc::new(
         Authority::open(&config, &base_url, clock).context("cannot open the identity store")?,
     );
-    let snapshot = Snapshot::build(config, authority, 1)?;
+    let metrics = Arc::new(portcullis_proxy::metrics::Metrics::new(
+        None,
+        portcullis_proxy::metrics::latency(),
+    ));
+    let snapshot = Snapshot::build(config, authority, metrics, 1)?;
     let explanation = match snapshot.explain(request).await {
         Ok(e) => e,
         Err(e) => {

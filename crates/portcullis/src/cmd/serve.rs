@@ -32,8 +32,13 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     }
     let admin = match admin_addr {
         Some(addr) => {
-            let admin =
-                AdminServer::start(addr, Arc::clone(gateway.authority()), Some(reloader)).await?;
+            let admin = AdminServer::start(
+                addr,
+                Arc::clone(gateway.authority()),
+                Some(reloader),
+                Some(gateway.observer()),
+            )
+            .await?;
             tracing::info!(addr = %admin.addr(), "admin listening");
             Some(admin)
         }

@@ -117,11 +117,6 @@ impl Record {
         bytes_out: Option<u64>,
         latency_us: u64,
     ) -> Entry {
-        let decision = match (code, ex.observed) {
-            (Some(_), _) => "deny",
-            (None, Some(_)) => "observe",
-            (None, None) => "allow",
-        };
         Entry {
             time_ms: ex.arrived_ms,
             request_id: ex.request_id.clone(),
@@ -134,7 +129,7 @@ impl Record {
             method: self.method.clone(),
             path: self.path.clone(),
             stage: ex.stage.as_str().to_owned(),
-            decision: decision.to_owned(),
+            decision: decision(code, ex.observed).to_owned(),
             code: code.map(|c| c.as_str().to_owned()),
             observed: ex.observed.map(|c| c.as_str().to_owned()),
             policies: ex
@@ -173,6 +168,15 @@ impl Drop for Record {
         if !self.finished {
             tracing::info!(method = %self.method, path = %self.path, "request abandoned by the client");
         }
+    }
+}
+
+/// `allow`, `deny`, or `observe` (forwarded, though enforce would refuse).
+pub(crate) fn decision(code: Option<ProblemCode>, observed: Option<ProblemCode>) -> &'static str {
+    match (code, observed) {
+        (Some(_), _) => "deny",
+        (None, Some(_)) => "observe",
+        (None, None) => "allow",
     }
 }
 
