@@ -387,9 +387,40 @@ impl Ledger {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        self.prune_through(target)
+    }
+
+    /// Keeps at most `max` records: drops those up to the oldest checkpoint
+    /// that leaves no more than `max` after it.
+    ///
+    /// # Errors
+    /// Nothing was pruned.
+    pub fn prune_to(&mut self, max: u64) -> Result<Option<u64>, LedgerError> {
+        let (head, _) = self.head()?;
+        let anchor = self.anchor()?.seq;
+        if head.saturating_sub(anchor) <= max {
+            return Ok(None);
+        }
+        let floor = to_i64(head - max)?;
+        let target: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT c.seq, c.hash FROM checkpoints c JOIN records r ON r.seq = c.seq
+                 WHERE c.seq >= ?1 ORDER BY c.seq LIMIT 1",
+                [floor],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        self.prune_through(target)
+    }
+
+    fn prune_through(&mut self, target: Option<(i64, String)>) -> Result<Option<u64>, LedgerError> {
         let Some((seq, hash)) = target else {
             return Ok(None);
         };
+        if to_u64(seq)? <= self.anchor()?.seq {
+            return Ok(None);
+        }
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM records WHERE seq <= ?1", [seq])?;
         tx.execute("DELETE FROM checkpoints WHERE seq < ?1", [seq])?;

@@ -50,6 +50,8 @@ pub struct WriterConfig {
     pub max_batch: usize,
     /// Drop records older than this, at a checkpoint.
     pub retention: Option<Duration>,
+    /// Keep at most this many records, pruning at a checkpoint.
+    pub max_records: Option<u64>,
     /// Told how long each commit took (metrics).
     pub on_commit: Option<CommitHook>,
 }
@@ -73,6 +75,7 @@ impl Default for WriterConfig {
             queue: 8_192,
             max_batch: 1_024,
             retention: None,
+            max_records: None,
             on_commit: None,
         }
     }
@@ -381,9 +384,13 @@ impl State {
             }
             Err(e) => tracing::error!(error = %e, "audit checkpoint failed; retrying"),
         }
-        if let Some(retention) = self.config.retention {
+        let by_age = self.config.retention.map(|retention| {
             let cutoff = now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-            match self.ledger.prune(cutoff) {
+            self.ledger.prune(cutoff)
+        });
+        let by_size = self.config.max_records.map(|max| self.ledger.prune_to(max));
+        for pruned in [by_age, by_size].into_iter().flatten() {
+            match pruned {
                 Ok(Some(anchor)) => tracing::info!(anchor, "audit ledger pruned"),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "audit ledger pruning failed"),

@@ -33,6 +33,7 @@ pub(crate) struct RawAudit {
     pub checkpoint_every: Option<Spanned<u64>>,
     pub checkpoint_interval: Option<Spanned<String>>,
     pub retention: Option<Spanned<String>>,
+    pub max_records: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -89,6 +89,8 @@ pub struct AuditSettings {
     pub checkpoint_interval: Duration,
     /// Records older than this are pruned (at a checkpoint).
     pub retention: Option<Duration>,
+    /// At most this many records are kept (pruned at a checkpoint).
+    pub max_records: Option<u64>,
 }
 
 /// Where the ledger lives.

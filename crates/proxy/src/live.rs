@@ -45,6 +45,7 @@ fn open_ledger(
         checkpoint_every: settings.checkpoint_every,
         checkpoint_interval: settings.checkpoint_interval,
         retention: settings.retention,
+        max_records: settings.max_records,
         on_commit: Some(portcullis_audit::CommitHook(Arc::new(move |took| {
             commits.observe(took.as_secs_f64());
         }))),

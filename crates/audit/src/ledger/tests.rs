@@ -211,3 +211,56 @@ fn pruning_at_a_checkpoint_keeps_the_chain_verifiable() {
     f.sql("UPDATE meta SET value = '9' WHERE key = 'anchor_seq'");
     assert_eq!(f.problem(), Some(Problem::Unanchored { seq: 10 }));
 }
+
+#[test]
+fn pruning_by_size_keeps_at_most_that_many() {
+    let f = fixture("prune-size");
+    let mut ledger = Ledger::open(&Location::File(f.path.clone()), Sync::Normal).unwrap();
+    assert_eq!(
+        ledger.prune_to(25).unwrap(),
+        None,
+        "fewer than that already"
+    );
+    assert_eq!(ledger.prune_to(15).unwrap(), Some(10));
+    assert_eq!(f.problem(), None);
+    assert_eq!(ledger.prune_to(15).unwrap(), None, "already pruned there");
+}
+
+#[test]
+fn a_clock_stepping_backwards_changes_no_order_and_breaks_nothing() {
+    let f = fixture("clock");
+    let mut ledger = Ledger::open(&Location::File(f.path.clone()), Sync::Normal).unwrap();
+    let (mut seq, mut prev) = ledger.head().unwrap();
+    // Three records written after the clock stepped back an hour.
+    for n in 0..3 {
+        seq += 1;
+        let mut e = entry(seq);
+        e.time_ms = 1_700_000_000_000 - 3_600_000 + n;
+        let sealed = Sealed::seal(seq, prev, e.clone()).unwrap();
+        prev = sealed.hash;
+        ledger.append(&[(sealed, e)]).unwrap();
+    }
+    ledger
+        .add_checkpoint(&Checkpoint::sign(&f.key, seq, prev, 1))
+        .unwrap();
+    assert_eq!(f.problem(), None, "order is the sequence, not the clock");
+    let newest = ledger
+        .query(&Filter {
+            limit: 1,
+            ..Filter::default()
+        })
+        .unwrap();
+    assert_eq!(newest.records[0]["seq"], 23, "newest by sequence");
+    let stepped_back = ledger
+        .query(&Filter {
+            until_ms: Some(1_700_000_000_000),
+            limit: 50,
+            ..Filter::default()
+        })
+        .unwrap();
+    assert_eq!(
+        stepped_back.records.len(),
+        3,
+        "time filters read the recorded times"
+    );
+}

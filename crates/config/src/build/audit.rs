@@ -33,6 +33,7 @@ pub(super) fn audit(
         checkpoint_every: 1_000,
         checkpoint_interval: Duration::from_secs(5),
         retention: None,
+        max_records: None,
     };
     let Some(raw) = raw.map(|r| &r.value) else {
         return settings;
@@ -110,5 +111,16 @@ pub(super) fn audit(
         settings.checkpoint_interval = interval;
     }
     settings.retention = duration("retention", &raw.retention);
+    if let Some(n) = &raw.max_records {
+        if n.value >= settings.checkpoint_every {
+            settings.max_records = Some(n.value);
+        } else {
+            out.push(Diagnostic::error_at_line(
+                file,
+                n.referenced.line(),
+                "`audit.max_records` must be at least `audit.checkpoint_every` (pruning happens at checkpoints)",
+            ));
+        }
+    }
     settings
 }

@@ -177,3 +177,39 @@ fn upstream_credentials_never_come_from_the_file_itself() {
         "{collision:?}"
     );
 }
+
+#[test]
+fn audit_settings_are_checked() {
+    let mut found = diagnostics(
+        "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\naudit:\n  ledger: postgres://x\n  durability: sometimes\n  checkpoint_every: 0\n  checkpoint_interval: soon\n  max_records: 10\n",
+    );
+    found.retain(|d| d.contains(": error: "));
+    assert_eq!(
+        found,
+        [
+            "c.yaml:4: error: `audit.ledger` must be `sqlite://PATH` or `memory`",
+            "c.yaml:5: error: `audit.durability` must be `batch` or `strict`, not `sometimes`",
+            "c.yaml:6: error: `audit.checkpoint_every` must be between 1 and 1000000 records",
+            "c.yaml:7: error: `audit.checkpoint_interval` must be a duration like `5s` or `30d`",
+            "c.yaml:8: error: `audit.max_records` must be at least `audit.checkpoint_every` (pruning happens at checkpoints)",
+        ]
+    );
+}
+
+#[test]
+fn the_ledger_follows_the_store_unless_told() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/orders/portcullis.yaml");
+    let (config, _) = load(&path, &Overrides::default()).unwrap();
+    assert!(
+        matches!(&config.audit.ledger, crate::LedgerPlace::File(p) if p.ends_with("examples/orders/audit.db")),
+        "{:?}",
+        config.audit.ledger
+    );
+    assert_eq!(config.audit.durability, crate::AuditDurability::Batch);
+    let memory = Overrides {
+        storage: Some(crate::Storage::Memory),
+        ..Overrides::default()
+    };
+    let (config, _) = load(&path, &memory).unwrap();
+    assert_eq!(config.audit.ledger, crate::LedgerPlace::Memory);
+}
