@@ -193,6 +193,9 @@ fn admin_lines(gateway: &Gateway, admin: SocketAddr) -> anyhow::Result<Vec<Strin
         ),
         format!("ADMIN='{}'", key.secret),
         format!("curl -s -H \"X-Api-Key: $ADMIN\" {base}/identities"),
+        "# every decision, from the audit ledger (newest first; filter by identity, api, operation, decision, code, since, until)".to_owned(),
+        format!("curl -s -H \"X-Api-Key: $ADMIN\" '{base}/decisions?decision=deny&limit=5'"),
+        format!("curl -s http://{admin}/metrics   # Prometheus; also /healthz and /readyz, no credential"),
         "# suspend the reader: its token is refused on its very next request".to_owned(),
         format!(
             "curl -s -X POST -H \"X-Api-Key: $ADMIN\" -H 'Content-Type: application/json' --data '{{\"state\":\"suspended\"}}' {base}/identities/reporting-agent/state"
