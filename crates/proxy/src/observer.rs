@@ -32,16 +32,17 @@ impl Observer {
         self.live.metrics.render()
     }
 
-    /// Ready to serve: a configuration is loaded, the identity store answers,
-    /// the audit ledger accepts writes, and every upstream's host resolves.
+    /// Ready to serve: a configuration is loaded, the identity store and the
+    /// audit ledger accept writes, and every upstream's host resolves.
     ///
     /// # Errors
     /// What is not ready, one line each.
     pub async fn ready(&self) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
         let snapshot = self.live.snapshot();
-        if snapshot.authority.refresh().is_err() {
-            problems.push("the identity store does not answer".to_owned());
+        let store = snapshot.authority.store();
+        if snapshot.authority.refresh().is_err() || store.check_writable().is_err() {
+            problems.push("the identity store does not accept writes".to_owned());
         }
         if !self.live.audit.stats().healthy() {
             problems.push("the audit ledger does not accept writes".to_owned());

@@ -125,6 +125,15 @@ impl crate::store::ChangeStore for SqliteStore {
             Ok(conn.pragma_query_value(None, "data_version", |row| row.get(0))?)
         })
     }
+
+    fn check_writable(&self) -> Result<(), StoreError> {
+        // Taking the write lock and letting it go proves a write would be
+        // accepted, without writing anything.
+        self.run("checking the store is writable", |conn| {
+            conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")?;
+            Ok(())
+        })
+    }
 }
 
 const OPENING: &str = "opening the database";

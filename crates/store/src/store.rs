@@ -143,6 +143,10 @@ pub trait ChangeStore {
     /// A number that differs from the last one returned whenever another
     /// writer committed in between. Own writes do not change it.
     fn data_version(&self) -> Result<i64, StoreError>;
+
+    /// Whether a write would be accepted now (readiness): `Unavailable` if
+    /// not (read-only file, locked, gone).
+    fn check_writable(&self) -> Result<(), StoreError>;
 }
 
 /// Everything the gateway stores, behind one object.

@@ -141,6 +141,8 @@ async fn strict_durability_refuses_when_the_ledger_cannot_be_written() {
         .unwrap();
     let refused = world.gateway(&get(&order)).await;
     assert_eq!(refused.code().as_deref(), Some("unavailable"));
+    let not_ready = world.gateway.observer().ready().await.unwrap_err();
+    assert_eq!(not_ready, ["the audit ledger does not accept writes"]);
     assert!(
         !refused.text().contains("Acme"),
         "the upstream's answer is withheld"
@@ -158,5 +160,6 @@ async fn strict_durability_refuses_when_the_ledger_cannot_be_written() {
         (&503.into(), &"unavailable".into())
     );
     assert_eq!(world.gateway(&get(&order)).await.status, 200);
+    assert_eq!(world.gateway.observer().ready().await, Ok(()));
     world.stop().await;
 }
