@@ -175,5 +175,8 @@ fn main() {
     write(&dir.join("policies/bench.cedar"), &policies());
     write(&dir.join("identities.yaml"), IDENTITIES);
     write(&dir.join("portcullis.yaml"), &config(listen, upstream));
-    write(&dir.join("body.json"), &portcullis_bench::request_body().to_string());
+    write(
+        &dir.join("body.json"),
+        &portcullis_bench::request_body().to_string(),
+    );
 }

@@ -13,7 +13,10 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
-async fn answer(body: Bytes, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(
+    body: Bytes,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     // Read (and drop) the request body, as a real service would.
     let _ = request.into_body().collect().await;
     let mut response = Response::new(Full::new(body));
@@ -25,12 +28,18 @@ async fn answer(body: Bytes, request: Request<Incoming>) -> Result<Response<Full
 }
 
 fn main() {
-    let Some(addr) = std::env::args().nth(1).and_then(|a| a.parse::<SocketAddr>().ok()) else {
+    let Some(addr) = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse::<SocketAddr>().ok())
+    else {
         eprintln!("usage: bench-upstream 127.0.0.1:PORT");
         std::process::exit(2);
     };
     let body = Bytes::from(portcullis_bench::response().to_string());
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_io().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("bench-upstream: {e}");
@@ -46,7 +55,9 @@ fn main() {
             }
         };
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             let body = body.clone();
             tokio::spawn(async move {
