@@ -1,7 +1,10 @@
 //! Drives every fuzz target over its saved corpus (`fuzz/corpus/<target>/`),
 //! so CI exercises them on a stable compiler.
 
-#![allow(clippy::panic, reason = "test code: a missing corpus should fail the test")]
+#![allow(
+    clippy::panic,
+    reason = "test code: a missing corpus should fail the test"
+)]
 
 use std::path::PathBuf;
 

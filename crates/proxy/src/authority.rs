@@ -83,7 +83,16 @@ pub struct Authority {
     /// the same header or query parameter, so only these APIs take one.
     forms: HashMap<String, portcullis_config::UpstreamAuth>,
     cache: RwLock<Cache>,
+    /// Tokens whose signature was already checked, by their exact text, so
+    /// each is verified once rather than on every request (Ed25519 is the
+    /// largest per-request cost). Times, revocation and the identity are
+    /// still checked on every request; emptied whenever the store changes
+    /// (a key rotated or removed) and when full.
+    verified: RwLock<HashMap<Box<str>, portcullis_token::AccessClaims>>,
 }
+
+/// The most verified tokens remembered before the memory is emptied.
+const VERIFIED_MAX: usize = 16_384;
 
 /// `last_used` is written at most this often per identity.
 const LAST_USED_EVERY: UnixTime = 60;
@@ -194,7 +203,38 @@ impl Authority {
         let last_written = std::mem::take(&mut cache.last_written);
         *cache = fresh;
         cache.last_written = last_written;
+        drop(cache);
+        self.forget_verified();
         Ok(())
+    }
+
+    /// The claims of `token` if its signature was checked before and its
+    /// times still hold at `now`.
+    pub(crate) fn verified(
+        &self,
+        token: &str,
+        now: UnixTime,
+    ) -> Option<portcullis_token::AccessClaims> {
+        let leeway = self.verifier.leeway_secs();
+        let known = self.verified.read().ok()?;
+        let claims = known.get(token)?;
+        let current = now < claims.exp + leeway && claims.nbf.is_none_or(|nbf| nbf - leeway <= now);
+        current.then(|| claims.clone())
+    }
+
+    pub(crate) fn remember_verified(&self, token: &str, claims: &portcullis_token::AccessClaims) {
+        if let Ok(mut known) = self.verified.write() {
+            if known.len() >= VERIFIED_MAX {
+                known.clear();
+            }
+            known.insert(token.into(), claims.clone());
+        }
+    }
+
+    fn forget_verified(&self) {
+        if let Ok(mut known) = self.verified.write() {
+            known.clear();
+        }
     }
 
     fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Cache>, AuthFailure> {

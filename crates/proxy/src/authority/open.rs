@@ -72,6 +72,7 @@ pub(super) fn open(
         sealing,
         forms,
         cache: RwLock::new(cache),
+        verified: RwLock::new(HashMap::new()),
     })
 }
 

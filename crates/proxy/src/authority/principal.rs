@@ -96,10 +96,17 @@ impl Authority {
         match presented {
             Presented::None => Err(AuthFailure::Missing),
             Presented::Bearer(token) => {
-                let claims = self
-                    .verifier
-                    .verify(token, &cache.keys, now)
-                    .map_err(AuthFailure::Token)?;
+                let claims = match self.verified(token, now) {
+                    Some(claims) => claims,
+                    None => {
+                        let claims = self
+                            .verifier
+                            .verify(token, &cache.keys, now)
+                            .map_err(AuthFailure::Token)?;
+                        self.remember_verified(token, &claims);
+                        claims
+                    }
+                };
                 if cache.revoked.contains(&claims.jti) {
                     return Err(AuthFailure::Revoked);
                 }
