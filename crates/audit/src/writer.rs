@@ -48,6 +48,11 @@ pub struct WriterConfig {
     pub queue: usize,
     /// The most records one commit takes.
     pub max_batch: usize,
+    /// Batch durability: how long the writer gathers records after the
+    /// first before committing them together (fewer, larger commits, and no
+    /// wake-up per record). Adds at most this much to the crash window.
+    /// Strict durability never waits.
+    pub batch_window: Duration,
     /// Drop records older than this, at a checkpoint.
     pub retention: Option<Duration>,
     /// Keep at most this many records, pruning at a checkpoint.
@@ -74,6 +79,7 @@ impl Default for WriterConfig {
             checkpoint_interval: Duration::from_secs(5),
             queue: 8_192,
             max_batch: 1_024,
+            batch_window: Duration::from_millis(10),
             retention: None,
             max_records: None,
             on_commit: None,
@@ -256,7 +262,15 @@ impl State {
                 // fills and callers wait, rather than records piling up here.
                 if self.pending.is_empty() {
                     match tokio::time::timeout(self.until_checkpoint(), rx.recv()).await {
-                        Ok(Some(job)) => self.take(job, &mut flushes),
+                        Ok(Some(job)) => {
+                            let gather = self.config.durability == Durability::Batch
+                                && !self.config.batch_window.is_zero()
+                                && matches!(job, Job::Record { .. });
+                            self.take(job, &mut flushes);
+                            if gather {
+                                tokio::time::sleep(self.config.batch_window).await;
+                            }
+                        }
                         Ok(None) => open = false,
                         Err(_) => {}
                     }
