@@ -378,15 +378,7 @@ impl Ledger {
     /// # Errors
     /// Nothing was pruned.
     pub fn prune(&mut self, before_ms: i64) -> Result<Option<u64>, LedgerError> {
-        let target: Option<(i64, String)> = self
-            .conn
-            .query_row(
-                "SELECT c.seq, c.hash FROM checkpoints c JOIN records r ON r.seq = c.seq
-                 WHERE r.time_ms < ?1 ORDER BY c.seq DESC LIMIT 1",
-                [before_ms],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        let target = self.checkpoint_before(before_ms)?;
         self.prune_through(target)
     }
 
@@ -411,25 +403,34 @@ impl Ledger {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        let target = match target {
+            None => None,
+            Some((seq, hash)) => Some((
+                to_u64(seq)?,
+                Hash::from_hex(&hash)
+                    .ok_or_else(|| LedgerError::Corrupt("a checkpoint hash".into()))?,
+            )),
+        };
         self.prune_through(target)
     }
 
-    fn prune_through(&mut self, target: Option<(i64, String)>) -> Result<Option<u64>, LedgerError> {
+    fn prune_through(&mut self, target: Option<(u64, Hash)>) -> Result<Option<u64>, LedgerError> {
         let Some((seq, hash)) = target else {
             return Ok(None);
         };
-        if to_u64(seq)? <= self.anchor()?.seq {
+        if seq <= self.anchor()?.seq {
             return Ok(None);
         }
+        let at = to_i64(seq)?;
         let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM records WHERE seq <= ?1", [seq])?;
-        tx.execute("DELETE FROM checkpoints WHERE seq < ?1", [seq])?;
+        tx.execute("DELETE FROM records WHERE seq <= ?1", [at])?;
+        tx.execute("DELETE FROM checkpoints WHERE seq < ?1", [at])?;
         tx.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('anchor_seq', ?1), ('anchor_hash', ?2)",
-            params![seq.to_string(), hash],
+            params![seq.to_string(), hash.to_hex()],
         )?;
         tx.commit()?;
-        Ok(Some(to_u64(seq)?))
+        Ok(Some(seq))
     }
 
     pub(crate) fn conn(&self) -> &Connection {
