@@ -160,7 +160,10 @@ impl Ledger {
     ///
     /// # Errors
     /// Nothing of the batch is written.
-    pub fn append(&mut self, batch: &[(Sealed, Entry)]) -> Result<(), LedgerError> {
+    pub fn append<E: std::borrow::Borrow<Entry>>(
+        &mut self,
+        batch: &[(Sealed, E)],
+    ) -> Result<(), LedgerError> {
         let tx = self.conn.transaction()?;
         {
             let mut insert = tx.prepare(
@@ -168,6 +171,7 @@ impl Ledger {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for (sealed, entry) in batch {
+                let entry: &Entry = entry.borrow();
                 insert.execute(params![
                     to_i64(sealed.seq)?,
                     entry.time_ms,

@@ -87,6 +87,15 @@ pub struct Body {
     pub entry: Entry,
 }
 
+/// The canonical form, borrowing its entry (what sealing encodes).
+#[derive(Serialize)]
+struct BodyRef<'a> {
+    seq: u64,
+    id: String,
+    prev: String,
+    entry: &'a Entry,
+}
+
 /// The id of record `seq` written at `time_ms`.
 pub fn record_id(time_ms: i64, seq: u64) -> String {
     format!("{:013}-{seq:012}", time_ms.max(0))
@@ -98,7 +107,17 @@ impl Sealed {
     /// # Errors
     /// The entry cannot be encoded (never for the gateway's own entries).
     pub fn seal(seq: u64, prev: Hash, entry: Entry) -> Result<Self, serde_json::Error> {
-        let body = Body {
+        Self::seal_ref(seq, prev, &entry)
+    }
+
+    /// As [`Sealed::seal`], without taking the entry (the writer keeps it
+    /// until the commit succeeds).
+    ///
+    /// # Errors
+    /// The entry cannot be encoded.
+    pub fn seal_ref(seq: u64, prev: Hash, entry: &Entry) -> Result<Self, serde_json::Error> {
+        // Same field order as `Body`: the two must encode identically.
+        let body = BodyRef {
             seq,
             id: record_id(entry.time_ms, seq),
             prev: prev.to_hex(),

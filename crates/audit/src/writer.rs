@@ -319,10 +319,10 @@ impl State {
         let mut batch = Vec::with_capacity(self.pending.len());
         for (entry, _) in &self.pending {
             seq += 1;
-            match Sealed::seal(seq, prev, (**entry).clone()) {
+            match Sealed::seal_ref(seq, prev, entry) {
                 Ok(sealed) => {
                     prev = sealed.hash;
-                    batch.push((sealed, (**entry).clone()));
+                    batch.push((sealed, &**entry));
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "an audit record could not be encoded");
@@ -330,7 +330,10 @@ impl State {
                 }
             }
         }
-        match self.ledger.append(&batch) {
+        let appended = self.ledger.append(&batch);
+        let written = batch.len() as u64;
+        drop(batch);
+        match appended {
             Ok(()) => {
                 let first = self.head.0 + 1;
                 for (offset, (_, done)) in self.pending.drain(..).enumerate() {
@@ -339,9 +342,9 @@ impl State {
                     }
                 }
                 self.head = (seq, prev);
-                self.unsigned += batch.len() as u64;
+                self.unsigned += written;
                 self.first_unsigned.get_or_insert(started);
-                self.stats.committed(batch.len() as u64, seq);
+                self.stats.committed(written, seq);
                 if let Some(hook) = &self.config.on_commit {
                     (hook.0)(started.elapsed());
                 }
@@ -349,7 +352,7 @@ impl State {
             }
             Err(e) => {
                 self.stats.failed();
-                tracing::error!(error = %e, records = batch.len(), "audit commit failed; retrying");
+                tracing::error!(error = %e, records = written, "audit commit failed; retrying");
                 for (entry, done) in &mut self.pending {
                     if let Some(done) = done.take() {
                         // The caller answers 503 now; the record says so.
