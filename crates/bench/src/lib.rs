@@ -26,6 +26,39 @@ pub fn response() -> Value {
     })
 }
 
+/// The schema of [`response`] as the contracts declare it (everything but
+/// `internalMarginCents`).
+pub fn order_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "name", "status", "items", "totalCents"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string", "maxLength": 200},
+            "status": {"type": "string", "enum": ["pending", "paid", "shipped"]},
+            "customer": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"}, "name": {"type": "string"},
+                    "tier": {"type": "string"}, "email": {"type": "string", "format": "email"}
+                }
+            },
+            "items": {"type": "array", "maxItems": 100, "items": {
+                "type": "object",
+                "properties": {
+                    "sku": {"type": "string", "pattern": "^WID-[0-9]{4}$"},
+                    "description": {"type": "string"},
+                    "quantity": {"type": "integer", "minimum": 1},
+                    "unitCents": {"type": "integer"}
+                }
+            }},
+            "totalCents": {"type": "integer"},
+            "createdAt": {"type": "string", "format": "date-time"},
+            "notes": {"type": "string"}
+        }
+    })
+}
+
 /// The POST case's request body: about 1 KB of JSON.
 pub fn request_body() -> Value {
     json!({

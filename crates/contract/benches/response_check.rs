@@ -26,28 +26,7 @@ impl Source for One {
 }
 
 fn contract() -> Result<Contract, String> {
-    let order = json!({
-        "type": "object",
-        "required": ["id", "name", "status", "items", "totalCents"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string", "maxLength": 200},
-            "status": {"type": "string", "enum": ["pending", "paid", "shipped"]},
-            "customer": {"type": "object", "properties": {
-                "id": {"type": "string"}, "name": {"type": "string"},
-                "tier": {"type": "string"}, "email": {"type": "string", "format": "email"}
-            }},
-            "items": {"type": "array", "items": {"type": "object", "properties": {
-                "sku": {"type": "string", "pattern": "^WID-[0-9]{4}$"},
-                "description": {"type": "string"},
-                "quantity": {"type": "integer"},
-                "unitCents": {"type": "integer"}
-            }}},
-            "totalCents": {"type": "integer"},
-            "createdAt": {"type": "string", "format": "date-time"},
-            "notes": {"type": "string"}
-        }
-    });
+    let order = portcullis_bench::order_schema();
     let doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "bench", "version": "1"},
@@ -62,21 +41,7 @@ fn contract() -> Result<Contract, String> {
 
 /// The same ~1 KB answer the load harness's upstream sends.
 fn body() -> Vec<u8> {
-    let value: Value = json!({
-        "id": 42,
-        "name": "Widget order for Acme Corporation, priority lane",
-        "status": "paid",
-        "customer": {"id": "c-1001", "name": "Acme Corporation", "tier": "enterprise", "email": "orders@acme.example"},
-        "items": (0..8).map(|i| json!({
-            "sku": format!("WID-{i:04}"), "description": "Standard widget, galvanised, boxed",
-            "quantity": i + 1, "unitCents": 1999
-        })).collect::<Vec<_>>(),
-        "totalCents": 71964,
-        "createdAt": "2026-11-26T10:00:00Z",
-        "notes": "Deliver to the loading bay at the rear of the building.",
-        "internalMarginCents": 1234
-    });
-    value.to_string().into_bytes()
+    portcullis_bench::response().to_string().into_bytes()
 }
 
 fn bench(c: &mut Criterion) {

@@ -24,6 +24,22 @@ pub(crate) enum Stage {
 }
 
 impl Stage {
+    /// Every stage, in pipeline order (the variants' order).
+    pub(crate) const ALL: [Stage; 12] = [
+        Stage::Limits,
+        Stage::Discovery,
+        Stage::Authenticate,
+        Stage::Canonical,
+        Stage::Route,
+        Stage::IdentityState,
+        Stage::Scopes,
+        Stage::Validate,
+        Stage::Authorize,
+        Stage::RateLimit,
+        Stage::Forward,
+        Stage::CheckResponse,
+    ];
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Stage::Limits => "limits",
@@ -61,7 +77,7 @@ pub(crate) struct Exchange {
     /// The snapshot (configuration, contracts, policies) that decided.
     pub snapshot: u64,
     /// The policy decision, once the authorize stage ran.
-    pub decision: Option<PolicyVerdict>,
+    pub decision: Option<portcullis_policy::Decision>,
     /// `explain`: nothing is forwarded and nothing about the identity's use
     /// is recorded.
     pub offline: bool,
@@ -72,27 +88,19 @@ pub(crate) struct Exchange {
     /// The credential that authenticated: an API key's id, or a token's `jti`.
     pub credential: Option<String>,
     pub token: Option<String>,
-    /// The matched API's contract digest.
-    pub contract: Option<String>,
+    /// The matched API's contract (its digest goes in the record).
+    pub contract: Option<std::sync::Arc<portcullis_contract::Contract>>,
     pub upstream_status: Option<u16>,
     /// Request body bytes read.
     pub bytes_in: u64,
     /// What the response check did.
     pub fields_stripped: u32,
     pub secrets_redacted: u32,
-    /// Microseconds spent in each stage reached, in order.
-    pub timings: Vec<(Stage, u64)>,
+    /// Microseconds spent in each stage, indexed by the stage's place in
+    /// [`Stage::ALL`]; `None` for a stage not reached. A fixed array: the
+    /// request path allocates nothing for it.
+    pub timings: [Option<u64>; 12],
     stage_started: Instant,
-}
-
-/// What the authorize stage decided, kept for the record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PolicyVerdict {
-    pub allowed: bool,
-    /// Ids of the policies that decided (permits that allowed, forbids that denied).
-    pub determining: Vec<String>,
-    /// Evaluation errors; any error denies.
-    pub errors: Vec<String>,
 }
 
 impl Exchange {
@@ -137,7 +145,7 @@ impl Exchange {
             bytes_in: 0,
             fields_stripped: 0,
             secrets_redacted: 0,
-            timings: Vec::with_capacity(12),
+            timings: [None; 12],
             stage_started: Instant::now(),
         }
     }
@@ -153,8 +161,19 @@ impl Exchange {
         let now = Instant::now();
         let us =
             u64::try_from(now.duration_since(self.stage_started).as_micros()).unwrap_or(u64::MAX);
-        self.timings.push((self.stage, us));
+        // A stage entered twice (observe mode re-enters `limits`) adds up.
+        if let Some(slot) = self.timings.get_mut(self.stage as usize) {
+            *slot = Some(slot.unwrap_or(0).saturating_add(us));
+        }
         self.stage_started = now;
+    }
+
+    /// The stages reached and their microseconds, in pipeline order.
+    pub(crate) fn stage_times(&self) -> impl Iterator<Item = (Stage, u64)> + '_ {
+        Stage::ALL
+            .iter()
+            .zip(&self.timings)
+            .filter_map(|(stage, us)| us.map(|us| (*stage, us)))
     }
 
     /// The `traceparent` this hop sends upstream.

@@ -55,22 +55,6 @@ pub struct Explanation {
     pub refusal: Option<(u16, ProblemCode, String)>,
 }
 
-/// The stages in pipeline order, as `explain` reports them.
-const ORDER: [Stage; 12] = [
-    Stage::Limits,
-    Stage::Discovery,
-    Stage::Authenticate,
-    Stage::Canonical,
-    Stage::Route,
-    Stage::IdentityState,
-    Stage::Scopes,
-    Stage::Validate,
-    Stage::Authorize,
-    Stage::RateLimit,
-    Stage::Forward,
-    Stage::CheckResponse,
-];
-
 impl Snapshot {
     /// Explains `request` against this snapshot.
     ///
@@ -138,8 +122,8 @@ impl Snapshot {
         ex: Exchange,
         refusal: Option<crate::refusal::Refusal>,
     ) -> Explanation {
-        let reached = ORDER.iter().position(|s| *s == ex.stage).unwrap_or(0);
-        let stages = ORDER
+        let reached = Stage::ALL.iter().position(|s| *s == ex.stage).unwrap_or(0);
+        let stages = Stage::ALL
             .iter()
             .enumerate()
             .map(|(i, stage)| {

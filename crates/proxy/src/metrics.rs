@@ -129,12 +129,12 @@ impl Metrics {
         self.duration
             .get_or_create(&ApiLabel { api })
             .observe(ex.started.elapsed().as_secs_f64());
-        for (stage, us) in &ex.timings {
+        for (stage, us) in ex.stage_times() {
             self.stages
                 .get_or_create(&StageLabel {
                     stage: stage.as_str(),
                 })
-                .observe(*us as f64 / 1e6);
+                .observe(us as f64 / 1e6);
         }
     }
 

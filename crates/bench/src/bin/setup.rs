@@ -12,34 +12,7 @@ use serde_json::{Map, Value, json};
 const RESOURCES: usize = 250;
 
 fn contract() -> Value {
-    let order = json!({
-        "type": "object",
-        "required": ["id", "name", "status", "items", "totalCents"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string", "maxLength": 200},
-            "status": {"type": "string", "enum": ["pending", "paid", "shipped"]},
-            "customer": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "string"}, "name": {"type": "string"},
-                    "tier": {"type": "string"}, "email": {"type": "string", "format": "email"}
-                }
-            },
-            "items": {"type": "array", "maxItems": 100, "items": {
-                "type": "object",
-                "properties": {
-                    "sku": {"type": "string", "pattern": "^WID-[0-9]{4}$"},
-                    "description": {"type": "string"},
-                    "quantity": {"type": "integer", "minimum": 1},
-                    "unitCents": {"type": "integer"}
-                }
-            }},
-            "totalCents": {"type": "integer"},
-            "createdAt": {"type": "string", "format": "date-time"},
-            "notes": {"type": "string"}
-        }
-    });
+    let order = portcullis_bench::order_schema();
     let new_order = json!({
         "type": "object",
         "additionalProperties": false,

@@ -14,7 +14,7 @@ use portcullis_policy::AuthzRequest;
 use super::authenticate::Caller;
 use super::forward::Destination;
 use super::route::Matched;
-use crate::exchange::{Exchange, PolicyVerdict};
+use crate::exchange::Exchange;
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
 
@@ -79,17 +79,12 @@ pub(crate) fn check<'s, 'p>(
         return Err(unavailable());
     };
     ex.cedar = shown;
-    let verdict = PolicyVerdict {
-        allowed: decision.allowed,
-        determining: decision.determining,
-        errors: decision.errors,
-    };
-    let outcome = if verdict.allowed {
+    let outcome = if decision.allowed {
         Ok(Authorized { matched })
-    } else if !verdict.errors.is_empty() {
+    } else if !decision.errors.is_empty() {
         tracing::warn!(
             request_id = %ex.request_id,
-            errors = ?verdict.errors,
+            errors = ?decision.errors,
             "policy evaluation failed; denied"
         );
         Err(unavailable())
@@ -101,6 +96,6 @@ pub(crate) fn check<'s, 'p>(
             "no policy permits this operation for this identity",
         ))
     };
-    ex.decision = Some(verdict);
+    ex.decision = Some(decision);
     outcome
 }

@@ -34,7 +34,7 @@ pub(crate) fn find<'s, 'p>(
     };
     let (api, rest) = snapshot.mounted(path).ok_or_else(undeclared)?;
     ex.api = Some(api.config.name.clone());
-    ex.contract = Some(api.config.contract.digest().to_owned());
+    ex.contract = Some(std::sync::Arc::clone(&api.config.contract));
     match api.config.contract.route(method.as_str(), rest) {
         RouteMatch::Found { operation, params } => {
             let operation = api
