@@ -16,6 +16,7 @@ mod api;
 mod audit;
 mod identities;
 mod policies;
+mod rate_limits;
 mod service;
 mod upstream_auth;
 
@@ -65,7 +66,6 @@ pub fn load_from(
         vec![Diagnostic::error_at_line(name, line, message)]
     })?;
     let mut out = Vec::new();
-    not_yet(name, &raw, &mut out);
     let listen = match overrides.listen {
         Some(addr) => addr,
         None => listen(name, raw.listen.as_ref(), &mut out),
@@ -87,6 +87,7 @@ pub fn load_from(
     };
     let identities = identities::inventory(files, name, raw.identities.as_ref(), &mut out);
     let audit = audit::audit(files, name, raw.audit.as_ref(), &storage, &mut out);
+    let rate_limits = rate_limits::rate_limits(name, raw.rate_limits.as_ref(), &apis, &mut out);
     let tokens = service::tokens(name, raw.tokens.as_ref(), &mut out);
     let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
         .map(|a| overrides.admin.unwrap_or(a));
@@ -116,6 +117,7 @@ pub fn load_from(
             policies,
             audit,
             limits,
+            rate_limits,
             storage,
             identities,
             tokens,
@@ -124,21 +126,6 @@ pub fn load_from(
         },
         out,
     ))
-}
-
-/// Sections of the product this build does not implement: refusing them is
-/// honest, accepting and ignoring them would not be.
-fn not_yet(file: &str, raw: &RawConfig, out: &mut Vec<Diagnostic>) {
-    let sections = [("rate_limits", raw.rate_limits.as_ref())];
-    for (key, value) in sections {
-        if let Some(v) = value {
-            out.push(Diagnostic::error_at_line(
-                file,
-                v.referenced.line(),
-                format!("`{key}` is not supported by this build yet"),
-            ));
-        }
-    }
 }
 
 fn listen(file: &str, value: Option<&Spanned<String>>, out: &mut Vec<Diagnostic>) -> SocketAddr {

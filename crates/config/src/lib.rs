@@ -17,7 +17,8 @@ pub use build::{Overrides, load, load_from};
 pub use diagnostic::{Diagnostic, Severity};
 pub use duration::parse_duration;
 pub use snapshot::{
-    Api, AuditDurability, AuditSettings, Config, LedgerPlace, Limits, Mode, Policies, SecretText,
-    SeedIdentity, SeedKey, Storage, Timeouts, TokenSettings, Upstream, UpstreamAuth,
+    Api, AuditDurability, AuditSettings, Config, LedgerPlace, Limits, Mode, Policies, Rate,
+    RateLimits, SecretText, SeedIdentity, SeedKey, Storage, Timeouts, TokenSettings, Upstream,
+    UpstreamAuth,
 };
 pub use source::{Disk, Embedded, Files};

@@ -20,9 +20,24 @@ pub(crate) struct RawConfig {
     /// The folder of `*.cedar` policy files.
     pub policies: Option<Spanned<String>>,
     pub audit: Option<Spanned<RawAudit>>,
-    // Parts of the product this build does not implement yet. They are named
-    // so that using one is a clear error rather than "unknown field".
-    pub rate_limits: Option<Spanned<serde_json::Value>>,
+    pub rate_limits: Option<Spanned<RawRateLimits>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRateLimits {
+    pub per_identity: Option<Spanned<String>>,
+    pub burst: Option<Spanned<u32>>,
+    /// `api:operationId` to a rate for each identity on that operation.
+    pub operations: Option<Spanned<std::collections::BTreeMap<String, RawOperationRate>>>,
+}
+
+/// `5/s`, or `{ rate: 5/s, burst: 10 }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawOperationRate {
+    Rate(String),
+    WithBurst { rate: String, burst: Option<u32> },
 }
 
 #[derive(Debug, Deserialize)]

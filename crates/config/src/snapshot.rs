@@ -48,6 +48,7 @@ pub struct Config {
     pub policies: Policies,
     pub audit: AuditSettings,
     pub limits: Limits,
+    pub rate_limits: RateLimits,
     pub storage: Storage,
     /// The declarative inventory (`identities.yaml`), applied at start.
     pub identities: Vec<SeedIdentity>,
@@ -174,6 +175,23 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// A GCRA rate: `count` requests per `per` on average, up to `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: std::num::NonZeroU32,
+    pub per: Duration,
+    pub burst: std::num::NonZeroU32,
+}
+
+/// `rate_limits:`, checked per identity (stage 9). Empty means no limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Each identity across every operation of every API.
+    pub per_identity: Option<Rate>,
+    /// Each identity on one operation: api name, then operation id.
+    pub per_operation: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Rate>>,
 }
 
 /// Where an API's upstream lives.

@@ -135,6 +135,10 @@ impl Snapshot {
                         "passed",
                         format!("identity `{}` named, not authenticated", request.identity),
                     ),
+                    (Stage::RateLimit, std::cmp::Ordering::Less, _)
+                    | (Stage::RateLimit, std::cmp::Ordering::Equal, None) => {
+                        ("skipped", "offline: rate limits count live traffic".into())
+                    }
                     (Stage::Forward | Stage::CheckResponse, ..) if refusal.is_none() => {
                         ("skipped", "offline: nothing is sent upstream".into())
                     }

@@ -16,6 +16,7 @@ pub mod metrics;
 mod oauth;
 mod observer;
 mod pipeline;
+mod rate;
 mod refusal;
 mod reload;
 mod server;

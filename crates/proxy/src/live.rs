@@ -229,12 +229,13 @@ impl Live {
         }
         let version = self.version() + 1;
         let seeds = config.identities.clone();
-        let snapshot = Snapshot::build(
+        let mut snapshot = Snapshot::build(
             config,
             Arc::clone(&self.authority),
             Arc::clone(&self.metrics),
             version,
         )?;
+        snapshot.keep_rate_buckets(&self.current.load());
         // The inventory goes to the store only once the rest has validated,
         // so a refused reload changes nothing.
         self.authority.apply_inventory(&seeds)?;

@@ -5,9 +5,6 @@
 //! yields a [`route::Matched`] that `validate` needs, `authorize` yields an
 //! [`authorize::Authorized`] that `forward` requires, so a stage cannot be
 //! skipped without the code failing to compile.
-//!
-//! Rate limiting, which a later issue fills, is present as a named
-//! pass-through stage so its place in the order is fixed now.
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, Uri};
@@ -122,6 +119,6 @@ pub(crate) async fn decide<'s, 'p>(
     ex.enter(Stage::Authorize);
     let authorized = authorize::check(snapshot, ex, caller, matched, &validated)?;
     ex.enter(Stage::RateLimit);
-    rate_limit::check(caller, &authorized)?;
+    rate_limit::check(snapshot, ex, caller, &authorized)?;
     Ok(Decided { authorized, body })
 }

@@ -19,6 +19,8 @@ pub(crate) struct Refusal {
     pub allow: Option<String>,
     /// `WWW-Authenticate` for 401 and scope refusals.
     pub challenge: Option<String>,
+    /// `Retry-After` (seconds) for 429.
+    pub retry_after: Option<u64>,
 }
 
 impl Refusal {
@@ -27,12 +29,19 @@ impl Refusal {
             problem: Problem::new(code, detail),
             allow: None,
             challenge: None,
+            retry_after: None,
         }
     }
 
     /// Adds the `WWW-Authenticate` challenge.
     pub(crate) fn with_challenge(mut self, challenge: String) -> Self {
         self.challenge = Some(challenge);
+        self
+    }
+
+    /// Adds `Retry-After`, in seconds.
+    pub(crate) fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
         self
     }
 
@@ -44,6 +53,7 @@ impl Refusal {
             ),
             allow: Some(allow.to_owned()),
             challenge: None,
+            retry_after: None,
         }
     }
 
@@ -69,6 +79,9 @@ impl Refusal {
         if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
+        if let Some(secs) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         response
     }
 }
@@ -81,6 +94,7 @@ impl From<RequestError> for Refusal {
                     .with_errors(v.into_errors()),
                 allow: None,
                 challenge: None,
+                retry_after: None,
             },
             RequestError::MediaType(d) => Self::new(ProblemCode::UnsupportedMediaType, d.as_str()),
             RequestError::TooLarge(d) => Self::new(ProblemCode::PayloadTooLarge, d.as_str()),
@@ -99,6 +113,7 @@ impl From<ResponseError> for Refusal {
                 .with_errors(v.into_errors()),
                 allow: None,
                 challenge: None,
+                retry_after: None,
             },
             ResponseError::Secret(d) => Self::new(ProblemCode::SecretInResponse, d.as_str()),
         }

@@ -42,6 +42,9 @@ pub struct Snapshot {
     pub(crate) scanner: SecretScanner,
     pub(crate) authority: Arc<Authority>,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
+    /// Rate-limit buckets; shared with the next snapshot when its
+    /// `rate_limits` are the same.
+    pub(crate) rates: Arc<crate::rate::Limiter>,
 }
 
 impl Snapshot {
@@ -70,10 +73,18 @@ impl Snapshot {
             apis,
             policies: config.policies,
             limits: config.limits,
+            rates: Arc::new(crate::rate::Limiter::new(config.rate_limits)),
             scanner,
             authority,
             metrics,
         })
+    }
+
+    /// Keeps `previous`'s rate-limit buckets when the limits did not change.
+    pub(crate) fn keep_rate_buckets(&mut self, previous: &Snapshot) {
+        if let Some(carried) = previous.rates.carried_to(self.rates.settings()) {
+            self.rates = carried;
+        }
     }
 
     pub fn version(&self) -> u64 {

@@ -49,6 +49,12 @@ fn setup(name: &str, upstream: SocketAddr) -> Setup {
     std::fs::remove_dir_all(dir.join("policies")).unwrap();
     std::fs::create_dir_all(dir.join("policies")).unwrap();
     write_policy(&dir, ALLOW);
+    // This test drives the one `tester` identity as hard as it can: the
+    // example's per-identity rate limit would refuse some of that load, and
+    // this test is about reloads, not limits.
+    let config = std::fs::read_to_string(dir.join("portcullis.yaml")).unwrap();
+    let unlimited = config.split("\nrate_limits:").next().unwrap();
+    std::fs::write(dir.join("portcullis.yaml"), format!("{unlimited}\n")).unwrap();
     let overrides = Overrides {
         listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         storage: Some(Storage::Memory),

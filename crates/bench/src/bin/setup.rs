@@ -2,8 +2,9 @@
 //! the harness measures into DIR: a contract of 1,000 operations (250
 //! resources × list, create, get, replace) whose responses and request
 //! bodies are schema-checked, 100 Cedar policies (the benchmarked
-//! operations' slices hold 8), one identity, the SQLite store and the audit
-//! ledger in its default (batch) durability.
+//! operations' slices hold 8), rate limits per identity and per operation,
+//! one identity, the SQLite store and the audit ledger in its default
+//! (batch) durability.
 
 use std::path::Path;
 
@@ -113,6 +114,13 @@ identities: identities.yaml
 storage: sqlite://portcullis.db
 tokens: {{ issuer: portcullis, default_ttl: 15m, max_ttl: 15m }}
 limits: {{ body_bytes: 65536, request_timeout: 10s }}
+# Limits the load never reaches: the stage runs (both buckets, for the
+# benchmarked operations) without refusing anything.
+rate_limits:
+  per_identity: 1000000/s
+  operations:
+    bench:get0: 1000000/s
+    bench:create0: 1000000/s
 "
     )
 }

@@ -64,7 +64,7 @@ fn diagnostics(config: &'static str) -> Vec<String> {
 #[test]
 fn every_problem_is_reported_with_its_line_or_pointer() {
     insta::assert_json_snapshot!(diagnostics(
-        "listen: nowhere\nmode: observe\nrate_limits: {per_identity: 50/s}\napis:\n  - name: Orders\n    contract: ok.yaml\n    mount: /orders/\n    upstream: ftp://x\n  - name: b\n    contract: bad.yaml\n    mount: /b\n    upstream: http://127.0.0.1:1\n  - name: c\n    contract: missing.yaml\n    mount: /.well-known/x\n    upstream: http://127.0.0.1:1\n    timeouts: {connect: soon}\nlimits: {json_depth: 500}\n"
+        "listen: nowhere\nmode: observe\nrate_limits: {per_identity: 50/x}\napis:\n  - name: Orders\n    contract: ok.yaml\n    mount: /orders/\n    upstream: ftp://x\n  - name: b\n    contract: bad.yaml\n    mount: /b\n    upstream: http://127.0.0.1:1\n  - name: c\n    contract: missing.yaml\n    mount: /.well-known/x\n    upstream: http://127.0.0.1:1\n    timeouts: {connect: soon}\nlimits: {json_depth: 500}\n"
     ));
 }
 
@@ -212,4 +212,57 @@ fn the_ledger_follows_the_store_unless_told() {
     };
     let (config, _) = load(&path, &memory).unwrap();
     assert_eq!(config.audit.ledger, crate::LedgerPlace::Memory);
+}
+
+#[test]
+fn rate_limits_name_real_operations_and_real_rates() {
+    let contract = "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      operationId: getX\n      responses: {'204': {description: ok}}\n";
+    let config = |limits: &'static str| {
+        let text: &'static str = Box::leak(
+            format!("apis:\n  - {{name: a, contract: a.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}}\n{limits}").into_boxed_str(),
+        );
+        let files = Embedded(Box::leak(Box::new([
+            ("c.yaml", text),
+            ("a.yaml", contract),
+            ("p/a.cedar", ""),
+        ])));
+        let overrides = Overrides {
+            storage: Some(crate::Storage::Memory),
+            ..Overrides::default()
+        };
+        load_from(&files, "c.yaml", &overrides)
+            .map(|(c, _)| c.rate_limits)
+            .map_err(|d| {
+                d.iter()
+                    .filter(|d| d.is_error())
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+            })
+    };
+    let limits = config(
+        "rate_limits:\n  per_identity: 50/s\n  burst: 100\n  operations:\n    a:getX: 5/m\n",
+    )
+    .unwrap();
+    let overall = limits.per_identity.unwrap();
+    assert_eq!((overall.count.get(), overall.burst.get()), (50, 100));
+    let get_x = limits.per_operation["a"]["getX"];
+    assert_eq!(
+        (get_x.count.get(), get_x.per.as_secs(), get_x.burst.get()),
+        (5, 60, 5)
+    );
+    let limits = config("rate_limits: {operations: {'a:getX': {rate: 2/h, burst: 7}}}\n").unwrap();
+    assert!(limits.per_identity.is_none());
+    assert_eq!(limits.per_operation["a"]["getX"].burst.get(), 7);
+    assert!(config("").unwrap().per_operation.is_empty());
+
+    let errors = config("rate_limits:\n  burst: 0\n  operations:\n    a:getY: 5/s\n    b:getX: 5/s\n    a:getX: {rate: 5/d}\n").unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "c.yaml:4: error: `rate_limits.burst` must be at least 1",
+            "c.yaml:6: error: `rate_limits.operations.a:getX`: `5/d` is not a rate like `50/s`, `600/m` or `10000/h`",
+            "c.yaml:6: error: `rate_limits.operations`: `a:getY` names no operation; write `api:operationId` as `portcullis schema` lists them",
+            "c.yaml:6: error: `rate_limits.operations`: `b:getX` names no operation; write `api:operationId` as `portcullis schema` lists them",
+        ]
+    );
 }

@@ -1,13 +1,38 @@
-//! Stage 9: rate limit per identity and per operation.
-//!
-//! PASS-THROUGH in this build: limits arrive with identities.
+//! Stage 9: rate limit per identity and per operation. Over the limit: 429
+//! `rate-limited` with `Retry-After`. The buckets are in [`crate::rate`];
+//! `explain` skips this stage, since a limit depends on live traffic and
+//! asking must not spend anyone's allowance.
+
+use portcullis_core::ProblemCode;
 
 use super::authenticate::Caller;
 use super::authorize::Authorized;
+use crate::exchange::Exchange;
+use crate::rate::{Exceeded, retry_after_secs};
 use crate::refusal::Refusal;
+use crate::snapshot::Snapshot;
 
-pub(crate) fn check(caller: &Caller, _authorized: &Authorized<'_, '_>) -> Result<(), Refusal> {
-    match caller {
-        Caller::Identity(_) => Ok(()),
+pub(crate) fn check(
+    snapshot: &Snapshot,
+    ex: &Exchange,
+    caller: &Caller,
+    authorized: &Authorized<'_, '_>,
+) -> Result<(), Refusal> {
+    if ex.offline {
+        return Ok(());
     }
+    let Caller::Identity(principal) = caller;
+    let matched = authorized.matched();
+    let limited = snapshot.rates.check(
+        &principal.identity,
+        &matched.api.config.name,
+        &matched.operation.id,
+    );
+    limited.map_err(|(exceeded, wait)| {
+        let detail = match exceeded {
+            Exceeded::Identity => "this identity is over its request rate",
+            Exceeded::Operation => "this identity is over its request rate for this operation",
+        };
+        Refusal::new(ProblemCode::RateLimited, detail).with_retry_after(retry_after_secs(wait))
+    })
 }

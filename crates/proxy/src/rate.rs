@@ -1,0 +1,285 @@
+//! Rate-limit state: a GCRA bucket (governor's keyed limiter) per identity,
+//! and per identity on each operation the configuration limits.
+//!
+//! The buckets outlive snapshots: a reload that leaves `rate_limits` as it
+//! was carries them over, so reloading is never a way to refill anyone's
+//! allowance. A bucket costs memory only while its identity is calling;
+//! idle ones are dropped every [`SWEEP_EVERY`] checks.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use portcullis_config::{Rate, RateLimits};
+
+type Buckets = DefaultKeyedRateLimiter<String>;
+
+/// Checks between two sweeps of idle buckets: rare enough that the sweep's
+/// walk over every bucket costs nothing per request, often enough that a
+/// million identities calling once each do not stay in memory for long.
+const SWEEP_EVERY: u64 = 1 << 16;
+
+/// Which limit refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exceeded {
+    Identity,
+    Operation,
+}
+
+/// All the buckets for one `rate_limits` setting.
+pub(crate) struct Limiter {
+    settings: RateLimits,
+    per_identity: Option<Buckets>,
+    /// api name, then operation id.
+    per_operation: HashMap<String, HashMap<String, Buckets>>,
+    checks: AtomicU64,
+    clock: DefaultClock,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Limiter {
+    pub(crate) fn new(settings: RateLimits) -> Self {
+        let clock = DefaultClock::default();
+        let buckets = |rate: &Rate| Buckets::dashmap_with_clock(quota(rate), clock.clone());
+        let per_identity = settings.per_identity.as_ref().map(buckets);
+        let per_operation = settings
+            .per_operation
+            .iter()
+            .map(|(api, ops)| {
+                let ops = ops.iter().map(|(op, rate)| (op.clone(), buckets(rate)));
+                (api.clone(), ops.collect())
+            })
+            .collect();
+        Self {
+            settings,
+            per_identity,
+            per_operation,
+            checks: AtomicU64::new(0),
+            clock,
+        }
+    }
+
+    pub(crate) fn settings(&self) -> &RateLimits {
+        &self.settings
+    }
+
+    /// The limiter a snapshot with `settings` should use: this one when
+    /// nothing changed, so the buckets carry over; a fresh one otherwise.
+    pub(crate) fn carried_to(
+        self: &std::sync::Arc<Self>,
+        settings: &RateLimits,
+    ) -> Option<std::sync::Arc<Self>> {
+        (self.settings == *settings).then(|| std::sync::Arc::clone(self))
+    }
+
+    /// Counts one request by `identity` on `api`'s `operation`. The narrower
+    /// (operation) limit is asked first; a request refused by either still
+    /// counts against any limit it passed, so retrying hard never helps.
+    ///
+    /// # Errors
+    /// The limit exceeded and how long until a request would conform.
+    // governor's keyed limiter looks buckets up by `&K`, and K is `String`.
+    #[allow(clippy::ptr_arg)]
+    pub(crate) fn check(
+        &self,
+        identity: &String,
+        api: &str,
+        operation: &str,
+    ) -> Result<(), (Exceeded, Duration)> {
+        self.sweep_now_and_then();
+        let on_operation = self
+            .per_operation
+            .get(api)
+            .and_then(|ops| ops.get(operation));
+        if let Some(buckets) = on_operation {
+            buckets
+                .check_key(identity)
+                .map_err(|n| (Exceeded::Operation, n.wait_time_from(self.clock.now())))?;
+        }
+        if let Some(buckets) = &self.per_identity {
+            buckets
+                .check_key(identity)
+                .map_err(|n| (Exceeded::Identity, n.wait_time_from(self.clock.now())))?;
+        }
+        Ok(())
+    }
+
+    /// How many identities hold a bucket now, across every limit.
+    #[cfg(test)]
+    pub(crate) fn tracked(&self) -> usize {
+        let operations: usize = self
+            .per_operation
+            .values()
+            .flat_map(HashMap::values)
+            .map(Buckets::len)
+            .sum();
+        operations + self.per_identity.as_ref().map_or(0, Buckets::len)
+    }
+
+    fn sweep_now_and_then(&self) {
+        let n = self.checks.fetch_add(1, Ordering::Relaxed);
+        if n % SWEEP_EVERY != SWEEP_EVERY - 1 {
+            return;
+        }
+        self.sweep();
+    }
+
+    /// Drops the buckets that are back to full: forgetting them changes no
+    /// answer.
+    pub(crate) fn sweep(&self) {
+        let all = self
+            .per_operation
+            .values()
+            .flat_map(HashMap::values)
+            .chain(self.per_identity.as_ref());
+        for buckets in all {
+            buckets.retain_recent();
+            buckets.shrink_to_fit();
+        }
+    }
+}
+
+fn quota(rate: &Rate) -> Quota {
+    // `per / count` is the emission interval; with `count` ≥ 1 and `per` at
+    // least a second it is never zero, so `with_period` always answers.
+    let interval = rate.per / rate.count.get();
+    Quota::with_period(interval)
+        .unwrap_or_else(|| Quota::per_second(rate.count))
+        .allow_burst(rate.burst)
+}
+
+/// `Retry-After` in whole seconds, rounded up and at least 1: a client that
+/// waits exactly that long is let through.
+pub(crate) fn retry_after_secs(wait: Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use std::num::NonZeroU32;
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn rate(count: u32, per_secs: u64, burst: u32) -> Rate {
+        Rate {
+            count: NonZeroU32::new(count).unwrap(),
+            per: Duration::from_secs(per_secs),
+            burst: NonZeroU32::new(burst).unwrap(),
+        }
+    }
+
+    fn settings(identity: Option<Rate>, op: Option<Rate>) -> RateLimits {
+        let mut s = RateLimits {
+            per_identity: identity,
+            ..RateLimits::default()
+        };
+        if let Some(op) = op {
+            s.per_operation
+                .entry("orders".into())
+                .or_default()
+                .insert("createOrder".into(), op);
+        }
+        s
+    }
+
+    #[test]
+    fn burst_then_refusal_per_identity_with_a_wait() {
+        let limiter = Limiter::new(settings(Some(rate(1, 3600, 3)), None));
+        let a = "agent-a".to_owned();
+        for _ in 0..3 {
+            assert!(limiter.check(&a, "orders", "getOrder").is_ok());
+        }
+        let (which, wait) = limiter.check(&a, "orders", "getOrder").unwrap_err();
+        assert_eq!(which, Exceeded::Identity);
+        assert!(
+            wait > Duration::from_secs(3000) && wait <= Duration::from_secs(3600),
+            "{wait:?}"
+        );
+        // Another identity has its own bucket.
+        assert!(
+            limiter
+                .check(&"agent-b".to_owned(), "orders", "getOrder")
+                .is_ok()
+        );
+        assert_eq!(limiter.tracked(), 2);
+    }
+
+    #[test]
+    fn an_operation_limit_is_narrower_than_the_identity_limit() {
+        let limiter = Limiter::new(settings(Some(rate(1, 3600, 10)), Some(rate(1, 3600, 1))));
+        let a = "agent-a".to_owned();
+        assert!(limiter.check(&a, "orders", "createOrder").is_ok());
+        let (which, _) = limiter.check(&a, "orders", "createOrder").unwrap_err();
+        assert_eq!(which, Exceeded::Operation);
+        // Other operations still draw on the identity's own allowance.
+        assert!(limiter.check(&a, "orders", "getOrder").is_ok());
+    }
+
+    #[test]
+    fn no_settings_no_limit() {
+        let limiter = Limiter::new(RateLimits::default());
+        let a = "agent-a".to_owned();
+        for _ in 0..10_000 {
+            assert!(limiter.check(&a, "orders", "getOrder").is_ok());
+        }
+        assert_eq!(limiter.tracked(), 0);
+    }
+
+    #[test]
+    fn buckets_carry_over_only_when_the_settings_are_the_same() {
+        let same = settings(Some(rate(5, 1, 5)), None);
+        let limiter = Arc::new(Limiter::new(same.clone()));
+        let carried = limiter.carried_to(&same).unwrap();
+        assert!(Arc::ptr_eq(&limiter, &carried));
+        assert!(
+            limiter
+                .carried_to(&settings(Some(rate(6, 1, 5)), None))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_sweep_forgets_only_full_buckets() {
+        let limiter = Limiter::new(settings(Some(rate(1000, 1, 1000)), None));
+        for i in 0..100 {
+            limiter.check(&format!("id-{i}"), "a", "b").unwrap();
+        }
+        assert_eq!(limiter.tracked(), 100);
+        std::thread::sleep(Duration::from_millis(20));
+        limiter.sweep();
+        assert_eq!(limiter.tracked(), 0);
+        // A drained bucket is remembered: forgetting it would refill it.
+        let slow = Limiter::new(settings(Some(rate(1, 3600, 1)), None));
+        slow.check(&"x".to_owned(), "a", "b").unwrap();
+        slow.sweep();
+        assert_eq!(slow.tracked(), 1);
+        assert!(slow.check(&"x".to_owned(), "a", "b").is_err());
+    }
+
+    #[test]
+    fn retry_after_rounds_up() {
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
+        assert_eq!(retry_after_secs(Duration::from_millis(2001)), 3);
+    }
+
+    #[test]
+    fn quotas_keep_the_average_rate() {
+        let q = quota(&rate(600, 60, 5));
+        assert_eq!(q.replenish_interval(), Duration::from_millis(100));
+        assert_eq!(q.burst_size().get(), 5);
+    }
+}
