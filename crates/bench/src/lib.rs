@@ -61,12 +61,18 @@ pub fn order_schema() -> Value {
 
 /// The POST case's request body: about 1 KB of JSON.
 pub fn request_body() -> Value {
+    request_body_with(8)
+}
+
+/// A request body with `items` order lines (about 85 bytes each): 1,200
+/// make about 100 KB.
+pub fn request_body_with(items: usize) -> Value {
     json!({
         "customerId": "c-1001",
         "reference": "PO-2026-11-0042",
-        "items": (0..8).map(|i| json!({
-            "sku": format!("WID-{i:04}"),
-            "quantity": i + 1,
+        "items": (0..items).map(|i| json!({
+            "sku": format!("WID-{:04}", i % 10_000),
+            "quantity": i % 1000 + 1,
             "note": "Standard widget, galvanised, boxed, please"
         })).collect::<Vec<_>>(),
         "deliverBy": "2026-12-24T12:00:00Z",

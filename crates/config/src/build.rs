@@ -34,18 +34,27 @@ pub struct Overrides {
     pub upstreams: Vec<(String, String)>,
 }
 
+/// A loaded configuration and its warnings, or every problem found.
+pub type Loaded = Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>>;
+
 /// Loads the configuration file at `path`; relative paths in it are read from
 /// its folder. On success also returns the warnings found.
-pub fn load(
-    path: &Path,
-    overrides: &Overrides,
-) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn load(path: &Path, overrides: &Overrides) -> Loaded {
+    load_traced(path, overrides).0
+}
+
+/// [`load`], and every file and folder the load read, whether it succeeded
+/// or not: what a reload watches.
+pub fn load_traced(path: &Path, overrides: &Overrides) -> (Loaded, crate::Inputs) {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    load_from(&Disk::new(dir), &name, overrides)
+    let disk = Disk::new(dir);
+    let recording = crate::inputs::Recording::new(&disk);
+    let loaded = load_from(&recording, &name, overrides);
+    (loaded, recording.into_inputs())
 }
 
 /// Loads the configuration named `name` from `files`.

@@ -9,13 +9,15 @@
 mod build;
 mod diagnostic;
 mod duration;
+mod inputs;
 mod raw;
 mod snapshot;
 mod source;
 
-pub use build::{Overrides, load, load_from};
+pub use build::{Loaded, Overrides, load, load_from, load_traced};
 pub use diagnostic::{Diagnostic, Severity};
 pub use duration::parse_duration;
+pub use inputs::Inputs;
 pub use snapshot::{
     Api, AuditDurability, AuditSettings, Config, LedgerPlace, Limits, Mode, Policies, Rate,
     RateLimits, SecretText, SeedIdentity, SeedKey, Storage, Timeouts, TokenSettings, Upstream,

@@ -34,10 +34,20 @@ pub fn init_logging() {
 /// Loads the configuration, printing its warnings; on errors prints every
 /// diagnostic and `path: <why>`, and returns `None`.
 pub fn load_reported(path: &std::path::Path, why: &str) -> Option<portcullis_config::Config> {
-    match portcullis_config::load(path, &portcullis_config::Overrides::default()) {
+    load_reported_traced(path, why).map(|(config, _)| config)
+}
+
+/// [`load_reported`], with every file and folder the load read.
+pub fn load_reported_traced(
+    path: &std::path::Path,
+    why: &str,
+) -> Option<(portcullis_config::Config, portcullis_config::Inputs)> {
+    let (loaded, inputs) =
+        portcullis_config::load_traced(path, &portcullis_config::Overrides::default());
+    match loaded {
         Ok((config, warnings)) => {
             report(&warnings);
-            Some(config)
+            Some((config, inputs))
         }
         Err(diagnostics) => {
             report(&diagnostics);

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use portcullis_config::Overrides;
+use portcullis_config::{Inputs, Overrides};
 
 use crate::live::Live;
 
@@ -49,6 +49,10 @@ struct Inner {
     path: PathBuf,
     overrides: Overrides,
     status: Mutex<ReloadStatus>,
+    /// What the configuration is read from: the last applied load's files
+    /// and folders, plus whatever a refused one read since (fixing that
+    /// file must trigger the next reload).
+    inputs: Mutex<Inputs>,
 }
 
 impl Reloader {
@@ -63,6 +67,7 @@ impl Reloader {
                 path,
                 overrides,
                 status: Mutex::new(status),
+                inputs: Mutex::new(Inputs::default()),
             }),
         }
     }
@@ -70,6 +75,31 @@ impl Reloader {
     /// The configuration file reloads read.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Sets what the running configuration was read from (by the load that
+    /// started the gateway).
+    pub fn set_inputs(&self, inputs: Inputs) {
+        if let Ok(mut current) = self.inner.inputs.lock() {
+            *current = inputs;
+        }
+    }
+
+    /// What the configuration is read from now.
+    pub fn inputs(&self) -> Inputs {
+        self.inner
+            .inputs
+            .lock()
+            .map(|i| i.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether a change at `path` could change the configuration.
+    pub fn concerns(&self, path: &Path) -> bool {
+        self.inner
+            .inputs
+            .lock()
+            .is_ok_and(|inputs| inputs.concern(path))
     }
 
     /// Reads, validates and applies the configuration file again.
@@ -81,7 +111,19 @@ impl Reloader {
         let path = self.inner.path.clone();
         let overrides = self.inner.overrides.clone();
         let loaded =
-            tokio::task::spawn_blocking(move || portcullis_config::load(&path, &overrides)).await;
+            tokio::task::spawn_blocking(move || portcullis_config::load_traced(&path, &overrides))
+                .await;
+        let (loaded, read) = match loaded {
+            Ok((loaded, read)) => (Ok(loaded), Some(read)),
+            Err(e) => (Err(e), None),
+        };
+        if let (Some(read), Ok(mut inputs)) = (read, self.inner.inputs.lock()) {
+            if matches!(loaded, Ok(Ok(_))) {
+                *inputs = read;
+            } else {
+                inputs.extend(read);
+            }
+        }
         let (outcome, warnings) = match loaded {
             Err(_) => (Err(vec!["the reload task failed".to_owned()]), Vec::new()),
             Ok(Err(diagnostics)) => (

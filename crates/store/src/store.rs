@@ -20,6 +20,10 @@ pub trait IdentityStore {
     /// declarative seeding re-applies it at every start and reload.
     fn upsert_identity(&self, identity: &Identity) -> Result<(), StoreError>;
 
+    /// [`Self::upsert_identity`] for many, all or none: a large inventory
+    /// loads in one transaction rather than one commit per identity.
+    fn upsert_identities(&self, identities: &[Identity]) -> Result<(), StoreError>;
+
     fn get_identity(&self, id: &str) -> Result<Option<Identity>, StoreError>;
 
     /// Every identity, sorted by id.

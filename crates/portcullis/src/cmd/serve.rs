@@ -1,7 +1,7 @@
 //! `portcullis serve -c FILE`: refuse to start on any configuration problem;
 //! otherwise serve until Ctrl-C or SIGTERM, then drain and stop. SIGHUP, a
-//! change under the configuration's folder and `POST /admin/v1/reload`
-//! reload it (see `triggers`).
+//! change to a file the configuration was read from and `POST
+//! /admin/v1/reload` reload it (see `triggers`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -12,10 +12,12 @@ use portcullis_admin::AdminServer;
 use portcullis_config::Overrides;
 use portcullis_proxy::Gateway;
 
-use super::{load_reported, shutdown_signal, triggers};
+use super::{load_reported_traced, shutdown_signal, triggers};
 
 pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
-    let Some(config) = load_reported(path, "not starting: the configuration has errors") else {
+    let Some((config, inputs)) =
+        load_reported_traced(path, "not starting: the configuration has errors")
+    else {
         return Ok(ExitCode::FAILURE);
     };
 
@@ -23,6 +25,7 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
     let gateway = Gateway::start(config).await?;
     tracing::info!(addr = %gateway.addr(), "portcullis listening");
     let reloader = gateway.reloader(path.to_owned(), Overrides::default());
+    reloader.set_inputs(inputs);
     let _triggers = triggers::start(reloader.clone());
     let bootstrap_secret = std::env::var(portcullis_admin::BOOTSTRAP_ENV).ok();
     if let Some(created) =

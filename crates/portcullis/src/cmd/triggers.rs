@@ -1,29 +1,34 @@
-//! What makes a running `serve` reload: SIGHUP, and any change to a file
-//! under the configuration file's folder (contracts, policies,
-//! `identities.yaml`, the file itself), debounced.
+//! What makes a running `serve` reload: SIGHUP, and a change to a file the
+//! configuration was read from (the file itself, contracts and the files
+//! they reference, `identities.yaml`, secret files) or a `*.cedar` file
+//! added to or removed from the policies folder.
+//!
+//! Only the folders holding those files are watched, not recursively, and
+//! an event counts only when its path is one of them: the store, the audit
+//! ledger and any log beside the configuration are written by the gateway
+//! itself, many times a second under load, and must neither reload it nor
+//! cost it work. The watched set follows each reload.
 //!
 //! Triggers are coalesced: however many arrive while a reload runs, one more
-//! reload follows, so a storm of edits costs a couple of validations, not
-//! one per event. The store's own files are ignored: the gateway writes them.
+//! reload follows after a quiet moment, so a storm of edits costs a couple
+//! of validations, not one per event.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use notify_debouncer_full::notify::event::ModifyKind;
-use notify_debouncer_full::notify::{EventKind, RecursiveMode};
-use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use notify::event::ModifyKind;
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use portcullis_proxy::Reloader;
 use tokio::sync::mpsc;
 
-/// Quiet time after the last change to a file before it counts as changed.
-const DEBOUNCE: Duration = Duration::from_millis(300);
 /// Quiet time after the last trigger before reloading.
 const SETTLE: Duration = Duration::from_millis(250);
 
-/// Keeps the triggers running; dropping it stops the file watcher.
+/// Keeps the triggers running; dropping it stops them.
 #[derive(Debug)]
 pub struct Triggers {
-    _watcher: Option<Box<dyn std::any::Any + Send>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -33,34 +38,33 @@ impl Drop for Triggers {
     }
 }
 
-/// Starts the signal handler and the file watcher. A watcher that cannot
-/// start (no inotify) is a warning: SIGHUP and the admin API still reload.
-pub fn start(reloader: Reloader) -> Triggers {
-    let (tx, rx) = mpsc::unbounded_channel::<&'static str>();
-    let watcher = reloader
-        .path()
-        .parent()
-        .map(|dir| {
-            if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            }
-        })
-        .and_then(|dir| watch(dir, tx.clone()));
-    spawn_sighup(tx);
-    let task = tokio::spawn(run(reloader, rx));
-    Triggers {
-        _watcher: watcher,
-        task,
-    }
+/// The watcher and the folders it watches now.
+struct Watching {
+    watcher: RecommendedWatcher,
+    folders: BTreeSet<PathBuf>,
 }
 
-async fn run(reloader: Reloader, mut rx: mpsc::UnboundedReceiver<&'static str>) {
+pub fn start(reloader: Reloader) -> Triggers {
+    let (tx, rx) = mpsc::unbounded_channel::<&'static str>();
+    let watching = watcher(reloader.clone(), tx.clone()).map(|watcher| {
+        let watching = Arc::new(Mutex::new(Watching {
+            watcher,
+            folders: BTreeSet::new(),
+        }));
+        follow(&watching, &reloader);
+        watching
+    });
+    spawn_sighup(tx);
+    let task = tokio::spawn(run(reloader, rx, watching));
+    Triggers { task }
+}
+
+async fn run(
+    reloader: Reloader,
+    mut rx: mpsc::UnboundedReceiver<&'static str>,
+    watching: Option<Arc<Mutex<Watching>>>,
+) {
     while let Some(trigger) = rx.recv().await {
-        // Coalesce: wait until the triggers stop for a moment (a deploy
-        // writing many files, an editor saving twice); one reload covers
-        // them all.
         loop {
             tokio::time::sleep(SETTLE).await;
             let mut more = false;
@@ -71,70 +75,64 @@ async fn run(reloader: Reloader, mut rx: mpsc::UnboundedReceiver<&'static str>) 
                 break;
             }
         }
-        // The outcome is logged and kept in the reload status by the reloader.
         let _ = reloader.reload(trigger).await;
+        if let Some(watching) = &watching {
+            follow(watching, &reloader);
+        }
     }
 }
 
-fn watch(
-    dir: &Path,
+/// A watcher that sends a trigger for each event on a configuration input.
+fn watcher(
+    reloader: Reloader,
     tx: mpsc::UnboundedSender<&'static str>,
-) -> Option<Box<dyn std::any::Any + Send>> {
-    let handler = move |result: DebounceEventResult| {
-        let Ok(events) = result else { return };
-        // Reading the files (a reload does) is not a change: only creations,
-        // writes, renames and removals count, or each reload would trigger
-        // the next.
-        let relevant = events
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.kind,
-                    EventKind::Create(_)
-                        | EventKind::Modify(
-                            ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any
-                        )
-                        | EventKind::Remove(_)
-                )
-            })
-            .flat_map(|e| e.paths.iter())
-            .any(|p| !is_store_file(p));
-        if relevant {
+) -> Option<RecommendedWatcher> {
+    let handler = move |result: notify::Result<Event>| {
+        let Ok(event) = result else { return };
+        let changes = matches!(
+            event.kind,
+            EventKind::Create(_)
+                | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any)
+                | EventKind::Remove(_)
+        );
+        if changes && event.paths.iter().any(|p| reloader.concerns(p)) {
             let _ = tx.send("file-change");
         }
     };
-    let mut debouncer = match new_debouncer(DEBOUNCE, None, handler) {
-        Ok(d) => d,
+    match notify::recommended_watcher(handler) {
+        Ok(w) => Some(w),
         Err(e) => {
             tracing::warn!(error = %e, "cannot watch the configuration's files; reload with SIGHUP or the admin API");
-            return None;
+            None
         }
-    };
-    if let Err(e) = debouncer.watch(dir, RecursiveMode::Recursive) {
-        tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the configuration's folder; reload with SIGHUP or the admin API");
-        return None;
     }
-    tracing::info!(dir = %dir.display(), "watching the configuration's folder for changes");
-    Some(Box::new(debouncer))
 }
 
-/// SQLite's own files (`portcullis.db`, its `-wal`, `-shm`, `-journal`).
-fn is_store_file(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    [
-        ".db",
-        ".db-wal",
-        ".db-shm",
-        ".db-journal",
-        ".sqlite",
-        ".sqlite-wal",
-        ".sqlite-shm",
-    ]
-    .iter()
-    .any(|suffix| name.ends_with(suffix))
+/// Watches exactly the folders the configuration is read from now.
+fn follow(watching: &Mutex<Watching>, reloader: &Reloader) {
+    let wanted = reloader.inputs().folders_to_watch();
+    let Ok(mut watching) = watching.lock() else {
+        return;
+    };
+    let stale: Vec<PathBuf> = watching.folders.difference(&wanted).cloned().collect();
+    for folder in stale {
+        let _ = watching.watcher.unwatch(&folder);
+        watching.folders.remove(&folder);
+    }
+    let new: Vec<PathBuf> = wanted.difference(&watching.folders).cloned().collect();
+    for folder in new {
+        match watching.watcher.watch(&folder, RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                tracing::info!(folder = %folder.display(), "watching for configuration changes");
+                watching.folders.insert(folder);
+            }
+            Err(e) => tracing::warn!(
+                error = %e,
+                folder = %folder.display(),
+                "cannot watch this configuration folder; reload with SIGHUP or the admin API"
+            ),
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -156,17 +154,3 @@ fn spawn_sighup(tx: mpsc::UnboundedSender<&'static str>) {
 
 #[cfg(not(unix))]
 fn spawn_sighup(_tx: mpsc::UnboundedSender<&'static str>) {}
-
-#[cfg(test)]
-mod tests {
-    use super::is_store_file;
-    use std::path::Path;
-
-    #[test]
-    fn the_store_files_do_not_trigger_reloads() {
-        assert!(is_store_file(Path::new("/x/portcullis.db-wal")));
-        assert!(is_store_file(Path::new("portcullis.db")));
-        assert!(!is_store_file(Path::new("/x/policies/a.cedar")));
-        assert!(!is_store_file(Path::new("portcullis.yaml")));
-    }
-}

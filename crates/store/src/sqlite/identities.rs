@@ -29,33 +29,48 @@ fn decode(row: &Row<'_>) -> Result<Identity, Fault> {
     })
 }
 
+const UPSERT: &str = "INSERT INTO identities \
+         (id, kind, owner, environment, tags, scopes, state, created, expires, last_used) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+         ON CONFLICT (id) DO UPDATE SET \
+         kind = excluded.kind, owner = excluded.owner, \
+         environment = excluded.environment, tags = excluded.tags, \
+         scopes = excluded.scopes, state = excluded.state, \
+         expires = excluded.expires";
+
+fn upsert(statement: &mut rusqlite::Statement<'_>, identity: &Identity) -> Result<(), Fault> {
+    statement.execute(params![
+        identity.id,
+        identity.kind.as_str(),
+        identity.owner,
+        identity.environment,
+        encode_strings(&identity.tags),
+        encode_strings(&identity.scopes),
+        identity.state.as_str(),
+        identity.created,
+        identity.expires,
+        identity.last_used,
+    ])?;
+    Ok(())
+}
+
 impl IdentityStore for SqliteStore {
     fn upsert_identity(&self, identity: &Identity) -> Result<(), StoreError> {
-        let tags = encode_strings(&identity.tags);
-        let scopes = encode_strings(&identity.scopes);
         self.run("saving an identity", |conn| {
-            conn.execute(
-                "INSERT INTO identities \
-                 (id, kind, owner, environment, tags, scopes, state, created, expires, last_used) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                 ON CONFLICT (id) DO UPDATE SET \
-                 kind = excluded.kind, owner = excluded.owner, \
-                 environment = excluded.environment, tags = excluded.tags, \
-                 scopes = excluded.scopes, state = excluded.state, \
-                 expires = excluded.expires",
-                params![
-                    identity.id,
-                    identity.kind.as_str(),
-                    identity.owner,
-                    identity.environment,
-                    tags,
-                    scopes,
-                    identity.state.as_str(),
-                    identity.created,
-                    identity.expires,
-                    identity.last_used,
-                ],
-            )?;
+            upsert(&mut conn.prepare(UPSERT)?, identity)
+        })
+    }
+
+    fn upsert_identities(&self, identities: &[Identity]) -> Result<(), StoreError> {
+        self.run("saving identities", |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut statement = tx.prepare(UPSERT)?;
+                for identity in identities {
+                    upsert(&mut statement, identity)?;
+                }
+            }
+            tx.commit()?;
             Ok(())
         })
     }

@@ -98,3 +98,16 @@ fn missing_identities() {
     assert_eq!(store.get_identity("bot").unwrap(), None);
     assert!(store.list_identities().unwrap().is_empty());
 }
+
+#[test]
+fn many_identities_are_saved_in_one_call() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let many: Vec<_> = (0..1_000)
+        .map(|i| identity(&format!("bot-{i:04}")))
+        .collect();
+    store.upsert_identities(&many).unwrap();
+    assert_eq!(store.list_identities().unwrap(), many);
+    // Saving again changes nothing: the same upsert as one at a time.
+    store.upsert_identities(&many).unwrap();
+    assert_eq!(store.list_identities().unwrap().len(), 1_000);
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""How Portcullis's per-request cost and memory grow: see bench/scale.sh.
+
+One dimension at a time from the baseline of the load harness (1,000
+operations, 100 policies, 1 identity in the store, ~1 KB bodies):
+operations 10 / 1,000 / 10,000; policies 1 / 100 / 1,000; identities in the
+store 10 / 10,000 / 1,000,000; POST body 1 KB / 100 KB. For each: the time
+to start listening, resident memory at rest, throughput and p99 at 32
+connections (wrk on one core, gateway and upstream on the other), and peak
+resident memory under that load. The cost ratio is the baseline's
+throughput over this row's (1.00 = costs the same per request). Loopback
+only; everything started here is stopped here.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import (  # noqa: E402
+    RELEASE, SUBJECT_CPU, LOAD_CPU, free_port, wait_port, pinned, stop, parse_wrk, wrk,
+)
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
+REPS = int(os.environ.get("BENCH_REPS", "2"))
+CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+
+BASE = {"operations": 1000, "policies": 100, "identities": 1}
+ROWS = [
+    ("operations", 10, "GET"), ("operations", 1000, "GET"), ("operations", 10000, "GET"),
+    ("policies", 1, "GET"), ("policies", 100, "GET"), ("policies", 1000, "GET"),
+    ("identities", 10, "GET"), ("identities", 10000, "GET"), ("identities", 1000000, "GET"),
+    ("body", "1 KB", "POST"), ("body", "100 KB", "POST"),
+]
+
+
+def memory_kib(pid):
+    """(resident now, peak resident) in KiB."""
+    values = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0])
+    return values.get("VmRSS", 0), values.get("VmHWM", 0)
+
+
+def measure(work, up_port, scale, case, body_file):
+    pc_port = free_port()
+    argv = [os.path.join(RELEASE, "bench-setup"), work, f"127.0.0.1:{pc_port}", f"127.0.0.1:{up_port}"]
+    for key, value in scale.items():
+        argv += [f"--{key}", str(value)]
+    subprocess.run(argv, check=True)
+    config = os.path.join(work, "portcullis.yaml")
+    token = subprocess.run(
+        [os.path.join(RELEASE, "portcullis"), "token", "issue", "--identity", "bench-agent",
+         "--scope", "bench:read", "--scope", "bench:write", "--ttl", "15m", "-c", config],
+        capture_output=True, text=True, check=True).stdout.strip()
+    env = dict(os.environ, PORTCULLIS_LOG="warn")
+    started = time.monotonic()
+    proc = pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", config],
+                  env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "portcullis.log"), "w"))
+    try:
+        wait_port(pc_port, seconds=300)
+        start_s = time.monotonic() - started
+        time.sleep(0.5)
+        at_rest, _ = memory_kib(proc.pid)
+        url = f"http://127.0.0.1:{pc_port}/bench" + ("/r0/42" if case == "GET" else "/r0")
+        script = None
+        if case == "POST":
+            script = os.path.join(work, "post.lua")
+            with open(os.path.join(work, body_file)) as f:
+                body = f.read()
+            with open(script, "w") as f:
+                f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                        'wrk.body = [[' + body + ']]\n')
+        auth = [f"Authorization: Bearer {token}"]
+        _, _, non2xx, _ = parse_wrk(wrk(url, 1, 1, auth, script))
+        if non2xx:
+            raise SystemExit(f"{scale} {case}: non-2xx answers; see {work}/portcullis.log")
+        runs = []
+        for _ in range(REPS):
+            rps, lat, non2xx, _ = parse_wrk(wrk(url, CONNS, SECONDS, auth, script))
+            if non2xx:
+                raise SystemExit(f"{scale} {case}: {non2xx} non-2xx answers")
+            runs.append((rps, lat["99"]))
+        _, peak = memory_kib(proc.pid)
+        return {
+            "start_s": start_s,
+            "rest_mib": at_rest / 1024,
+            "peak_mib": peak / 1024,
+            "rps": statistics.median(r[0] for r in runs),
+            "p99_us": statistics.median(r[1] for r in runs) * 1e6,
+        }
+    finally:
+        stop(proc)
+
+
+def main():
+    up_port = free_port()
+    upstream = pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-upstream"), f"127.0.0.1:{up_port}"])
+    results = []
+    try:
+        wait_port(up_port)
+        print(f"wrk on CPU {LOAD_CPU}; gateway and upstream on CPU {SUBJECT_CPU}; {CONNS} connections; "
+              f"median of {REPS} runs of {SECONDS}s per row", flush=True)
+        for dimension, value, case in ROWS:
+            scale = dict(BASE)
+            body_file = "body.json"
+            if dimension == "body":
+                body_file = "body.json" if value == "1 KB" else "body-100k.json"
+            else:
+                scale[dimension] = value
+            work = tempfile.mkdtemp(prefix="portcullis-scale-")
+            try:
+                row = measure(work, up_port, scale, case, body_file)
+            finally:
+                subprocess.run(["rm", "-rf", work], check=False)
+            results.append((dimension, value, case, row))
+            print(f"  {dimension:10} {str(value):>9} {case:4} {row['rps']:8.0f} req/s  p99 {row['p99_us']:7.0f} µs  "
+                  f"start {row['start_s']:5.2f} s  rest {row['rest_mib']:6.1f} MiB  peak {row['peak_mib']:6.1f} MiB",
+                  flush=True)
+    finally:
+        stop(upstream)
+    baseline = {case: row["rps"] for d, v, case, row in results
+                if (d, v) in (("operations", 1000), ("body", "1 KB"))}
+    print()
+    print("| dimension | value | case | req/s | cost vs baseline | p99 µs | start s | RSS at rest MiB | peak RSS under load MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for dimension, value, case, row in results:
+        ratio = baseline[case] / row["rps"] if row["rps"] else float("inf")
+        shown = f"{value:,}" if isinstance(value, int) else value
+        print(f"| {dimension} | {shown} | {case} | {row['rps']:,.0f} | {ratio:.2f}× | {row['p99_us']:,.0f} | "
+              f"{row['start_s']:.2f} | {row['rest_mib']:.1f} | {row['peak_mib']:.1f} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
