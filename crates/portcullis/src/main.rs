@@ -8,6 +8,12 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 
+/// Per-request work allocates and frees many small objects (JSON values,
+/// header maps, Cedar entities); under load glibc's malloc and free were
+/// about a fifth of the gateway's CPU (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "portcullis",

@@ -133,6 +133,25 @@ fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
     assert_eq!(applied["trigger"], "signal", "{applied}");
     assert_eq!(applied["version"], 3);
 
+    // Editors that save by renaming a new file over the old one: each
+    // save reloads, the second included (the watch follows the new file).
+    for round in 0..2 {
+        let text = std::fs::read_to_string(dir.join("portcullis.yaml")).unwrap();
+        std::fs::write(
+            dir.join(".portcullis.yaml.swp"),
+            format!("{text}\n# saved {round}\n"),
+        )
+        .unwrap();
+        std::fs::rename(
+            dir.join(".portcullis.yaml.swp"),
+            dir.join("portcullis.yaml"),
+        )
+        .unwrap();
+        let applied = serve.wait_for("configuration reloaded");
+        assert_eq!(applied["trigger"], "file-change", "{applied}");
+        assert_eq!(applied["version"], 4 + round);
+    }
+
     // A storm: forty writes in well under a second, some of them invalid,
     // ending valid. Debounced and coalesced: a few reloads, not forty, and
     // the last one applies the final text.

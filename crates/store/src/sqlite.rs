@@ -121,8 +121,11 @@ impl SqliteStore {
 
 impl crate::store::ChangeStore for SqliteStore {
     fn data_version(&self) -> Result<i64, StoreError> {
+        // Asked on every request: the statement is prepared once and kept.
         self.run("reading the data version", |conn| {
-            Ok(conn.pragma_query_value(None, "data_version", |row| row.get(0))?)
+            Ok(conn
+                .prepare_cached("PRAGMA data_version")?
+                .query_row([], |row| row.get(0))?)
         })
     }
 

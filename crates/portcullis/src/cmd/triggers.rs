@@ -3,11 +3,14 @@
 //! they reference, `identities.yaml`, secret files) or a `*.cedar` file
 //! added to or removed from the policies folder.
 //!
-//! Only the folders holding those files are watched, not recursively, and
-//! an event counts only when its path is one of them: the store, the audit
-//! ledger and any log beside the configuration are written by the gateway
-//! itself, many times a second under load, and must neither reload it nor
-//! cost it work. The watched set follows each reload.
+//! Those files themselves are watched, and the policies folder (not
+//! recursively); an event counts only when its path is one of them. The
+//! store, the audit ledger and any log beside the configuration are written
+//! by the gateway itself, many times a second under load: watching the
+//! files rather than their folder means those writes never even wake the
+//! watcher. Every file is watched afresh after each reload, so an editor
+//! that saves by renaming a new file over the old one is followed; a file
+//! that cannot be watched (it is missing) is covered by watching its folder.
 //!
 //! Triggers are coalesced: however many arrive while a reload runs, one more
 //! reload follows after a quiet moment, so a storm of edits costs a couple
@@ -38,10 +41,10 @@ impl Drop for Triggers {
     }
 }
 
-/// The watcher and the folders it watches now.
+/// The watcher and the paths (files and folders) it watches now.
 struct Watching {
     watcher: RecommendedWatcher,
-    folders: BTreeSet<PathBuf>,
+    paths: BTreeSet<PathBuf>,
 }
 
 pub fn start(reloader: Reloader) -> Triggers {
@@ -49,7 +52,7 @@ pub fn start(reloader: Reloader) -> Triggers {
     let watching = watcher(reloader.clone(), tx.clone()).map(|watcher| {
         let watching = Arc::new(Mutex::new(Watching {
             watcher,
-            folders: BTreeSet::new(),
+            paths: BTreeSet::new(),
         }));
         follow(&watching, &reloader);
         watching
@@ -108,23 +111,42 @@ fn watcher(
     }
 }
 
-/// Watches exactly the folders the configuration is read from now.
+/// Watches exactly what the configuration is read from now.
 fn follow(watching: &Mutex<Watching>, reloader: &Reloader) {
-    let wanted = reloader.inputs().folders_to_watch();
+    let inputs = reloader.inputs();
     let Ok(mut watching) = watching.lock() else {
         return;
     };
-    let stale: Vec<PathBuf> = watching.folders.difference(&wanted).cloned().collect();
-    for folder in stale {
-        let _ = watching.watcher.unwatch(&folder);
-        watching.folders.remove(&folder);
+    let Watching { watcher, paths } = &mut *watching;
+    let mut wanted = inputs.listed_folders();
+    for file in &inputs.files {
+        // Watched again each time: after a rename-over save the old watch
+        // follows a file that is gone.
+        let _ = watcher.unwatch(file);
+        paths.remove(file);
+        if watcher.watch(file, RecursiveMode::NonRecursive).is_ok() {
+            paths.insert(file.clone());
+        } else if let Some(folder) = file.parent() {
+            wanted.insert(folder.to_path_buf());
+        }
     }
-    let new: Vec<PathBuf> = wanted.difference(&watching.folders).cloned().collect();
-    for folder in new {
-        match watching.watcher.watch(&folder, RecursiveMode::NonRecursive) {
+    let stale: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| !wanted.contains(*p) && !inputs.files.contains(*p))
+        .cloned()
+        .collect();
+    for path in stale {
+        let _ = watcher.unwatch(&path);
+        paths.remove(&path);
+    }
+    for folder in wanted {
+        if paths.contains(&folder) {
+            continue;
+        }
+        match watcher.watch(&folder, RecursiveMode::NonRecursive) {
             Ok(()) => {
                 tracing::info!(folder = %folder.display(), "watching for configuration changes");
-                watching.folders.insert(folder);
+                paths.insert(folder);
             }
             Err(e) => tracing::warn!(
                 error = %e,

@@ -57,7 +57,8 @@ fn upsert(statement: &mut rusqlite::Statement<'_>, identity: &Identity) -> Resul
 impl IdentityStore for SqliteStore {
     fn upsert_identity(&self, identity: &Identity) -> Result<(), StoreError> {
         self.run("saving an identity", |conn| {
-            upsert(&mut conn.prepare(UPSERT)?, identity)
+            let mut statement = conn.prepare_cached(UPSERT)?;
+            upsert(&mut statement, identity)
         })
     }
 
