@@ -12,6 +12,7 @@ throughput over this row's (1.00 = costs the same per request). Loopback
 only; everything started here is stopped here.
 """
 
+import http.client
 import os
 import statistics
 import subprocess
@@ -48,6 +49,24 @@ def memory_kib(pid):
     return values.get("VmRSS", 0), values.get("VmHWM", 0)
 
 
+def wait_ready(port, token, seconds=600):
+    """Until the gateway answers a real request: it binds its port before
+    it has loaded the inventory, so an open port is not a ready gateway."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/bench/r0/42", headers={"Authorization": f"Bearer {token}"})
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"the gateway on {port} did not answer 200 within {seconds}s")
+
+
 def measure(work, up_port, scale, case, body_file):
     pc_port = free_port()
     argv = [os.path.join(RELEASE, "bench-setup"), work, f"127.0.0.1:{pc_port}", f"127.0.0.1:{up_port}"]
@@ -64,7 +83,7 @@ def measure(work, up_port, scale, case, body_file):
     proc = pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", config],
                   env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "portcullis.log"), "w"))
     try:
-        wait_port(pc_port, seconds=300)
+        wait_ready(pc_port, token)
         start_s = time.monotonic() - started
         time.sleep(0.5)
         at_rest, _ = memory_kib(proc.pid)
@@ -84,8 +103,8 @@ def measure(work, up_port, scale, case, body_file):
         runs = []
         for _ in range(REPS):
             rps, lat, non2xx, _ = parse_wrk(wrk(url, CONNS, SECONDS, auth, script))
-            if non2xx:
-                raise SystemExit(f"{scale} {case}: {non2xx} non-2xx answers")
+            if non2xx or rps < 1:
+                raise SystemExit(f"{scale} {case}: {non2xx} non-2xx answers, {rps} req/s")
             runs.append((rps, lat["99"]))
         _, peak = memory_kib(proc.pid)
         return {
