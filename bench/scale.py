@@ -7,7 +7,8 @@ operations 10 / 1,000 / 10,000; policies 1 / 100 / 1,000; identities in the
 store 10 / 10,000 / 1,000,000; POST body 1 KB / 100 KB. For each: the time
 to start listening, resident memory at rest, throughput and p99 at 32
 connections (wrk on one core, gateway and upstream on the other), and peak
-resident memory under that load. The cost ratio is the baseline's
+resident memory under that load. Rows are alternated (A B C ... A B C)
+so the machine's drift spreads over all of them. The cost ratio is the baseline's
 throughput over this row's (1.00 = costs the same per request). Loopback
 only; everything started here is stopped here.
 """
@@ -26,7 +27,8 @@ from run import (  # noqa: E402
 )
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
-REPS = int(os.environ.get("BENCH_REPS", "2"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", "1"))
+REPS = int(os.environ.get("BENCH_REPS", "3"))
 CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 
 BASE = {"operations": 1000, "policies": 100, "identities": 1}
@@ -67,83 +69,94 @@ def wait_ready(port, token, seconds=600):
     raise SystemExit(f"the gateway on {port} did not answer 200 within {seconds}s")
 
 
-def measure(work, up_port, scale, case, body_file):
-    pc_port = free_port()
-    argv = [os.path.join(RELEASE, "bench-setup"), work, f"127.0.0.1:{pc_port}", f"127.0.0.1:{up_port}"]
-    for key, value in scale.items():
-        argv += [f"--{key}", str(value)]
-    subprocess.run(argv, check=True)
-    config = os.path.join(work, "portcullis.yaml")
-    token = subprocess.run(
-        [os.path.join(RELEASE, "portcullis"), "token", "issue", "--identity", "bench-agent",
-         "--scope", "bench:read", "--scope", "bench:write", "--ttl", "15m", "-c", config],
-        capture_output=True, text=True, check=True).stdout.strip()
-    env = dict(os.environ, PORTCULLIS_LOG="warn")
-    started = time.monotonic()
-    proc = pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", config],
-                  env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "portcullis.log"), "w"))
-    try:
-        wait_ready(pc_port, token)
-        start_s = time.monotonic() - started
-        time.sleep(0.5)
-        at_rest, _ = memory_kib(proc.pid)
-        url = f"http://127.0.0.1:{pc_port}/bench" + ("/r0/42" if case == "GET" else "/r0")
-        script = None
+class Row:
+    """One configuration: generated once, measured once per repetition."""
+
+    def __init__(self, dimension, value, case, up_port):
+        self.dimension, self.value, self.case = dimension, value, case
+        self.work = tempfile.mkdtemp(prefix="portcullis-scale-")
+        self.port = free_port()
+        scale = dict(BASE)
+        body_file = "body.json"
+        if dimension == "body":
+            body_file = "body.json" if value == "1 KB" else "body-100k.json"
+        else:
+            scale[dimension] = value
+        argv = [os.path.join(RELEASE, "bench-setup"), self.work, f"127.0.0.1:{self.port}", f"127.0.0.1:{up_port}"]
+        for key, v in scale.items():
+            argv += [f"--{key}", str(v)]
+        subprocess.run(argv, check=True)
+        self.config = os.path.join(self.work, "portcullis.yaml")
+        self.token = subprocess.run(
+            [os.path.join(RELEASE, "portcullis"), "token", "issue", "--identity", "bench-agent",
+             "--scope", "bench:read", "--scope", "bench:write", "--ttl", "15m", "-c", self.config],
+            capture_output=True, text=True, check=True).stdout.strip()
+        self.url = f"http://127.0.0.1:{self.port}/bench" + ("/r0/42" if case == "GET" else "/r0")
+        self.script = None
         if case == "POST":
-            script = os.path.join(work, "post.lua")
-            with open(os.path.join(work, body_file)) as f:
+            self.script = os.path.join(self.work, "post.lua")
+            with open(os.path.join(self.work, body_file)) as f:
                 body = f.read()
-            with open(script, "w") as f:
+            with open(self.script, "w") as f:
                 f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                         'wrk.body = [[' + body + ']]\n')
-        auth = [f"Authorization: Bearer {token}"]
-        _, _, non2xx, _ = parse_wrk(wrk(url, 1, 1, auth, script))
-        if non2xx:
-            raise SystemExit(f"{scale} {case}: non-2xx answers; see {work}/portcullis.log")
-        runs = []
-        for _ in range(REPS):
-            rps, lat, non2xx, _ = parse_wrk(wrk(url, CONNS, SECONDS, auth, script))
+        self.runs = []
+
+    def label(self):
+        return f"{self.dimension} {self.value} {self.case}"
+
+    def measure(self):
+        """Starts the gateway, times it to its first answer, loads it, stops it."""
+        env = dict(os.environ, PORTCULLIS_LOG="warn")
+        started = time.monotonic()
+        proc = pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", self.config],
+                      env=env, stdout=subprocess.DEVNULL,
+                      stderr=open(os.path.join(self.work, "portcullis.log"), "a"))
+        try:
+            wait_ready(self.port, self.token)
+            start_s = time.monotonic() - started
+            time.sleep(0.5)
+            at_rest, _ = memory_kib(proc.pid)
+            auth = [f"Authorization: Bearer {self.token}"]
+            if WARMUP:
+                wrk(self.url, CONNS, WARMUP, auth, self.script)
+            rps, lat, non2xx, _ = parse_wrk(wrk(self.url, CONNS, SECONDS, auth, self.script))
             if non2xx or rps < 1:
-                raise SystemExit(f"{scale} {case}: {non2xx} non-2xx answers, {rps} req/s")
-            runs.append((rps, lat["99"]))
-        _, peak = memory_kib(proc.pid)
-        return {
-            "start_s": start_s,
-            "rest_mib": at_rest / 1024,
-            "peak_mib": peak / 1024,
-            "rps": statistics.median(r[0] for r in runs),
-            "p99_us": statistics.median(r[1] for r in runs) * 1e6,
-        }
-    finally:
-        stop(proc)
+                raise SystemExit(f"{self.label()}: {non2xx} non-2xx answers, {rps} req/s; "
+                                 f"see {self.work}/portcullis.log")
+            _, peak = memory_kib(proc.pid)
+        finally:
+            stop(proc)
+        self.runs.append({"start_s": start_s, "rest_mib": at_rest / 1024, "peak_mib": peak / 1024,
+                          "rps": rps, "p99_us": lat["99"] * 1e6})
+        return self.runs[-1]
+
+    def median(self, key):
+        return statistics.median(r[key] for r in self.runs)
 
 
 def main():
     up_port = free_port()
     upstream = pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-upstream"), f"127.0.0.1:{up_port}"])
-    results = []
+    rows = []
     try:
         wait_port(up_port)
+        rows = [Row(d, v, c, up_port) for d, v, c in ROWS]
         print(f"wrk on CPU {LOAD_CPU}; gateway and upstream on CPU {SUBJECT_CPU}; {CONNS} connections; "
-              f"median of {REPS} runs of {SECONDS}s per row", flush=True)
-        for dimension, value, case in ROWS:
-            scale = dict(BASE)
-            body_file = "body.json"
-            if dimension == "body":
-                body_file = "body.json" if value == "1 KB" else "body-100k.json"
-            else:
-                scale[dimension] = value
-            work = tempfile.mkdtemp(prefix="portcullis-scale-")
-            try:
-                row = measure(work, up_port, scale, case, body_file)
-            finally:
-                subprocess.run(["rm", "-rf", work], check=False)
-            results.append((dimension, value, case, row))
-            print(f"  {dimension:10} {str(value):>9} {case:4} {row['rps']:8.0f} req/s  p99 {row['p99_us']:7.0f} µs  "
-                  f"start {row['start_s']:5.2f} s  rest {row['rest_mib']:6.1f} MiB  peak {row['peak_mib']:6.1f} MiB",
-                  flush=True)
+              f"rows alternated, {REPS} runs of {SECONDS}s (+{WARMUP}s warm-up) each; medians", flush=True)
+        for rep in range(REPS):
+            for row in rows:
+                r = row.measure()
+                print(f"  run {rep + 1} {row.dimension:10} {str(row.value):>9} {row.case:4} {r['rps']:8.0f} req/s  "
+                      f"p99 {r['p99_us']:7.0f} µs  start {r['start_s']:5.2f} s  rest {r['rest_mib']:6.1f} MiB  "
+                      f"peak {r['peak_mib']:6.1f} MiB", flush=True)
     finally:
         stop(upstream)
+        for row in rows:
+            subprocess.run(["rm", "-rf", row.work], check=False)
+    results = [(row.dimension, row.value, row.case,
+                {k: row.median(k) for k in ("start_s", "rest_mib", "peak_mib", "rps", "p99_us")})
+               for row in rows]
     baseline = {case: row["rps"] for d, v, case, row in results
                 if (d, v) in (("operations", 1000), ("body", "1 KB"))}
     print()
