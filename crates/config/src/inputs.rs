@@ -40,9 +40,17 @@ impl Inputs {
             .any(|(folder, suffix)| folder == parent && name.ends_with(suffix.as_str()))
     }
 
-    /// The folders that were listed (a file may appear in them).
-    pub fn listed_folders(&self) -> BTreeSet<PathBuf> {
-        self.folders.iter().map(|(f, _)| f.clone()).collect()
+    /// The folders to watch: each read file's folder and each listed
+    /// folder. Folders rather than the files themselves, because an editor
+    /// that saves by renaming a new file over the old one leaves a watch on
+    /// the file following a file that is gone.
+    pub fn folders_to_watch(&self) -> BTreeSet<PathBuf> {
+        let parents = self
+            .files
+            .iter()
+            .filter_map(|f| f.parent().map(Path::to_path_buf));
+        let listed = self.folders.iter().map(|(f, _)| f.clone());
+        parents.chain(listed).collect()
     }
 
     /// Adds everything `other` read.
@@ -161,8 +169,8 @@ mod tests {
         assert!(!inputs.concern(&dir.join("audit.db")));
         assert!(!inputs.concern(&dir.join("gateway.log")));
         assert_eq!(
-            inputs.listed_folders().into_iter().collect::<Vec<_>>(),
-            [dir.join("policies")]
+            inputs.folders_to_watch().into_iter().collect::<Vec<_>>(),
+            [dir.clone(), dir.join("policies")]
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

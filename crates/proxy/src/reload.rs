@@ -94,14 +94,6 @@ impl Reloader {
             .unwrap_or_default()
     }
 
-    /// Whether a change at `path` could change the configuration.
-    pub fn concerns(&self, path: &Path) -> bool {
-        self.inner
-            .inputs
-            .lock()
-            .is_ok_and(|inputs| inputs.concern(path))
-    }
-
     /// Reads, validates and applies the configuration file again.
     ///
     /// # Errors

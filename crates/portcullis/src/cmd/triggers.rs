@@ -3,14 +3,15 @@
 //! they reference, `identities.yaml`, secret files) or a `*.cedar` file
 //! added to or removed from the policies folder.
 //!
-//! Those files themselves are watched, and the policies folder (not
-//! recursively); an event counts only when its path is one of them. The
-//! store, the audit ledger and any log beside the configuration are written
-//! by the gateway itself, many times a second under load: watching the
-//! files rather than their folder means those writes never even wake the
-//! watcher. Every file is watched afresh after each reload, so an editor
-//! that saves by renaming a new file over the old one is followed; a file
-//! that cannot be watched (it is missing) is covered by watching its folder.
+//! The folders holding those files are watched (not recursively), and an
+//! event counts only when its path is one of them: the store, the audit
+//! ledger and any log beside the configuration are written by the gateway
+//! itself, many times a second under load, and must never reload it. The
+//! watched set follows each reload. (Folders, not the files: a watch on a
+//! file that an editor replaces by renaming a new one over it follows the
+//! old file, and re-watching races with the watcher's own cleanup.) The
+//! gateway's own writes still wake the watcher's thread, which drops them;
+//! a watch mask without modify events would spare even that.
 //!
 //! Triggers are coalesced: however many arrive while a reload runs, one more
 //! reload follows after a quiet moment, so a storm of edits costs a couple
@@ -18,11 +19,12 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use notify::event::ModifyKind;
 use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use portcullis_config::Inputs;
 use portcullis_proxy::Reloader;
 use tokio::sync::mpsc;
 
@@ -41,18 +43,26 @@ impl Drop for Triggers {
     }
 }
 
-/// The watcher and the paths (files and folders) it watches now.
+/// The watcher, the folders it watches now, and the inputs its events are
+/// compared with.
 struct Watching {
     watcher: RecommendedWatcher,
     paths: BTreeSet<PathBuf>,
+    inputs: Arc<RwLock<Inputs>>,
 }
 
 pub fn start(reloader: Reloader) -> Triggers {
     let (tx, rx) = mpsc::unbounded_channel::<&'static str>();
-    let watching = watcher(reloader.clone(), tx.clone()).map(|watcher| {
+    // The watcher's thread holds only the inputs and the sender, never the
+    // reloader: notify drops its handler on its own thread, maybe after the
+    // process has finished, and whatever it holds is then never dropped (the
+    // gateway's audit writer signs its last checkpoint when dropped).
+    let inputs = Arc::new(RwLock::new(Inputs::default()));
+    let watching = watcher(Arc::clone(&inputs), tx.clone()).map(|watcher| {
         let watching = Arc::new(Mutex::new(Watching {
             watcher,
             paths: BTreeSet::new(),
+            inputs,
         }));
         follow(&watching, &reloader);
         watching
@@ -87,7 +97,7 @@ async fn run(
 
 /// A watcher that sends a trigger for each event on a configuration input.
 fn watcher(
-    reloader: Reloader,
+    inputs: Arc<RwLock<Inputs>>,
     tx: mpsc::UnboundedSender<&'static str>,
 ) -> Option<RecommendedWatcher> {
     let handler = move |result: notify::Result<Event>| {
@@ -98,7 +108,8 @@ fn watcher(
                 | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any)
                 | EventKind::Remove(_)
         );
-        if changes && event.paths.iter().any(|p| reloader.concerns(p)) {
+        let concerns = |p: &PathBuf| inputs.read().is_ok_and(|i| i.concern(p));
+        if changes && event.paths.iter().any(concerns) {
             let _ = tx.send("file-change");
         }
     };
@@ -111,38 +122,28 @@ fn watcher(
     }
 }
 
-/// Watches exactly what the configuration is read from now.
+/// Watches exactly the folders the configuration is read from now.
 fn follow(watching: &Mutex<Watching>, reloader: &Reloader) {
     let inputs = reloader.inputs();
+    let wanted = inputs.folders_to_watch();
     let Ok(mut watching) = watching.lock() else {
         return;
     };
-    let Watching { watcher, paths } = &mut *watching;
-    let mut wanted = inputs.listed_folders();
-    for file in &inputs.files {
-        // Watched again each time: after a rename-over save the old watch
-        // follows a file that is gone.
-        let _ = watcher.unwatch(file);
-        paths.remove(file);
-        if watcher.watch(file, RecursiveMode::NonRecursive).is_ok() {
-            paths.insert(file.clone());
-        } else if let Some(folder) = file.parent() {
-            wanted.insert(folder.to_path_buf());
-        }
+    let Watching {
+        watcher,
+        paths,
+        inputs: shared,
+    } = &mut *watching;
+    if let Ok(mut shared) = shared.write() {
+        *shared = inputs;
     }
-    let stale: Vec<PathBuf> = paths
-        .iter()
-        .filter(|p| !wanted.contains(*p) && !inputs.files.contains(*p))
-        .cloned()
-        .collect();
-    for path in stale {
-        let _ = watcher.unwatch(&path);
-        paths.remove(&path);
+    let stale: Vec<PathBuf> = paths.difference(&wanted).cloned().collect();
+    for folder in stale {
+        let _ = watcher.unwatch(&folder);
+        paths.remove(&folder);
     }
-    for folder in wanted {
-        if paths.contains(&folder) {
-            continue;
-        }
+    let new: Vec<PathBuf> = wanted.difference(paths).cloned().collect();
+    for folder in new {
         match watcher.watch(&folder, RecursiveMode::NonRecursive) {
             Ok(()) => {
                 tracing::info!(folder = %folder.display(), "watching for configuration changes");
