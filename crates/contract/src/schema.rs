@@ -240,6 +240,13 @@ impl<'a> Compiler<'a> {
                 KeywordKind::Value => {
                     out.insert(key.clone(), child.clone());
                 }
+                // Kept for tools that need a sample value (`verify`);
+                // validation ignores them.
+                KeywordKind::Annotation
+                    if matches!(key.as_str(), "default" | "example" | "examples") =>
+                {
+                    out.insert(key.clone(), child.clone());
+                }
                 KeywordKind::Annotation => {}
                 KeywordKind::Unsupported(why) => {
                     b.errors
