@@ -8,3 +8,4 @@
 
 pub mod generate;
 pub mod pattern;
+pub mod request;
