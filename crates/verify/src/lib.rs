@@ -1,11 +1,17 @@
 //! `portcullis verify`'s pure parts, with no I/O so they can be tested
 //! without sockets:
 //! - [`generate`]: a value each contract schema accepts, or why there is none;
-//! - [`pattern`]: a string a schema pattern matches.
+//! - [`pattern`]: a string a schema pattern matches;
+//! - [`request`]: a valid request per operation;
+//! - [`negatives`]: the requests each operation must refuse, with the code.
 //!
 //! The live conformance run, discovery and the reports build on these
 //! (issue 7, in progress).
 
 pub mod generate;
+pub mod negatives;
 pub mod pattern;
 pub mod request;
+
+#[cfg(test)]
+mod testing;
