@@ -34,6 +34,8 @@ pub enum SecretKind {
     PrivateKey,
     Jwt,
     PaymentCard,
+    /// The password in a URL's user info: `postgres://user:PASSWORD@host`.
+    UrlPassword,
     GenericSecret,
 }
 
@@ -53,6 +55,7 @@ impl SecretKind {
             Self::PrivateKey => "private-key",
             Self::Jwt => "jwt",
             Self::PaymentCard => "payment-card",
+            Self::UrlPassword => "url-password",
             Self::GenericSecret => "generic-secret",
         }
     }
@@ -133,6 +136,10 @@ const PATTERNS: &[(SecretKind, &str)] = &[
         r"(?-u:\b)(?:[0-9]{13,19}|[0-9]{4}(?: [0-9]{3,6}){2,4}",
         r"|[0-9]{4}(?:-[0-9]{3,6}){2,4})(?-u:\b)",
     )),
+    // Database and broker URLs in configuration dumps: only the password
+    // (group 1) is reported; the scheme and user stay readable.
+    (SecretKind::UrlPassword,
+        r#"(?i-u:[a-z][a-z0-9+.-]{1,20})://[^\s:/@"'<>]{1,64}:([^\s:/@"'<>]{3,128})@"#),
     // The last value character may not be sentence punctuation, which
     // belongs to the surrounding prose.
     (SecretKind::GenericSecret, concat!(

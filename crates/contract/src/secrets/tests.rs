@@ -66,7 +66,7 @@ fn kind_names_are_unique_kebab_case() {
     let mut names: Vec<&str> = PATTERNS.iter().map(|(k, _)| k.name()).collect();
     names.sort_unstable();
     names.dedup();
-    assert_eq!(names.len(), 12);
+    assert_eq!(names.len(), 13);
     for name in names {
         assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
     }
@@ -394,4 +394,33 @@ fn multibyte_text_around_secret() {
         out,
         "clé→[REDACTED:github-token]ü 日本 password=[REDACTED:generic-secret] ✓"
     );
+}
+
+#[test]
+fn url_passwords_found_and_only_the_password_reported() {
+    let pw = cat(&["S3cr3t", "Passw0rd"]);
+    assert_single(
+        &format!(r#"{{"database_url": "postgres://orders:{pw}@db.internal:5432/orders"}}"#),
+        SecretKind::UrlPassword,
+        &pw,
+    );
+    assert_single(
+        &format!("broker amqp://svc:{pw}@mq:5672/ ready"),
+        SecretKind::UrlPassword,
+        &pw,
+    );
+    let (redacted, n) = scanner()
+        .redact(&format!("redis://cache:{pw}@10.0.0.5:6379"))
+        .unwrap();
+    assert_eq!(
+        (redacted.as_str(), n),
+        ("redis://cache:[REDACTED:url-password]@10.0.0.5:6379", 1)
+    );
+}
+
+#[test]
+fn url_passwords_near_miss() {
+    assert_none("see https://example.com/a:b@c for details");
+    assert_none("https://user@example.com/path");
+    assert_none("http://example.com:8080/x");
 }
