@@ -15,6 +15,7 @@ pub mod serve;
 pub mod token;
 pub mod triggers;
 pub mod upstream_credential;
+pub mod verify;
 
 /// Logs go to stderr: JSON when it is not a terminal, human text when it is.
 /// `PORTCULLIS_LOG` sets the filter (default `info`).

@@ -54,6 +54,8 @@ enum Command {
         #[command(subcommand)]
         command: cmd::identity::IdentityCommand,
     },
+    /// Prove enforcement on every reachable path: coverage, and routes the upstream answers that the contract does not declare.
+    Verify(cmd::verify::VerifyArgs),
     /// Verify, export and follow the audit ledger.
     Audit {
         #[command(subcommand)]
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
         Command::Identity { .. }
         | Command::Token { .. }
         | Command::Explain(_)
+        | Command::Verify(_)
         | Command::Audit { .. } => {
             init_quiet_logging();
         }
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
             Command::Identity { command } => cmd::identity::run(command),
             Command::Token { command } => cmd::token::run(command),
             Command::Audit { command } => cmd::audit::run(command).await,
+            Command::Verify(args) => cmd::verify::run(&args).await,
         }
     });
     match result {

@@ -10,7 +10,7 @@
 //! filled with identifiers seen in the upstream's own answers, so a legacy
 //! route keyed by a real id answers like a real route.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use portcullis_contract::Method;
 use serde_json::Value;
@@ -97,15 +97,15 @@ pub struct Declared {
     pub methods: Vec<Method>,
 }
 
+/// Identifiers seen in the upstream's answers, by what they identify:
+/// `order` for an `id` in an answer about orders or an `orderId` field.
+pub type Ids = BTreeMap<String, BTreeSet<String>>;
+
 /// The candidates for `declared`, with `{...}` segments filled from `ids`
-/// (or `1` when there are none), never a declared method and path, at most
-/// `limit`. Write methods are included only when `writes` is true.
-pub fn candidates(
-    declared: &[Declared],
-    ids: &[String],
-    writes: bool,
-    limit: usize,
-) -> Vec<Candidate> {
+/// (the ids of what the parameter names, else any, else `1`), never a
+/// declared method and path, at most `limit`. Write methods are included
+/// only when `writes` is true.
+pub fn candidates(declared: &[Declared], ids: &Ids, writes: bool, limit: usize) -> Vec<Candidate> {
     let fill = |template: &str| fill_template(template, ids);
     let declared_pairs: BTreeSet<(Method, String)> = declared
         .iter()
@@ -175,20 +175,35 @@ fn is_version(segment: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
-/// `{name}` segments replaced by the first id (or `1`).
-fn fill_template(template: &str, ids: &[String]) -> String {
-    let id = ids.first().map_or("1", String::as_str);
+/// `{name}` segments replaced by an id of what `name` identifies
+/// (`orderId` takes an order's), else any id seen, else `1`.
+fn fill_template(template: &str, ids: &Ids) -> String {
+    let any = ids.values().flatten().next().map_or("1", String::as_str);
     template
         .split('/')
-        .map(|s| {
-            if s.starts_with('{') && s.ends_with('}') {
-                id
-            } else {
-                s
-            }
-        })
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => ids
+                    .get(&thing(name))
+                    .and_then(|set| set.iter().next())
+                    .map_or(any, String::as_str),
+                None => s,
+            },
+        )
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// What an identifier names, from a parameter or field name (`orderId`,
+/// `order_id`) or a collection (`orders`): `order`.
+pub fn thing(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    let base = lower
+        .strip_suffix("_id")
+        .or_else(|| lower.strip_suffix("id"))
+        .unwrap_or(&lower);
+    let base = base.strip_suffix('s').unwrap_or(base);
+    base.to_owned()
 }
 
 /// Spellings a lenient server may fold into `path` or climb out of it with:
@@ -208,27 +223,43 @@ fn normalisations(path: &str) -> Vec<String> {
     out
 }
 
-/// Identifiers in a JSON answer that a templated route may take: strings
-/// and integers under a key named `id` or ending in `Id`/`_id`.
-pub fn harvest_ids(value: &Value, out: &mut BTreeSet<String>) {
+/// Identifiers in a JSON answer about `about` (a collection name such as
+/// `orders`, or the path the answer came from) that a templated route may
+/// take: strings and integers under a key named `id` (attributed to
+/// `about`) or ending in `Id`/`_id` (attributed to what the key names).
+pub fn harvest_ids(value: &Value, about: &str, out: &mut Ids) {
     match value {
         Value::Object(map) => {
             for (key, v) in map {
-                let id_key = key == "id" || key.ends_with("Id") || key.ends_with("_id");
-                match v {
-                    Value::String(s) if id_key && !s.is_empty() && s.len() <= 128 => {
-                        out.insert(s.clone());
+                let owner = if key == "id" {
+                    Some(thing(about))
+                } else if key.ends_with("Id") || key.ends_with("_id") {
+                    Some(thing(key))
+                } else {
+                    None
+                };
+                match (owner, v) {
+                    (Some(owner), Value::String(s)) if !s.is_empty() && s.len() <= 128 => {
+                        out.entry(owner).or_default().insert(s.clone());
                     }
-                    Value::Number(n) if id_key => {
-                        out.insert(n.to_string());
+                    (Some(owner), Value::Number(n)) => {
+                        out.entry(owner).or_default().insert(n.to_string());
                     }
-                    other => harvest_ids(other, out),
+                    (_, other) => harvest_ids(other, about, out),
                 }
             }
         }
-        Value::Array(items) => items.iter().for_each(|v| harvest_ids(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| harvest_ids(v, about, out)),
         _ => {}
     }
+}
+
+/// The collection a declared path is about: its last literal segment.
+pub fn collection_of(template: &str) -> &str {
+    template
+        .rsplit('/')
+        .find(|s| !s.is_empty() && !s.starts_with('{'))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -27,6 +27,17 @@ pub struct CheckArgs {
     json: bool,
 }
 
+impl CheckArgs {
+    /// The arguments `verify` passes for its coverage mode.
+    pub fn new(config: PathBuf, json: bool) -> Self {
+        Self {
+            config,
+            strict: false,
+            json,
+        }
+    }
+}
+
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let name = args.config.display().to_string();
     let (config, diagnostics) = match load(&args.config, &Overrides::default()) {

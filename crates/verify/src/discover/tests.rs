@@ -24,7 +24,13 @@ fn declared_of_example() -> Vec<Declared> {
 #[test]
 fn the_example_apis_undeclared_routes_are_among_the_candidates() {
     let id = "3fa85f64-5717-4562-b3fc-2c963f66afa6".to_owned();
-    let found = candidates(&declared_of_example(), std::slice::from_ref(&id), false, 2_000);
+    let customer = "5b8f1c2e-3a4d-4e6f-8a9b-0c1d2e3f4a01".to_owned();
+    let ids: Ids = [
+        ("order".to_owned(), BTreeSet::from([id.clone()])),
+        ("customer".to_owned(), BTreeSet::from([customer])),
+    ]
+    .into();
+    let found = candidates(&declared_of_example(), &ids, false, 2_000);
     let has =
         |method: Method, path: &str| found.iter().any(|c| c.method == method && c.path == path);
     assert!(has(Method::Get, "/debug/config"));
@@ -37,7 +43,7 @@ fn the_example_apis_undeclared_routes_are_among_the_candidates() {
         found.iter().all(|c| !c.method.is_write()),
         "a write method without --allow-writes"
     );
-    let with_writes = candidates(&declared_of_example(), &[id], true, 2_000);
+    let with_writes = candidates(&declared_of_example(), &ids, true, 2_000);
     assert!(
         with_writes
             .iter()
@@ -49,17 +55,37 @@ fn the_example_apis_undeclared_routes_are_among_the_candidates() {
             .any(|c| c.method == Method::Post && c.path == "/v1/orders")
     );
     // Bounded.
-    assert_eq!(candidates(&declared_of_example(), &[], true, 10).len(), 10);
+    assert_eq!(
+        candidates(&declared_of_example(), &Ids::new(), true, 10).len(),
+        10
+    );
 }
 
 #[test]
-fn ids_are_harvested_from_answers() {
-    let mut ids = BTreeSet::new();
+fn ids_are_harvested_by_what_they_identify() {
+    let mut ids = Ids::new();
     harvest_ids(
-        &json!({"orders": [{"id": "a1", "customerId": "c9", "total": 5}, {"id": 7, "name": "x"}], "next_id": "n"}),
+        &json!({"items": [{"id": "a1", "customerId": "c9", "total": 5}, {"id": 7, "name": "x"}], "next_id": "n"}),
+        collection_of("/v1/orders"),
         &mut ids,
     );
-    assert_eq!(ids.into_iter().collect::<Vec<_>>(), ["7", "a1", "c9", "n"]);
+    let got: Vec<(String, Vec<String>)> = ids
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().collect()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("customer".to_owned(), vec!["c9".to_owned()]),
+            ("next".to_owned(), vec!["n".to_owned()]),
+            ("order".to_owned(), vec!["7".to_owned(), "a1".to_owned()]),
+        ]
+    );
+    assert_eq!(
+        (thing("orderId"), thing("order_id"), thing("orders")),
+        ("order".into(), "order".into(), "order".into())
+    );
+    assert_eq!(collection_of("/v1/customers/{customerId}/orders"), "orders");
 }
 
 #[test]
