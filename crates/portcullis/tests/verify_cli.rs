@@ -169,12 +169,18 @@ fn bad_questions_and_unreachable_upstreams_exit_2() {
         (Some(2), true),
         "{stderr}"
     );
-    let (code, _, stderr) = verify(&["-c", &config(), "--gateway", "http://127.0.0.1:1"]);
+    // Conformance opens the configuration's store: use a copy.
+    let dir = std::env::temp_dir().join(format!("portcullis-verify-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    portcullis_testkit::copy_example(&dir);
+    let copy = dir.join("portcullis.yaml").display().to_string();
+    let (code, _, stderr) = verify(&["-c", &copy, "--gateway", &unreachable]);
     assert_eq!(
-        (code, stderr.contains("not built yet")),
+        (code, stderr.contains("the gateway cannot be reached")),
         (Some(2), true),
         "{stderr}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
     let (code, _, stderr) = verify(&[
         "-c",
         &config(),

@@ -1,13 +1,13 @@
 //! `portcullis verify`: prove enforcement on every reachable path.
 //!
-//! This build has two of its three modes:
+//! Three modes:
 //! - with neither URL, **coverage**: what `check` knows, with the operation
 //!   × identity matrix the policies imply;
+//! - `--gateway URL`: **conformance**, every operation × identity through
+//!   the gateway, compared with what the configuration says (see `conform`;
+//!   the negative family is not in this build yet);
 //! - `--discover --upstream URL`: **discovery**, routes the upstream
 //!   answers that the contract does not declare (see `discover`).
-//!
-//! Conformance against a live gateway (`--gateway URL`) is not built yet,
-//! and says so rather than pretending.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +16,7 @@ use portcullis_config::{Overrides, load};
 use portcullis_contract::secrets::SecretScanner;
 use portcullis_verify::discover::{Declared, Risk};
 
+mod conform;
 mod discover;
 mod wire;
 
@@ -30,13 +31,14 @@ pub struct VerifyArgs {
     /// The upstream to probe, `http://host:port[/base]`.
     #[arg(long)]
     upstream: Option<String>,
-    /// A gateway to check against the policies (not built yet).
+    /// A gateway to check against the configuration, `http://host:port`.
     #[arg(long)]
     gateway: Option<String>,
     /// Which API of the configuration the upstream serves (needed when it has several).
     #[arg(long)]
     api: Option<String>,
-    /// Also try write methods (POST, PUT, PATCH, DELETE) on undeclared routes.
+    /// Also send write methods (POST, PUT, PATCH, DELETE): to undeclared
+    /// routes with --discover, and write operations with --gateway.
     #[arg(long)]
     allow_writes: bool,
     /// At most this many requests to the upstream.
@@ -58,11 +60,8 @@ pub struct VerifyArgs {
 const USAGE: u8 = 2;
 
 pub async fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    if args.gateway.is_some() {
-        eprintln!(
-            "verify: conformance against a gateway (--gateway) is not built yet; use --discover --upstream, or no URL for coverage"
-        );
-        return Ok(ExitCode::from(USAGE));
+    if let Some(gateway) = &args.gateway {
+        return conformance(args, gateway).await;
     }
     if !args.discover {
         if args.upstream.is_some() {
@@ -139,6 +138,49 @@ pub async fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         discover::print(&report, upstream);
     }
     Ok(if report.worst().is_some_and(|w| w >= fail_on) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn conformance(args: &VerifyArgs, gateway: &str) -> anyhow::Result<ExitCode> {
+    if args.discover {
+        eprintln!("verify: --discover probes an upstream; run it separately from --gateway");
+        return Ok(ExitCode::from(USAGE));
+    }
+    let target = match wire::Target::parse(gateway) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("verify: {e}");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let loaded = (
+        load(&args.config, &Overrides::default()),
+        load(&args.config, &Overrides::default()),
+    );
+    let (config, snapshot_config) = match loaded {
+        (Ok((a, _)), Ok((b, _))) => (a, b),
+        (Err(diagnostics), _) | (_, Err(diagnostics)) => {
+            super::report(&diagnostics);
+            eprintln!("{}: the configuration has errors", args.config.display());
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let report = match conform::run(&config, snapshot_config, &target, args.allow_writes).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("verify: {e:#}");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        conform::print(&report, gateway);
+    }
+    Ok(if report.mismatches().next().is_some() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -1,0 +1,270 @@
+//! `portcullis verify --gateway URL`: for every operation × identity, a
+//! valid request built from the contract goes through the gateway, and its
+//! answer is compared with what the configuration says it must be.
+//!
+//! The expected answer comes from the gateway's own deciding stages run
+//! offline (`Snapshot::explain`) on the configuration given with `-c`: the
+//! intended one. A gateway running anything else (a policy that permits too
+//! much, a check turned off) or no gateway at all (the URL is the
+//! upstream's) shows up as mismatches. Tokens come from the store that
+//! configuration names, as `portcullis token issue` makes them.
+//!
+//! This build checks the valid requests (both sides of tenant rules); the
+//! negative family and the error-shape check follow.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use portcullis_config::Config;
+use portcullis_contract::Operation;
+use portcullis_core::{IdentityState, ProblemCode, SystemClock};
+use portcullis_proxy::authority::Authority;
+use portcullis_proxy::{ExplainRequest, Snapshot};
+use portcullis_verify::discover::thing;
+use portcullis_verify::request;
+use serde_json::{Value, json};
+
+use super::wire::{self, Target};
+
+/// Codes the deciding stages (1 to 9) answer with: anything else means the
+/// request was forwarded.
+const DECIDING: [ProblemCode; 13] = [
+    ProblemCode::Unauthenticated,
+    ProblemCode::AmbiguousPath,
+    ProblemCode::UndeclaredRoute,
+    ProblemCode::MethodNotAllowed,
+    ProblemCode::IdentitySuspended,
+    ProblemCode::InsufficientScope,
+    ProblemCode::InvalidRequest,
+    ProblemCode::UnsupportedMediaType,
+    ProblemCode::PayloadTooLarge,
+    ProblemCode::HeadersTooLarge,
+    ProblemCode::RequestTimeout,
+    ProblemCode::Forbidden,
+    ProblemCode::RateLimited,
+];
+
+/// One checked request.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub identity: String,
+    pub operation: String,
+    pub request: String,
+    /// `forwarded`, or the code it must be refused with.
+    pub expected: String,
+    /// `forwarded` (the answer is not a deciding stage's), or the code seen.
+    pub got: String,
+    pub status: u16,
+}
+
+impl Check {
+    pub fn matches(&self) -> bool {
+        self.expected == self.got
+    }
+}
+
+/// What a conformance run found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub checks: Vec<Check>,
+    /// (identity or operation, why it was not checked)
+    pub skipped: Vec<(String, String)>,
+}
+
+impl Report {
+    pub fn mismatches(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| !c.matches())
+    }
+
+    pub fn to_json(&self) -> Value {
+        let check = |c: &Check| {
+            json!({"identity": c.identity, "operation": c.operation, "request": c.request,
+                   "expected": c.expected, "got": c.got, "status": c.status, "ok": c.matches()})
+        };
+        json!({
+            "checked": self.checks.len(),
+            "mismatches": self.mismatches().map(check).collect::<Vec<_>>(),
+            "checks": self.checks.iter().map(check).collect::<Vec<_>>(),
+            "skipped": self.skipped.iter().map(|(what, why)| json!({"what": what, "why": why})).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Runs conformance: `config` is what the gateway must enforce (the
+/// snapshot is built from a second load of the same file).
+///
+/// # Errors
+/// The store cannot be opened, or the gateway cannot be reached at all.
+pub async fn run(
+    config: &Config,
+    snapshot_config: Config,
+    target: &Target,
+    allow_writes: bool,
+) -> anyhow::Result<Report> {
+    let base_url = format!("http://{}", config.listen);
+    let authority = Arc::new(Authority::open(config, &base_url, Arc::new(SystemClock))?);
+    let metrics = Arc::new(portcullis_proxy::metrics::Metrics::new(
+        None,
+        portcullis_proxy::metrics::latency(),
+    ));
+    let snapshot = Snapshot::build(snapshot_config, Arc::clone(&authority), metrics, 1)?;
+    let mut report = Report::default();
+    let mut reached = false;
+    for seed in &config.identities {
+        let identity = &seed.identity;
+        if identity.state != IdentityState::Active {
+            report.skipped.push((
+                identity.id.clone(),
+                format!("{} identities cannot get a token", identity.state.as_str()),
+            ));
+            continue;
+        }
+        for api in &config.apis {
+            let scopes: Vec<String> = identity.scopes.clone();
+            let ttl = i64::try_from(config.tokens.default_ttl.as_secs()).unwrap_or(300);
+            let token = match authority.issue_for(&identity.id, &scopes, ttl, &api.name) {
+                Ok((token, _)) => token,
+                Err(e) => {
+                    report.skipped.push((
+                        format!("{} on {}", identity.id, api.name),
+                        format!("no token: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            for op in api.contract.operations() {
+                if op.method.is_write() && !allow_writes {
+                    report.skipped.push((
+                        format!("{} {}", identity.id, op.id),
+                        "a write operation (use --allow-writes)".into(),
+                    ));
+                    continue;
+                }
+                for given in tenant_values(&identity.tags, op) {
+                    let built = match request::valid(&api.mount, op, &given) {
+                        Ok(b) => b,
+                        Err(e) => {
+                            report
+                                .skipped
+                                .push((op.id.clone(), format!("no valid request: {e}")));
+                            continue;
+                        }
+                    };
+                    let probe = &built.probe;
+                    let mut explain_headers = probe.headers.clone();
+                    if let Some((content_type, _)) = &probe.body {
+                        explain_headers.push(("Content-Type".into(), content_type.clone()));
+                    }
+                    let explained = snapshot
+                        .explain(ExplainRequest {
+                            identity: identity.id.clone(),
+                            method: probe.method.clone(),
+                            target: probe.target.clone(),
+                            headers: explain_headers,
+                            body: probe.body.as_ref().map(|(_, b)| b.clone()),
+                            scopes: Some(scopes.clone()),
+                        })
+                        .await
+                        .map_err(|e| {
+                            anyhow::anyhow!("explaining {} {}: {e}", probe.method, probe.target)
+                        })?;
+                    let expected = explained.refusal.map_or_else(
+                        || "forwarded".to_owned(),
+                        |(_, code, _)| code.as_str().to_owned(),
+                    );
+                    let mut headers = probe.headers.clone();
+                    headers.push(("Authorization".into(), format!("Bearer {token}")));
+                    let body = probe
+                        .body
+                        .as_ref()
+                        .map(|(ct, b)| (ct.as_str(), b.as_slice()));
+                    let answer = match wire::send(
+                        target,
+                        &probe.method,
+                        &probe.target,
+                        &headers,
+                        body,
+                    )
+                    .await
+                    {
+                        Ok(a) => a,
+                        Err(e) if !reached => anyhow::bail!("the gateway cannot be reached: {e}"),
+                        Err(e) => {
+                            report.skipped.push((
+                                format!("{} {}", identity.id, op.id),
+                                format!("no answer: {e}"),
+                            ));
+                            continue;
+                        }
+                    };
+                    reached = true;
+                    report.checks.push(Check {
+                        identity: identity.id.clone(),
+                        operation: op.id.clone(),
+                        request: format!("{} {}", probe.method, probe.target),
+                        expected,
+                        got: outcome(&answer),
+                        status: answer.status,
+                    });
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// `forwarded`, or the code of a deciding stage's refusal.
+fn outcome(answer: &wire::Answer) -> String {
+    let problem = answer
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/problem+json"));
+    let code = problem
+        .then(|| serde_json::from_slice::<Value>(&answer.body).ok())
+        .flatten()
+        .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_owned));
+    match code {
+        Some(code) if DECIDING.iter().any(|d| d.as_str() == code) => code,
+        _ => "forwarded".to_owned(),
+    }
+}
+
+/// The parameter values to try for an identity: none given, and for each
+/// parameter a `name:value` tag names (`customer:…` for `customerId`), the
+/// identity's own value, so both sides of a tenant rule are exercised.
+fn tenant_values(tags: &[String], op: &Operation) -> Vec<BTreeMap<String, String>> {
+    let mut out = vec![BTreeMap::new()];
+    let own: BTreeMap<String, String> = op
+        .params
+        .iter()
+        .filter_map(|p| {
+            tags.iter()
+                .filter_map(|t| t.split_once(':'))
+                .find(|(name, _)| thing(name) == thing(&p.name))
+                .map(|(_, value)| (p.name.clone(), value.to_owned()))
+        })
+        .collect();
+    if !own.is_empty() {
+        out.push(own);
+    }
+    out
+}
+
+/// Prints the report.
+pub fn print(report: &Report, gateway: &str) {
+    for c in &report.checks {
+        let mark = if c.matches() { "ok      " } else { "MISMATCH" };
+        println!(
+            "  {mark} {:<20} {:<22} {:<60} expected {:<14} got {} ({})",
+            c.identity, c.operation, c.request, c.expected, c.got, c.status
+        );
+    }
+    for (what, why) in &report.skipped {
+        println!("  skipped  {what}: {why}");
+    }
+    let mismatches = report.mismatches().count();
+    println!(
+        "conformance of {gateway}: {} requests checked, {mismatches} mismatches, {} skipped",
+        report.checks.len(),
+        report.skipped.len()
+    );
+}
