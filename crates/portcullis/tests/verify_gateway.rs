@@ -138,6 +138,29 @@ fn conformance_passes_a_faithful_gateway_and_catches_faults() {
             .collect();
         assert_eq!(partner.len(), 2, "{partner:#?}");
         assert_ne!(partner[0]["expected"], partner[1]["expected"]);
+        // The negative family went out too, and every refusal had the one
+        // problem shape.
+        let kinds: std::collections::BTreeSet<&str> =
+            checks.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+        for kind in [
+            "valid",
+            "path-trick",
+            "undeclared-method",
+            "credential",
+            "wrong-content-type",
+            "unknown-field",
+            "oversized-body",
+            "override-header",
+            "wrong-type",
+            "missing-parameter",
+        ] {
+            assert!(kinds.contains(kind), "no {kind} check: {kinds:?}");
+        }
+        assert!(
+            checks.iter().all(|c| c["shape"].is_null()),
+            "a refusal of another shape"
+        );
+        eprintln!("faithful gateway: {checked} checks, all as expected");
     }
 
     // A gateway whose policy permits everything, sharing the store (so its

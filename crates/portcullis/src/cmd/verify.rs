@@ -4,8 +4,8 @@
 //! - with neither URL, **coverage**: what `check` knows, with the operation
 //!   × identity matrix the policies imply;
 //! - `--gateway URL`: **conformance**, every operation × identity through
-//!   the gateway, compared with what the configuration says (see `conform`;
-//!   the negative family is not in this build yet);
+//!   the gateway, compared with what the configuration says, then each
+//!   operation's negative family (see `conform`);
 //! - `--discover --upstream URL`: **discovery**, routes the upstream
 //!   answers that the contract does not declare (see `discover`).
 

@@ -9,18 +9,22 @@
 //! upstream's) shows up as mismatches. Tokens come from the store that
 //! configuration names, as `portcullis token issue` makes them.
 //!
-//! This build checks the valid requests (both sides of tenant rules); the
-//! negative family and the error-shape check follow.
+//! Then, per operation, the fixed family of negative requests
+//! (`portcullis_verify::negatives`), sent as an identity whose token carries
+//! the operation's scopes, each of which must be refused with its code; and
+//! every refusal seen must be the one problem+json shape with a catalogued
+//! code and its status.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use portcullis_config::Config;
 use portcullis_contract::Operation;
-use portcullis_core::{IdentityState, ProblemCode, SystemClock};
+use portcullis_core::{FixedClock, IdentityState, ProblemCode, SystemClock};
 use portcullis_proxy::authority::Authority;
 use portcullis_proxy::{ExplainRequest, Snapshot};
 use portcullis_verify::discover::thing;
+use portcullis_verify::negatives::{self, Credential, Expect};
 use portcullis_verify::request;
 use serde_json::{Value, json};
 
@@ -47,6 +51,8 @@ const DECIDING: [ProblemCode; 13] = [
 /// One checked request.
 #[derive(Debug, Clone)]
 pub struct Check {
+    /// `valid`, or the negative's kind (`path-trick`, ...).
+    pub kind: String,
     pub identity: String,
     pub operation: String,
     pub request: String,
@@ -55,11 +61,13 @@ pub struct Check {
     /// `forwarded` (the answer is not a deciding stage's), or the code seen.
     pub got: String,
     pub status: u16,
+    /// What is wrong with the refusal's shape, if anything.
+    pub shape: Option<String>,
 }
 
 impl Check {
     pub fn matches(&self) -> bool {
-        self.expected == self.got
+        self.expected == self.got && self.shape.is_none()
     }
 }
 
@@ -78,8 +86,9 @@ impl Report {
 
     pub fn to_json(&self) -> Value {
         let check = |c: &Check| {
-            json!({"identity": c.identity, "operation": c.operation, "request": c.request,
-                   "expected": c.expected, "got": c.got, "status": c.status, "ok": c.matches()})
+            json!({"kind": c.kind, "identity": c.identity, "operation": c.operation, "request": c.request,
+                   "expected": c.expected, "got": c.got, "status": c.status, "shape": c.shape,
+                   "ok": c.matches()})
         };
         json!({
             "checked": self.checks.len(),
@@ -110,6 +119,13 @@ pub async fn run(
     let snapshot = Snapshot::build(snapshot_config, Arc::clone(&authority), metrics, 1)?;
     let mut report = Report::default();
     let mut reached = false;
+    // An authority whose clock is well past: its tokens have expired by now.
+    let past =
+        authority.now() - 2 * i64::try_from(config.tokens.max_ttl.as_secs()).unwrap_or(900) - 60;
+    let expired_authority = Authority::open(config, &base_url, Arc::new(FixedClock(past)))?;
+    // Per (api, operation): an identity, its token and the valid request's
+    // answer, to send the negatives with.
+    let mut senders: BTreeMap<(String, String), Sender> = BTreeMap::new();
     for seed in &config.identities {
         let identity = &seed.identity;
         if identity.state != IdentityState::Active {
@@ -198,19 +214,187 @@ pub async fn run(
                         }
                     };
                     reached = true;
+                    let got = outcome(&answer);
+                    let scoped = !matches!(
+                        expected.as_str(),
+                        "unauthenticated" | "insufficient-scope" | "identity-suspended"
+                    );
+                    if scoped && given.is_empty() {
+                        senders
+                            .entry((api.name.clone(), op.id.clone()))
+                            .or_insert_with(|| Sender {
+                                identity: identity.id.clone(),
+                                scopes: scopes.clone(),
+                                token: token.clone(),
+                                valid_got: got.clone(),
+                                built: built.clone(),
+                            });
+                    }
                     report.checks.push(Check {
+                        kind: "valid".into(),
                         identity: identity.id.clone(),
                         operation: op.id.clone(),
                         request: format!("{} {}", probe.method, probe.target),
                         expected,
-                        got: outcome(&answer),
+                        got,
                         status: answer.status,
+                        shape: shape(&answer),
                     });
                 }
             }
         }
     }
+    for api in &config.apis {
+        for op in api.contract.operations() {
+            let Some(sender) = senders.get(&(api.name.clone(), op.id.clone())) else {
+                if !op.method.is_write() || allow_writes {
+                    report.skipped.push((
+                        format!("{} negatives", op.id),
+                        "no identity's token carries its scopes".into(),
+                    ));
+                }
+                continue;
+            };
+            let declared: Vec<_> = api
+                .contract
+                .operations()
+                .iter()
+                .filter(|o| o.path == op.path)
+                .map(|o| o.method)
+                .collect();
+            let family = negatives::family(op, &sender.built, &declared, config.limits.body_bytes);
+            for negative in family {
+                if negative.probe.method != op.method.as_str() && !allow_writes {
+                    let m = portcullis_contract::Method::from_wire(&negative.probe.method);
+                    if m.is_some_and(portcullis_contract::Method::is_write) {
+                        continue;
+                    }
+                }
+                let token = match negative.credential {
+                    Credential::Valid => Some(sender.token.clone()),
+                    Credential::None => None,
+                    Credential::Expired => expired_authority
+                        .issue_for(&sender.identity, &sender.scopes, 60, &api.name)
+                        .ok()
+                        .map(|(t, _)| t),
+                    Credential::WithoutScope => {
+                        let needed: Vec<&String> =
+                            op.security.iter().flatten().flat_map(|(_, s)| s).collect();
+                        let other: Vec<String> = sender
+                            .scopes
+                            .iter()
+                            .filter(|s| !needed.contains(s))
+                            .cloned()
+                            .collect();
+                        if other.is_empty() {
+                            report.skipped.push((
+                                format!("{} {}", op.id, negative.detail),
+                                "the identity holds no other scope".into(),
+                            ));
+                            continue;
+                        }
+                        authority
+                            .issue_for(&sender.identity, &other, 60, &api.name)
+                            .ok()
+                            .map(|(t, _)| t)
+                    }
+                };
+                let probe = &negative.probe;
+                let mut headers = probe.headers.clone();
+                if let Some(token) = token {
+                    headers.push(("Authorization".into(), format!("Bearer {token}")));
+                }
+                let body = probe
+                    .body
+                    .as_ref()
+                    .map(|(ct, b)| (ct.as_str(), b.as_slice()));
+                let answer =
+                    match wire::send(target, &probe.method, &probe.target, &headers, body).await {
+                        Ok(a) => a,
+                        Err(e) => {
+                            report.skipped.push((
+                                format!("{} {}", op.id, negative.detail),
+                                format!("no answer: {e}"),
+                            ));
+                            continue;
+                        }
+                    };
+                let expected = match negative.expect {
+                    Expect::Refused(code) => code.to_owned(),
+                    Expect::SameAsValid => sender.valid_got.clone(),
+                };
+                report.checks.push(Check {
+                    kind: negative.kind.to_owned(),
+                    identity: sender.identity.clone(),
+                    operation: op.id.clone(),
+                    request: format!(
+                        "{} {} ({})",
+                        probe.method,
+                        short(&probe.target),
+                        negative.detail
+                    ),
+                    expected,
+                    got: outcome(&answer),
+                    status: answer.status,
+                    shape: shape(&answer),
+                });
+            }
+        }
+    }
     Ok(report)
+}
+
+/// Who sends an operation's negatives.
+struct Sender {
+    identity: String,
+    scopes: Vec<String>,
+    token: String,
+    valid_got: String,
+    built: request::Built,
+}
+
+/// A target shortened for a report line.
+fn short(target: &str) -> String {
+    if target.chars().count() > 80 {
+        target.chars().take(80).chain(['…']).collect()
+    } else {
+        target.to_owned()
+    }
+}
+
+/// What is wrong with a refusal's shape: problem+json with `type`, `title`,
+/// `status`, `detail`, `instance` and a catalogued `code` whose status is
+/// the answer's. `None` for a right shape, or for an answer that is not a
+/// problem (a forwarded upstream answer).
+fn shape(answer: &wire::Answer) -> Option<String> {
+    let problem = answer
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/problem+json"));
+    if !problem {
+        return None;
+    }
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&answer.body) else {
+        return Some("the problem body is not a JSON object".into());
+    };
+    let missing: Vec<&str> = ["type", "title", "status", "detail", "instance", "code"]
+        .into_iter()
+        .filter(|k| !body.contains_key(*k))
+        .collect();
+    if !missing.is_empty() {
+        return Some(format!("missing {}", missing.join(", ")));
+    }
+    let code = body.get("code").and_then(Value::as_str).unwrap_or_default();
+    let Some(known) = ProblemCode::ALL.iter().find(|c| c.as_str() == code) else {
+        return Some(format!("`{code}` is not a catalogued code"));
+    };
+    let status = body.get("status").and_then(Value::as_u64);
+    if status != Some(u64::from(answer.status)) || known.status() != answer.status {
+        return Some(format!(
+            "`{code}` answered {} (body says {status:?})",
+            answer.status
+        ));
+    }
+    None
 }
 
 /// `forwarded`, or the code of a deciding stage's refusal.
@@ -253,9 +437,14 @@ fn tenant_values(tags: &[String], op: &Operation) -> Vec<BTreeMap<String, String
 pub fn print(report: &Report, gateway: &str) {
     for c in &report.checks {
         let mark = if c.matches() { "ok      " } else { "MISMATCH" };
+        let shape = c
+            .shape
+            .as_deref()
+            .map(|s| format!("  shape: {s}"))
+            .unwrap_or_default();
         println!(
-            "  {mark} {:<20} {:<22} {:<60} expected {:<14} got {} ({})",
-            c.identity, c.operation, c.request, c.expected, c.got, c.status
+            "  {mark} {:<18} {:<20} {:<22} {:<60} expected {:<14} got {} ({}){shape}",
+            c.kind, c.identity, c.operation, c.request, c.expected, c.got, c.status
         );
     }
     for (what, why) in &report.skipped {
