@@ -14,7 +14,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import RELEASE, SUBJECT_CPU, LOAD_CPU, free_port, wait_port, pinned, stop  # noqa: E402
+from run import (  # noqa: E402
+    RELEASE, SUBJECT_CPU, LOAD_CPU, free_port, wait_port, pinned, stop, setup_portcullis, post_script,
+)
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CASE = os.environ.get("BENCH_CASE", "GET")
@@ -29,12 +31,7 @@ def main():
         up_port, pc_port = free_port(), free_port()
         procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-upstream"), f"127.0.0.1:{up_port}"]))
         wait_port(up_port)
-        subprocess.run([os.path.join(RELEASE, "bench-setup"), work, f"127.0.0.1:{pc_port}", f"127.0.0.1:{up_port}"], check=True)
-        config = os.path.join(work, "portcullis.yaml")
-        token = subprocess.run(
-            [os.path.join(RELEASE, "portcullis"), "token", "issue", "--identity", "bench-agent",
-             "--scope", "bench:read", "--scope", "bench:write", "--ttl", "15m", "-c", config],
-            capture_output=True, text=True, check=True).stdout.strip()
+        config, token = setup_portcullis(work, pc_port, up_port)
         env = dict(os.environ, PORTCULLIS_LOG="warn")
         gateway = pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", config],
                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -44,13 +41,7 @@ def main():
                 "-H", f"Authorization: Bearer {token}"]
         url = f"http://127.0.0.1:{pc_port}/bench/r0/42"
         if CASE == "POST":
-            script = os.path.join(work, "post.lua")
-            with open(os.path.join(work, "body.json")) as f:
-                body = f.read()
-            with open(script, "w") as f:
-                f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                        'wrk.body = [[' + body + ']]\n')
-            argv += ["-s", script]
+            argv += ["-s", post_script(work)]
             url = f"http://127.0.0.1:{pc_port}/bench/r0"
         load = subprocess.Popen(argv + [url], stdout=subprocess.PIPE, text=True)
         time.sleep(1)

@@ -104,6 +104,31 @@ def cpu_times():
         return f.readline().split()[1:]
 
 
+def setup_portcullis(work, pc_port, up_port, scale=None):
+    """bench-setup into WORK (with --operations/--policies/--identities from
+    SCALE) and a token for its identity: (config path, token)."""
+    argv = [os.path.join(RELEASE, "bench-setup"), work, f"127.0.0.1:{pc_port}", f"127.0.0.1:{up_port}"]
+    for key, value in (scale or {}).items():
+        argv += [f"--{key}", str(value)]
+    subprocess.run(argv, check=True)
+    config = os.path.join(work, "portcullis.yaml")
+    token = subprocess.run(
+        [os.path.join(RELEASE, "portcullis"), "token", "issue", "--identity", "bench-agent",
+         "--scope", "bench:read", "--scope", "bench:write", "--ttl", "15m", "-c", config],
+        capture_output=True, text=True, check=True).stdout.strip()
+    return config, token
+
+
+def post_script(work, body_file="body.json"):
+    """A wrk script in WORK that POSTs WORK/BODY_FILE as JSON; its path."""
+    with open(os.path.join(work, body_file)) as f:
+        body = f.read()
+    script = os.path.join(work, "post.lua")
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[' + body + ']]\n')
+    return script
+
+
 def main():
     work = tempfile.mkdtemp(prefix="portcullis-bench-")
     procs = []
@@ -112,12 +137,7 @@ def main():
         procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-upstream"), f"127.0.0.1:{up_port}"]))
         wait_port(up_port)
 
-        subprocess.run([os.path.join(RELEASE, "bench-setup"), work, f"127.0.0.1:{pc_port}", f"127.0.0.1:{up_port}"], check=True)
-        config = os.path.join(work, "portcullis.yaml")
-        token = subprocess.run(
-            [os.path.join(RELEASE, "portcullis"), "token", "issue", "--identity", "bench-agent",
-             "--scope", "bench:read", "--scope", "bench:write", "--ttl", "15m", "-c", config],
-            capture_output=True, text=True, check=True).stdout.strip()
+        config, token = setup_portcullis(work, pc_port, up_port)
         env = dict(os.environ, PORTCULLIS_LOG="warn")
         procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", config],
                             env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "portcullis.log"), "w")))
@@ -143,12 +163,7 @@ http {{
         procs.append(pinned(SUBJECT_CPU, [NGINX, "-c", nginx_conf, "-p", work, "-g", "daemon off;"]))
         wait_port(ng_port)
 
-        body_path = os.path.join(work, "body.json")
-        with open(body_path) as f:
-            body = f.read()
-        post_script = os.path.join(work, "post.lua")
-        with open(post_script, "w") as f:
-            f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[' + body + ']]\n')
+        post = post_script(work)
 
         auth = [f"Authorization: Bearer {token}"]
         subjects = {
@@ -156,7 +171,7 @@ http {{
             "nginx": f"http://127.0.0.1:{ng_port}",
             "portcullis": f"http://127.0.0.1:{pc_port}/bench",
         }
-        cases = {"GET": ("/r0/42", None), "POST": ("/r0", post_script)}
+        cases = {"GET": ("/r0/42", None), "POST": ("/r0", post)}
 
         # Every subject must answer each case with 200 before anything is timed.
         for name, base in subjects.items():

@@ -24,6 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import (  # noqa: E402
     RELEASE, SUBJECT_CPU, LOAD_CPU, free_port, wait_port, pinned, stop, parse_wrk, wrk,
+    setup_portcullis, post_script,
 )
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
@@ -82,24 +83,9 @@ class Row:
             body_file = "body.json" if value == "1 KB" else "body-100k.json"
         else:
             scale[dimension] = value
-        argv = [os.path.join(RELEASE, "bench-setup"), self.work, f"127.0.0.1:{self.port}", f"127.0.0.1:{up_port}"]
-        for key, v in scale.items():
-            argv += [f"--{key}", str(v)]
-        subprocess.run(argv, check=True)
-        self.config = os.path.join(self.work, "portcullis.yaml")
-        self.token = subprocess.run(
-            [os.path.join(RELEASE, "portcullis"), "token", "issue", "--identity", "bench-agent",
-             "--scope", "bench:read", "--scope", "bench:write", "--ttl", "15m", "-c", self.config],
-            capture_output=True, text=True, check=True).stdout.strip()
+        self.config, self.token = setup_portcullis(self.work, self.port, up_port, scale)
         self.url = f"http://127.0.0.1:{self.port}/bench" + ("/r0/42" if case == "GET" else "/r0")
-        self.script = None
-        if case == "POST":
-            self.script = os.path.join(self.work, "post.lua")
-            with open(os.path.join(self.work, body_file)) as f:
-                body = f.read()
-            with open(self.script, "w") as f:
-                f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                        'wrk.body = [[' + body + ']]\n')
+        self.script = post_script(self.work, body_file) if case == "POST" else None
         self.runs = []
 
     def label(self):

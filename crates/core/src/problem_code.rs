@@ -200,6 +200,32 @@ impl ProblemCode {
         format!("/.well-known/portcullis/problems#{}", self.as_str())
     }
 
+    /// Whether the gateway answers with this code before forwarding (stages 1
+    /// to 9, a request refused); the others report on the upstream's answer
+    /// or the gateway's own health.
+    pub fn refused_before_forwarding(self) -> bool {
+        match self {
+            Self::Unauthenticated
+            | Self::AmbiguousPath
+            | Self::UndeclaredRoute
+            | Self::MethodNotAllowed
+            | Self::IdentitySuspended
+            | Self::InsufficientScope
+            | Self::InvalidRequest
+            | Self::UnsupportedMediaType
+            | Self::PayloadTooLarge
+            | Self::HeadersTooLarge
+            | Self::RequestTimeout
+            | Self::Forbidden
+            | Self::RateLimited => true,
+            Self::UpstreamUnavailable
+            | Self::UpstreamTimeout
+            | Self::ResponseContractViolation
+            | Self::SecretInResponse
+            | Self::Unavailable => false,
+        }
+    }
+
     /// Looks a code up by its public string.
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == code)

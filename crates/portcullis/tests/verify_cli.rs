@@ -33,6 +33,21 @@ fn verify(args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
+/// `verify --discover --json` against `upstream`, which has findings (exit
+/// 1): the report, and the text it was read from.
+fn discovered(upstream: &str) -> (Value, String) {
+    let (code, stdout, stderr) = verify(&[
+        "-c",
+        &config(),
+        "--discover",
+        "--upstream",
+        upstream,
+        "--json",
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    (serde_json::from_str(&stdout).unwrap(), stdout)
+}
+
 fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
@@ -44,16 +59,7 @@ fn discovery_finds_every_undeclared_route_of_the_example_api() {
         .block_on(portcullis_example_orders::OrdersApi::start(loopback()))
         .unwrap();
     let upstream = format!("http://{}", api.addr());
-    let (code, stdout, stderr) = verify(&[
-        "-c",
-        &config(),
-        "--discover",
-        "--upstream",
-        &upstream,
-        "--json",
-    ]);
-    assert_eq!(code, Some(1), "{stderr}");
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let (report, stdout) = discovered(&upstream);
     let findings = report["findings"].as_array().unwrap();
     let risk_of = |path: &str| {
         findings
@@ -121,16 +127,7 @@ fn an_upstream_that_answers_everything_is_one_catch_all() {
         .block_on(portcullis_testkit::echo::Echo::start())
         .unwrap();
     let upstream = format!("http://{}", echo.addr);
-    let (code, stdout, stderr) = verify(&[
-        "-c",
-        &config(),
-        "--discover",
-        "--upstream",
-        &upstream,
-        "--json",
-    ]);
-    assert_eq!(code, Some(1), "{stderr}");
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let (report, _) = discovered(&upstream);
     assert_eq!(report["catch_all"]["status"], 200, "{report}");
     assert_eq!(report["findings"].as_array().unwrap().len(), 0);
     assert_eq!(report["requests"], 3, "only the baseline was sent");

@@ -7,7 +7,7 @@
 //! API.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use portcullis_config::{Inputs, Overrides};
 
@@ -52,7 +52,7 @@ struct Inner {
     /// What the configuration is read from: the last applied load's files
     /// and folders, plus whatever a refused one read since (fixing that
     /// file must trigger the next reload).
-    inputs: Mutex<Inputs>,
+    inputs: Arc<RwLock<Inputs>>,
 }
 
 impl Reloader {
@@ -67,7 +67,7 @@ impl Reloader {
                 path,
                 overrides,
                 status: Mutex::new(status),
-                inputs: Mutex::new(Inputs::default()),
+                inputs: Arc::new(RwLock::new(Inputs::default())),
             }),
         }
     }
@@ -80,18 +80,16 @@ impl Reloader {
     /// Sets what the running configuration was read from (by the load that
     /// started the gateway).
     pub fn set_inputs(&self, inputs: Inputs) {
-        if let Ok(mut current) = self.inner.inputs.lock() {
+        if let Ok(mut current) = self.inner.inputs.write() {
             *current = inputs;
         }
     }
 
-    /// What the configuration is read from now.
-    pub fn inputs(&self) -> Inputs {
-        self.inner
-            .inputs
-            .lock()
-            .map(|i| i.clone())
-            .unwrap_or_default()
+    /// What the configuration is read from now, kept current by each
+    /// reload. Shared on its own so a file watcher can hold it without
+    /// holding the gateway.
+    pub fn inputs(&self) -> Arc<RwLock<Inputs>> {
+        Arc::clone(&self.inner.inputs)
     }
 
     /// Reads, validates and applies the configuration file again.
@@ -109,7 +107,7 @@ impl Reloader {
             Ok((loaded, read)) => (Ok(loaded), Some(read)),
             Err(e) => (Err(e), None),
         };
-        if let (Some(read), Ok(mut inputs)) = (read, self.inner.inputs.lock()) {
+        if let (Some(read), Ok(mut inputs)) = (read, self.inner.inputs.write()) {
             if matches!(loaded, Ok(Ok(_))) {
                 *inputs = read;
             } else {

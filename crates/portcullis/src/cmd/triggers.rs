@@ -43,12 +43,10 @@ impl Drop for Triggers {
     }
 }
 
-/// The watcher, the folders it watches now, and the inputs its events are
-/// compared with.
+/// The watcher and the folders it watches now.
 struct Watching {
     watcher: RecommendedWatcher,
     paths: BTreeSet<PathBuf>,
-    inputs: Arc<RwLock<Inputs>>,
 }
 
 pub fn start(reloader: Reloader) -> Triggers {
@@ -57,12 +55,10 @@ pub fn start(reloader: Reloader) -> Triggers {
     // reloader: notify drops its handler on its own thread, maybe after the
     // process has finished, and whatever it holds is then never dropped (the
     // gateway's audit writer signs its last checkpoint when dropped).
-    let inputs = Arc::new(RwLock::new(Inputs::default()));
-    let watching = watcher(Arc::clone(&inputs), tx.clone()).map(|watcher| {
+    let watching = watcher(reloader.inputs(), tx.clone()).map(|watcher| {
         let watching = Arc::new(Mutex::new(Watching {
             watcher,
             paths: BTreeSet::new(),
-            inputs,
         }));
         follow(&watching, &reloader);
         watching
@@ -124,19 +120,13 @@ fn watcher(
 
 /// Watches exactly the folders the configuration is read from now.
 fn follow(watching: &Mutex<Watching>, reloader: &Reloader) {
-    let inputs = reloader.inputs();
-    let wanted = inputs.folders_to_watch();
+    let Ok(wanted) = reloader.inputs().read().map(|i| i.folders_to_watch()) else {
+        return;
+    };
     let Ok(mut watching) = watching.lock() else {
         return;
     };
-    let Watching {
-        watcher,
-        paths,
-        inputs: shared,
-    } = &mut *watching;
-    if let Ok(mut shared) = shared.write() {
-        *shared = inputs;
-    }
+    let Watching { watcher, paths } = &mut *watching;
     let stale: Vec<PathBuf> = paths.difference(&wanted).cloned().collect();
     for folder in stale {
         let _ = watcher.unwatch(&folder);

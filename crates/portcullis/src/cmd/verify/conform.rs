@@ -30,24 +30,6 @@ use serde_json::{Value, json};
 
 use super::wire::{self, Target};
 
-/// Codes the deciding stages (1 to 9) answer with: anything else means the
-/// request was forwarded.
-const DECIDING: [ProblemCode; 13] = [
-    ProblemCode::Unauthenticated,
-    ProblemCode::AmbiguousPath,
-    ProblemCode::UndeclaredRoute,
-    ProblemCode::MethodNotAllowed,
-    ProblemCode::IdentitySuspended,
-    ProblemCode::InsufficientScope,
-    ProblemCode::InvalidRequest,
-    ProblemCode::UnsupportedMediaType,
-    ProblemCode::PayloadTooLarge,
-    ProblemCode::HeadersTooLarge,
-    ProblemCode::RequestTimeout,
-    ProblemCode::Forbidden,
-    ProblemCode::RateLimited,
-];
-
 /// One checked request.
 #[derive(Debug, Clone)]
 pub struct Check {
@@ -214,7 +196,7 @@ pub async fn run(
                         }
                     };
                     reached = true;
-                    let got = outcome(&answer);
+                    let (got, shape) = judge(&answer);
                     let scoped = !matches!(
                         expected.as_str(),
                         "unauthenticated" | "insufficient-scope" | "identity-suspended"
@@ -238,7 +220,7 @@ pub async fn run(
                         expected,
                         got,
                         status: answer.status,
-                        shape: shape(&answer),
+                        shape,
                     });
                 }
             }
@@ -319,6 +301,7 @@ pub async fn run(
                             continue;
                         }
                     };
+                let (got, shape) = judge(&answer);
                 let expected = match negative.expect {
                     Expect::Refused(code) => code.to_owned(),
                     Expect::SameAsValid => sender.valid_got.clone(),
@@ -334,9 +317,9 @@ pub async fn run(
                         negative.detail
                     ),
                     expected,
-                    got: outcome(&answer),
+                    got,
                     status: answer.status,
-                    shape: shape(&answer),
+                    shape,
                 });
             }
         }
@@ -362,54 +345,45 @@ fn short(target: &str) -> String {
     }
 }
 
-/// What is wrong with a refusal's shape: problem+json with `type`, `title`,
-/// `status`, `detail`, `instance` and a catalogued `code` whose status is
-/// the answer's. `None` for a right shape, or for an answer that is not a
-/// problem (a forwarded upstream answer).
-fn shape(answer: &wire::Answer) -> Option<String> {
+/// What an answer says: `forwarded`, or the code of a refusal before
+/// forwarding; and what is wrong with its shape, if it is a problem at all
+/// (problem+json with `type`, `title`, `status`, `detail`, `instance` and
+/// a catalogued `code` sent with its own status). An answer that is not a
+/// problem (a forwarded upstream answer) has no shape to check.
+fn judge(answer: &wire::Answer) -> (String, Option<String>) {
+    let forwarded = || "forwarded".to_owned();
     let problem = answer
         .header("content-type")
         .is_some_and(|c| c.starts_with("application/problem+json"));
     if !problem {
-        return None;
+        return (forwarded(), None);
     }
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&answer.body) else {
-        return Some("the problem body is not a JSON object".into());
+        return (
+            forwarded(),
+            Some("the problem body is not a JSON object".into()),
+        );
+    };
+    let code = body.get("code").and_then(Value::as_str).unwrap_or_default();
+    let known = ProblemCode::from_code(code);
+    let got = match known {
+        Some(c) if c.refused_before_forwarding() => code.to_owned(),
+        _ => forwarded(),
     };
     let missing: Vec<&str> = ["type", "title", "status", "detail", "instance", "code"]
         .into_iter()
         .filter(|k| !body.contains_key(*k))
         .collect();
-    if !missing.is_empty() {
-        return Some(format!("missing {}", missing.join(", ")));
-    }
-    let code = body.get("code").and_then(Value::as_str).unwrap_or_default();
-    let Some(known) = ProblemCode::ALL.iter().find(|c| c.as_str() == code) else {
-        return Some(format!("`{code}` is not a catalogued code"));
-    };
     let status = body.get("status").and_then(Value::as_u64);
-    if status != Some(u64::from(answer.status)) || known.status() != answer.status {
-        return Some(format!(
-            "`{code}` answered {} (body says {status:?})",
-            answer.status
-        ));
-    }
-    None
-}
-
-/// `forwarded`, or the code of a deciding stage's refusal.
-fn outcome(answer: &wire::Answer) -> String {
-    let problem = answer
-        .header("content-type")
-        .is_some_and(|c| c.starts_with("application/problem+json"));
-    let code = problem
-        .then(|| serde_json::from_slice::<Value>(&answer.body).ok())
-        .flatten()
-        .and_then(|v| v.get("code").and_then(Value::as_str).map(str::to_owned));
-    match code {
-        Some(code) if DECIDING.iter().any(|d| d.as_str() == code) => code,
-        _ => "forwarded".to_owned(),
-    }
+    let shape = if !missing.is_empty() {
+        Some(format!("missing {}", missing.join(", ")))
+    } else if let Some(known) = known {
+        (status != Some(u64::from(answer.status)) || known.status() != answer.status)
+            .then(|| format!("`{code}` answered {} (body says {status:?})", answer.status))
+    } else {
+        Some(format!("`{code}` is not a catalogued code"))
+    };
+    (got, shape)
 }
 
 /// The parameter values to try for an identity: none given, and for each
