@@ -103,7 +103,14 @@ pub fn load_from(
     let sealing_key = overrides.sealing_key.clone().or_else(|| {
         raw.sealing_key.as_ref().and_then(|k| {
             let line = k.referenced.line();
-            let value = upstream_auth::read_secret(files, name, line, &k.value, &mut out)?;
+            let value = crate::secret_ref::read_secret(
+                files,
+                name,
+                line,
+                &k.value,
+                "the sealing key",
+                &mut out,
+            )?;
             if portcullis_token::SealingKey::from_base64(&value).is_err() {
                 out.push(Diagnostic::error_at_line(
                     name,

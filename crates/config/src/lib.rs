@@ -11,8 +11,10 @@ mod diagnostic;
 mod duration;
 mod inputs;
 mod raw;
+mod secret_ref;
 mod snapshot;
 mod source;
+mod verify_identities;
 
 pub use build::{Loaded, Overrides, load, load_from, load_traced};
 pub use diagnostic::{Diagnostic, Severity};
@@ -24,3 +26,4 @@ pub use snapshot::{
     UpstreamAuth,
 };
 pub use source::{Disk, Embedded, Files};
+pub use verify_identities::{TestIdentity, load_test_identities};

@@ -1,7 +1,10 @@
 //! `portcullis verify --gateway`: through a gateway running the intended
 //! configuration every operation × identity answers as the configuration
-//! says; a gateway running a policy that permits too much, and a "gateway"
-//! that is really the upstream, are each caught as mismatches.
+//! says, and every route discovery finds on the upstream is refused; each
+//! deliberate fault is caught: a policy that permits too much, an operation
+//! missing from a policy, a response check turned off, and a "gateway" that
+//! is really the upstream. Test identities may come from a file, with
+//! tokens from the gateway's token service.
 
 #![allow(
     clippy::indexing_slicing,
@@ -31,13 +34,13 @@ impl Drop for Served {
 }
 
 /// A copy of the example in its own folder, its upstream pointed at
-/// `upstream`, listening on free ports; `policy` replaces its policies and
-/// `store` its store when given.
+/// `upstream`, listening on free ports, its store at `store` when given;
+/// `edit` changes the copy (the fault under test).
 fn example(
     name: &str,
     upstream: SocketAddr,
-    policy: Option<&str>,
     store: Option<&Path>,
+    edit: impl FnOnce(&Path),
 ) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "portcullis-verify-gw-{}-{name}",
@@ -57,12 +60,16 @@ fn example(
         );
     }
     std::fs::write(dir.join("portcullis.yaml"), config).unwrap();
-    if let Some(policy) = policy {
-        std::fs::remove_dir_all(dir.join("policies")).unwrap();
-        std::fs::create_dir_all(dir.join("policies")).unwrap();
-        std::fs::write(dir.join("policies/all.cedar"), policy).unwrap();
-    }
+    edit(&dir);
     dir
+}
+
+/// Replaces `from` by `to` in the file `name` of `dir`, which must hold it.
+fn replace_in(dir: &Path, name: &str, from: &str, to: &str) {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{name} has no {from:?}");
+    std::fs::write(path, text.replace(from, to)).unwrap();
 }
 
 fn serve(dir: &Path) -> Served {
@@ -89,17 +96,18 @@ fn serve(dir: &Path) -> Served {
     panic!("the gateway did not start");
 }
 
-fn verify(config: &Path, gateway: &str) -> (Option<i32>, Value, String) {
+/// `verify -c <config> --format json --allow-writes <args>`: the exit code,
+/// the report and standard error.
+fn verify(config: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
+    verify_with(config, args, &[])
+}
+
+fn verify_with(config: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, Value, String) {
     let out = Command::new(BIN)
-        .args([
-            "verify",
-            "--json",
-            "--allow-writes",
-            "--gateway",
-            gateway,
-            "-c",
-        ])
+        .args(["verify", "--format", "json", "--allow-writes", "-c"])
         .arg(config.join("portcullis.yaml"))
+        .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -108,89 +116,294 @@ fn verify(config: &Path, gateway: &str) -> (Option<i32>, Value, String) {
     (out.status.code(), report, stderr)
 }
 
-#[test]
-fn conformance_passes_a_faithful_gateway_and_catches_faults() {
+/// The example API on a free port, and a runtime to stop it with.
+fn upstream() -> (
+    tokio::runtime::Runtime,
+    portcullis_example_orders::OrdersApi,
+) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let api = runtime
         .block_on(portcullis_example_orders::OrdersApi::start(
             SocketAddr::from(([127, 0, 0, 1], 0)),
         ))
         .unwrap();
-    let intended = example("intended", api.addr(), None, None);
+    (runtime, api)
+}
 
-    // The gateway runs the intended configuration: every answer as expected.
-    {
-        let gateway = serve(&intended);
-        let (code, report, stderr) = verify(&intended, &format!("http://{}", gateway.1));
-        assert_eq!(code, Some(0), "{report:#}\n{stderr}");
-        let checked = report["checked"].as_u64().unwrap();
-        assert!(checked >= 30, "only {checked} checks");
-        let checks = report["checks"].as_array().unwrap();
-        // Both outcomes occur: the policies allow some and refuse others.
-        assert!(checks.iter().any(|c| c["expected"] == "forwarded"));
-        assert!(checks.iter().any(|c| c["expected"] == "forbidden"));
-        // The tenant rule is exercised on both sides for the partner.
-        let partner: Vec<&Value> = checks
+/// The mismatches of a report's conformance.
+fn mismatches(report: &Value) -> &Vec<Value> {
+    report["conformance"]["mismatches"].as_array().unwrap()
+}
+
+#[test]
+fn a_faithful_gateway_passes_and_refuses_every_discovered_route() {
+    let (runtime, api) = upstream();
+    let intended = example("faithful", api.addr(), None, |_| {});
+    let gateway = serve(&intended);
+    let page = intended.join("report.html");
+    let (code, doc, stderr) = verify(
+        &intended,
+        &[
+            "--gateway",
+            &format!("http://{}", gateway.1),
+            "--discover",
+            "--upstream",
+            &format!("http://{}", api.addr()),
+            "--rate",
+            "1000",
+            "--fail-on",
+            "never",
+            "--report",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{doc:#}\n{stderr}");
+    assert_eq!(doc["failed"], false);
+    let report = &doc["conformance"];
+    let checks = report["checks"].as_array().unwrap();
+    let checked = checks.len();
+    assert!(checked >= 30, "only {checked} checks");
+    // Both outcomes occur: the policies allow some and refuse others.
+    assert!(checks.iter().any(|c| c["expected"] == "forwarded"));
+    assert!(checks.iter().any(|c| c["expected"] == "forbidden"));
+    // The tenant rule is exercised on both sides for the partner.
+    let partner: Vec<&Value> = checks
+        .iter()
+        .filter(|c| c["identity"] == "partner-connector" && c["operation"] == "listCustomerOrders")
+        .collect();
+    assert_eq!(partner.len(), 2, "{partner:#?}");
+    assert_ne!(partner[0]["expected"], partner[1]["expected"]);
+    // The negative family went out too, and every refusal had the one
+    // problem shape; every forwarded answer was already checked.
+    let kinds: std::collections::BTreeSet<&str> =
+        checks.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    for kind in [
+        "valid",
+        "path-trick",
+        "undeclared-method",
+        "credential",
+        "wrong-content-type",
+        "unknown-field",
+        "oversized-body",
+        "override-header",
+        "wrong-type",
+        "missing-parameter",
+        "discovered-route",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} check: {kinds:?}");
+    }
+    assert!(
+        checks
             .iter()
-            .filter(|c| {
-                c["identity"] == "partner-connector" && c["operation"] == "listCustomerOrders"
-            })
-            .collect();
-        assert_eq!(partner.len(), 2, "{partner:#?}");
-        assert_ne!(partner[0]["expected"], partner[1]["expected"]);
-        // The negative family went out too, and every refusal had the one
-        // problem shape.
-        let kinds: std::collections::BTreeSet<&str> =
-            checks.iter().map(|c| c["kind"].as_str().unwrap()).collect();
-        for kind in [
-            "valid",
-            "path-trick",
-            "undeclared-method",
-            "credential",
-            "wrong-content-type",
-            "unknown-field",
-            "oversized-body",
-            "override-header",
-            "wrong-type",
-            "missing-parameter",
-        ] {
-            assert!(kinds.contains(kind), "no {kind} check: {kinds:?}");
-        }
-        assert!(
-            checks.iter().all(|c| c["shape"].is_null()),
-            "a refusal of another shape"
-        );
-        eprintln!("faithful gateway: {checked} checks, all as expected");
-    }
+            .all(|c| c["shape"].is_null() && c["unchecked"].is_null())
+    );
+    // Every undeclared route the upstream answers was sent through the
+    // gateway, and refused there.
+    let found = doc["discovery"]["findings"].as_array().unwrap();
+    let routes: Vec<&Value> = checks
+        .iter()
+        .filter(|c| c["kind"] == "discovered-route")
+        .collect();
+    assert!(found.len() >= 20, "{found:#?}");
+    assert_eq!(routes.len(), found.len());
+    assert!(
+        routes
+            .iter()
+            .all(|c| c["ok"] == true && c["got"] != "forwarded"),
+        "{routes:#?}"
+    );
+    assert!(routes.iter().any(|c| {
+        c["request"]
+            .as_str()
+            .unwrap()
+            .ends_with("/orders/debug/config")
+    }));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<table id=\"matrix\">") && html.contains("/debug/config"));
+    eprintln!("faithful gateway: {checked} checks, all as expected");
+    drop(gateway);
+    runtime.block_on(api.stop());
+    let _ = std::fs::remove_dir_all(&intended);
+}
 
-    // A gateway whose policy permits everything, sharing the store (so its
-    // tokens are the same): what should be forbidden is forwarded.
-    {
-        let faulty = example(
-            "permissive",
-            api.addr(),
-            Some("@id(\"everything\")\npermit(principal, action, resource);\n"),
-            Some(&intended.join("portcullis.db")),
-        );
-        let gateway = serve(&faulty);
-        let (code, report, stderr) = verify(&intended, &format!("http://{}", gateway.1));
-        assert_eq!(code, Some(1), "{stderr}");
-        let mismatches = report["mismatches"].as_array().unwrap();
-        assert!(!mismatches.is_empty());
-        assert!(
-            mismatches
-                .iter()
-                .all(|m| m["expected"] == "forbidden" && m["got"] == "forwarded"),
-            "{mismatches:#?}"
-        );
-        let _ = std::fs::remove_dir_all(&faulty);
-    }
-
-    // No gateway at all: the URL is the upstream's.
-    let (code, report, stderr) = verify(&intended, &format!("http://{}", api.addr()));
+/// Runs `verify` of the intended configuration against a gateway running
+/// the same one with `fault` applied (sharing its store, so the tokens are
+/// the same); returns the mismatches.
+fn caught(name: &str, fault: impl FnOnce(&Path)) -> Vec<Value> {
+    let (runtime, api) = upstream();
+    let intended = example(&format!("{name}-intended"), api.addr(), None, |_| {});
+    let faulty = example(
+        name,
+        api.addr(),
+        Some(&intended.join("portcullis.db")),
+        fault,
+    );
+    let gateway = serve(&faulty);
+    let (code, doc, stderr) = verify(&intended, &["--gateway", &format!("http://{}", gateway.1)]);
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(!report["mismatches"].as_array().unwrap().is_empty());
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["level"] == "error")
+    );
+    drop(gateway);
+    runtime.block_on(api.stop());
+    let _ = std::fs::remove_dir_all(&faulty);
+    let _ = std::fs::remove_dir_all(&intended);
+    mismatches(&doc).clone()
+}
 
+#[test]
+fn a_policy_that_permits_too_much_is_caught() {
+    let found = caught("permissive", |dir| {
+        std::fs::remove_dir_all(dir.join("policies")).unwrap();
+        std::fs::create_dir_all(dir.join("policies")).unwrap();
+        let everything = "@id(\"everything\")\npermit(principal, action, resource);\n";
+        std::fs::write(dir.join("policies/all.cedar"), everything).unwrap();
+    });
+    assert!(!found.is_empty());
+    assert!(
+        found
+            .iter()
+            .all(|m| m["expected"] == "forbidden" && m["got"] == "forwarded"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn an_operation_missing_from_a_policy_is_caught() {
+    let found = caught("missing-operation", |dir| {
+        replace_in(
+            dir,
+            "policies/fulfilment.cedar",
+            ",\n    Action::\"orders:addOrderItem\"",
+            "",
+        );
+    });
+    assert!(!found.is_empty());
+    assert!(
+        found.iter().all(|m| m["identity"] == "fulfilment-service"
+            && m["operation"] == "addOrderItem"
+            && m["expected"] == "forwarded"
+            && m["got"] == "forbidden"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_response_check_turned_off_is_caught() {
+    let found = caught("responses-off", |dir| {
+        replace_in(
+            dir,
+            "portcullis.yaml",
+            "responses: { undeclared_fields: strip, secrets: redact }",
+            "responses: { undeclared_fields: allow, secrets: allow }",
+        );
+    });
+    assert!(!found.is_empty());
+    // Right code, wrong answer: the order's internal fields came through.
+    assert!(
+        found
+            .iter()
+            .all(|m| m["expected"] == m["got"] && m["unchecked"].is_string())
+    );
+    assert!(
+        found.iter().any(|m| m["operation"] == "getOrder"
+            && m["unchecked"]
+                .as_str()
+                .unwrap()
+                .contains("undeclared field")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_bypassed_gateway_is_caught() {
+    let (runtime, api) = upstream();
+    let intended = example("bypassed", api.addr(), None, |_| {});
+    // The store the tokens come from, as a gateway would have made it.
+    let made = Command::new(BIN)
+        .args(["identity", "list", "-c"])
+        .arg(intended.join("portcullis.yaml"))
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let (code, doc, stderr) = verify(&intended, &["--gateway", &format!("http://{}", api.addr())]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        mismatches(&doc)
+            .iter()
+            .any(|m| m["expected"] == "forbidden" && m["got"] == "forwarded")
+    );
+    runtime.block_on(api.stop());
+    let _ = std::fs::remove_dir_all(&intended);
+}
+
+#[test]
+fn listed_identities_get_their_tokens_from_the_token_service() {
+    let (runtime, api) = upstream();
+    let intended = example("listed", api.addr(), None, |_| {});
+    let gateway = serve(&intended);
+    let rotated = Command::new(BIN)
+        .args(["identity", "rotate", "reporting-agent", "-c"])
+        .arg(intended.join("portcullis.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let secret = String::from_utf8(rotated.stdout).unwrap().trim().to_owned();
+    std::fs::write(
+        intended.join("test-identities.yaml"),
+        "identities:\n  - id: reporting-agent\n    client_secret: env:VERIFY_TEST_SECRET\n    scopes: [orders:read]\n  - id: partner-connector\n    client_secret: env:VERIFY_TEST_WRONG\n  - id: ghost\n",
+    )
+    .unwrap();
+    let ids = intended.join("test-identities.yaml");
+    let (code, doc, stderr) = verify_with(
+        &intended,
+        &[
+            "--gateway",
+            &format!("http://{}", gateway.1),
+            "--identities",
+            ids.to_str().unwrap(),
+        ],
+        &[
+            ("VERIFY_TEST_SECRET", &secret),
+            ("VERIFY_TEST_WRONG", "pcs_not_the_secret"),
+        ],
+    );
+    assert_eq!(code, Some(0), "{doc:#}\n{stderr}");
+    let report = &doc["conformance"];
+    let checks = report["checks"].as_array().unwrap();
+    assert!(checks.len() >= 20);
+    assert!(checks.iter().all(|c| c["identity"] == "reporting-agent"));
+    // Its token carries only the scope asked for: customer reads are refused.
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["operation"] == "listCustomers" && c["expected"] == "insufficient-scope")
+    );
+    let skipped = report["skipped"].as_array().unwrap();
+    let why = |who: &str| {
+        skipped
+            .iter()
+            .find(|s| s["what"].as_str().unwrap().starts_with(who))
+            .map(|s| s["why"].as_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    assert!(
+        why("ghost").contains("not in the inventory"),
+        "{skipped:#?}"
+    );
+    assert!(
+        why("partner-connector").contains("token service refused (401)"),
+        "{skipped:#?}"
+    );
+    drop(gateway);
     runtime.block_on(api.stop());
     let _ = std::fs::remove_dir_all(&intended);
 }

@@ -163,7 +163,7 @@ fn upstream_credentials_never_come_from_the_file_itself() {
     };
     assert!(api("{bearer: 'file:secret.txt'}").is_empty());
     assert!(api("{header: X-Key, value: 'file:secret.txt'}").is_empty());
-    assert!(api("{bearer: plain-text-secret}")[0].contains("never from the configuration itself"));
+    assert!(api("{bearer: plain-text-secret}")[0].contains("never from the file itself"));
     assert!(
         api("{bearer: 'file:secret.txt', header: X-Key, value: 'file:secret.txt'}")[0]
             .contains("exactly one")

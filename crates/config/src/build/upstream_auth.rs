@@ -8,6 +8,7 @@ use serde_saphyr::Spanned;
 
 use crate::diagnostic::Diagnostic;
 use crate::raw::RawUpstreamAuth;
+use crate::secret_ref::read_secret;
 use crate::snapshot::UpstreamAuth;
 use crate::source::Files;
 
@@ -33,7 +34,8 @@ pub(super) fn resolve(
         ));
         return None;
     }
-    let mut secret = |reference: &str| read_secret(files, file, line, reference, out);
+    let mut secret =
+        |reference: &str| read_secret(files, file, line, reference, "the upstream credential", out);
     let auth = if let Some(bearer) = &a.bearer {
         UpstreamAuth::Header {
             name: "authorization".to_owned(),
@@ -98,61 +100,4 @@ pub(super) fn resolve(
         return None;
     }
     Some(auth)
-}
-
-/// `env:NAME` or `file:PATH` (relative to the configuration's folder; one
-/// trailing newline dropped). A literal is refused: secrets do not belong in
-/// a file that is reviewed, copied and committed.
-pub(super) fn read_secret(
-    files: &dyn Files,
-    file: &str,
-    line: u64,
-    reference: &str,
-    out: &mut Vec<Diagnostic>,
-) -> Option<String> {
-    let value = if let Some(var) = reference.strip_prefix("env:") {
-        match std::env::var(var) {
-            Ok(v) => v,
-            Err(_) => {
-                out.push(Diagnostic::error_at_line(
-                    file,
-                    line,
-                    format!("environment variable `{var}` is not set"),
-                ));
-                return None;
-            }
-        }
-    } else if let Some(path) = reference.strip_prefix("file:") {
-        match files.read(path) {
-            Ok(v) => v
-                .strip_suffix('\n')
-                .map(|v| v.strip_suffix('\r').unwrap_or(v))
-                .unwrap_or(&v)
-                .to_owned(),
-            Err(e) => {
-                out.push(Diagnostic::error_at_line(
-                    file,
-                    line,
-                    format!("cannot read the upstream credential file `{path}`: {e}"),
-                ));
-                return None;
-            }
-        }
-    } else {
-        out.push(Diagnostic::error_at_line(
-            file,
-            line,
-            "upstream credentials come from `env:NAME` or `file:PATH`, never from the configuration itself",
-        ));
-        return None;
-    };
-    if value.is_empty() {
-        out.push(Diagnostic::error_at_line(
-            file,
-            line,
-            "the upstream credential is empty",
-        ));
-        return None;
-    }
-    Some(value)
 }

@@ -27,17 +27,6 @@ pub struct CheckArgs {
     json: bool,
 }
 
-impl CheckArgs {
-    /// The arguments `verify` passes for its coverage mode.
-    pub fn new(config: PathBuf, json: bool) -> Self {
-        Self {
-            config,
-            strict: false,
-            json,
-        }
-    }
-}
-
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let name = args.config.display().to_string();
     let (config, diagnostics) = match load(&args.config, &Overrides::default()) {
@@ -83,7 +72,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn analysis(config: &Config) -> Analysis {
+pub(crate) fn analysis(config: &Config) -> Analysis {
     let contracts: Vec<(&str, &portcullis_contract::Contract)> = config
         .apis
         .iter()
@@ -102,7 +91,7 @@ fn analysis(config: &Config) -> Analysis {
     )
 }
 
-fn text(name: &str, config: &Config, analysis: &Analysis, warnings: usize) -> String {
+pub(crate) fn text(name: &str, config: &Config, analysis: &Analysis, warnings: usize) -> String {
     let mut out = String::new();
     let operations: usize = config
         .apis

@@ -122,7 +122,12 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_banner(gateway: SocketAddr, bare: SocketAddr, tokens: &[String], admin: &[String]) {
+fn print_banner(
+    gateway: SocketAddr,
+    bare: SocketAddr,
+    (tokens, secrets): &(Vec<String>, Vec<String>),
+    admin: &[String],
+) {
     let gw = format!("http://{gateway}");
     let api = format!("http://{bare}");
     println!("Portcullis demo");
@@ -160,6 +165,17 @@ fn print_banner(gateway: SocketAddr, bare: SocketAddr, tokens: &[String], admin:
     for line in admin {
         println!("{line}");
     }
+    println!();
+    println!(
+        "# Prove it all: every operation × identity through the gateway, each operation's negative"
+    );
+    println!(
+        "# requests, and every route the bare API answers that its contract does not declare (report: verify.html):"
+    );
+    println!(
+        "{} cargo run --release -- verify -c examples/orders/portcullis.yaml --identities examples/orders/verify-identities.yaml --gateway {gw} --discover --upstream {api} --fail-on never --report verify.html",
+        secrets.join(" ")
+    );
     println!();
     println!("Press Ctrl-C to stop.");
 }
@@ -205,10 +221,13 @@ fn admin_lines(gateway: &Gateway, admin: SocketAddr) -> anyhow::Result<Vec<Strin
 
 /// Gives each demo identity its credential and prints how to turn it into a
 /// token; `stale-bot` gets a token and is then suspended.
-fn credentials(gateway: &Gateway) -> anyhow::Result<Vec<String>> {
+/// The token lines to print, and each client secret as `VAR_SECRET='…'`
+/// (for `verify --identities examples/orders/verify-identities.yaml`).
+fn credentials(gateway: &Gateway) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let authority = gateway.authority();
     let base = authority.base_url().to_owned();
     let mut lines = Vec::new();
+    let mut secrets = Vec::new();
     authority.set_upstream_credential(
         "partner-connector",
         "orders",
@@ -230,6 +249,7 @@ fn credentials(gateway: &Gateway) -> anyhow::Result<Vec<String>> {
             secret.secret,
             scopes.join(" "),
         ));
+        secrets.push(format!("{var}_SECRET='{}'", secret.secret));
     }
     if let (Some((identity, scopes)), Some(var)) =
         (Caller::Suspended.identity(), Caller::Suspended.variable())
@@ -240,7 +260,7 @@ fn credentials(gateway: &Gateway) -> anyhow::Result<Vec<String>> {
         lines.push(format!("# {identity} got this token, then was suspended:"));
         lines.push(format!("{var}='{token}'"));
     }
-    Ok(lines)
+    Ok((lines, secrets))
 }
 
 #[cfg(test)]

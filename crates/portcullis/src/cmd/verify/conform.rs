@@ -5,385 +5,403 @@
 //! The expected answer comes from the gateway's own deciding stages run
 //! offline (`Snapshot::explain`) on the configuration given with `-c`: the
 //! intended one. A gateway running anything else (a policy that permits too
-//! much, a check turned off) or no gateway at all (the URL is the
-//! upstream's) shows up as mismatches. Tokens come from the store that
-//! configuration names, as `portcullis token issue` makes them.
+//! much, an operation missing from a policy) or no gateway at all (the URL
+//! is the upstream's) shows up as mismatches; a forwarded answer the
+//! intended response check would still change (a response check turned off)
+//! as a flaw (see `judge`).
 //!
 //! Then, per operation, the fixed family of negative requests
 //! (`portcullis_verify::negatives`), sent as an identity whose token carries
-//! the operation's scopes, each of which must be refused with its code; and
-//! every refusal seen must be the one problem+json shape with a catalogued
-//! code and its status.
+//! the operation's scopes, each of which must be refused with its code; the
+//! routes discovery found on the upstream, each of which the gateway must
+//! refuse; and every refusal seen must be the one problem+json shape.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use portcullis_config::Config;
-use portcullis_contract::Operation;
-use portcullis_core::{FixedClock, IdentityState, ProblemCode, SystemClock};
+use portcullis_config::{Api, Config, Storage, TestIdentity};
+use portcullis_contract::secrets::SecretScanner;
+use portcullis_contract::{Method, Operation, ParamIn};
+use portcullis_core::SystemClock;
 use portcullis_proxy::authority::Authority;
 use portcullis_proxy::{ExplainRequest, Snapshot};
-use portcullis_verify::discover::thing;
-use portcullis_verify::negatives::{self, Credential, Expect};
-use portcullis_verify::request;
-use serde_json::{Value, json};
+use portcullis_verify::discover::{Ids, collection_of, harvest_ids, thing};
+use portcullis_verify::request::{self, Probe};
 
+use super::discover::Finding;
+use super::progress::Progress;
 use super::wire::{self, Target};
 
-/// One checked request.
-#[derive(Debug, Clone)]
-pub struct Check {
-    /// `valid`, or the negative's kind (`path-trick`, ...).
-    pub kind: String,
-    pub identity: String,
-    pub operation: String,
-    pub request: String,
-    /// `forwarded`, or the code it must be refused with.
-    pub expected: String,
-    /// `forwarded` (the answer is not a deciding stage's), or the code seen.
-    pub got: String,
-    pub status: u16,
-    /// What is wrong with the refusal's shape, if anything.
-    pub shape: Option<String>,
+mod judge;
+mod negative;
+mod report;
+mod tokens;
+
+pub use judge::Flaw;
+pub use report::{Check, Report};
+use tokens::{Caller, Issuer, NoCaller};
+
+/// What to check, and against what.
+pub struct Plan<'a> {
+    /// What the gateway must enforce.
+    pub config: &'a Config,
+    /// A second load of the same file, for the offline snapshot.
+    pub snapshot_config: Config,
+    pub gateway: &'a Target,
+    pub allow_writes: bool,
+    /// Who to check as (`--identities`, or the configuration's inventory).
+    pub identities: Vec<TestIdentity>,
+    /// Routes discovery found on the upstream of an API (by name), each of
+    /// which must be refused through the gateway.
+    pub discovered: Vec<(String, Finding)>,
 }
 
-impl Check {
-    pub fn matches(&self) -> bool {
-        self.expected == self.got && self.shape.is_none()
-    }
-}
-
-/// What a conformance run found.
-#[derive(Debug, Default)]
-pub struct Report {
-    pub checks: Vec<Check>,
-    /// (identity or operation, why it was not checked)
-    pub skipped: Vec<(String, String)>,
-}
-
-impl Report {
-    pub fn mismatches(&self) -> impl Iterator<Item = &Check> {
-        self.checks.iter().filter(|c| !c.matches())
-    }
-
-    pub fn to_json(&self) -> Value {
-        let check = |c: &Check| {
-            json!({"kind": c.kind, "identity": c.identity, "operation": c.operation, "request": c.request,
-                   "expected": c.expected, "got": c.got, "status": c.status, "shape": c.shape,
-                   "ok": c.matches()})
-        };
-        json!({
-            "checked": self.checks.len(),
-            "mismatches": self.mismatches().map(check).collect::<Vec<_>>(),
-            "checks": self.checks.iter().map(check).collect::<Vec<_>>(),
-            "skipped": self.skipped.iter().map(|(what, why)| json!({"what": what, "why": why})).collect::<Vec<_>>(),
-        })
-    }
-}
-
-/// Runs conformance: `config` is what the gateway must enforce (the
-/// snapshot is built from a second load of the same file).
+/// Runs conformance.
 ///
 /// # Errors
 /// The store cannot be opened, or the gateway cannot be reached at all.
-pub async fn run(
-    config: &Config,
-    snapshot_config: Config,
-    target: &Target,
-    allow_writes: bool,
-) -> anyhow::Result<Report> {
+pub async fn run(plan: Plan<'_>, progress: &mut Progress) -> anyhow::Result<Report> {
+    let config = plan.config;
+    // Reachable at all? Asked first, so an unreachable gateway is that, not
+    // a run where every identity was skipped.
+    wire::send(plan.gateway, "GET", "/.well-known/jwks.json", &[], None)
+        .await
+        .map_err(|e| anyhow::anyhow!("the gateway cannot be reached: {e}"))?;
     let base_url = format!("http://{}", config.listen);
-    let authority = Arc::new(Authority::open(config, &base_url, Arc::new(SystemClock))?);
+    // The intended inventory, as the configuration declares it, in memory:
+    // what the offline stages decide with. Identities the gateway's store
+    // holds are copied in as it holds them (see `tokens`).
+    let mut snapshot_config = plan.snapshot_config;
+    snapshot_config.storage = Storage::Memory;
+    let declared = Arc::new(Authority::open(
+        &snapshot_config,
+        &base_url,
+        Arc::new(SystemClock),
+    )?);
     let metrics = Arc::new(portcullis_proxy::metrics::Metrics::new(
         None,
         portcullis_proxy::metrics::latency(),
     ));
-    let snapshot = Snapshot::build(snapshot_config, Arc::clone(&authority), metrics, 1)?;
-    let mut report = Report::default();
-    let mut reached = false;
-    // An authority whose clock is well past: its tokens have expired by now.
-    let past =
-        authority.now() - 2 * i64::try_from(config.tokens.max_ttl.as_secs()).unwrap_or(900) - 60;
-    let expired_authority = Authority::open(config, &base_url, Arc::new(FixedClock(past)))?;
-    // Per (api, operation): an identity, its token and the valid request's
-    // answer, to send the negatives with.
-    let mut senders: BTreeMap<(String, String), Sender> = BTreeMap::new();
-    for seed in &config.identities {
-        let identity = &seed.identity;
-        if identity.state != IdentityState::Active {
-            report.skipped.push((
-                identity.id.clone(),
-                format!("{} identities cannot get a token", identity.state.as_str()),
-            ));
-            continue;
-        }
-        for api in &config.apis {
-            let scopes: Vec<String> = identity.scopes.clone();
-            let ttl = i64::try_from(config.tokens.default_ttl.as_secs()).unwrap_or(300);
-            let token = match authority.issue_for(&identity.id, &scopes, ttl, &api.name) {
-                Ok((token, _)) => token,
-                Err(e) => {
-                    report.skipped.push((
-                        format!("{} on {}", identity.id, api.name),
-                        format!("no token: {e}"),
-                    ));
-                    continue;
+    let snapshot = Snapshot::build(snapshot_config, Arc::clone(&declared), metrics, 1)?;
+    let mut run = Run {
+        config,
+        gateway: plan.gateway,
+        snapshot,
+        issuer: Issuer::open(config, plan.gateway)?,
+        scanner: SecretScanner::builtin()?,
+        allow_writes: plan.allow_writes,
+        report: Report::default(),
+        reached: false,
+    };
+    for api in &config.apis {
+        let mut callers = Vec::new();
+        for wanted in &plan.identities {
+            match run.issuer.caller(&declared, wanted, &api.name).await {
+                Ok(caller) => {
+                    declared.put_identity(&caller.identity)?;
+                    callers.push(caller);
                 }
-            };
-            for op in api.contract.operations() {
-                if op.method.is_write() && !allow_writes {
-                    report.skipped.push((
-                        format!("{} {}", identity.id, op.id),
-                        "a write operation (use --allow-writes)".into(),
-                    ));
-                    continue;
+                Err(NoCaller::Skipped(why)) => {
+                    run.skip(format!("{} on {}", wanted.id, api.name), why)
                 }
-                for given in tenant_values(&identity.tags, op) {
-                    let built = match request::valid(&api.mount, op, &given) {
-                        Ok(b) => b,
-                        Err(e) => {
-                            report
-                                .skipped
-                                .push((op.id.clone(), format!("no valid request: {e}")));
-                            continue;
-                        }
-                    };
-                    let probe = &built.probe;
-                    let mut explain_headers = probe.headers.clone();
-                    if let Some((content_type, _)) = &probe.body {
-                        explain_headers.push(("Content-Type".into(), content_type.clone()));
-                    }
-                    let explained = snapshot
-                        .explain(ExplainRequest {
-                            identity: identity.id.clone(),
-                            method: probe.method.clone(),
-                            target: probe.target.clone(),
-                            headers: explain_headers,
-                            body: probe.body.as_ref().map(|(_, b)| b.clone()),
-                            scopes: Some(scopes.clone()),
-                        })
-                        .await
-                        .map_err(|e| {
-                            anyhow::anyhow!("explaining {} {}: {e}", probe.method, probe.target)
-                        })?;
-                    let expected = explained.refusal.map_or_else(
-                        || "forwarded".to_owned(),
-                        |(_, code, _)| code.as_str().to_owned(),
-                    );
-                    let mut headers = probe.headers.clone();
-                    headers.push(("Authorization".into(), format!("Bearer {token}")));
-                    let body = probe
-                        .body
-                        .as_ref()
-                        .map(|(ct, b)| (ct.as_str(), b.as_slice()));
-                    let answer = match wire::send(
-                        target,
-                        &probe.method,
-                        &probe.target,
-                        &headers,
-                        body,
-                    )
-                    .await
-                    {
-                        Ok(a) => a,
-                        Err(e) if !reached => anyhow::bail!("the gateway cannot be reached: {e}"),
-                        Err(e) => {
-                            report.skipped.push((
-                                format!("{} {}", identity.id, op.id),
-                                format!("no answer: {e}"),
-                            ));
-                            continue;
-                        }
-                    };
-                    reached = true;
-                    let (got, shape) = judge(&answer);
-                    let scoped = !matches!(
-                        expected.as_str(),
-                        "unauthenticated" | "insufficient-scope" | "identity-suspended"
-                    );
-                    if scoped && given.is_empty() {
-                        senders
-                            .entry((api.name.clone(), op.id.clone()))
-                            .or_insert_with(|| Sender {
-                                identity: identity.id.clone(),
-                                scopes: scopes.clone(),
-                                token: token.clone(),
-                                valid_got: got.clone(),
-                                built: built.clone(),
-                            });
-                    }
-                    report.checks.push(Check {
-                        kind: "valid".into(),
-                        identity: identity.id.clone(),
-                        operation: op.id.clone(),
-                        request: format!("{} {}", probe.method, probe.target),
-                        expected,
-                        got,
-                        status: answer.status,
-                        shape,
-                    });
+                Err(NoCaller::Unreachable(e)) => {
+                    anyhow::bail!("the gateway cannot be reached: {e}")
                 }
             }
         }
+        let senders = run.valid_requests(api, &callers, progress).await?;
+        run.negatives(api, &senders, progress).await;
+        let discovered: Vec<&Finding> = plan
+            .discovered
+            .iter()
+            .filter(|(name, _)| *name == api.name)
+            .map(|(_, f)| f)
+            .collect();
+        run.discovered(api, &callers, &discovered, progress).await;
     }
-    for api in &config.apis {
-        for op in api.contract.operations() {
-            let Some(sender) = senders.get(&(api.name.clone(), op.id.clone())) else {
-                if !op.method.is_write() || allow_writes {
-                    report.skipped.push((
-                        format!("{} negatives", op.id),
-                        "no identity's token carries its scopes".into(),
-                    ));
+    progress.finish();
+    Ok(run.report)
+}
+
+/// The state of one conformance run.
+struct Run<'a> {
+    config: &'a Config,
+    gateway: &'a Target,
+    snapshot: Snapshot,
+    issuer: Issuer<'a>,
+    scanner: SecretScanner,
+    allow_writes: bool,
+    report: Report,
+    /// Whether the gateway has answered once: after that, a failed request
+    /// is a skipped check, not an unreachable gateway.
+    reached: bool,
+}
+
+/// Who sends an operation's negatives: a caller whose token carries the
+/// operation's scopes, its valid request, and what that request got.
+pub(super) struct Sender<'c> {
+    caller: &'c Caller,
+    built: request::Built,
+    valid_got: String,
+}
+
+impl Run<'_> {
+    fn skip(&mut self, what: String, why: String) {
+        self.report.skipped.push((what, why));
+    }
+
+    /// Every operation × caller (both sides of a tenant tag); returns, per
+    /// operation, who sends its negatives. Operations without path
+    /// parameters go first: the ids in their answers fill the others' path
+    /// parameters, so those reach real records (and real answers for the
+    /// response check) rather than generated ids the upstream does not know.
+    async fn valid_requests<'c>(
+        &mut self,
+        api: &Api,
+        callers: &'c [Caller],
+        progress: &mut Progress,
+    ) -> anyhow::Result<BTreeMap<String, Sender<'c>>> {
+        let mut ops: Vec<&Operation> = api.contract.operations().iter().collect();
+        ops.sort_by_key(|op| op.params.iter().any(|p| p.location == ParamIn::Path));
+        let mut work = Vec::new();
+        for op in ops {
+            if op.method.is_write() && !self.allow_writes {
+                self.skip(
+                    format!("{}:{}", api.name, op.id),
+                    "a write operation (use --allow-writes)".into(),
+                );
+                continue;
+            }
+            for caller in callers {
+                for tenant in tenant_values(&caller.identity.tags, op) {
+                    work.push((caller, op, tenant));
                 }
+            }
+        }
+        progress.start("valid requests", work.len());
+        let mut ids = Ids::new();
+        let mut unsatisfiable = BTreeSet::new();
+        let mut senders = BTreeMap::new();
+        for (caller, op, tenant) in work {
+            progress.tick();
+            let given = with_ids(op, &tenant, &caller.identity.tags, &ids);
+            let built = match request::valid(&api.mount, op, &given) {
+                Ok(built) => built,
+                Err(e) => {
+                    if unsatisfiable.insert(op.id.clone()) {
+                        self.skip(
+                            format!("{}:{}", api.name, op.id),
+                            format!("no valid request: {e}"),
+                        );
+                    }
+                    continue;
+                }
+            };
+            let expected = self.expect(caller, &built.probe).await?;
+            let Some(answer) = self.send(&built.probe, Some(&caller.token)).await? else {
+                self.skip(
+                    format!("{} {}", caller.identity.id, op.id),
+                    "no answer".into(),
+                );
                 continue;
             };
-            let declared: Vec<_> = api
-                .contract
-                .operations()
-                .iter()
-                .filter(|o| o.path == op.path)
-                .map(|o| o.method)
-                .collect();
-            let family = negatives::family(op, &sender.built, &declared, config.limits.body_bytes);
-            for negative in family {
-                if negative.probe.method != op.method.as_str() && !allow_writes {
-                    let m = portcullis_contract::Method::from_wire(&negative.probe.method);
-                    if m.is_some_and(portcullis_contract::Method::is_write) {
-                        continue;
-                    }
+            let (got, flaw) = self.judge(api, op, &built.probe, &expected, &answer);
+            if got == "forwarded"
+                && op.method == Method::Get
+                && (200..300).contains(&answer.status)
+                && let Ok(value) = serde_json::from_slice(&answer.body)
+            {
+                harvest_ids(&value, collection_of(&op.path), &mut ids);
+            }
+            let scoped = !matches!(
+                expected.as_str(),
+                "unauthenticated" | "insufficient-scope" | "identity-suspended"
+            );
+            if scoped && tenant.is_empty() && !senders.contains_key(&op.id) {
+                senders.insert(
+                    op.id.clone(),
+                    Sender {
+                        caller,
+                        built: built.clone(),
+                        valid_got: got.clone(),
+                    },
+                );
+            }
+            self.report.checks.push(Check {
+                kind: "valid".into(),
+                identity: caller.identity.id.clone(),
+                api: api.name.clone(),
+                operation: op.id.clone(),
+                request: format!("{} {}", built.probe.method, built.probe.target),
+                expected,
+                got,
+                status: answer.status,
+                flaw,
+            });
+        }
+        Ok(senders)
+    }
+
+    /// Each route discovery found on the upstream, sent through the
+    /// gateway under the API's mount: what the configuration says (a
+    /// refusal, for a route it does not declare) must come back.
+    async fn discovered(
+        &mut self,
+        api: &Api,
+        callers: &[Caller],
+        found: &[&Finding],
+        progress: &mut Progress,
+    ) {
+        if found.is_empty() {
+            return;
+        }
+        let Some(caller) = callers.iter().max_by_key(|c| c.scopes.len()) else {
+            self.skip(
+                format!("{}: {} discovered routes", api.name, found.len()),
+                "no identity holds a token for the API".into(),
+            );
+            return;
+        };
+        progress.start("discovered routes", found.len());
+        for finding in found {
+            progress.tick();
+            let probe = Probe {
+                method: finding.method.as_str().to_owned(),
+                target: format!("{}{}", api.mount.trim_end_matches('/'), finding.path),
+                headers: Vec::new(),
+                body: None,
+            };
+            let expected = match self.expect(caller, &probe).await {
+                Ok(e) => e,
+                Err(e) => {
+                    self.skip(format!("{} {}", probe.method, probe.target), e.to_string());
+                    continue;
                 }
-                let token = match negative.credential {
-                    Credential::Valid => Some(sender.token.clone()),
-                    Credential::None => None,
-                    Credential::Expired => expired_authority
-                        .issue_for(&sender.identity, &sender.scopes, 60, &api.name)
-                        .ok()
-                        .map(|(t, _)| t),
-                    Credential::WithoutScope => {
-                        let needed: Vec<&String> =
-                            op.security.iter().flatten().flat_map(|(_, s)| s).collect();
-                        let other: Vec<String> = sender
-                            .scopes
-                            .iter()
-                            .filter(|s| !needed.contains(s))
-                            .cloned()
-                            .collect();
-                        if other.is_empty() {
-                            report.skipped.push((
-                                format!("{} {}", op.id, negative.detail),
-                                "the identity holds no other scope".into(),
-                            ));
-                            continue;
-                        }
-                        authority
-                            .issue_for(&sender.identity, &other, 60, &api.name)
-                            .ok()
-                            .map(|(t, _)| t)
-                    }
-                };
-                let probe = &negative.probe;
-                let mut headers = probe.headers.clone();
-                if let Some(token) = token {
-                    headers.push(("Authorization".into(), format!("Bearer {token}")));
-                }
-                let body = probe
-                    .body
-                    .as_ref()
-                    .map(|(ct, b)| (ct.as_str(), b.as_slice()));
-                let answer =
-                    match wire::send(target, &probe.method, &probe.target, &headers, body).await {
-                        Ok(a) => a,
-                        Err(e) => {
-                            report.skipped.push((
-                                format!("{} {}", op.id, negative.detail),
-                                format!("no answer: {e}"),
-                            ));
-                            continue;
-                        }
-                    };
-                let (got, shape) = judge(&answer);
-                let expected = match negative.expect {
-                    Expect::Refused(code) => code.to_owned(),
-                    Expect::SameAsValid => sender.valid_got.clone(),
-                };
-                report.checks.push(Check {
-                    kind: negative.kind.to_owned(),
-                    identity: sender.identity.clone(),
-                    operation: op.id.clone(),
-                    request: format!(
-                        "{} {} ({})",
-                        probe.method,
-                        short(&probe.target),
-                        negative.detail
-                    ),
-                    expected,
-                    got,
-                    status: answer.status,
-                    shape,
-                });
+            };
+            let Ok(Some(answer)) = self.send(&probe, Some(&caller.token)).await else {
+                self.skip(
+                    format!("{} {}", probe.method, probe.target),
+                    "no answer".into(),
+                );
+                continue;
+            };
+            let (got, flaw) = judge::judge(&answer);
+            self.report.checks.push(Check {
+                kind: "discovered-route".into(),
+                identity: caller.identity.id.clone(),
+                api: api.name.clone(),
+                operation: format!("{} ({})", finding.path, finding.risk.as_str()),
+                request: format!("{} {}", probe.method, probe.target),
+                expected,
+                got,
+                status: answer.status,
+                flaw,
+            });
+        }
+    }
+
+    /// What the intended configuration answers `probe` from `caller`:
+    /// `forwarded`, or the code it is refused with.
+    async fn expect(&self, caller: &Caller, probe: &Probe) -> anyhow::Result<String> {
+        let mut headers = probe.headers.clone();
+        if let Some((content_type, _)) = &probe.body {
+            headers.push(("Content-Type".into(), content_type.clone()));
+        }
+        let explained = self
+            .snapshot
+            .explain(ExplainRequest {
+                identity: caller.identity.id.clone(),
+                method: probe.method.clone(),
+                target: probe.target.clone(),
+                headers,
+                body: probe.body.as_ref().map(|(_, b)| b.clone()),
+                scopes: Some(caller.scopes.clone()),
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("explaining {} {}: {e}", probe.method, probe.target))?;
+        Ok(explained.refusal.map_or_else(
+            || "forwarded".to_owned(),
+            |(_, code, _)| code.as_str().to_owned(),
+        ))
+    }
+
+    /// Sends `probe` with `token`; `None` when this one request got no
+    /// answer from a gateway that has answered before.
+    ///
+    /// # Errors
+    /// The gateway has never answered.
+    async fn send(
+        &mut self,
+        probe: &Probe,
+        token: Option<&str>,
+    ) -> anyhow::Result<Option<wire::Answer>> {
+        let mut headers = probe.headers.clone();
+        if let Some(token) = token {
+            headers.push(("Authorization".into(), format!("Bearer {token}")));
+        }
+        let body = probe
+            .body
+            .as_ref()
+            .map(|(ct, b)| (ct.as_str(), b.as_slice()));
+        match wire::send(self.gateway, &probe.method, &probe.target, &headers, body).await {
+            Ok(answer) => {
+                self.reached = true;
+                Ok(Some(answer))
+            }
+            Err(e) if !self.reached => anyhow::bail!("the gateway cannot be reached: {e}"),
+            Err(e) => {
+                tracing::debug!(error = %e, target = probe.target, "no answer");
+                Ok(None)
             }
         }
     }
-    Ok(report)
-}
 
-/// Who sends an operation's negatives.
-struct Sender {
-    identity: String,
-    scopes: Vec<String>,
-    token: String,
-    valid_got: String,
-    built: request::Built,
-}
-
-/// A target shortened for a report line.
-fn short(target: &str) -> String {
-    if target.chars().count() > 80 {
-        target.chars().take(80).chain(['…']).collect()
-    } else {
-        target.to_owned()
+    /// The answer's code and flaw: its problem shape, and for an answer
+    /// that should have been and was forwarded, what the response check
+    /// would still change.
+    fn judge(
+        &self,
+        api: &Api,
+        op: &Operation,
+        probe: &Probe,
+        expected: &str,
+        answer: &wire::Answer,
+    ) -> (String, Option<Flaw>) {
+        let (got, flaw) = judge::judge(answer);
+        let unchecked = (expected == "forwarded" && got == "forwarded")
+            .then(|| judge::unchecked(op, &probe.method, answer, api.responses, &self.scanner))
+            .flatten();
+        (got, flaw.or(unchecked))
     }
 }
 
-/// What an answer says: `forwarded`, or the code of a refusal before
-/// forwarding; and what is wrong with its shape, if it is a problem at all
-/// (problem+json with `type`, `title`, `status`, `detail`, `instance` and
-/// a catalogued `code` sent with its own status). An answer that is not a
-/// problem (a forwarded upstream answer) has no shape to check.
-fn judge(answer: &wire::Answer) -> (String, Option<String>) {
-    let forwarded = || "forwarded".to_owned();
-    let problem = answer
-        .header("content-type")
-        .is_some_and(|c| c.starts_with("application/problem+json"));
-    if !problem {
-        return (forwarded(), None);
+/// `tenant`'s values, and for each other path parameter an id seen in an
+/// earlier answer for what it names (`orderId`: an order's id); for a
+/// parameter a tenant tag names, one other than the identity's own, so the
+/// variant without it is really the other side of the rule.
+fn with_ids(
+    op: &Operation,
+    tenant: &BTreeMap<String, String>,
+    tags: &[String],
+    ids: &Ids,
+) -> BTreeMap<String, String> {
+    let mut given = tenant.clone();
+    for p in op.params.iter().filter(|p| p.location == ParamIn::Path) {
+        if given.contains_key(&p.name) {
+            continue;
+        }
+        let what = thing(&p.name);
+        let own = tags
+            .iter()
+            .filter_map(|t| t.split_once(':'))
+            .find(|(name, _)| thing(name) == what)
+            .map(|(_, value)| value);
+        let mut seen = ids.get(&what).into_iter().flatten();
+        if let Some(id) = seen.find(|id| Some(id.as_str()) != own) {
+            given.insert(p.name.clone(), id.clone());
+        }
     }
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&answer.body) else {
-        return (
-            forwarded(),
-            Some("the problem body is not a JSON object".into()),
-        );
-    };
-    let code = body.get("code").and_then(Value::as_str).unwrap_or_default();
-    let known = ProblemCode::from_code(code);
-    let got = match known {
-        Some(c) if c.refused_before_forwarding() => code.to_owned(),
-        _ => forwarded(),
-    };
-    let missing: Vec<&str> = ["type", "title", "status", "detail", "instance", "code"]
-        .into_iter()
-        .filter(|k| !body.contains_key(*k))
-        .collect();
-    let status = body.get("status").and_then(Value::as_u64);
-    let shape = if !missing.is_empty() {
-        Some(format!("missing {}", missing.join(", ")))
-    } else if let Some(known) = known {
-        (status != Some(u64::from(answer.status)) || known.status() != answer.status)
-            .then(|| format!("`{code}` answered {} (body says {status:?})", answer.status))
-    } else {
-        Some(format!("`{code}` is not a catalogued code"))
-    };
-    (got, shape)
+    given
 }
 
 /// The parameter values to try for an identity: none given, and for each
@@ -405,29 +423,4 @@ fn tenant_values(tags: &[String], op: &Operation) -> Vec<BTreeMap<String, String
         out.push(own);
     }
     out
-}
-
-/// Prints the report.
-pub fn print(report: &Report, gateway: &str) {
-    for c in &report.checks {
-        let mark = if c.matches() { "ok      " } else { "MISMATCH" };
-        let shape = c
-            .shape
-            .as_deref()
-            .map(|s| format!("  shape: {s}"))
-            .unwrap_or_default();
-        println!(
-            "  {mark} {:<18} {:<20} {:<22} {:<60} expected {:<14} got {} ({}){shape}",
-            c.kind, c.identity, c.operation, c.request, c.expected, c.got, c.status
-        );
-    }
-    for (what, why) in &report.skipped {
-        println!("  skipped  {what}: {why}");
-    }
-    let mismatches = report.mismatches().count();
-    println!(
-        "conformance of {gateway}: {} requests checked, {mismatches} mismatches, {} skipped",
-        report.checks.len(),
-        report.skipped.len()
-    );
 }

@@ -20,6 +20,7 @@ use portcullis_verify::discover::{
 };
 use serde_json::{Value, json};
 
+use super::progress::Progress;
 use super::wire::{self, Target};
 
 /// How the probe is bounded.
@@ -86,14 +87,17 @@ pub async fn run(
     declared: &[Declared],
     limits: &Limits,
     scanner: &SecretScanner,
+    progress: &mut Progress,
 ) -> Result<Report, String> {
     let mut probe = Pacer::new(target, limits);
+    progress.start("discovery", limits.max_requests);
     let mut report = Report::default();
     let mut baseline = Vec::new();
     let mut last = None;
     for n in 0..3 {
         let path = format!("/portcullis-verify-{}-{n}", fastrand_token());
         let answer = probe.send("GET", &path).await?;
+        progress.tick();
         baseline.push(Fingerprint::of(
             answer.status,
             answer.header("content-type"),
@@ -125,15 +129,21 @@ pub async fn run(
         if probe.sent >= limits.max_requests {
             break;
         }
-        if let Ok(answer) = probe.send("GET", &d.template).await
+        let answer = probe.send("GET", &d.template).await;
+        progress.tick();
+        if let Ok(answer) = answer
             && let Ok(value) = serde_json::from_slice::<Value>(&answer.body)
         {
             harvest_ids(&value, collection_of(&d.template), &mut ids);
         }
     }
     let budget = limits.max_requests.saturating_sub(probe.sent);
-    for Candidate { method, path, why } in candidates(declared, &ids, limits.allow_writes, budget) {
-        let answer = match probe.send(method.as_str(), &path).await {
+    let candidates = candidates(declared, &ids, limits.allow_writes, budget);
+    progress.set_total(probe.sent + candidates.len());
+    for Candidate { method, path, why } in candidates {
+        let answer = probe.send(method.as_str(), &path).await;
+        progress.tick();
+        let answer = match answer {
             Ok(a) => a,
             Err(e) => {
                 tracing::debug!(error = %e, path, "no answer");
@@ -166,6 +176,7 @@ pub async fn run(
         .sort_by(|a, b| b.risk.cmp(&a.risk).then_with(|| a.path.cmp(&b.path)));
     report.requests = probe.sent;
     report.throttled = probe.throttled;
+    progress.finish();
     Ok(report)
 }
 

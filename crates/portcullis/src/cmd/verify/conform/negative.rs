@@ -1,0 +1,134 @@
+//! Each operation's negative family through the gateway: sent as the
+//! operation's sender (a caller whose token carries its scopes), with the
+//! credential each variant calls for, and compared with the code it must be
+//! refused with.
+
+use std::collections::BTreeMap;
+
+use portcullis_config::Api;
+use portcullis_contract::Method;
+use portcullis_verify::negatives::{self, Credential, Expect, Negative};
+
+use super::{Check, Run, Sender};
+use crate::cmd::verify::progress::Progress;
+
+impl Run<'_> {
+    pub(super) async fn negatives(
+        &mut self,
+        api: &Api,
+        senders: &BTreeMap<String, Sender<'_>>,
+        progress: &mut Progress,
+    ) {
+        let mut work = Vec::new();
+        for op in api.contract.operations() {
+            let Some(sender) = senders.get(&op.id) else {
+                if !op.method.is_write() || self.allow_writes {
+                    self.skip(
+                        format!("{}:{} negatives", api.name, op.id),
+                        "no identity's token carries its scopes".into(),
+                    );
+                }
+                continue;
+            };
+            let declared: Vec<Method> = api
+                .contract
+                .operations()
+                .iter()
+                .filter(|o| o.path == op.path)
+                .map(|o| o.method)
+                .collect();
+            let family =
+                negatives::family(op, &sender.built, &declared, self.config.limits.body_bytes);
+            for negative in family {
+                let method = Method::from_wire(&negative.probe.method);
+                let undeclared_write = negative.probe.method != op.method.as_str()
+                    && method.is_some_and(Method::is_write);
+                if undeclared_write && !self.allow_writes {
+                    continue;
+                }
+                work.push((op, sender, negative));
+            }
+        }
+        progress.start("negatives", work.len());
+        for (op, sender, negative) in work {
+            progress.tick();
+            let Some(token) = self.credential(api, op, sender, &negative).await else {
+                continue;
+            };
+            let what = || format!("{} {}", op.id, negative.detail);
+            let Ok(Some(answer)) = self.send(&negative.probe, token.as_deref()).await else {
+                self.skip(what(), "no answer".into());
+                continue;
+            };
+            let expected = match negative.expect {
+                Expect::Refused(code) => code.to_owned(),
+                Expect::SameAsValid => sender.valid_got.clone(),
+            };
+            let (got, flaw) = self.judge(api, op, &negative.probe, &expected, &answer);
+            self.report.checks.push(Check {
+                kind: negative.kind.to_owned(),
+                identity: sender.caller.identity.id.clone(),
+                api: api.name.clone(),
+                operation: op.id.clone(),
+                request: format!(
+                    "{} {} ({})",
+                    negative.probe.method,
+                    short(&negative.probe.target),
+                    negative.detail
+                ),
+                expected,
+                got,
+                status: answer.status,
+                flaw,
+            });
+        }
+    }
+
+    /// The token a variant is sent with: `Some(None)` for none at all;
+    /// `None` (and a skipped entry) when it cannot be made.
+    async fn credential(
+        &mut self,
+        api: &Api,
+        op: &portcullis_contract::Operation,
+        sender: &Sender<'_>,
+        negative: &Negative,
+    ) -> Option<Option<String>> {
+        let caller = sender.caller;
+        let issued = match negative.credential {
+            Credential::Valid => return Some(Some(caller.token.clone())),
+            Credential::None => return Some(None),
+            Credential::Expired => self.issuer.expired(caller, &api.name),
+            Credential::WithoutScope => {
+                let needed: Vec<&String> =
+                    op.security.iter().flatten().flat_map(|(_, s)| s).collect();
+                let other: Vec<String> = caller
+                    .scopes
+                    .iter()
+                    .filter(|s| !needed.contains(s))
+                    .cloned()
+                    .collect();
+                if other.is_empty() {
+                    Err("the identity holds no other scope".into())
+                } else {
+                    self.issuer.narrower(caller, &other, &api.name).await
+                }
+            }
+        };
+        match issued {
+            Ok(token) => Some(Some(token)),
+            Err(why) => {
+                self.skip(format!("{} {}", op.id, negative.detail), why);
+                None
+            }
+        }
+    }
+}
+
+/// A target shortened for a report line.
+fn short(target: &str) -> String {
+    if target.chars().count() > 80 {
+        target.chars().take(80).chain(['…']).collect()
+    } else {
+        target.to_owned()
+    }
+}

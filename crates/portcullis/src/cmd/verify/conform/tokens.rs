@@ -1,0 +1,230 @@
+//! The callers conformance checks the gateway as, and their tokens.
+//!
+//! An identity's attributes come from the gateway's store when it is here
+//! (so a suspension made there counts), else from the configuration's
+//! declared inventory. A token comes from the gateway's own token service
+//! when the identity's client secret is given (`--identities`): the way a
+//! CI job checks a gateway whose store it cannot see, and a check of the
+//! token service besides. Otherwise it is issued from the gateway's store,
+//! as `portcullis token issue` makes it. The negatives' tokens (without the
+//! scope, already expired) come the same ways; an expired one needs the
+//! store, since the token service never issues one.
+
+use std::sync::Arc;
+
+use portcullis_config::{Config, SecretText, Storage, TestIdentity};
+use portcullis_core::{FixedClock, Identity, IdentityState, SystemClock};
+use portcullis_proxy::authority::Authority;
+use serde_json::Value;
+
+use crate::cmd::verify::wire::{self, Target};
+
+/// An identity holding a token for one API.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub identity: Identity,
+    /// The scopes its token carries.
+    pub scopes: Vec<String>,
+    pub token: String,
+    secret: Option<SecretText>,
+}
+
+/// Why an identity cannot be checked as, or that the gateway is gone.
+pub enum NoCaller {
+    /// Reported as skipped, with this reason.
+    Skipped(String),
+    /// The gateway's token service did not answer at all.
+    Unreachable(String),
+}
+
+/// Where tokens come from.
+pub struct Issuer<'a> {
+    /// The gateway's store, when it is here.
+    store: Option<Authority>,
+    /// The same store on a clock well past: its tokens have expired.
+    expired: Option<Authority>,
+    gateway: &'a Target,
+    ttl: i64,
+}
+
+impl<'a> Issuer<'a> {
+    /// Opens the configuration's store if it exists (never creates one: a
+    /// store verify made would hold keys no gateway trusts).
+    ///
+    /// # Errors
+    /// The store exists but cannot be opened.
+    pub fn open(config: &Config, gateway: &'a Target) -> anyhow::Result<Self> {
+        let here = match &config.storage {
+            Storage::Sqlite(path) => path.exists(),
+            Storage::Memory => false,
+        };
+        let base_url = format!("http://{}", config.listen);
+        let (store, expired) = if here {
+            let store = Authority::open(config, &base_url, Arc::new(SystemClock))?;
+            let past = store.now()
+                - 2 * i64::try_from(config.tokens.max_ttl.as_secs()).unwrap_or(900)
+                - 60;
+            let expired = Authority::open(config, &base_url, Arc::new(FixedClock(past)))?;
+            (Some(store), Some(expired))
+        } else {
+            (None, None)
+        };
+        Ok(Self {
+            store,
+            expired,
+            gateway,
+            ttl: i64::try_from(config.tokens.default_ttl.as_secs()).unwrap_or(300),
+        })
+    }
+
+    /// `wanted` with a token for `api`; `declared` holds the configuration's
+    /// inventory, for an identity the store does not hold or when there is
+    /// no store here.
+    ///
+    /// # Errors
+    /// Why not: the identity is unknown or not active, no token can be had,
+    /// or the gateway cannot be reached.
+    pub async fn caller(
+        &self,
+        declared: &Authority,
+        wanted: &TestIdentity,
+        api: &str,
+    ) -> Result<Caller, NoCaller> {
+        let skip = |why: String| NoCaller::Skipped(why);
+        let stored = match &self.store {
+            Some(store) => store
+                .identity(&wanted.id)
+                .map_err(|e| skip(format!("the store cannot be read: {e}")))?,
+            None => None,
+        };
+        let identity = match stored {
+            Some(identity) => identity,
+            None => declared
+                .identity(&wanted.id)
+                .ok()
+                .flatten()
+                .ok_or_else(|| skip("not in the inventory".into()))?,
+        };
+        if identity.state != IdentityState::Active {
+            return Err(skip(format!(
+                "{} identities cannot get a token",
+                identity.state.as_str()
+            )));
+        }
+        let scopes = wanted
+            .scopes
+            .clone()
+            .unwrap_or_else(|| identity.scopes.clone());
+        let (token, scopes) = match (&wanted.client_secret, &self.store) {
+            (Some(secret), _) => {
+                from_token_service(self.gateway, &wanted.id, secret, &scopes, api).await?
+            }
+            (None, Some(store)) => match store.issue_for(&identity.id, &scopes, self.ttl, api) {
+                Ok((token, _)) => (token, scopes),
+                Err(e) => return Err(skip(format!("no token: {e}"))),
+            },
+            (None, None) => {
+                return Err(skip(
+                    "no client secret given, and the configuration's store is not here to issue from (list it in --identities with its client_secret)".into(),
+                ));
+            }
+        };
+        Ok(Caller {
+            identity,
+            scopes,
+            token,
+            secret: wanted.client_secret.clone(),
+        })
+    }
+
+    /// A token of `caller` carrying only `scopes`.
+    ///
+    /// # Errors
+    /// Why none can be had.
+    pub async fn narrower(
+        &self,
+        caller: &Caller,
+        scopes: &[String],
+        api: &str,
+    ) -> Result<String, String> {
+        if let Some(store) = &self.store {
+            return store
+                .issue_for(&caller.identity.id, scopes, 60, api)
+                .map(|(t, _)| t)
+                .map_err(|e| format!("no token: {e}"));
+        }
+        let Some(secret) = &caller.secret else {
+            return Err("no token source".into());
+        };
+        match from_token_service(self.gateway, &caller.identity.id, secret, scopes, api).await {
+            Ok((token, _)) => Ok(token),
+            Err(NoCaller::Skipped(why) | NoCaller::Unreachable(why)) => Err(why),
+        }
+    }
+
+    /// A token of `caller` that has already expired.
+    ///
+    /// # Errors
+    /// Why none can be had: without the gateway's store, none can.
+    pub fn expired(&self, caller: &Caller, api: &str) -> Result<String, String> {
+        let Some(expired) = &self.expired else {
+            return Err(
+                "an expired token is made from the gateway's store, which is not here".into(),
+            );
+        };
+        expired
+            .issue_for(&caller.identity.id, &caller.scopes, 60, api)
+            .map(|(t, _)| t)
+            .map_err(|e| format!("no token: {e}"))
+    }
+}
+
+/// `POST /oauth/token` with client credentials; the token and the scopes
+/// it was granted.
+async fn from_token_service(
+    gateway: &Target,
+    id: &str,
+    secret: &SecretText,
+    scopes: &[String],
+    api: &str,
+) -> Result<(String, Vec<String>), NoCaller> {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "client_credentials")
+        .append_pair("client_id", id)
+        .append_pair("client_secret", secret.expose())
+        .append_pair("resource", api)
+        .append_pair("scope", &scopes.join(" "));
+    let body = form.finish();
+    let answer = wire::send(
+        gateway,
+        "POST",
+        "/oauth/token",
+        &[],
+        Some(("application/x-www-form-urlencoded", body.as_bytes())),
+    )
+    .await
+    .map_err(|e| NoCaller::Unreachable(format!("the token service cannot be reached: {e}")))?;
+    let doc: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    let token = doc.get("access_token").and_then(Value::as_str);
+    match token {
+        Some(token) if answer.status == 200 => {
+            let granted = doc
+                .get("scope")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            Ok((token.to_owned(), granted))
+        }
+        _ => {
+            let said = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+            Err(NoCaller::Skipped(format!(
+                "the token service refused ({}): {} {}",
+                answer.status,
+                said("error"),
+                said("error_description")
+            )))
+        }
+    }
+}
