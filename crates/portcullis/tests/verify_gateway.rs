@@ -407,3 +407,42 @@ fn listed_identities_get_their_tokens_from_the_token_service() {
     runtime.block_on(api.stop());
     let _ = std::fs::remove_dir_all(&intended);
 }
+
+#[test]
+fn an_operation_no_generated_value_satisfies_is_skipped_with_the_reason() {
+    let (runtime, api) = upstream();
+    let intended = example("unsatisfiable", api.addr(), None, |dir| {
+        replace_in(
+            dir,
+            "openapi.yaml",
+            "          minimum: 1\n          maximum: 1000",
+            "          minimum: 5\n          maximum: 4",
+        );
+    });
+    let gateway = serve(&intended);
+    let (code, doc, stderr) = verify(&intended, &["--gateway", &format!("http://{}", gateway.1)]);
+    assert_eq!(code, Some(0), "{doc:#}\n{stderr}");
+    let skipped = doc["conformance"]["skipped"].as_array().unwrap();
+    let reason = skipped
+        .iter()
+        .find(|s| s["what"] == "orders:createOrder")
+        .map(|s| s["why"].as_str().unwrap())
+        .unwrap_or_else(|| panic!("{skipped:#?}"));
+    assert!(
+        reason.contains("no valid request") && reason.contains("no integer meets the bounds"),
+        "{reason}"
+    );
+    let checks = doc["conformance"]["checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .all(|c| c["operation"] != "createOrder" || c["kind"] != "valid")
+    );
+    assert!(
+        checks.iter().any(|c| c["operation"] == "listOrders"),
+        "the rest is checked"
+    );
+    drop(gateway);
+    runtime.block_on(api.stop());
+    let _ = std::fs::remove_dir_all(&intended);
+}
