@@ -91,7 +91,6 @@ pub async fn run(plan: Plan<'_>, progress: &mut Progress) -> anyhow::Result<Repo
         scanner: SecretScanner::builtin()?,
         allow_writes: plan.allow_writes,
         report: Report::default(),
-        reached: false,
     };
     for api in &config.apis {
         let mut callers = Vec::new();
@@ -132,9 +131,6 @@ struct Run<'a> {
     scanner: SecretScanner,
     allow_writes: bool,
     report: Report,
-    /// Whether the gateway has answered once: after that, a failed request
-    /// is a skipped check, not an unreachable gateway.
-    reached: bool,
 }
 
 /// Who sends an operation's negatives: a caller whose token carries the
@@ -198,12 +194,12 @@ impl Run<'_> {
                 }
             };
             let expected = self.expect(caller, &built.probe).await?;
-            let Some(answer) = self.send(&built.probe, Some(&caller.token)).await? else {
-                self.skip(
-                    format!("{} {}", caller.identity.id, op.id),
-                    "no answer".into(),
-                );
-                continue;
+            let answer = match self.send(&built.probe, Some(&caller.token)).await {
+                Ok(answer) => answer,
+                Err(why) => {
+                    self.skip(format!("{} {}", caller.identity.id, op.id), why);
+                    continue;
+                }
             };
             let (got, flaw) = self.judge(api, op, &built.probe, &expected, &answer);
             if got == "forwarded"
@@ -278,12 +274,12 @@ impl Run<'_> {
                     continue;
                 }
             };
-            let Ok(Some(answer)) = self.send(&probe, Some(&caller.token)).await else {
-                self.skip(
-                    format!("{} {}", probe.method, probe.target),
-                    "no answer".into(),
-                );
-                continue;
+            let answer = match self.send(&probe, Some(&caller.token)).await {
+                Ok(answer) => answer,
+                Err(why) => {
+                    self.skip(format!("{} {}", probe.method, probe.target), why);
+                    continue;
+                }
             };
             let (got, flaw) = judge::judge(&answer);
             self.report.checks.push(Check {
@@ -325,16 +321,12 @@ impl Run<'_> {
         ))
     }
 
-    /// Sends `probe` with `token`; `None` when this one request got no
-    /// answer from a gateway that has answered before.
+    /// Sends `probe` with `token`.
     ///
     /// # Errors
-    /// The gateway has never answered.
-    async fn send(
-        &mut self,
-        probe: &Probe,
-        token: Option<&str>,
-    ) -> anyhow::Result<Option<wire::Answer>> {
+    /// This one request got no answer (the gateway answered before the run
+    /// began, so that is a skipped check, with the reason).
+    async fn send(&self, probe: &Probe, token: Option<&str>) -> Result<wire::Answer, String> {
         let mut headers = probe.headers.clone();
         if let Some(token) = token {
             headers.push(("Authorization".into(), format!("Bearer {token}")));
@@ -343,17 +335,9 @@ impl Run<'_> {
             .body
             .as_ref()
             .map(|(ct, b)| (ct.as_str(), b.as_slice()));
-        match wire::send(self.gateway, &probe.method, &probe.target, &headers, body).await {
-            Ok(answer) => {
-                self.reached = true;
-                Ok(Some(answer))
-            }
-            Err(e) if !self.reached => anyhow::bail!("the gateway cannot be reached: {e}"),
-            Err(e) => {
-                tracing::debug!(error = %e, target = probe.target, "no answer");
-                Ok(None)
-            }
-        }
+        wire::send(self.gateway, &probe.method, &probe.target, &headers, body)
+            .await
+            .map_err(|e| format!("no answer: {e}"))
     }
 
     /// The answer's code and flaw: its problem shape, and for an answer

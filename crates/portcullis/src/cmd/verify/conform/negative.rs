@@ -56,9 +56,12 @@ impl Run<'_> {
                 continue;
             };
             let what = || format!("{} {}", op.id, negative.detail);
-            let Ok(Some(answer)) = self.send(&negative.probe, token.as_deref()).await else {
-                self.skip(what(), "no answer".into());
-                continue;
+            let answer = match self.send(&negative.probe, token.as_deref()).await {
+                Ok(answer) => answer,
+                Err(why) => {
+                    self.skip(what(), why);
+                    continue;
+                }
             };
             let expected = match negative.expect {
                 Expect::Refused(code) => code.to_owned(),
