@@ -213,3 +213,55 @@ fn without_a_url_verify_prints_the_coverage_check_prints() {
         "the identity × operation matrix: {stdout}"
     );
 }
+
+/// An upstream that answers its first two requests 429 with `Retry-After:
+/// 1`, and everything after with a plain 404.
+fn throttling_upstream() -> SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind(loopback()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let answer = if n < 2 {
+                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            } else {
+                "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found"
+            };
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_rate_limited_probe_backs_off_as_told() {
+    let upstream = format!("http://{}", throttling_upstream());
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = verify(&[
+        "-c",
+        &config(),
+        "--discover",
+        "--upstream",
+        &upstream,
+        "--rate",
+        "1000",
+        "--max-requests",
+        "20",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(0), "nothing but not-found: {stderr}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["discovery"]["throttled"], 2, "{doc:#}");
+    assert!(doc["discovery"]["catch_all"].is_null());
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "Retry-After: 1, twice, was honoured"
+    );
+}
