@@ -38,8 +38,9 @@ pub struct Policies {
     pub schema: Arc<PolicySchema>,
 }
 
-/// The whole gateway configuration.
-#[derive(Debug)]
+/// The whole gateway configuration. Cloning it is cheap: contracts and
+/// policies are shared.
+#[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     /// The default for APIs that do not set their own.
@@ -271,7 +272,7 @@ impl std::fmt::Debug for UpstreamAuth {
 }
 
 /// One mounted API.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Api {
     pub name: String,
     /// This API's mode: its own `mode`, else the configuration's.

@@ -99,7 +99,7 @@ pub(crate) struct Exchange {
     /// Microseconds spent in each stage, indexed by the stage's place in
     /// [`Stage::ALL`]; `None` for a stage not reached. A fixed array: the
     /// request path allocates nothing for it.
-    pub timings: [Option<u64>; 12],
+    pub timings: [Option<u64>; Stage::ALL.len()],
     stage_started: Instant,
 }
 
@@ -145,7 +145,7 @@ impl Exchange {
             bytes_in: 0,
             fields_stripped: 0,
             secrets_redacted: 0,
-            timings: [None; 12],
+            timings: [None; Stage::ALL.len()],
             stage_started: Instant::now(),
         }
     }

@@ -160,12 +160,8 @@ pub async fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                 Ok(t) => t,
                 Err(e) => return Ok(usage(&e)),
             };
-            let Some(snapshot_config) = load_config(args) else {
-                return Ok(ExitCode::from(USAGE));
-            };
             let plan = conform::Plan {
                 config: &config,
-                snapshot_config,
                 gateway: &target,
                 allow_writes: args.allow_writes,
                 identities,

@@ -75,11 +75,7 @@ pub fn classify(
     let redacted = scanner
         .redact(first)
         .map_or_else(|| first.to_owned(), |(r, _)| r);
-    let first_line: String = if redacted.chars().count() > FIRST_LINE {
-        redacted.chars().take(FIRST_LINE).chain(['…']).collect()
-    } else {
-        redacted
-    };
+    let first_line = crate::shorten(&redacted, FIRST_LINE);
     let success = (200..300).contains(&status);
     let risk = if !secrets.is_empty() {
         Risk::RevealsSecret

@@ -45,8 +45,6 @@ use tokens::{Caller, Issuer, NoCaller};
 pub struct Plan<'a> {
     /// What the gateway must enforce.
     pub config: &'a Config,
-    /// A second load of the same file, for the offline snapshot.
-    pub snapshot_config: Config,
     pub gateway: &'a Target,
     pub allow_writes: bool,
     /// Who to check as (`--identities`, or the configuration's inventory).
@@ -71,7 +69,7 @@ pub async fn run(plan: Plan<'_>, progress: &mut Progress) -> anyhow::Result<Repo
     // The intended inventory, as the configuration declares it, in memory:
     // what the offline stages decide with. Identities the gateway's store
     // holds are copied in as it holds them (see `tokens`).
-    let mut snapshot_config = plan.snapshot_config;
+    let mut snapshot_config = config.clone();
     snapshot_config.storage = Storage::Memory;
     let declared = Arc::new(Authority::open(
         &snapshot_config,
@@ -286,7 +284,8 @@ impl Run<'_> {
                 kind: "discovered-route".into(),
                 identity: caller.identity.id.clone(),
                 api: api.name.clone(),
-                operation: format!("{} ({})", finding.path, finding.risk.as_str()),
+                // The route as found upstream: what the report joins it on.
+                operation: finding.path.clone(),
                 request: format!("{} {}", probe.method, probe.target),
                 expected,
                 got,
@@ -374,13 +373,8 @@ fn with_ids(
         if given.contains_key(&p.name) {
             continue;
         }
-        let what = thing(&p.name);
-        let own = tags
-            .iter()
-            .filter_map(|t| t.split_once(':'))
-            .find(|(name, _)| thing(name) == what)
-            .map(|(_, value)| value);
-        let mut seen = ids.get(&what).into_iter().flatten();
+        let own = tag_value(tags, &p.name);
+        let mut seen = ids.get(&thing(&p.name)).into_iter().flatten();
         if let Some(id) = seen.find(|id| Some(id.as_str()) != own) {
             given.insert(p.name.clone(), id.clone());
         }
@@ -396,15 +390,20 @@ fn tenant_values(tags: &[String], op: &Operation) -> Vec<BTreeMap<String, String
     let own: BTreeMap<String, String> = op
         .params
         .iter()
-        .filter_map(|p| {
-            tags.iter()
-                .filter_map(|t| t.split_once(':'))
-                .find(|(name, _)| thing(name) == thing(&p.name))
-                .map(|(_, value)| (p.name.clone(), value.to_owned()))
-        })
+        .filter_map(|p| tag_value(tags, &p.name).map(|v| (p.name.clone(), v.to_owned())))
         .collect();
     if !own.is_empty() {
         out.push(own);
     }
     out
+}
+
+/// The value of the identity's `name:value` tag for what `param` names
+/// (`customer:…` for `customerId`).
+fn tag_value<'t>(tags: &'t [String], param: &str) -> Option<&'t str> {
+    let what = thing(param);
+    tags.iter()
+        .filter_map(|t| t.split_once(':'))
+        .find(|(name, _)| thing(name) == what)
+        .map(|(_, value)| value)
 }

@@ -95,7 +95,8 @@ pub async fn run(
     let mut baseline = Vec::new();
     let mut last = None;
     for n in 0..3 {
-        let path = format!("/portcullis-verify-{}-{n}", fastrand_token());
+        // Random, so no baseline path exists by chance.
+        let path = format!("/portcullis-verify-{:016x}-{n}", fastrand::u64(..));
         let answer = probe.send("GET", &path).await?;
         progress.tick();
         baseline.push(Fingerprint::of(
@@ -266,12 +267,4 @@ impl<'t> Pacer<'t> {
             "{method} {path}: still rate limited after backing off"
         ))
     }
-}
-
-/// A random token so baseline paths never exist.
-fn fastrand_token() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!("{nanos:08x}")
 }

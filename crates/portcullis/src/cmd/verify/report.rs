@@ -158,8 +158,23 @@ impl Verification {
     }
 
     pub(super) fn check_finding(&self, c: &conform::Check) -> Finding {
-        let (rule, message) = match &c.flaw {
-            _ if c.expected != c.got => (
+        // A wrong code is the mismatch; a right code with a flaw, the flaw.
+        let (rule, message) = match (&c.flaw, c.expected == c.got) {
+            (Some(Flaw::Shape(s)), true) => (
+                rule(
+                    "verify/problem-shape",
+                    "A refusal that is not the one problem+json shape with a catalogued code",
+                ),
+                format!("{} to {}: {s}", c.kind, c.operation),
+            ),
+            (Some(Flaw::Unchecked(s)), true) => (
+                rule(
+                    "verify/response-unchecked",
+                    "A forwarded answer the response check must have changed",
+                ),
+                format!("{} as {}: {s}", c.operation, c.identity),
+            ),
+            _ => (
                 rule(
                     "verify/mismatch",
                     "The gateway answered a request otherwise than its configuration says",
@@ -177,21 +192,6 @@ impl Verification {
                     }
                 ),
             ),
-            Some(Flaw::Shape(s)) => (
-                rule(
-                    "verify/problem-shape",
-                    "A refusal that is not the one problem+json shape with a catalogued code",
-                ),
-                format!("{} to {}: {s}", c.kind, c.operation),
-            ),
-            Some(Flaw::Unchecked(s)) => (
-                rule(
-                    "verify/response-unchecked",
-                    "A forwarded answer the response check must have changed",
-                ),
-                format!("{} as {}: {s}", c.operation, c.identity),
-            ),
-            None => (rule("verify/mismatch", ""), String::new()),
         };
         let mut evidence = vec![
             ("request", c.request.clone()),

@@ -47,22 +47,9 @@ impl Target {
     }
 }
 
-/// One answer.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Answer {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+/// One answer (a cut or malformed chunked body keeps what was well formed:
+/// it is evidence, not content).
+pub use portcullis_verify::http1::Response as Answer;
 
 /// Sends one request and reads the answer.
 ///
@@ -120,71 +107,13 @@ pub async fn send(
         Ok(Err(e)) => return Err(format!("{}: {e}", target.addr)),
         Err(_) => return Err(format!("{}: no answer within {TIMEOUT:?}", target.addr)),
     };
-    parse(&buf).ok_or_else(|| format!("{}: the answer is not HTTP/1.1", target.addr))
-}
-
-fn parse(buf: &[u8]) -> Option<Answer> {
-    let mut headers = [httparse::EMPTY_HEADER; 128];
-    let mut response = httparse::Response::new(&mut headers);
-    let httparse::Status::Complete(head_len) = response.parse(buf).ok()? else {
-        return None;
-    };
-    let status = response.code?;
-    let headers: Vec<(String, String)> = response
-        .headers
-        .iter()
-        .map(|h| {
-            (
-                h.name.to_owned(),
-                String::from_utf8_lossy(h.value).into_owned(),
-            )
-        })
-        .collect();
-    let raw = buf.get(head_len..).unwrap_or_default();
-    let chunked = headers.iter().any(|(n, v)| {
-        n.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked")
-    });
-    let body = if chunked { dechunk(raw) } else { raw.to_vec() };
-    Some(Answer {
-        status,
-        headers,
-        body,
-    })
-}
-
-/// The data of a chunked body, as far as it is well formed.
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(line_end) = raw.windows(2).position(|w| w == b"\r\n") {
-        let size_text =
-            String::from_utf8_lossy(raw.get(..line_end).unwrap_or_default()).into_owned();
-        let Ok(size) = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-        else {
-            break;
-        };
-        if size == 0 {
-            break;
-        }
-        let start = line_end + 2;
-        let Some(data) = raw.get(start..start + size) else {
-            out.extend_from_slice(raw.get(start..).unwrap_or_default());
-            break;
-        };
-        out.extend_from_slice(data);
-        raw = raw.get(start + size + 2..).unwrap_or_default();
-    }
-    out
+    portcullis_verify::http1::parse(&buf)
+        .ok_or_else(|| format!("{}: the answer is not HTTP/1.1", target.addr))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chunked_bodies_are_joined() {
-        assert_eq!(dechunk(b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n"), b"abcde");
-        assert_eq!(dechunk(b"zz\r\n"), b"");
-    }
 
     #[test]
     fn targets() {

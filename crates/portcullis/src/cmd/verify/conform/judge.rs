@@ -163,6 +163,7 @@ mod tests {
             status,
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.as_bytes().to_vec(),
+            complete: true,
         }
     }
 

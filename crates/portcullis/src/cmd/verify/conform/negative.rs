@@ -76,7 +76,7 @@ impl Run<'_> {
                 request: format!(
                     "{} {} ({})",
                     negative.probe.method,
-                    short(&negative.probe.target),
+                    portcullis_verify::shorten(&negative.probe.target, 80),
                     negative.detail
                 ),
                 expected,
@@ -124,14 +124,5 @@ impl Run<'_> {
                 None
             }
         }
-    }
-}
-
-/// A target shortened for a report line.
-fn short(target: &str) -> String {
-    if target.chars().count() > 80 {
-        target.chars().take(80).chain(['…']).collect()
-    } else {
-        target.to_owned()
     }
 }

@@ -175,16 +175,15 @@ fn routes(out: &mut String, run: &Verification) {
     let Some((upstream, report)) = &run.discovery else {
         return;
     };
-    let through: BTreeMap<String, &Check> = run
+    // Each discovered route's check through the gateway, by method and path.
+    let through: BTreeMap<(&str, &str), &Check> = run
         .conformance
         .iter()
         .flat_map(|(_, r)| &r.checks)
         .filter(|c| c.kind == "discovered-route")
         .map(|c| {
-            (
-                c.request.split_once(' ').map_or("", |(m, _)| m).to_owned() + &c.operation,
-                c,
-            )
+            let method = c.request.split(' ').next().unwrap_or_default();
+            ((method, c.operation.as_str()), c)
         })
         .collect();
     let _ = writeln!(
@@ -196,14 +195,15 @@ fn routes(out: &mut String, run: &Verification) {
         report.findings.len()
     );
     for f in &report.findings {
-        let key = format!("{}{} ({})", f.method.as_str(), f.path, f.risk.as_str());
-        let gateway = through.get(&key).map_or_else(
-            || "not sent".to_owned(),
-            |c| {
-                let mark = if c.matches() { "✓" } else { "✗" };
-                format!("{mark} {} ({})", c.got, c.status)
-            },
-        );
+        let gateway = through
+            .get(&(f.method.as_str(), f.path.as_str()))
+            .map_or_else(
+                || "not sent".to_owned(),
+                |c| {
+                    let mark = if c.matches() { "✓" } else { "✗" };
+                    format!("{mark} {} ({})", c.got, c.status)
+                },
+            );
         let _ = writeln!(
             out,
             "<tr><td class=\"risk-{risk}\">{risk}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td>\

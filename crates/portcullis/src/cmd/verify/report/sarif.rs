@@ -20,9 +20,14 @@ pub fn render(run: &Verification) -> Value {
     }
     let mut ordered: Vec<_> = rules.values().collect();
     ordered.sort_by_key(|(i, _)| *i);
+    // Each contract read once, however many findings point into it.
+    let mut texts: BTreeMap<&str, Option<String>> = BTreeMap::new();
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
+            let text = texts
+                .entry(f.file.as_str())
+                .or_insert_with(|| std::fs::read_to_string(&f.file).ok());
             let index = rules.get(f.rule.id.as_str()).map_or(0, |(i, _)| *i);
             json!({
                 "ruleId": f.rule.id,
@@ -32,7 +37,7 @@ pub fn render(run: &Verification) -> Value {
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": {"uri": uri(&f.file)},
-                        "region": {"startLine": line_of(f)},
+                        "region": {"startLine": line_of(f, text.as_deref())},
                     },
                     "logicalLocations": [{"name": f.subject}],
                 }],
@@ -85,8 +90,8 @@ fn uri(file: &str) -> String {
 }
 
 /// The line a finding points at: the policy's own `file:line`, or the
-/// operation's `operationId` in its contract, or the first line.
-fn line_of(f: &Finding) -> u64 {
+/// operation's `operationId` in its file's `text`, or the first line.
+fn line_of(f: &Finding, text: Option<&str>) -> u64 {
     if let Some((_, at)) = f.evidence.iter().find(|(k, _)| *k == "at")
         && let Some(line) = at.rsplit(':').next().and_then(|l| l.parse().ok())
     {
@@ -95,7 +100,7 @@ fn line_of(f: &Finding) -> u64 {
     let Some((_, op)) = f.subject.split_once(':') else {
         return 1;
     };
-    let Ok(text) = std::fs::read_to_string(&f.file) else {
+    let Some(text) = text else {
         return 1;
     };
     text.lines()

@@ -91,7 +91,7 @@ fn run() -> Verification {
             ),
             Check {
                 kind: "discovered-route".into(),
-                operation: "/debug/config (reveals-secret)".into(),
+                operation: "/debug/config".into(),
                 ..check(
                     "reporting-agent",
                     "",
