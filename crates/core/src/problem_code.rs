@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 /// variant order is the catalogue order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProblemCode {
+    MalformedRequest,
     Unauthenticated,
     AmbiguousPath,
     UndeclaredRoute,
@@ -40,7 +41,8 @@ struct Entry {
 
 impl ProblemCode {
     /// Every code, in catalogue order.
-    pub const ALL: [ProblemCode; 18] = [
+    pub const ALL: [ProblemCode; 19] = [
+        ProblemCode::MalformedRequest,
         ProblemCode::Unauthenticated,
         ProblemCode::AmbiguousPath,
         ProblemCode::UndeclaredRoute,
@@ -63,6 +65,12 @@ impl ProblemCode {
 
     fn entry(self) -> Entry {
         let (code, status, title, meaning) = match self {
+            Self::MalformedRequest => (
+                "malformed-request",
+                400,
+                "Malformed request",
+                "The request is not well-formed HTTP: its request line, a header name or value, `Host` (missing, repeated, or disagreeing with the target), `Content-Length` or `Transfer-Encoding` framing. The connection is closed after this answer, since where the next request would start cannot be trusted.",
+            ),
             Self::Unauthenticated => (
                 "unauthenticated",
                 401,
@@ -205,7 +213,8 @@ impl ProblemCode {
     /// or the gateway's own health.
     pub fn refused_before_forwarding(self) -> bool {
         match self {
-            Self::Unauthenticated
+            Self::MalformedRequest
+            | Self::Unauthenticated
             | Self::AmbiguousPath
             | Self::UndeclaredRoute
             | Self::MethodNotAllowed

@@ -9,6 +9,7 @@
 pub mod authority;
 mod exchange;
 mod explain;
+mod framing;
 mod gateway;
 mod headers;
 mod live;

@@ -79,6 +79,11 @@ impl Refusal {
         if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
+        if self.problem.code() == ProblemCode::MalformedRequest {
+            // Where the next request on this connection would start cannot
+            // be trusted once one head was not well-formed.
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

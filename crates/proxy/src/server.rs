@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::exchange::Exchange;
+use crate::framing::{self, guard::Guarded};
 use crate::live::{DecisionEvent, Live};
 use crate::pipeline::{self, record::Record};
 use crate::refusal::Refusal;
@@ -36,7 +37,9 @@ pub(crate) async fn serve(listener: TcpListener, live: Arc<Live>, mut stop: ones
     let graceful = GracefulShutdown::new();
     // Connection-level bounds come from the starting snapshot; the `limits`
     // stage applies each snapshot's own limits per request.
-    let builder = connection_builder(&live.snapshot().limits);
+    let limits = live.snapshot().limits;
+    let builder = connection_builder(&limits);
+    let max_head = head_room(&limits);
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -44,6 +47,9 @@ pub(crate) async fn serve(listener: TcpListener, live: Arc<Live>, mut stop: ones
                     let _ = stream.set_nodelay(true);
                     let live = Arc::clone(&live);
                     let service = service_fn(move |req| handle(Arc::clone(&live), req, peer));
+                    // Every request head is checked before hyper reads it, so
+                    // hyper never answers a malformed one with its bare 400.
+                    let stream = Guarded::new(stream, max_head);
                     let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
@@ -70,6 +76,14 @@ pub(crate) async fn serve(listener: TcpListener, live: Arc<Live>, mut stop: ones
     }
 }
 
+/// The largest request head read: room above the configured limit, so an
+/// oversized header block still reaches the `limits` stage and its answer
+/// names the limit.
+fn head_room(limits: &Limits) -> usize {
+    let header_bytes = usize::try_from(limits.header_bytes).unwrap_or(16 * 1024);
+    (header_bytes + 64 * 1024).max(8192)
+}
+
 fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     let header_bytes = usize::try_from(limits.header_bytes).unwrap_or(16 * 1024);
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -77,10 +91,10 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.request_timeout)
-        // Room above the configured limit, so an oversized header block
-        // reaches the `limits` stage and gets the problem+json answer.
-        .max_buf_size((header_bytes + 64 * 1024).max(8192))
-        .max_headers(256);
+        // Past the guard's own bound (it refuses larger heads first), but
+        // hyper's buffer also holds body bytes read ahead.
+        .max_buf_size(head_room(limits) + 16 * 1024)
+        .max_headers(framing::MAX_HEADERS);
     builder
         .http2()
         .timer(TokioTimer::new())

@@ -71,8 +71,14 @@ fn cases() -> Vec<Case> {
         ambiguous("double encoding", "/orders/v1/orders/%252F"),
         case("raw non-ASCII bytes", raw_bytes, 400, "ambiguous-path"),
         ambiguous(
-            "absolute-form target",
-            "http://evil.example/orders/v1/orders",
+            "absolute-form target (its authority the Host's)",
+            "http://test/orders/v1/orders",
+        ),
+        case(
+            "absolute-form target whose authority is not the Host",
+            get("http://evil.example/orders/v1/orders"),
+            400,
+            "malformed-request",
         ),
         case(
             "undeclared route",
@@ -256,13 +262,13 @@ fn cases() -> Vec<Case> {
             413,
             "payload-too-large",
         ),
-        // hyper drops Content-Length when Transfer-Encoding is present, and the
-        // gateway re-frames the buffered body toward the upstream, so the
-        // upstream can never see both framings.
-        invalid(
-            "both Content-Length and Transfer-Encoding: read as chunked, then checked",
+        // Two framings two parsers could pick between (request smuggling):
+        // the connection guard refuses the head before anything reads a body.
+        case(
+            "both Content-Length and Transfer-Encoding: refused, never read either way",
             b"POST /orders/v1/customers HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".to_vec(),
-            &["/body"],
+            400,
+            "malformed-request",
         ),
         case(
             "oversized headers",

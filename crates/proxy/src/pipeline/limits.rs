@@ -9,12 +9,14 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use portcullis_core::ProblemCode;
 
+use crate::framing::{MALFORMED_HEADER, Malformed};
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
 
 /// Refuses oversized headers, absolute-form targets and CONNECT/TRACE, and a
 /// declared body length over the limit, before anything else runs.
 pub(crate) fn check_head(snapshot: &Snapshot, parts: &Parts) -> Result<(), Refusal> {
+    check_framing(parts)?;
     let limits = &snapshot.limits;
     let header_bytes: usize = parts
         .headers
@@ -50,6 +52,45 @@ pub(crate) fn check_head(snapshot: &Snapshot, parts: &Parts) -> Result<(), Refus
         return Err(too_large(limits.body_bytes));
     }
     Ok(())
+}
+
+/// The wire-level checks: a head the connection guard replaced, and `Host`
+/// (RFC 9112 section 3.2: exactly one in HTTP/1.1, agreeing with any
+/// authority the target or HTTP/2 carries).
+fn check_framing(parts: &Parts) -> Result<(), Refusal> {
+    if let Some(token) = parts.headers.get(&MALFORMED_HEADER) {
+        let why = Malformed::from_token(token.as_bytes());
+        return Err(Refusal::new(
+            why.map_or(ProblemCode::MalformedRequest, Malformed::code),
+            why.map_or("the request is not well-formed HTTP", Malformed::detail),
+        ));
+    }
+    let mut hosts = parts.headers.get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Err(malformed("a request may carry only one `Host` header"));
+    }
+    match (host, parts.uri.authority()) {
+        (None, None) if parts.version == Version::HTTP_11 => {
+            Err(malformed("an HTTP/1.1 request must carry a `Host` header"))
+        }
+        // CONNECT's target is the authority to tunnel to; it is refused below.
+        (Some(host), Some(authority))
+            if parts.method != Method::CONNECT
+                && !host
+                    .as_bytes()
+                    .eq_ignore_ascii_case(authority.as_str().as_bytes()) =>
+        {
+            Err(malformed(
+                "`Host` and the authority of the request target disagree",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn malformed(detail: &str) -> Refusal {
+    Refusal::new(ProblemCode::MalformedRequest, detail)
 }
 
 /// A request body: arriving on the connection, or already in hand (`explain`).
