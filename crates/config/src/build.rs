@@ -17,6 +17,7 @@ mod audit;
 mod identities;
 mod policies;
 mod rate_limits;
+mod responses;
 mod service;
 mod upstream_auth;
 

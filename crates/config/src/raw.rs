@@ -112,6 +112,32 @@ pub(crate) struct RawApi {
     pub forward_caller_credential: bool,
     pub responses: Option<RawResponses>,
     pub timeouts: Option<RawTimeouts>,
+    /// Settings of single operations, by `operationId`.
+    pub operations: Option<std::collections::BTreeMap<String, Spanned<RawOperation>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOperation {
+    pub uniform_failure: Option<Spanned<RawUniformFailure>>,
+}
+
+/// Failure answers of an operation that must all look the same.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawUniformFailure {
+    pub when: Vec<Spanned<RawFailureMatch>>,
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+/// One kind of failure answer: its status, and/or a value at a JSON pointer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFailureMatch {
+    pub status: Option<u16>,
+    pub pointer: Option<String>,
+    pub equals: Option<serde_json::Value>,
 }
 
 /// One of: `{header, value}`, `{bearer}`, `{basic: {username, password}}`,
@@ -161,6 +187,14 @@ pub(crate) enum RawSecrets {
 pub(crate) struct RawResponses {
     pub undeclared_fields: Option<RawFields>,
     pub secrets: Option<RawSecrets>,
+    pub headers: Option<RawHeaders>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RawHeaders {
+    Strict,
+    Allow,
 }
 
 #[derive(Debug, Deserialize)]

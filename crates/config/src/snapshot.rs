@@ -1,6 +1,7 @@
 //! The validated configuration the gateway runs on. Immutable; a reload
 //! builds a new one.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -271,6 +272,58 @@ impl std::fmt::Debug for UpstreamAuth {
     }
 }
 
+/// Which upstream response headers reach the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeaderPolicy {
+    /// Only those the contract declares for the response, and a fixed safe
+    /// set (representation, caching, rate limits, tracing).
+    #[default]
+    Strict,
+    /// All but hop-by-hop headers and the gateway's own credential.
+    Allow,
+}
+
+/// One fixed answer in place of every failure answer of an operation, so
+/// differing failure messages ("no such user" / "wrong password") cannot be
+/// told apart. Checked at load against the status and schema the contract
+/// declares for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UniformFailure {
+    pub when: Vec<FailureMatch>,
+    pub status: u16,
+    /// The fixed JSON body, serialised once.
+    pub body: Vec<u8>,
+}
+
+/// One kind of failure answer: all the conditions given must hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureMatch {
+    pub status: Option<u16>,
+    /// A JSON pointer into the answer's body, and the value it must hold there.
+    pub at: Option<(String, serde_json::Value)>,
+}
+
+impl UniformFailure {
+    /// Whether an upstream answer is one of the failures (the body is
+    /// parsed only when a condition looks into it, at most once).
+    pub fn matches(&self, status: u16, body: &[u8]) -> bool {
+        let mut parsed: Option<Option<serde_json::Value>> = None;
+        self.when.iter().any(|m| {
+            if m.status.is_some_and(|s| s != status) {
+                return false;
+            }
+            let Some((pointer, expected)) = &m.at else {
+                return true;
+            };
+            parsed
+                .get_or_insert_with(|| serde_json::from_slice(body).ok())
+                .as_ref()
+                .and_then(|doc| doc.pointer(pointer))
+                == Some(expected)
+        })
+    }
+}
+
 /// One mounted API.
 #[derive(Debug, Clone)]
 pub struct Api {
@@ -286,6 +339,10 @@ pub struct Api {
     /// Off unless the configuration says so for this API.
     pub forward_caller_credential: bool,
     pub responses: ResponsePolicy,
+    /// Which upstream response headers reach the caller.
+    pub response_headers: HeaderPolicy,
+    /// Operations whose failure answers are replaced by one fixed answer, by `operationId`.
+    pub uniform_failures: HashMap<String, UniformFailure>,
     pub timeouts: Timeouts,
     /// The contract file, as named in the configuration.
     pub contract_file: String,

@@ -24,7 +24,7 @@ pub use document::{Source, describe_yaml_error};
 pub use error::{Detail, LoadError, RequestError, ResponseError, Violations};
 pub use model::{
     BodySpec, MediaSpec, Method, Operation, Param, ParamIn, ParamShape, ResponseSpec, Scalar,
-    SecurityRequirement, StatusKey,
+    SecurityRequirement, StatusKey, media_for,
 };
 pub use router::RouteMatch;
 pub use schema::Schema;

@@ -143,6 +143,8 @@ pub struct ResponseSpec {
     pub status: StatusKey,
     /// Empty: the response has no body.
     pub media: Vec<MediaSpec>,
+    /// The header names the response declares, lower case.
+    pub headers: Vec<String>,
 }
 
 /// One security requirement: every scheme named must be satisfied, with its scopes.

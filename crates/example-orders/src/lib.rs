@@ -29,6 +29,9 @@ mod server;
 /// Response header echoing the raw request target (path and query) as received.
 pub const ECHO_TARGET_HEADER: &str = "x-echo-request-target";
 
+/// The `Server` header the example API sends, naming its stack and versions.
+pub const FINGERPRINT_SERVER: &str = "Werkzeug/2.2.3 Python/3.11.7";
+
 /// How long [`OrdersApi::stop`] waits for open connections to finish.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 

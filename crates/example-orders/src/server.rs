@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::header::SERVER;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -21,7 +22,7 @@ use tokio::task::JoinSet;
 use crate::data::Store;
 use crate::normalize::{effective_method, normalize_path};
 use crate::respond::error;
-use crate::{ECHO_TARGET_HEADER, leaks, routes};
+use crate::{ECHO_TARGET_HEADER, FINGERPRINT_SERVER, leaks, routes};
 
 /// Largest request body the service reads.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -107,16 +108,24 @@ async fn serve_conn(stream: TcpStream, state: Arc<AppState>, mut shutdown: watch
     }
 }
 
-/// Handles one request: every response leaves with the echo header.
+/// Handles one request: every response leaves with the echo header, and
+/// with the headers that tell a caller what runs here (as real frameworks
+/// send them; the gateway's strict header policy drops them).
 async fn handle(state: &AppState, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let target = req
         .uri()
         .path_and_query()
         .map_or_else(|| req.uri().to_string(), |pq| pq.as_str().to_owned());
     let mut response = route(state, req).await;
+    let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&target) {
-        response.headers_mut().insert(ECHO_TARGET_HEADER, value);
+        headers.insert(ECHO_TARGET_HEADER, value);
     }
+    headers.insert(SERVER, HeaderValue::from_static(FINGERPRINT_SERVER));
+    headers.insert(
+        "x-powered-by",
+        HeaderValue::from_static("orders-framework/0.9 (debug)"),
+    );
     response
 }
 

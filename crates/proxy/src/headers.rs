@@ -46,6 +46,56 @@ const CALLER_ONLY: &[&str] = &[
     "tracestate",
 ];
 
+/// Upstream response headers that pass under the strict header policy
+/// whatever the contract declares: what describes the body, caching, rate
+/// limits and tracing. Everything else that is not declared (`Server`,
+/// `X-Powered-By`, `X-AspNet-Version`, `Via`, cookies, internal ids) is
+/// dropped: it tells a caller what runs behind the gateway.
+pub(crate) const SAFE_RESPONSE: &[&str] = &[
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "content-language",
+    "content-disposition",
+    "content-range",
+    "accept-ranges",
+    "cache-control",
+    "expires",
+    "etag",
+    "last-modified",
+    "vary",
+    "age",
+    "pragma",
+    "retry-after",
+    "ratelimit",
+    "ratelimit-policy",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+    "traceparent",
+    "tracestate",
+    "x-request-id",
+];
+
+/// Keeps only the headers in [`SAFE_RESPONSE`] and those `declared` (lower
+/// case names, as the contract declares them for this response).
+pub(crate) fn keep_declared(headers: &mut HeaderMap, declared: &[String]) {
+    let dropped: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| {
+            let name = name.as_str();
+            !SAFE_RESPONSE.contains(&name) && !declared.iter().any(|d| d == name)
+        })
+        .cloned()
+        .collect();
+    for name in dropped {
+        headers.remove(name);
+    }
+}
+
 /// Removes hop-by-hop headers and any header the `Connection` header names.
 pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
@@ -92,5 +142,37 @@ mod tests {
         strip_caller_only(&mut h);
         let left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         assert_eq!(left, ["accept"]);
+    }
+
+    #[test]
+    fn strict_responses_keep_the_safe_set_and_what_is_declared() {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("server", "Werkzeug/2.2.3 Python/3.11.7"),
+            ("x-powered-by", "Express"),
+            ("x-aspnet-version", "4.0.30319"),
+            ("via", "1.1 internal-lb"),
+            ("set-cookie", "session=abc"),
+            ("content-type", "application/json"),
+            ("cache-control", "no-store"),
+            ("retry-after", "3"),
+            ("x-ratelimit-remaining", "9"),
+            ("x-next-page", "2"),
+        ] {
+            h.append(HeaderName::from_static(k), HeaderValue::from_static(v));
+        }
+        keep_declared(&mut h, &["x-next-page".to_owned()]);
+        let mut left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        left.sort_unstable();
+        assert_eq!(
+            left,
+            [
+                "cache-control",
+                "content-type",
+                "retry-after",
+                "x-next-page",
+                "x-ratelimit-remaining"
+            ]
+        );
     }
 }

@@ -8,8 +8,9 @@
     reason = "test code: a missing value should fail the test"
 )]
 
+use portcullis_example_orders::FINGERPRINT_SERVER;
 use portcullis_testkit::raw::{get, request};
-use portcullis_testkit::{example_config, seed, spawn, spawn_echo, spawn_with};
+use portcullis_testkit::{ECHO_TARGET_HEADER, example_config, seed, spawn, spawn_echo, spawn_with};
 
 fn with_responses(policy: &str) -> String {
     example_config().replace(
@@ -38,6 +39,38 @@ async fn undeclared_fields_are_stripped_by_default_and_the_rest_kept() {
         .remove("internalMarginCents");
     expected.as_object_mut().unwrap().remove("fraudScore");
     assert_eq!(body, expected);
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn upstream_headers_that_fingerprint_the_backend_never_reach_the_caller() {
+    let world = spawn().await;
+    let path = format!("/orders/v1/orders/{}", seed::ORDER_PAID);
+    let bare = world.direct(&get(&path.replace("/orders/v1", "/v1"))).await;
+    assert_eq!(bare.header("server"), Some(FINGERPRINT_SERVER));
+    assert!(bare.header("x-powered-by").is_some());
+    assert!(bare.header(ECHO_TARGET_HEADER).is_some());
+    let through = world.gateway(&get(&path)).await;
+    assert_eq!(through.status, 200);
+    for dropped in ["server", "x-powered-by", ECHO_TARGET_HEADER] {
+        assert_eq!(
+            through.header(dropped),
+            None,
+            "{dropped} reached the caller"
+        );
+    }
+    assert_eq!(through.header("content-type"), Some("application/json"));
+    assert!(through.header("x-request-id").is_some());
+    world.stop().await;
+
+    // `headers: allow` passes what the upstream sends (hop-by-hop aside).
+    let world = spawn_with(&with_responses(
+        "responses: { undeclared_fields: strip, secrets: redact, headers: allow }",
+    ))
+    .await;
+    let through = world.gateway(&get(&path)).await;
+    assert_eq!(through.header("server"), Some(FINGERPRINT_SERVER));
+    assert!(through.header("x-powered-by").is_some());
     world.stop().await;
 }
 

@@ -5,14 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portcullis_contract::canonical::check_path;
-use portcullis_contract::response::{FieldsMode, ResponsePolicy, SecretsMode};
 use portcullis_contract::{Contract, ParamIn};
 use serde_saphyr::Spanned;
 
 use super::Overrides;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::duration::parse_duration;
-use crate::raw::{RawApi, RawFields, RawSecrets, RawTimeouts};
+use crate::raw::{RawApi, RawTimeouts};
 use crate::snapshot::{Api, Mode, Timeouts, Upstream, UpstreamAuth};
 use crate::source::Files;
 
@@ -107,18 +106,7 @@ fn one(
         .upstream_auth
         .as_ref()
         .and_then(|a| super::upstream_auth::resolve(files, file, a, out));
-    let responses = ResponsePolicy {
-        undeclared_fields: match raw.responses.as_ref().and_then(|r| r.undeclared_fields) {
-            None | Some(RawFields::Strip) => FieldsMode::Strip,
-            Some(RawFields::Reject) => FieldsMode::Reject,
-            Some(RawFields::Allow) => FieldsMode::Allow,
-        },
-        secrets: match raw.responses.as_ref().and_then(|r| r.secrets) {
-            None | Some(RawSecrets::Redact) => SecretsMode::Redact,
-            Some(RawSecrets::Block) => SecretsMode::Block,
-            Some(RawSecrets::Allow) => SecretsMode::Allow,
-        },
-    };
+    let (responses, response_headers) = super::responses::policy(raw.responses.as_ref());
     let timeouts = timeouts(file, raw.timeouts.as_ref(), out);
     let contract = match Contract::load(&raw.contract.value, files) {
         Ok(c) => {
@@ -150,6 +138,10 @@ fn one(
             format!("the upstream credential's query parameter `{name}` is also a parameter of the contract"),
         ));
     }
+    let uniform_failures = contract
+        .as_ref()
+        .map(|c| super::responses::uniform_failures(file, &name, raw.operations.as_ref(), c, out))
+        .unwrap_or_default();
     let errors_after = out.iter().filter(|d| d.is_error()).count();
     if errors_after > errors_before {
         return None;
@@ -162,6 +154,8 @@ fn one(
         upstream_auth,
         forward_caller_credential: raw.forward_caller_credential,
         responses,
+        response_headers,
+        uniform_failures,
         timeouts,
         contract_file: raw.contract.value.clone(),
         contract: Arc::new(contract?),

@@ -82,12 +82,25 @@ pub(super) fn responses(
             Some(c) => content(compiler, &r_at.child("content"), c, errors),
             None => Vec::new(),
         };
-        out.push(ResponseSpec { status, media });
+        out.push(ResponseSpec {
+            status,
+            media,
+            headers: header_names(r.get("headers")),
+        });
     }
     if out.is_empty() {
         errors.push(at.error("an operation must declare at least one response"));
     }
     out
+}
+
+/// The names a response's `headers` map declares (the Header Objects
+/// themselves only describe values; the name is the key).
+fn header_names(headers: Option<&Value>) -> Vec<String> {
+    headers
+        .and_then(Value::as_object)
+        .map(|h| h.keys().map(|k| k.to_ascii_lowercase()).collect())
+        .unwrap_or_default()
 }
 
 fn status_key(key: &str) -> Option<StatusKey> {

@@ -3,9 +3,10 @@
 //! the response blocked. (5xx masking happened in `forward`.)
 
 use bytes::Bytes;
-use http::{Method, Response, header};
+use http::{Method, Response, StatusCode, header};
 use http_body_util::Full;
 use memchr::memmem;
+use portcullis_config::{HeaderPolicy, UniformFailure};
 use portcullis_contract::Operation;
 use portcullis_contract::response::{self, SecretsMode};
 use portcullis_core::ProblemCode;
@@ -13,7 +14,7 @@ use portcullis_core::ProblemCode;
 use super::authorize::Authorized;
 use super::forward::UpstreamResponse;
 use crate::exchange::Exchange;
-use crate::headers::strip_hop_by_hop;
+use crate::headers::{keep_declared, strip_hop_by_hop};
 use crate::refusal::Refusal;
 use crate::snapshot::{MountedApi, Snapshot};
 
@@ -43,8 +44,13 @@ pub(crate) fn check_operation(
     api: &MountedApi,
     operation: &Operation,
     method: &Method,
-    upstream: UpstreamResponse,
+    mut upstream: UpstreamResponse,
 ) -> Result<Response<Full<Bytes>>, Refusal> {
+    if let Some(uniform) = api.config.uniform_failures.get(&operation.id)
+        && uniform.matches(upstream.status.as_u16(), &upstream.body)
+    {
+        make_uniform(uniform, &mut upstream);
+    }
     let content_type = upstream
         .headers
         .get(header::CONTENT_TYPE)
@@ -70,6 +76,7 @@ pub(crate) fn check_operation(
     let mut body = outcome.body.map_or(upstream.body, Bytes::from);
     let mut headers = upstream.headers;
     strip_hop_by_hop(&mut headers);
+    limit_headers(api, operation, upstream.status.as_u16(), &mut headers);
     if let Some(injected) = &upstream.injected {
         let mode = api.config.responses.secrets;
         body = scrub_upstream_credential(&injected.secrets, body, &mut headers, mode)?;
@@ -84,9 +91,21 @@ pub(crate) fn check_operation(
 /// have refused it: hop-by-hop headers dropped and the gateway's own
 /// credential redacted all the same (that is the gateway's secret, not the
 /// API's, and observing never lets it out).
-pub(crate) fn pass_through(upstream: UpstreamResponse) -> Response<Full<Bytes>> {
+pub(crate) fn pass_through(
+    api: &MountedApi,
+    operation: Option<&Operation>,
+    upstream: UpstreamResponse,
+) -> Response<Full<Bytes>> {
     let mut headers = upstream.headers;
     strip_hop_by_hop(&mut headers);
+    match operation {
+        Some(op) => limit_headers(api, op, upstream.status.as_u16(), &mut headers),
+        // Observed without a route: nothing is declared for it.
+        None if api.config.response_headers == HeaderPolicy::Strict => {
+            keep_declared(&mut headers, &[]);
+        }
+        None => {}
+    }
     let mut body = upstream.body;
     if let Some(injected) = &upstream.injected {
         // Redact mode cannot refuse.
@@ -102,6 +121,33 @@ pub(crate) fn pass_through(upstream: UpstreamResponse) -> Response<Full<Bytes>> 
     *response.status_mut() = upstream.status;
     *response.headers_mut() = headers;
     response
+}
+
+/// The strict header policy: what the contract declares for this status,
+/// and the safe set; `allow` passes the rest too.
+fn limit_headers(api: &MountedApi, op: &Operation, status: u16, headers: &mut http::HeaderMap) {
+    if api.config.response_headers == HeaderPolicy::Allow {
+        return;
+    }
+    let declared = op.response_for(status).map_or(&[][..], |r| &r.headers);
+    keep_declared(headers, declared);
+}
+
+/// The operation's one failure answer in place of the upstream's: its
+/// status and fixed JSON body, and none of the upstream's headers but
+/// caching ones (the content type is the fixed body's).
+fn make_uniform(uniform: &UniformFailure, upstream: &mut UpstreamResponse) {
+    upstream.status = StatusCode::from_u16(uniform.status).unwrap_or(upstream.status);
+    upstream.body = Bytes::from(uniform.body.clone());
+    let cache = upstream.headers.remove(header::CACHE_CONTROL);
+    upstream.headers.clear();
+    upstream.headers.insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    if let Some(cache) = cache {
+        upstream.headers.insert(header::CACHE_CONTROL, cache);
+    }
 }
 
 /// The gateway's own upstream credential never leaves, even when an upstream

@@ -86,7 +86,11 @@ pub(super) async fn run(
     let upstream = forward::send(snapshot, ex, &destination, outgoing).await?;
     let Some(operation) = operation else {
         // Not a declared operation: there is no contract to check it against.
-        return Ok(check_response::pass_through(upstream));
+        return Ok(check_response::pass_through(
+            destination.api(),
+            None,
+            upstream,
+        ));
     };
     if ex.observed.is_none() {
         ex.enter(Stage::CheckResponse);
@@ -110,7 +114,11 @@ pub(super) async fn run(
                     "observe mode: passing through a response enforce mode would refuse"
                 );
             }
-            Ok(check_response::pass_through(raw))
+            Ok(check_response::pass_through(
+                destination.api(),
+                Some(operation),
+                raw,
+            ))
         }
     }
 }
