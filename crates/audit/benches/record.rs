@@ -57,6 +57,7 @@ fn entry() -> Entry {
         source: "127.0.0.1:53122".into(),
         fields_stripped: 2,
         secrets_redacted: 0,
+        client_id: None,
     }
 }
 

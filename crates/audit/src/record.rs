@@ -64,6 +64,10 @@ pub struct Entry {
     /// What the response check did (counts, never the values).
     pub fields_stripped: u32,
     pub secrets_redacted: u32,
+    /// The client id a token request tried, authenticated or not (absent
+    /// from other records, so records written before it hash as they did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// A record as stored: sequence, id, predecessor, entry; its canonical

@@ -21,9 +21,9 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use duration::parse_duration;
 pub use inputs::Inputs;
 pub use snapshot::{
-    Api, AuditDurability, AuditSettings, Config, FailureMatch, HeaderPolicy, LedgerPlace, Limits,
-    Mode, Policies, Rate, RateLimits, SecretText, SeedIdentity, SeedKey, Storage, Timeouts,
-    TokenSettings, UniformFailure, Upstream, UpstreamAuth,
+    Api, AuditDurability, AuditSettings, Config, FailedAuthLimits, FailureMatch, HeaderPolicy,
+    LedgerPlace, Limits, Mode, Policies, Rate, RateLimits, SecretText, SeedIdentity, SeedKey,
+    Storage, Timeouts, TokenSettings, UniformFailure, Upstream, UpstreamAuth,
 };
 pub use source::{Disk, Embedded, Files};
 pub use verify_identities::{TestIdentity, load_test_identities};

@@ -64,6 +64,16 @@ pub(crate) struct RawTokens {
     pub default_ttl: Option<Spanned<String>>,
     pub max_ttl: Option<Spanned<String>>,
     pub leeway: Option<Spanned<String>>,
+    pub failed_auth: Option<RawFailedAuth>,
+}
+
+/// How many failed client authentications the token endpoint takes before
+/// it answers 429: per client id, and per source address.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFailedAuth {
+    pub per_client: Option<Spanned<String>>,
+    pub per_address: Option<Spanned<String>>,
 }
 
 /// `identities.yaml`.

@@ -126,6 +126,8 @@ pub struct TokenSettings {
     pub max_ttl: Duration,
     /// Clock skew tolerated when checking token times.
     pub leeway: Duration,
+    /// Failed client authentications allowed before the endpoint answers 429.
+    pub failed_auth: FailedAuthLimits,
 }
 
 impl Default for TokenSettings {
@@ -135,6 +137,34 @@ impl Default for TokenSettings {
             default_ttl: Duration::from_secs(300),
             max_ttl: Duration::from_secs(900),
             leeway: Duration::from_secs(30),
+            failed_auth: FailedAuthLimits::default(),
+        }
+    }
+}
+
+/// GCRA rates of failed client authentication at the token endpoint; each
+/// allows its count at once (the burst), then its average.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailedAuthLimits {
+    /// Per client id tried, from any address.
+    pub per_client: Rate,
+    /// Per source address, whatever client ids it tries.
+    pub per_address: Rate,
+}
+
+impl Default for FailedAuthLimits {
+    fn default() -> Self {
+        let rate = |n: u32| {
+            let n = std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN);
+            Rate {
+                count: n,
+                per: Duration::from_secs(60),
+                burst: n,
+            }
+        };
+        Self {
+            per_client: rate(10),
+            per_address: rate(30),
         }
     }
 }

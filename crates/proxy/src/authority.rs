@@ -22,11 +22,12 @@ mod credentials;
 mod open;
 mod principal;
 mod revocation;
+mod throttle;
 mod token_endpoint;
 
 pub use credentials::{ManageError, NewSecret};
 pub use principal::{AuthFailure, Principal, Standing};
-pub use token_endpoint::TokenIssued;
+pub use token_endpoint::{TokenAttempt, TokenIssued};
 
 /// Why the authority could not start.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +90,8 @@ pub struct Authority {
     /// still checked on every request; emptied whenever the store changes
     /// (a key rotated or removed) and when full.
     verified: RwLock<HashMap<Box<str>, portcullis_token::AccessClaims>>,
+    /// Failed client authentications at the token endpoint.
+    throttle: throttle::ClientThrottle,
 }
 
 /// The most verified tokens remembered before the memory is emptied.

@@ -88,6 +88,11 @@ pub(crate) struct Exchange {
     /// The credential that authenticated: an API key's id, or a token's `jti`.
     pub credential: Option<String>,
     pub token: Option<String>,
+    /// A token request's client id, whether or not it authenticated.
+    pub client_id: Option<String>,
+    /// A refusal answered in another shape than problem+json (the OAuth
+    /// endpoints answer RFC 6749 errors): the catalogue code it is recorded as.
+    pub refused_as: Option<portcullis_core::ProblemCode>,
     /// The matched API's contract (its digest goes in the record).
     pub contract: Option<std::sync::Arc<portcullis_contract::Contract>>,
     pub upstream_status: Option<u16>,
@@ -140,6 +145,8 @@ impl Exchange {
             observed: None,
             credential: None,
             token: None,
+            client_id: None,
+            refused_as: None,
             contract: None,
             upstream_status: None,
             bytes_in: 0,

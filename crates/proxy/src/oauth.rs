@@ -15,7 +15,9 @@ use portcullis_token::oauth::{OAuthError, OAuthErrorCode};
 use serde_json::Value;
 
 use crate::authority::{AuthFailure, Standing, TokenIssued};
+use crate::exchange::Exchange;
 use crate::pipeline::authenticate::unauthenticated;
+use crate::rate::retry_after_secs;
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
 
@@ -46,6 +48,7 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 
 pub(crate) async fn serve(
     snapshot: &Snapshot,
+    ex: &mut Exchange,
     endpoint: Endpoint,
     parts: &Parts,
     body: Incoming,
@@ -78,9 +81,10 @@ pub(crate) async fn serve(
     let authority = &snapshot.authority;
     let outcome = match endpoint {
         Endpoint::Token => {
-            let issued = authority.token(&body, authorization);
-            snapshot.metrics.token(issued.is_ok());
-            issued
+            let attempt = authority.token(&body, authorization, ex.peer.ip());
+            snapshot.metrics.token(attempt.result.is_ok());
+            ex.client_id = attempt.client_id;
+            attempt.result
         }
         Endpoint::Revoke => authority
             .revoke(&body, authorization)
@@ -92,11 +96,32 @@ pub(crate) async fn serve(
     };
     match outcome {
         Ok(document) => Ok(json(StatusCode::OK, &document)),
-        Err(TokenIssued::Refused(e)) => Ok(oauth_error(&e)),
+        Err(TokenIssued::Refused(e)) => {
+            ex.refused_as = Some(recorded_as(e.code()));
+            Ok(oauth_error(&e))
+        }
+        Err(TokenIssued::Throttled(wait)) => Err(Refusal::new(
+            ProblemCode::RateLimited,
+            "too many failed client authentications; wait before trying again",
+        )
+        .with_retry_after(retry_after_secs(wait))),
         Err(TokenIssued::Unavailable) => Err(Refusal::new(
             ProblemCode::Unavailable,
             "the token service could not reach a decision",
         )),
+    }
+}
+
+/// The catalogue code an OAuth error is recorded under in the ledger and
+/// metrics (the caller gets RFC 6749's shape, which OAuth clients expect).
+fn recorded_as(code: OAuthErrorCode) -> ProblemCode {
+    match code {
+        OAuthErrorCode::InvalidClient => ProblemCode::Unauthenticated,
+        OAuthErrorCode::UnauthorizedClient => ProblemCode::IdentitySuspended,
+        OAuthErrorCode::InvalidScope => ProblemCode::InsufficientScope,
+        OAuthErrorCode::InvalidRequest
+        | OAuthErrorCode::InvalidGrant
+        | OAuthErrorCode::UnsupportedGrantType => ProblemCode::InvalidRequest,
     }
 }
 

@@ -48,7 +48,7 @@ pub(crate) async fn run(
         return answer;
     }
     if let Some(endpoint) = oauth::Endpoint::for_path(parts.uri.path()) {
-        return oauth::serve(snapshot, endpoint, &parts, body).await;
+        return oauth::serve(snapshot, ex, endpoint, &parts, body).await;
     }
     // The one place the mode is decided: an API in observe mode takes the
     // same stages, with refusals recorded instead of sent.

@@ -153,7 +153,7 @@ impl Limiter {
     }
 }
 
-fn quota(rate: &Rate) -> Quota {
+pub(crate) fn quota(rate: &Rate) -> Quota {
     // `per / count` is the emission interval; with `count` ≥ 1 and `per` at
     // least a second it is never zero, so `with_period` always answers.
     let interval = rate.per / rate.count.get();

@@ -124,7 +124,7 @@ async fn handle(
             ))
         });
     let (response, code) = match outcome {
-        Ok(response) => (response, None),
+        Ok(response) => (response, ex.refused_as),
         Err(refusal) => {
             let code = refusal.code();
             (refusal.into_response(&ex), Some(code))

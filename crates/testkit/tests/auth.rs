@@ -12,11 +12,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use portcullis_audit::ledger::{Filter, Ledger};
 use portcullis_core::IdentityState;
 use portcullis_store::CredentialKind;
 use portcullis_testkit::raw::{get, request, with_header};
-use portcullis_testkit::{RawResponse, World, seed, spawn};
+use portcullis_testkit::{RawResponse, World, example_config, seed, spawn, spawn_with};
 use portcullis_token::{AccessClaims, KeySet, SigningKey};
+use serde_json::Value;
 
 fn bearer(req: &[u8], token: &str) -> Vec<u8> {
     with_header(req, "Authorization", &format!("Bearer {token}"))
@@ -819,4 +821,112 @@ async fn the_inventory_is_reapplied_at_start_and_never_reactivates() {
     assert_eq!(r.code().as_deref(), Some("undeclared-route"));
     second.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A guesser of one client's secret is slowed: after the configured number
+/// of failures (10 a minute by default) every attempt is 429 with
+/// `Retry-After`, before its secret is even checked; every failure is in
+/// the ledger with the client id it tried; and a different client
+/// authenticating from the same address is not punished for it.
+#[tokio::test]
+async fn failed_client_authentication_is_throttled_per_client_id() {
+    let world = spawn().await;
+    let authority = world.gateway.authority();
+    let victim = authority
+        .create_secret("reporting-agent", CredentialKind::ClientSecret, 3600, None)
+        .unwrap();
+    let other = authority
+        .create_secret(
+            "fulfilment-service",
+            CredentialKind::ClientSecret,
+            3600,
+            None,
+        )
+        .unwrap();
+    let form = "grant_type=client_credentials&scope=orders:read";
+    let mut statuses = Vec::new();
+    for i in 0..150 {
+        let guess = format!("pcs_guess{i}");
+        let r = token_request(&world, basic("reporting-agent", &guess), form).await;
+        if r.status == 429 {
+            let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+            assert!((1..=60).contains(&wait), "Retry-After {wait}");
+            assert_eq!(r.code().as_deref(), Some("rate-limited"));
+        }
+        statuses.push(r.status);
+    }
+    assert_eq!(
+        statuses[..10],
+        [401; 10],
+        "the first failures are plain 401s"
+    );
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    // Even the right secret waits while the client id is locked out.
+    let locked = token_request(&world, basic("reporting-agent", &victim.secret), form).await;
+    assert_eq!(locked.status, 429);
+    // Another client from the same address is not punished.
+    let fine = token_request(&world, basic("fulfilment-service", &other.secret), form).await;
+    assert_eq!(fine.status, 200, "{}", fine.text());
+
+    world.gateway.flush_audit().await;
+    let reader = Ledger::open_reader(world.gateway.ledger()).unwrap();
+    let records = reader
+        .query(&Filter {
+            limit: 500,
+            ..Filter::default()
+        })
+        .unwrap()
+        .records;
+    let tried: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["entry"]["client_id"] == "reporting-agent")
+        .collect();
+    assert_eq!(
+        tried.len(),
+        151,
+        "every attempt is recorded with the id it tried"
+    );
+    assert!(tried.iter().all(|r| r["entry"]["decision"] == "deny"));
+    let codes: std::collections::BTreeSet<&str> = tried
+        .iter()
+        .filter_map(|r| r["entry"]["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes.into_iter().collect::<Vec<_>>(),
+        ["rate-limited", "unauthenticated"]
+    );
+    world.stop().await;
+}
+
+/// An address that keeps failing across many client ids is throttled too,
+/// while a client that authenticates from it still gets its token.
+#[tokio::test]
+async fn failed_client_authentication_is_throttled_per_address() {
+    let world = spawn_with(&format!(
+        "{}\n",
+        example_config().replace(
+            "tokens: { issuer: portcullis,",
+            "tokens: { failed_auth: { per_address: 5/m }, issuer: portcullis,"
+        )
+    ))
+    .await;
+    let authority = world.gateway.authority();
+    let good = authority
+        .create_secret(
+            "fulfilment-service",
+            CredentialKind::ClientSecret,
+            3600,
+            None,
+        )
+        .unwrap();
+    let form = "grant_type=client_credentials&scope=orders:read";
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let r = token_request(&world, basic(&format!("nobody-{i}"), "pcs_x"), form).await;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
+    let fine = token_request(&world, basic("fulfilment-service", &good.secret), form).await;
+    assert_eq!(fine.status, 200, "{}", fine.text());
+    world.stop().await;
 }

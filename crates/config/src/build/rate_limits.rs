@@ -106,7 +106,7 @@ fn find_operation<'a>(apis: &'a [Api], key: &str) -> Option<(&'a str, &'a str)> 
 }
 
 /// `COUNT/UNIT`: `50/s`, `600/m`, `10000/h`.
-fn parse_rate(text: &str, burst: Option<NonZeroU32>) -> Result<Rate, String> {
+pub(super) fn parse_rate(text: &str, burst: Option<NonZeroU32>) -> Result<Rate, String> {
     let wrong = || format!("`{text}` is not a rate like `50/s`, `600/m` or `10000/h`");
     let (count, unit) = text.trim().split_once('/').ok_or_else(wrong)?;
     let count: u32 = count.trim().parse().map_err(|_| wrong())?;

@@ -116,6 +116,35 @@ pub(super) fn tokens(
         Duration::from_secs(120),
         &mut t.leeway,
     );
+    if let Some(failed) = &raw.value.failed_auth {
+        let mut rate = |name: &str, v: &Option<Spanned<String>>, slot: &mut crate::Rate| {
+            let Some(v) = v else { return };
+            // The count is also the burst: that many failures at once, then the average.
+            match super::rate_limits::parse_rate(&v.value, None) {
+                Ok(r) => {
+                    *slot = crate::Rate {
+                        burst: r.count,
+                        ..r
+                    }
+                }
+                Err(why) => out.push(Diagnostic::error_at_line(
+                    file,
+                    v.referenced.line(),
+                    format!("`tokens.failed_auth.{name}`: {why}"),
+                )),
+            }
+        };
+        rate(
+            "per_client",
+            &failed.per_client,
+            &mut t.failed_auth.per_client,
+        );
+        rate(
+            "per_address",
+            &failed.per_address,
+            &mut t.failed_auth.per_address,
+        );
+    }
     if t.default_ttl > t.max_ttl {
         out.push(Diagnostic::error_at_line(
             file,

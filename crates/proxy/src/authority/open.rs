@@ -73,6 +73,7 @@ pub(super) fn open(
         forms,
         cache: RwLock::new(cache),
         verified: RwLock::new(HashMap::new()),
+        throttle: super::throttle::ClientThrottle::new(&config.tokens.failed_auth),
     })
 }
 

@@ -2,9 +2,12 @@
 //! access token out. Errors are RFC 6749's; a store fault is `Unavailable`
 //! and never a token.
 
+use std::net::IpAddr;
+
 use portcullis_store::{CredentialKind, Store};
 use portcullis_token::oauth::{
-    ClientAuth, GrantLimits, OAuthError, OAuthErrorCode, grant, parse_token_request, token_response,
+    ClientAuth, GrantLimits, OAuthError, OAuthErrorCode, TokenRequest, grant, parse_token_request,
+    token_response,
 };
 use portcullis_token::{
     AccessClaims, ClientKey, TokenError, hash_secret, issue, new_jti, unverified_client_id,
@@ -22,8 +25,20 @@ const MAX_ASSERTION_LIFETIME: i64 = 300;
 pub enum TokenIssued {
     #[error("{0}")]
     Refused(OAuthError),
+    /// Too many failed client authentications (for this client id, or from
+    /// this address): try again after this long.
+    #[error("too many failed client authentications")]
+    Throttled(std::time::Duration),
     #[error("the identity store is unavailable")]
     Unavailable,
+}
+
+/// One token request: the client id it tried (for the record, whether or
+/// not it authenticated) and its outcome.
+#[derive(Debug)]
+pub struct TokenAttempt {
+    pub client_id: Option<String>,
+    pub result: Result<Value, TokenIssued>,
 }
 
 impl From<OAuthError> for TokenIssued {
@@ -42,12 +57,55 @@ fn client_failed() -> TokenIssued {
 }
 
 impl Authority {
-    /// Handles a token request; returns the RFC 6749 response body.
-    pub fn token(&self, body: &[u8], authorization: Option<&str>) -> Result<Value, TokenIssued> {
-        let request = parse_token_request(body, authorization)?;
+    /// Handles a token request from `source`; the outcome carries the RFC
+    /// 6749 response body.
+    pub fn token(&self, body: &[u8], authorization: Option<&str>, source: IpAddr) -> TokenAttempt {
+        let request = match parse_token_request(body, authorization) {
+            Ok(r) => r,
+            Err(e) => {
+                return TokenAttempt {
+                    client_id: None,
+                    result: Err(e.into()),
+                };
+            }
+        };
+        let client_id = match &request.client {
+            ClientAuth::Secret { client_id, .. } => Some(client_id.clone()),
+            ClientAuth::Assertion {
+                client_id,
+                assertion,
+            } => client_id
+                .clone()
+                .or_else(|| unverified_client_id(assertion).ok()),
+        };
+        let result = self.grant_token(&request, client_id.as_deref().unwrap_or(""), source);
+        TokenAttempt { client_id, result }
+    }
+
+    /// Authenticates the client (counting failures against `tried` and
+    /// `source`) and issues the token.
+    fn grant_token(
+        &self,
+        request: &TokenRequest,
+        tried: &str,
+        source: IpAddr,
+    ) -> Result<Value, TokenIssued> {
         self.refresh().map_err(|_| TokenIssued::Unavailable)?;
+        if let Some(wait) = self.throttle.locked(tried) {
+            return Err(TokenIssued::Throttled(wait));
+        }
         let now = self.clock.now();
-        let client_id = self.authenticate_client(&request.client, now)?;
+        let client_id = match self.authenticate_client(&request.client, now) {
+            Ok(id) => id,
+            Err(TokenIssued::Refused(e)) => {
+                tracing::info!(client_id = %tried, %source, "client authentication failed");
+                return Err(match self.throttle.failed(tried, source) {
+                    Some(wait) => TokenIssued::Throttled(wait),
+                    None => TokenIssued::Refused(e),
+                });
+            }
+            Err(other) => return Err(other),
+        };
         let identity = self
             .identity(&client_id)
             .map_err(|_| TokenIssued::Unavailable)?

@@ -130,6 +130,7 @@ impl Record {
             identity: ex.identity.clone(),
             credential: ex.credential.take(),
             token: ex.token.take(),
+            client_id: ex.client_id.take(),
             api: ex.api.clone(),
             operation: ex.operation.clone(),
             method: std::mem::take(&mut self.method),
