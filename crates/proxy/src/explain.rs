@@ -67,6 +67,17 @@ impl Snapshot {
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
+        // A client on the wire always names the gateway; unless the
+        // explained request does, it is taken to name the listener.
+        if !request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+        {
+            let base = self.authority.base_url();
+            let listener = base.split_once("://").map_or(base, |(_, host)| host);
+            builder = builder.header(http::header::HOST, listener);
+        }
         let (parts, ()) = builder
             .body(())
             .map_err(|e| format!("not a valid request: {e}"))?

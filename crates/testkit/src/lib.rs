@@ -19,6 +19,7 @@ use portcullis_contract::Source;
 use portcullis_example_orders::OrdersApi;
 use portcullis_proxy::Gateway;
 
+pub mod books;
 pub mod echo;
 pub mod raw;
 
