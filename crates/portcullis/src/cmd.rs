@@ -1,36 +1,19 @@
 //! One module per subcommand, plus what they share.
 
-use std::io::IsTerminal;
-
 use portcullis_config::Diagnostic;
-use tracing_subscriber::EnvFilter;
 
 pub mod audit;
 pub mod check;
 pub mod demo;
 pub mod explain;
 pub mod identity;
+pub mod logging;
 pub mod schema;
 pub mod serve;
 pub mod token;
 pub mod triggers;
 pub mod upstream_credential;
 pub mod verify;
-
-/// Logs go to stderr: JSON when it is not a terminal, human text when it is.
-/// `PORTCULLIS_LOG` sets the filter (default `info`).
-pub fn init_logging() {
-    let filter =
-        EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::io::stderr().is_terminal() {
-        builder.compact().init();
-    } else {
-        builder.json().flatten_event(true).init();
-    }
-}
 
 /// Loads the configuration, printing its warnings; on errors prints every
 /// diagnostic and `path: <why>`, and returns `None`.
@@ -65,24 +48,31 @@ pub fn report(diagnostics: &[Diagnostic]) {
     }
 }
 
-/// Waits for Ctrl-C or (on Unix) SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or (on Unix) SIGTERM. SIGTERM is listened for from
+/// this call, not from the first poll: a command that calls it before it
+/// says it is ready stops cleanly on a SIGTERM sent the moment it says so,
+/// instead of being ended by the signal's default action.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = term => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
 }
