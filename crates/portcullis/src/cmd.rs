@@ -1,6 +1,12 @@
 //! One module per subcommand, plus what they share.
 
-use portcullis_config::Diagnostic;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use portcullis_config::{Config, Diagnostic, Storage};
+use portcullis_core::Clock;
+use portcullis_proxy::authority::Authority;
 
 pub mod audit;
 pub mod check;
@@ -37,6 +43,37 @@ pub fn load_reported_traced(
             report(&diagnostics);
             eprintln!("{}: {why}", path.display());
             None
+        }
+    }
+}
+
+/// The identities and signing keys a command that must not change the
+/// gateway's state decides with: the configuration's store as it is, when
+/// it exists (opened read-only: nothing migrated, applied or made), else
+/// the inventory the configuration declares, in this process's memory.
+/// Never a store file made here: it would hold signing keys no gateway
+/// publishes. Also returns the store's path when it was read.
+///
+/// # Errors
+/// The store exists but cannot be read (another build's schema, say), or
+/// the declared inventory does not apply.
+pub fn read_only_authority(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(Authority, Option<PathBuf>)> {
+    let base_url = format!("http://{}", config.listen);
+    match &config.storage {
+        Storage::Sqlite(path) if path.exists() => {
+            let authority = Authority::open_read_only(config, &base_url, clock)
+                .with_context(|| format!("cannot read the store {}", path.display()))?;
+            Ok((authority, Some(path.clone())))
+        }
+        Storage::Sqlite(_) | Storage::Memory => {
+            let mut declared = config.clone();
+            declared.storage = Storage::Memory;
+            let authority = Authority::open(&declared, &base_url, clock)
+                .context("cannot build the declared inventory")?;
+            Ok((authority, None))
         }
     }
 }
