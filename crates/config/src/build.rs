@@ -45,8 +45,14 @@ pub fn load(path: &Path, overrides: &Overrides) -> Loaded {
 }
 
 /// [`load`], and every file and folder the load read, whether it succeeded
-/// or not: what a reload watches.
+/// or not, by absolute path: what a reload watches.
 pub fn load_traced(path: &Path, overrides: &Overrides) -> (Loaded, crate::Inputs) {
+    // Resolved against the working directory once, here: every path the
+    // configuration leads to (contracts, policies, the store, the ledger) is
+    // then absolute, as a file watcher reports the paths it sees. The folder
+    // of a bare `-c portcullis.yaml` is otherwise `""`, which names nothing a
+    // watcher can report.
+    let path = crate::inputs::absolute(path);
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()

@@ -11,6 +11,8 @@ use portcullis_contract::Source;
 use crate::source::Files;
 
 /// The files and folders one load read, as paths on disk.
+// INVARIANT: every path is absolute and normal (see [`absolute`]), the form
+// in which a file watcher reports a change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inputs {
     /// Files read, whether or not they existed.
@@ -24,7 +26,7 @@ impl Inputs {
     /// file that was read, or a file with the right suffix in a folder that
     /// was listed (one added, removed or renamed there counts).
     pub fn concern(&self, path: &Path) -> bool {
-        let path = normal(path);
+        let path = absolute(path);
         if self.files.contains(&path) {
             return true;
         }
@@ -79,6 +81,13 @@ pub(crate) fn normal(path: &Path) -> PathBuf {
     out
 }
 
+/// `path` made absolute against the working directory (when it can be
+/// read) and then [`normal`]. Symbolic links are left alone: a watcher
+/// reports a change under the name it was asked to watch.
+pub(crate) fn absolute(path: &Path) -> PathBuf {
+    normal(&std::path::absolute(path).unwrap_or_else(|_| path.to_owned()))
+}
+
 /// A [`Files`] that notes what is read through it.
 pub(crate) struct Recording<'f> {
     inner: &'f dyn Files,
@@ -100,7 +109,7 @@ impl<'f> Recording<'f> {
     fn on_disk(&self, relative: &str) -> Option<PathBuf> {
         self.inner
             .base_dir()
-            .map(|base| normal(&base.join(relative)))
+            .map(|base| absolute(&base.join(relative)))
     }
 }
 

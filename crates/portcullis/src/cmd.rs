@@ -1,36 +1,25 @@
 //! One module per subcommand, plus what they share.
 
-use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use portcullis_config::Diagnostic;
-use tracing_subscriber::EnvFilter;
+use anyhow::Context;
+use portcullis_config::{Config, Diagnostic, Storage};
+use portcullis_core::Clock;
+use portcullis_proxy::authority::Authority;
 
 pub mod audit;
 pub mod check;
 pub mod demo;
 pub mod explain;
 pub mod identity;
+pub mod logging;
 pub mod schema;
 pub mod serve;
 pub mod token;
 pub mod triggers;
 pub mod upstream_credential;
 pub mod verify;
-
-/// Logs go to stderr: JSON when it is not a terminal, human text when it is.
-/// `PORTCULLIS_LOG` sets the filter (default `info`).
-pub fn init_logging() {
-    let filter =
-        EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if std::io::stderr().is_terminal() {
-        builder.compact().init();
-    } else {
-        builder.json().flatten_event(true).init();
-    }
-}
 
 /// Loads the configuration, printing its warnings; on errors prints every
 /// diagnostic and `path: <why>`, and returns `None`.
@@ -58,6 +47,37 @@ pub fn load_reported_traced(
     }
 }
 
+/// The identities and signing keys a command that must not change the
+/// gateway's state decides with: the configuration's store as it is, when
+/// it exists (opened read-only: nothing migrated, applied or made), else
+/// the inventory the configuration declares, in this process's memory.
+/// Never a store file made here: it would hold signing keys no gateway
+/// publishes. Also returns the store's path when it was read.
+///
+/// # Errors
+/// The store exists but cannot be read (another build's schema, say), or
+/// the declared inventory does not apply.
+pub fn read_only_authority(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(Authority, Option<PathBuf>)> {
+    let base_url = format!("http://{}", config.listen);
+    match &config.storage {
+        Storage::Sqlite(path) if path.exists() => {
+            let authority = Authority::open_read_only(config, &base_url, clock)
+                .with_context(|| format!("cannot read the store {}", path.display()))?;
+            Ok((authority, Some(path.clone())))
+        }
+        Storage::Sqlite(_) | Storage::Memory => {
+            let mut declared = config.clone();
+            declared.storage = Storage::Memory;
+            let authority = Authority::open(&declared, &base_url, clock)
+                .context("cannot build the declared inventory")?;
+            Ok((authority, None))
+        }
+    }
+}
+
 /// Prints diagnostics, one per line, to stderr.
 pub fn report(diagnostics: &[Diagnostic]) {
     for d in diagnostics {
@@ -65,24 +85,31 @@ pub fn report(diagnostics: &[Diagnostic]) {
     }
 }
 
-/// Waits for Ctrl-C or (on Unix) SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or (on Unix) SIGTERM. SIGTERM is listened for from
+/// this call, not from the first poll: a command that calls it before it
+/// says it is ready stops cleanly on a SIGTERM sent the moment it says so,
+/// instead of being ended by the signal's default action.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = term => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
 }

@@ -18,9 +18,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(
     name = "portcullis",
     version,
-    about = "An API gateway that enforces each API's OpenAPI contract on every path"
+    about = "An API gateway that enforces each API's OpenAPI contract on every path",
+    after_help = "Logs go to stderr. PORTCULLIS_LOG sets how much (a filter such as `debug` or \
+                  `portcullis=debug,warn`); by default `serve` logs at info, one line per request, \
+                  and every other command, the demo included, only warnings and errors."
 )]
 struct Cli {
+    /// How log lines look: text for people, one JSON object a line for log
+    /// collectors; auto is text on a terminal and JSON otherwise.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT", default_value_t = cmd::logging::LogFormat::Auto)]
+    log_format: cmd::logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -68,30 +75,15 @@ enum Command {
     },
 }
 
-/// Management commands speak through their output: logs (stderr) show only
-/// warnings and errors unless `PORTCULLIS_LOG` asks for more.
-fn init_quiet_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PORTCULLIS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .compact()
-        .init();
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Identity { .. }
-        | Command::Token { .. }
-        | Command::Explain(_)
-        | Command::Verify(_)
-        | Command::Audit { .. } => {
-            init_quiet_logging();
-        }
-        _ => cmd::init_logging(),
-    }
+    // A running gateway's log is its record of every request; every other
+    // command speaks through its output, and logs only what went wrong.
+    let level = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    cmd::logging::init(cli.log_format, level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

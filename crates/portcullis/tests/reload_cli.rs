@@ -1,7 +1,8 @@
 //! `serve` reloads on its own: a change to a file the configuration reads
 //! (coalesced) and SIGHUP both reload; a bad policy is refused, reported,
 //! and the last good configuration keeps serving; files the configuration
-//! does not read (the store, the ledger, a log) never reload it.
+//! does not read (the store, the ledger, a log) never reload it; a `-c`
+//! path relative to the working directory reloads the same way.
 
 #![allow(
     clippy::indexing_slicing,
@@ -11,6 +12,7 @@
 )]
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -54,9 +56,9 @@ fn signal(child: &Child, name: &str) {
     assert!(sent.success());
 }
 
-#[test]
-fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
-    let dir = std::env::temp_dir().join(format!("portcullis-reload-cli-{}", std::process::id()));
+/// The example in a fresh folder, listening on free ports.
+fn example_copy(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("portcullis-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     portcullis_testkit::copy_example(&dir);
     let config = std::fs::read_to_string(dir.join("portcullis.yaml"))
@@ -64,9 +66,15 @@ fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
         .replace("127.0.0.1:8080", "127.0.0.1:0")
         .replace("127.0.0.1:8081", "127.0.0.1:0");
     std::fs::write(dir.join("portcullis.yaml"), config).unwrap();
+    dir
+}
+
+/// `portcullis serve -c CONFIG` run in `cwd`, its log lines collected.
+fn serve(cwd: &Path, config: &Path) -> Serve {
     let mut child = Command::new(BIN)
+        .current_dir(cwd)
         .args(["serve", "-c"])
-        .arg(dir.join("portcullis.yaml"))
+        .arg(config)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -82,7 +90,13 @@ fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
             }
         }
     });
-    let serve = Serve { child, lines };
+    Serve { child, lines }
+}
+
+#[test]
+fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
+    let dir = example_copy("reload-cli");
+    let serve = serve(&dir, &dir.join("portcullis.yaml"));
     serve.wait_for("portcullis listening");
     loop {
         let watching = serve.wait_for("watching for configuration changes");
@@ -184,5 +198,44 @@ fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
     );
     signal(&serve.child, "-TERM");
     drop(serve);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `-c` relative to the working directory, as people type it: the
+/// configuration file itself and its contract still reload the gateway.
+fn reloads_with_a_relative_path(cwd: &Path, config: &Path) {
+    let dir = cwd.join(config).parent().unwrap().to_owned();
+    let serve = serve(cwd, config);
+    serve.wait_for("portcullis listening");
+    loop {
+        let watching = serve.wait_for("watching for configuration changes");
+        let folder = watching["folder"].as_str().unwrap();
+        assert!(Path::new(folder).is_absolute(), "{watching}");
+        if folder.ends_with("policies") {
+            break;
+        }
+    }
+    let edits = [
+        ("portcullis.yaml", "\n# edited\n"),
+        ("openapi.yaml", "\n# edited\n"),
+    ];
+    for (version, (file, tail)) in (2..).zip(edits) {
+        let mut text = std::fs::read_to_string(dir.join(file)).unwrap();
+        text.push_str(tail);
+        std::fs::write(dir.join(file), text).unwrap();
+        let applied = serve.wait_for("configuration reloaded");
+        assert_eq!(applied["trigger"], "file-change", "{file}: {applied}");
+        assert_eq!(applied["version"], version, "{file}: {applied}");
+    }
+    signal(&serve.child, "-TERM");
+}
+
+#[test]
+fn a_relative_config_path_reloads_on_a_change_to_the_configuration_or_a_contract() {
+    let dir = example_copy("reload-relative");
+    reloads_with_a_relative_path(&dir, Path::new("portcullis.yaml"));
+    let parent = dir.parent().unwrap();
+    let name = dir.file_name().unwrap();
+    reloads_with_a_relative_path(parent, &Path::new(name).join("portcullis.yaml"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -111,6 +111,19 @@ impl Authority {
         open::open(config, base_url, clock)
     }
 
+    /// Opens the configuration's existing store to read it as it is: no
+    /// migration, no declarative inventory applied, no signing key made,
+    /// and every write refused (the store reports it `Unavailable`). For
+    /// commands that must not change the gateway's state (`explain`,
+    /// `verify`). A missing store file is an error, never created.
+    pub fn open_read_only(
+        config: &Config,
+        base_url: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, AuthorityError> {
+        open::open_read_only(config, base_url, clock)
+    }
+
     /// The store, for reading. Every change goes through the authority's own
     /// methods, which reload the in-memory copy; a write made here directly
     /// is not seen until another process changes the store.

@@ -1,5 +1,6 @@
 //! The embedded SQLite store: one database file in WAL mode, one connection
-//! behind a mutex, versioned migrations applied at open.
+//! behind a mutex, versioned migrations applied at open (or, opened only to
+//! read, none: `read_only`).
 //!
 //! Every failure becomes a [`StoreError`]; a poisoned lock or a database
 //! from a newer build is `Unavailable`, never a panic and never a silent
@@ -11,6 +12,7 @@ mod fault;
 mod identities;
 mod keys;
 mod migrations;
+mod read_only;
 mod revocations;
 #[cfg(test)]
 mod tests;

@@ -125,7 +125,8 @@ fn locate(source: &Source) -> anyhow::Result<(Location, Option<PublicKey>)> {
     anyhow::ensure!(path.exists(), "no ledger at {} yet", path.display());
     let key = match &config.storage {
         portcullis_config::Storage::Sqlite(store) if store.exists() => {
-            let store = portcullis_store::SqliteStore::open(store)?;
+            // Read as it is: verifying the ledger changes nothing.
+            let store = portcullis_store::SqliteStore::open_read_only(store)?;
             match store.audit_key()? {
                 Some((kid, der)) => Some(AuditKey::from_pkcs8(kid, &der)?.public()),
                 None => None,

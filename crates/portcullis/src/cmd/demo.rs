@@ -50,6 +50,8 @@ const FILES: Embedded = Embedded(&[
 ]);
 
 pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
+    // Listening before the banner says the demo is up (see `shutdown_signal`).
+    let stop = shutdown_signal();
     let orders = OrdersApi::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     // Nothing of the demo outlives it: a fresh sealing key each run.
     let (_, sealing_key) = portcullis_token::SealingKey::generate()?;
@@ -112,7 +114,7 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
         }
     };
     print_banner(gateway.addr(), orders.addr(), &tokens, &admin_lines);
-    shutdown_signal().await;
+    stop.await;
     println!("\nstopping the demo");
     if let Some(admin) = admin {
         admin.stop().await;

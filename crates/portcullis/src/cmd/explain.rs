@@ -3,9 +3,13 @@
 //! operation, the Cedar request built for it and the policies that decided,
 //! or the stage that refused and why. Nothing is sent upstream.
 //!
+//! The identities are the store's as it is when the configuration's store
+//! exists (read, never written: explaining changes nothing), else the ones
+//! the configuration declares.
+//!
 //! Exit code 0 when the gateway would forward the request, 1 when it would
-//! refuse it, 2 when the question itself is wrong (no such identity file,
-//! a request line that does not parse).
+//! refuse it, 2 when the question cannot be answered (a configuration or
+//! store that cannot be read, a request line that does not parse).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,7 +18,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use portcullis_core::{Clock, FixedClock, SystemClock};
-use portcullis_proxy::authority::Authority;
 use portcullis_proxy::{ExplainRequest, Explanation, Snapshot};
 
 #[derive(Debug, Args)]
@@ -73,10 +76,13 @@ pub async fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     if config.policies.store.is_empty() {
         eprintln!("warning: no policies are loaded: every request is denied");
     }
-    let base_url = format!("http://{}", config.listen);
-    let authority = Arc::new(
-        Authority::open(&config, &base_url, clock).context("cannot open the identity store")?,
-    );
+    let authority = match super::read_only_authority(&config, clock) {
+        Ok((authority, _)) => Arc::new(authority),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let metrics = Arc::new(portcullis_proxy::metrics::Metrics::new(
         None,
         portcullis_proxy::metrics::latency(),

@@ -15,6 +15,9 @@ use portcullis_proxy::Gateway;
 use super::{load_reported_traced, shutdown_signal, triggers};
 
 pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
+    // Before "listening" is logged: a SIGTERM sent on seeing it must stop
+    // the gateway cleanly.
+    let stop = shutdown_signal();
     let Some((config, inputs)) =
         load_reported_traced(path, "not starting: the configuration has errors")
     else {
@@ -47,7 +50,7 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("stopping");
     if let Some(admin) = admin {
         admin.stop().await;

@@ -1,5 +1,6 @@
 //! Starting the authority: the store opened, the declarative inventory
-//! applied, the signing keys loaded or made, the caches filled.
+//! applied, the signing keys loaded or made, the caches filled; or, for a
+//! command that only reads, the store opened as it is and nothing applied.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -28,6 +29,35 @@ pub(super) fn open(
     }
     let max_ttl = secs(config.tokens.max_ttl) + secs(config.tokens.leeway);
     ensure_keys(store.as_ref(), now, max_ttl)?;
+    assemble(config, base_url, clock, store)
+}
+
+/// The configuration's store as it is, for commands that only read it: no
+/// migration, no declared inventory applied, no signing key made or
+/// pruned. A store in memory holds nothing until something is applied, so
+/// that one is opened as [`open`] does, in this process only.
+pub(super) fn open_read_only(
+    config: &Config,
+    base_url: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Authority, AuthorityError> {
+    match &config.storage {
+        Storage::Sqlite(path) => {
+            let store = Arc::new(SqliteStore::open_read_only(path)?);
+            assemble(config, base_url, clock, store)
+        }
+        Storage::Memory => open(config, base_url, clock),
+    }
+}
+
+/// The authority over `store` as it stands: its caches filled, the
+/// configuration's token settings, APIs and scopes.
+fn assemble(
+    config: &Config,
+    base_url: &str,
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn Store>,
+) -> Result<Authority, AuthorityError> {
     let sealing = match &config.sealing_key {
         Some(key) => Some(SealingKey::from_base64(key.expose())?),
         None => None,
@@ -38,12 +68,40 @@ pub(super) fn open(
         .filter_map(|a| a.upstream_auth.clone().map(|f| (a.name.clone(), f)))
         .collect();
     let version = store.data_version()?;
-    let cache = load_cache(store.as_ref(), sealing.as_ref(), &forms, now, version)?;
+    let cache = load_cache(
+        store.as_ref(),
+        sealing.as_ref(),
+        &forms,
+        clock.now(),
+        version,
+    )?;
     let apis: Vec<(String, String)> = config
         .apis
         .iter()
         .map(|a| (a.name.clone(), a.mount.clone()))
         .collect();
+    Ok(Authority {
+        verifier: Verifier::new(
+            config.tokens.issuer.clone(),
+            apis.iter().map(|(name, _)| name.clone()).collect(),
+            secs(config.tokens.leeway),
+        ),
+        settings: config.tokens.clone(),
+        store,
+        clock,
+        apis,
+        scopes: scopes(config),
+        base_url: base_url.to_owned(),
+        sealing,
+        forms,
+        cache: RwLock::new(cache),
+        verified: RwLock::new(HashMap::new()),
+        throttle: super::throttle::ClientThrottle::new(&config.tokens.failed_auth),
+    })
+}
+
+/// Every scope any API's contract mentions, sorted, once each.
+fn scopes(config: &Config) -> Vec<String> {
     let mut scopes: Vec<String> = config
         .apis
         .iter()
@@ -57,24 +115,7 @@ pub(super) fn open(
         .collect();
     scopes.sort();
     scopes.dedup();
-    Ok(Authority {
-        verifier: Verifier::new(
-            config.tokens.issuer.clone(),
-            apis.iter().map(|(name, _)| name.clone()).collect(),
-            secs(config.tokens.leeway),
-        ),
-        settings: config.tokens.clone(),
-        store,
-        clock,
-        apis,
-        scopes,
-        base_url: base_url.to_owned(),
-        sealing,
-        forms,
-        cache: RwLock::new(cache),
-        verified: RwLock::new(HashMap::new()),
-        throttle: super::throttle::ClientThrottle::new(&config.tokens.failed_auth),
-    })
+    scopes
 }
 
 impl Authority {

@@ -68,6 +68,28 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), Fault> {
     Ok(())
 }
 
+/// `Ok` when `current` is the latest version; otherwise why a store at
+/// `current` cannot be read without migrating it.
+pub(super) fn require_latest(current: i64) -> Result<(), Fault> {
+    let latest = latest();
+    if check(current)? {
+        return Ok(());
+    }
+    let detail = if current == 0 {
+        "the file holds no Portcullis store (it has no schema version)".to_owned()
+    } else {
+        format!(
+            "the database schema is at version {current}, older than this build's ({latest}); \
+             reading it would need a migration, which only a command that writes the store \
+             does (`portcullis serve`)"
+        )
+    };
+    Err(Fault::Store(StoreError::unavailable(
+        "opening the database to read it",
+        detail,
+    )))
+}
+
 /// Whether `current` is the latest version; an error if it is newer.
 fn check(current: i64) -> Result<bool, Fault> {
     let latest = latest();

@@ -31,10 +31,10 @@ pub(super) fn identity(id: &str) -> Identity {
 }
 
 /// A fresh folder under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
+pub(super) struct TempDir(pub(super) PathBuf);
 
 impl TempDir {
-    fn new(name: &str) -> Self {
+    pub(super) fn new(name: &str) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let unique = format!(
             "portcullis-store-{name}-{}-{}",
@@ -46,7 +46,7 @@ impl TempDir {
         Self(path)
     }
 
-    fn db(&self) -> PathBuf {
+    pub(super) fn db(&self) -> PathBuf {
         self.0.join("portcullis.db")
     }
 }

@@ -62,7 +62,8 @@ pub async fn run(plan: Plan<'_>, progress: &mut Progress) -> anyhow::Result<Repo
     let config = plan.config;
     // Reachable at all? Asked first, so an unreachable gateway is that, not
     // a run where every identity was skipped.
-    wire::send(plan.gateway, "GET", "/.well-known/jwks.json", &[], None)
+    // Its key set also tells whether the store here is the gateway's.
+    let jwks = wire::send(plan.gateway, "GET", "/.well-known/jwks.json", &[], None)
         .await
         .map_err(|e| anyhow::anyhow!("the gateway cannot be reached: {e}"))?;
     let base_url = format!("http://{}", config.listen);
@@ -85,7 +86,7 @@ pub async fn run(plan: Plan<'_>, progress: &mut Progress) -> anyhow::Result<Repo
         config,
         gateway: plan.gateway,
         snapshot,
-        issuer: Issuer::open(config, plan.gateway)?,
+        issuer: Issuer::open(config, plan.gateway, &jwks.body)?,
         scanner: SecretScanner::builtin()?,
         allow_writes: plan.allow_writes,
         report: Report::default(),

@@ -9,6 +9,16 @@
 //! as `portcullis token issue` makes it. The negatives' tokens (without the
 //! scope, already expired) come the same ways; an expired one needs the
 //! store, since the token service never issues one.
+//!
+//! The store is read, never written, and used only when it is the
+//! gateway's: every signing key it holds is one the gateway publishes at
+//! `/.well-known/jwks.json` (a URL publishing no key set at all is no
+//! gateway, and is sent the store's tokens: its answers show what it is).
+//! A store beside the configuration that the gateway does not run on (a
+//! demo's gateway keeps its store in memory) would sign tokens the gateway
+//! rightly refuses, and each refusal would read as the gateway's mismatch;
+//! such a store is set aside, with the reason, for the checks that needed
+//! it.
 
 use std::sync::Arc;
 
@@ -43,35 +53,61 @@ pub struct Issuer<'a> {
     store: Option<Authority>,
     /// The same store on a clock well past: its tokens have expired.
     expired: Option<Authority>,
+    /// Why there is no store to issue from (empty when there is one).
+    no_store: String,
     gateway: &'a Target,
     ttl: i64,
 }
 
 impl<'a> Issuer<'a> {
-    /// Opens the configuration's store if it exists (never creates one: a
-    /// store verify made would hold keys no gateway trusts).
+    /// Opens the configuration's store, read-only, when it exists and is
+    /// the gateway's: `jwks` is the gateway's `/.well-known/jwks.json`
+    /// answer. Never creates or changes a store: one made here would hold
+    /// keys no gateway trusts.
     ///
     /// # Errors
-    /// The store exists but cannot be opened.
-    pub fn open(config: &Config, gateway: &'a Target) -> anyhow::Result<Self> {
-        let here = match &config.storage {
-            Storage::Sqlite(path) => path.exists(),
-            Storage::Memory => false,
-        };
+    /// The store exists but cannot be read.
+    pub fn open(config: &Config, gateway: &'a Target, jwks: &[u8]) -> anyhow::Result<Self> {
+        // No key set at all: not a gateway (the upstream itself, say). Its
+        // answers to the store's tokens show what it is, as findings.
+        let published: Option<Value> = serde_json::from_slice::<Value>(jwks)
+            .ok()
+            .filter(|v| v.get("keys").is_some_and(Value::is_array));
         let base_url = format!("http://{}", config.listen);
-        let (store, expired) = if here {
-            let store = Authority::open(config, &base_url, Arc::new(SystemClock))?;
-            let past = store.now()
-                - 2 * i64::try_from(config.tokens.max_ttl.as_secs()).unwrap_or(900)
-                - 60;
-            let expired = Authority::open(config, &base_url, Arc::new(FixedClock(past)))?;
-            (Some(store), Some(expired))
-        } else {
-            (None, None)
+        let (store, no_store) = match &config.storage {
+            Storage::Sqlite(path) if path.exists() => {
+                let store = Authority::open_read_only(config, &base_url, Arc::new(SystemClock))?;
+                match published.and_then(|p| unpublished(&store, &p)) {
+                    None => (Some(store), String::new()),
+                    Some(why) => (
+                        None,
+                        format!("the store {} is not the gateway's: {why}", path.display()),
+                    ),
+                }
+            }
+            Storage::Sqlite(path) => (
+                None,
+                format!("the gateway's store is not here (no {})", path.display()),
+            ),
+            Storage::Memory => (
+                None,
+                "the configuration keeps its store in the gateway's memory".to_owned(),
+            ),
+        };
+        let expired = match &store {
+            Some(store) => {
+                let past = store.now()
+                    - 2 * i64::try_from(config.tokens.max_ttl.as_secs()).unwrap_or(900)
+                    - 60;
+                let clock = Arc::new(FixedClock(past));
+                Some(Authority::open_read_only(config, &base_url, clock)?)
+            }
+            None => None,
         };
         Ok(Self {
             store,
             expired,
+            no_store,
             gateway,
             ttl: i64::try_from(config.tokens.default_ttl.as_secs()).unwrap_or(300),
         })
@@ -124,9 +160,10 @@ impl<'a> Issuer<'a> {
                 Err(e) => return Err(skip(format!("no token: {e}"))),
             },
             (None, None) => {
-                return Err(skip(
-                    "no client secret given, and the configuration's store is not here to issue from (list it in --identities with its client_secret)".into(),
-                ));
+                return Err(skip(format!(
+                    "no client secret given (list the identity in --identities with its client_secret), and no store to issue from: {}",
+                    self.no_store
+                )));
             }
         };
         Ok(Caller {
@@ -154,7 +191,10 @@ impl<'a> Issuer<'a> {
                 .map_err(|e| format!("no token: {e}"));
         }
         let Some(secret) = &caller.secret else {
-            return Err("no token source".into());
+            return Err(format!(
+                "no client secret and no store to issue from: {}",
+                self.no_store
+            ));
         };
         match from_token_service(self.gateway, &caller.identity.id, secret, scopes, api).await {
             Ok((token, _)) => Ok(token),
@@ -168,15 +208,38 @@ impl<'a> Issuer<'a> {
     /// Why none can be had: without the gateway's store, none can.
     pub fn expired(&self, caller: &Caller, api: &str) -> Result<String, String> {
         let Some(expired) = &self.expired else {
-            return Err(
-                "an expired token is made from the gateway's store, which is not here".into(),
-            );
+            return Err(format!(
+                "an expired token is made from the gateway's store: {}",
+                self.no_store
+            ));
         };
         expired
             .issue_for(&caller.identity.id, &caller.scopes, 60, api)
             .map(|(t, _)| t)
             .map_err(|e| format!("no token: {e}"))
     }
+}
+
+/// Why tokens `store` signs would not verify at a gateway publishing the
+/// JWK Set `published`; `None` when every key the store holds is published
+/// exactly as the store holds it.
+fn unpublished(store: &Authority, published: &Value) -> Option<String> {
+    let Ok(ours) = store.jwks() else {
+        return Some("its signing keys cannot be read".into());
+    };
+    let ours = ours.get("keys").and_then(Value::as_array).cloned();
+    let ours = match ours {
+        Some(keys) if !keys.is_empty() => keys,
+        _ => return Some("it holds no signing key".into()),
+    };
+    let theirs = published.get("keys").and_then(Value::as_array);
+    let missing = ours
+        .iter()
+        .find(|key| !theirs.is_some_and(|t| t.contains(key)))?;
+    let kid = missing.get("kid").and_then(Value::as_str).unwrap_or("?");
+    Some(format!(
+        "its signing key `{kid}` is not one the gateway publishes at /.well-known/jwks.json"
+    ))
 }
 
 /// `POST /oauth/token` with client credentials; the token and the scopes
