@@ -16,6 +16,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_util::io::poll_read_buf;
 
 use super::{Framing, Head, MALFORMED_HEADER, Malformed, read_head};
 
@@ -70,117 +71,125 @@ impl<T> Guarded<T> {
         }
     }
 
-    /// Moves all that can be judged from `pending` to `ready`.
+    /// Moves all that can be judged from `pending` to `ready`. What is
+    /// released is always a run from the front of `pending`, so it is handed
+    /// over without a copy; only a stand-in is appended.
     fn advance(&mut self) {
-        let mut out = BytesMut::new();
-        loop {
-            match self.step() {
-                Step::Release(n) => out.extend_from_slice(&self.pending.split_to(n)),
+        let mut released = 0;
+        let mut replaced = None;
+        while released < self.pending.len() {
+            let rest = self.pending.get(released..).unwrap_or_default();
+            match step(&mut self.state, self.max_head, rest) {
+                Step::Release(n) => released += n,
                 Step::Replace(malformed) => {
-                    self.pending.clear();
-                    out.extend_from_slice(&stand_in(malformed));
-                    self.state = State::Closed;
+                    replaced = Some(malformed);
                     break;
                 }
                 Step::NeedMore => break,
             }
-            if self.pending.is_empty() {
-                break;
-            }
         }
-        self.ready = out.freeze();
+        let judged = self.pending.split_to(released);
+        self.ready = match replaced {
+            None => judged.freeze(),
+            Some(malformed) => {
+                self.pending.clear();
+                self.state = State::Closed;
+                let mut out = judged;
+                out.extend_from_slice(&stand_in(malformed));
+                out.freeze()
+            }
+        };
     }
+}
 
-    /// One move of the state machine over the start of `pending`.
-    fn step(&mut self) -> Step {
-        let buf = self.pending.as_ref();
-        match self.state {
-            State::Start => {
-                let n = buf.len().min(H2_PREFACE.len());
-                if buf.get(..n) != H2_PREFACE.get(..n) {
-                    self.state = State::Head;
-                } else if n == H2_PREFACE.len() {
-                    self.state = State::Through;
-                } else {
-                    return Step::NeedMore;
-                }
-                Step::Release(0)
+/// One move of the state machine over `buf`, the bytes not yet judged.
+fn step(state: &mut State, max_head: usize, buf: &[u8]) -> Step {
+    match *state {
+        State::Start => {
+            let n = buf.len().min(H2_PREFACE.len());
+            if buf.get(..n) != H2_PREFACE.get(..n) {
+                *state = State::Head;
+            } else if n == H2_PREFACE.len() {
+                *state = State::Through;
+            } else {
+                return Step::NeedMore;
             }
-            State::Head => match read_head(buf, self.max_head) {
-                Head::Partial => Step::NeedMore,
-                Head::Malformed(m) => Step::Replace(m),
-                Head::Complete { len, framing } => {
-                    self.state = match framing {
-                        Framing::Length(0) => State::Head,
-                        Framing::Length(n) => State::Body(n),
-                        Framing::Chunked => State::ChunkSize,
-                    };
-                    Step::Release(len)
-                }
-            },
-            State::Body(left) => {
-                let n = left.min(buf.len() as u64);
-                self.state = if n == left {
-                    State::Head
-                } else {
-                    State::Body(left - n)
-                };
-                Step::Release(usize::try_from(n).unwrap_or(usize::MAX))
-            }
-            State::ChunkSize => match line(buf) {
-                Line::Partial => Step::NeedMore,
-                Line::TooLong => self.through(),
-                Line::Complete(len) => match httparse::parse_chunk_size(buf) {
-                    Ok(httparse::Status::Complete((_, 0))) => {
-                        self.state = State::Trailers;
-                        Step::Release(len)
-                    }
-                    Ok(httparse::Status::Complete((_, size))) => {
-                        self.state = State::ChunkData(size);
-                        Step::Release(len)
-                    }
-                    _ => self.through(),
-                },
-            },
-            State::ChunkData(left) => {
-                let n = left.min(buf.len() as u64);
-                self.state = if n == left {
-                    State::ChunkEnd
-                } else {
-                    State::ChunkData(left - n)
-                };
-                Step::Release(usize::try_from(n).unwrap_or(usize::MAX))
-            }
-            State::ChunkEnd => match line(buf) {
-                Line::Partial => Step::NeedMore,
-                Line::Complete(len) if len <= 2 => {
-                    self.state = State::ChunkSize;
-                    Step::Release(len)
-                }
-                Line::Complete(_) | Line::TooLong => self.through(),
-            },
-            State::Trailers => match line(buf) {
-                Line::Partial => Step::NeedMore,
-                Line::TooLong => self.through(),
-                Line::Complete(len) => {
-                    if len <= 2 {
-                        self.state = State::Head;
-                    }
-                    Step::Release(len)
-                }
-            },
-            State::Through => Step::Release(buf.len()),
-            State::Closed => Step::NeedMore,
+            Step::Release(0)
         }
+        State::Head => match read_head(buf, max_head) {
+            Head::Partial => Step::NeedMore,
+            Head::Malformed(m) => Step::Replace(m),
+            Head::Complete { len, framing } => {
+                *state = match framing {
+                    Framing::Length(0) => State::Head,
+                    Framing::Length(n) => State::Body(n),
+                    Framing::Chunked => State::ChunkSize,
+                };
+                Step::Release(len)
+            }
+        },
+        State::Body(left) => {
+            let n = left.min(buf.len() as u64);
+            *state = if n == left {
+                State::Head
+            } else {
+                State::Body(left - n)
+            };
+            Step::Release(usize::try_from(n).unwrap_or(usize::MAX))
+        }
+        State::ChunkSize => match line(buf) {
+            Line::Partial => Step::NeedMore,
+            Line::TooLong => through(state),
+            Line::Complete(len) => match httparse::parse_chunk_size(buf) {
+                Ok(httparse::Status::Complete((_, 0))) => {
+                    *state = State::Trailers;
+                    Step::Release(len)
+                }
+                Ok(httparse::Status::Complete((_, size))) => {
+                    *state = State::ChunkData(size);
+                    Step::Release(len)
+                }
+                _ => through(state),
+            },
+        },
+        State::ChunkData(left) => {
+            let n = left.min(buf.len() as u64);
+            *state = if n == left {
+                State::ChunkEnd
+            } else {
+                State::ChunkData(left - n)
+            };
+            Step::Release(usize::try_from(n).unwrap_or(usize::MAX))
+        }
+        State::ChunkEnd => match line(buf) {
+            Line::Partial => Step::NeedMore,
+            Line::Complete(len) if len <= 2 => {
+                *state = State::ChunkSize;
+                Step::Release(len)
+            }
+            Line::Complete(_) | Line::TooLong => through(state),
+        },
+        State::Trailers => match line(buf) {
+            Line::Partial => Step::NeedMore,
+            Line::TooLong => through(state),
+            Line::Complete(len) => {
+                if len <= 2 {
+                    *state = State::Head;
+                }
+                Step::Release(len)
+            }
+        },
+        State::Through => Step::Release(buf.len()),
+        State::Closed => Step::NeedMore,
     }
+}
 
-    /// A body the guard cannot follow is inside a request hyper is reading:
-    /// hyper refuses it (the pipeline answers an unreadable body), and the
-    /// guard stops judging the rest of the connection.
-    fn through(&mut self) -> Step {
-        self.state = State::Through;
-        Step::Release(0)
-    }
+/// A body the guard cannot follow is inside a request hyper is reading:
+/// hyper refuses it (the pipeline answers an unreadable body), and the
+/// guard stops judging the rest of the connection.
+fn through(state: &mut State) -> Step {
+    *state = State::Through;
+    Step::Release(0)
 }
 
 enum Step {
@@ -261,18 +270,15 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
 }
 
 impl<T: AsyncRead + Unpin> Guarded<T> {
-    /// Reads more from the socket into `pending`.
+    /// Reads more from the socket into `pending` (its spare room, never
+    /// zeroed first).
     fn fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let start = self.pending.len();
-        self.pending.resize(start + READ_CHUNK, 0);
-        let Some(spare) = self.pending.get_mut(start..) else {
-            return Poll::Ready(Ok(()));
-        };
-        let mut read = ReadBuf::new(spare);
-        let polled = Pin::new(&mut self.inner).poll_read(cx, &mut read);
-        let filled = read.filled().len();
-        self.pending.truncate(start + filled);
-        ready!(polled)?;
+        self.pending.reserve(READ_CHUNK);
+        let filled = ready!(poll_read_buf(
+            Pin::new(&mut self.inner),
+            cx,
+            &mut self.pending
+        ))?;
         if filled == 0 {
             self.eof = true;
         } else {
