@@ -13,7 +13,7 @@
 
 use http::HeaderName;
 
-pub(crate) mod guard;
+pub mod guard;
 
 /// The header of the fixed request that stands in for a malformed one. A
 /// caller sending it only gets itself refused.
@@ -24,7 +24,7 @@ pub(crate) const MAX_HEADERS: usize = 256;
 
 /// How the body after a well-formed head is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Framing {
+pub enum Framing {
     /// No body, or a body of exactly this many bytes.
     Length(u64),
     Chunked,
@@ -32,7 +32,7 @@ pub(crate) enum Framing {
 
 /// Why a request head was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Malformed {
+pub enum Malformed {
     RequestLine,
     HeaderName,
     HeaderValue,
@@ -115,7 +115,7 @@ impl Malformed {
 
 /// What reading the start of `buf` as a request head found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Head {
+pub enum Head {
     /// More bytes are needed.
     Partial,
     /// A well-formed head of `len` bytes, followed by a body framed so.
@@ -127,10 +127,12 @@ pub(crate) enum Head {
 }
 
 /// Reads one request head from the start of `buf` (at most `max_head` bytes).
-pub(crate) fn read_head(buf: &[u8], max_head: usize) -> Head {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut request = httparse::Request::new(&mut fields);
-    let len = match request.parse(buf) {
+pub fn read_head(buf: &[u8], max_head: usize) -> Head {
+    // Left uninitialised: filling 256 empty fields cost as much as the parse.
+    let mut fields =
+        [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut []);
+    let len = match request.parse_with_uninit_headers(buf, &mut fields) {
         Ok(httparse::Status::Complete(len)) if len <= max_head => len,
         Ok(httparse::Status::Complete(_)) => return Head::Malformed(Malformed::HeadTooLarge),
         Ok(httparse::Status::Partial) if buf.len() > max_head => {

@@ -9,7 +9,9 @@
 pub mod authority;
 mod exchange;
 mod explain;
-mod framing;
+/// Public for its bench only: the request-head check the listener runs.
+#[doc(hidden)]
+pub mod framing;
 mod gateway;
 mod headers;
 mod live;

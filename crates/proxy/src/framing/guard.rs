@@ -45,7 +45,7 @@ enum State {
 
 /// A connection whose request heads are checked before hyper reads them.
 #[derive(Debug)]
-pub(crate) struct Guarded<T> {
+pub struct Guarded<T> {
     inner: T,
     state: State,
     /// Read from the socket, not yet judged.
@@ -59,7 +59,7 @@ pub(crate) struct Guarded<T> {
 }
 
 impl<T> Guarded<T> {
-    pub(crate) fn new(inner: T, max_head: usize) -> Self {
+    pub fn new(inner: T, max_head: usize) -> Self {
         Self {
             inner,
             state: State::Start,
