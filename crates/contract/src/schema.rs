@@ -3,7 +3,8 @@
 //!
 //! Bundling follows every `$ref` (inside the document or into files beside it)
 //! into the schema's own `$defs`, rewrites OpenAPI 3.0 idioms (`nullable`,
-//! boolean exclusive bounds) into 2020-12, and refuses any keyword it does not
+//! boolean exclusive bounds) into 2020-12, admits a boolean schema only where
+//! the document's version does, and refuses any keyword it does not
 //! know, so a misspelt `requried` is a load error rather than an open door.
 //! Nothing here runs per request except [`Schema::validate`].
 
@@ -27,6 +28,20 @@ use keywords::{KeywordKind, keyword_kind};
 pub enum Dialect {
     OpenApi30,
     OpenApi31,
+}
+
+impl Dialect {
+    /// Whether a boolean may stand for a schema under `keyword` (`None`: a
+    /// schema in its own right, such as a media type's or a `properties`
+    /// entry). 3.1 schemas are JSON Schema 2020-12, where `true` and `false`
+    /// are schemas everywhere; 3.0's Schema Object allows a boolean only as
+    /// `additionalProperties` (its most common way to close an object).
+    pub fn admits_boolean(self, keyword: Option<&str>) -> bool {
+        match self {
+            Dialect::OpenApi31 => true,
+            Dialect::OpenApi30 => keyword == Some("additionalProperties"),
+        }
+    }
 }
 
 /// A compiled schema and the bundled form it was compiled from.
@@ -165,7 +180,8 @@ impl<'a> Compiler<'a> {
             keys: HashMap::new(),
             errors,
         };
-        let mut root = self.walk(loc, value, &mut bundle);
+        let root_boolean = self.dialect.admits_boolean(None);
+        let mut root = self.walk(loc, value, root_boolean, &mut bundle);
         let defs = std::mem::take(&mut bundle.defs);
         if bundle.errors.len() > before {
             return None;
@@ -197,9 +213,11 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn walk(&mut self, loc: &Loc, value: &Value, b: &mut Bundle<'_>) -> Value {
+    /// Bundles one schema; `boolean` says whether `true`/`false` may stand
+    /// here (see [`Dialect::admits_boolean`]).
+    fn walk(&mut self, loc: &Loc, value: &Value, boolean: bool, b: &mut Bundle<'_>) -> Value {
         let object = match value {
-            Value::Bool(_) if self.dialect == Dialect::OpenApi31 => return value.clone(),
+            Value::Bool(_) if boolean => return value.clone(),
             Value::Object(o) => o,
             _ => {
                 b.errors.push(loc.error("a schema must be an object"));
@@ -229,7 +247,8 @@ impl<'a> Compiler<'a> {
             let at = loc.child(key);
             match keyword_kind(key, self.dialect) {
                 KeywordKind::Schema => {
-                    out.insert(key.clone(), self.walk(&at, child, b));
+                    let boolean = self.dialect.admits_boolean(Some(key));
+                    out.insert(key.clone(), self.walk(&at, child, boolean, b));
                 }
                 KeywordKind::SchemaMap => {
                     out.insert(key.clone(), self.walk_map(&at, child, b));
@@ -270,9 +289,10 @@ impl<'a> Compiler<'a> {
             b.errors.push(loc.error("must be an object of schemas"));
             return Value::Object(Map::new());
         };
+        let boolean = self.dialect.admits_boolean(None);
         let mut out = Map::new();
         for (k, v) in map {
-            out.insert(k.clone(), self.walk(&loc.child(k), v, b));
+            out.insert(k.clone(), self.walk(&loc.child(k), v, boolean, b));
         }
         Value::Object(out)
     }
@@ -282,9 +302,10 @@ impl<'a> Compiler<'a> {
             b.errors.push(loc.error("must be an array of schemas"));
             return Value::Array(Vec::new());
         };
+        let boolean = self.dialect.admits_boolean(None);
         let mut out = Vec::with_capacity(list.len());
         for (i, v) in list.iter().enumerate() {
-            out.push(self.walk(&loc.child(&i.to_string()), v, b));
+            out.push(self.walk(&loc.child(&i.to_string()), v, boolean, b));
         }
         Value::Array(out)
     }
@@ -311,7 +332,8 @@ impl<'a> Compiler<'a> {
                 return "#".to_owned();
             }
         };
-        let walked = self.walk(&target, &value, b);
+        // A `$ref` names a Schema Object: in 3.0 never a boolean.
+        let walked = self.walk(&target, &value, self.dialect.admits_boolean(None), b);
         b.defs.insert(key.clone(), walked);
         format!("#/$defs/{key}")
     }

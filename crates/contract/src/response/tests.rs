@@ -134,3 +134,53 @@ fn secrets_redacted_or_blocked() {
     .unwrap();
     assert!(out.body.is_none());
 }
+
+/// An OpenAPI 3.0 response closed with `additionalProperties: false`.
+const CLOSED_30: &str = "openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /c:
+    get:
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                additionalProperties: false
+                properties:
+                  id: {type: string}
+                  owner:
+                    type: object
+                    additionalProperties: false
+                    properties: {name: {type: string}}
+";
+
+#[test]
+fn closed_30_response_strips_or_refuses_undeclared_fields() {
+    let c = contract(CLOSED_30);
+    let scanner = SecretScanner::builtin().unwrap();
+    let body = br#"{"id":"1","margin":5,"owner":{"name":"n","email":"e"}}"#;
+    let check_with = |fields| {
+        check(
+            &c.operations()[0],
+            200,
+            JSON,
+            body,
+            true,
+            policy(fields, SecretsMode::Allow),
+            &scanner,
+        )
+    };
+    let out = check_with(FieldsMode::Strip).unwrap();
+    assert_eq!(
+        out.body.as_deref(),
+        Some(br#"{"id":"1","owner":{"name":"n"}}"#.as_slice())
+    );
+    assert_eq!(out.fields_stripped, 2);
+    let Err(ResponseError::Contract(v)) = check_with(FieldsMode::Reject) else {
+        panic!("an undeclared field was not refused");
+    };
+    assert_eq!(v.errors()[0].pointer, "/body/margin");
+}

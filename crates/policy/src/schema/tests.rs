@@ -72,3 +72,23 @@ fn two_apis_with_one_name_are_refused() {
         PolicyError::DuplicateApi("orders".to_owned())
     );
 }
+
+#[test]
+fn a_30_contract_with_closed_bodies_types_its_parameters() {
+    let books = contract(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testkit/fixtures/books/openapi.yaml"
+    )));
+    let schema = generate_schema(&[("books", &books)]).unwrap();
+    assert!(schema.action_ids().any(|a| a == "books:update_email"));
+    assert!(
+        schema.text().contains("username: String"),
+        "{}",
+        schema.text()
+    );
+    assert!(
+        schema.text().contains("book_title: String"),
+        "{}",
+        schema.text()
+    );
+}

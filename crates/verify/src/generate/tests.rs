@@ -199,3 +199,26 @@ fn every_parameter_and_body_of_the_example_api_can_be_generated() {
     }
     assert!(generated >= 10, "only {generated} values");
 }
+
+#[test]
+fn bodies_closed_by_a_30_boolean_are_generated_and_valid() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testkit/fixtures/books");
+    let contract = Contract::load("openapi.yaml", &Dir(dir)).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut closed = 0;
+    for op in contract.operations() {
+        let Some(body) = &op.body else { continue };
+        let schema = body.media[0].schema.as_ref().unwrap();
+        let made = value(schema).unwrap_or_else(|e| panic!("{} body: {e}", op.id));
+        let Value::Object(mut fields) = made else {
+            panic!("{}: not an object", op.id)
+        };
+        fields.insert("undeclared".into(), json!(1));
+        assert!(
+            schema.validate(&Value::Object(fields), "").is_err(),
+            "{}",
+            op.id
+        );
+        closed += 1;
+    }
+    assert_eq!(closed, 3, "login_user, update_email, add_book");
+}
