@@ -10,6 +10,7 @@ mod contract;
 mod document;
 mod error;
 mod load;
+mod locate;
 mod model;
 pub mod request;
 pub mod response;

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::contract::Contract;
 use crate::document::{Documents, Loc, Source};
 use crate::error::LoadError;
+use crate::locate;
 use crate::model::{Method, Operation, SecurityRequirement};
 use crate::router::Router;
 use crate::schema::{Compiler, Dialect};
@@ -49,8 +50,18 @@ const OPERATION_FIELDS: &[&str] = &[
 ];
 
 /// Loads a contract from `root`, reading sibling files through `source`.
+/// Every error is located by file, JSON pointer and, where the text shows
+/// it, line.
 pub fn load(root: &str, source: &dyn Source) -> Result<Contract, Vec<LoadError>> {
     let mut docs = Documents::load(root, source).map_err(|e| vec![e])?;
+    compile(root, &mut docs, source).map_err(|errors| locate::lines(docs.texts(), errors))
+}
+
+fn compile(
+    root: &str,
+    docs: &mut Documents,
+    source: &dyn Source,
+) -> Result<Contract, Vec<LoadError>> {
     let doc = docs.get(root).cloned().unwrap_or(Value::Null);
     let top = Loc::new(root, "");
     let Some(object) = doc.as_object() else {
@@ -59,6 +70,83 @@ pub fn load(root: &str, source: &dyn Source) -> Result<Contract, Vec<LoadError>>
     let mut errors = Vec::new();
     let dialect = dialect_of(object, &top, &mut errors);
     check_fields(object, ROOT_FIELDS, &top, &mut errors);
+    check_dialect(object, &top, &mut errors);
+    let default_security = match object.get("security") {
+        Some(s) => security(&top.child("security"), s, &mut errors),
+        None => Vec::new(),
+    };
+    let mut compiler = Compiler::new(docs, source, dialect.unwrap_or(Dialect::OpenApi31));
+    let operations = match object.get("paths") {
+        Some(Value::Object(paths)) => {
+            let ctx = OpCtx {
+                default_security: &default_security,
+            };
+            operations(&mut compiler, &ctx, &top, paths, &mut errors)
+        }
+        Some(_) => {
+            errors.push(top.child("paths").error("`paths` must be an object"));
+            Vec::new()
+        }
+        None => {
+            errors.push(top.error("the contract declares no `paths`"));
+            Vec::new()
+        }
+    };
+    let router = Router::build(&operations, &top.child("paths"), &mut errors);
+    check_unique_ids(&operations, &top, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let version = object
+        .get("info")
+        .and_then(|i| i.get("version"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let digest = digest(docs.texts());
+    // Located like errors; the text is read again only if there is one.
+    let warnings = locate::lines(docs.texts(), warnings(root, &operations));
+    Ok(Contract::new(
+        version, digest, operations, router, doc, warnings,
+    ))
+}
+
+/// Findings that do not stop loading: operations without an `operationId`.
+fn warnings(root: &str, operations: &[Operation]) -> Vec<LoadError> {
+    operations
+        .iter()
+        .filter(|o| o.generated_id)
+        .map(|o| {
+            Loc::new(root, "/paths")
+                .child(&o.path)
+                .child(o.method.openapi_key())
+                .error(format!(
+                    "no `operationId`; using the generated id `{}`, which changes if the path does",
+                    o.id
+                ))
+        })
+        .collect()
+}
+
+/// The operations of every path item.
+fn operations(
+    compiler: &mut Compiler<'_>,
+    ctx: &OpCtx<'_>,
+    top: &Loc,
+    paths: &Map<String, Value>,
+    errors: &mut Vec<LoadError>,
+) -> Vec<Operation> {
+    let mut operations = Vec::new();
+    // `x-` members of the Paths Object are extensions, not routes.
+    for (path, item) in paths.iter().filter(|(p, _)| !p.starts_with("x-")) {
+        let at = top.child("paths").child(path);
+        path_item(compiler, ctx, &at, path, item, &mut operations, errors);
+    }
+    operations
+}
+
+/// Schemas are read as 2020-12 (the 3.1 base dialect is the same vocabulary).
+fn check_dialect(object: &Map<String, Value>, top: &Loc, errors: &mut Vec<LoadError>) {
     if let Some(d) = object.get("jsonSchemaDialect").and_then(Value::as_str)
         && d != "https://json-schema.org/draft/2020-12/schema"
         && d != "https://spec.openapis.org/oas/3.1/dialect/base"
@@ -68,51 +156,6 @@ pub fn load(root: &str, source: &dyn Source) -> Result<Contract, Vec<LoadError>>
                 .error(format!("dialect `{d}` is not supported")),
         );
     }
-    let default_security = match object.get("security") {
-        Some(s) => security(&top.child("security"), s, &mut errors),
-        None => Vec::new(),
-    };
-    let mut operations = Vec::new();
-    let mut compiler = Compiler::new(&mut docs, source, dialect.unwrap_or(Dialect::OpenApi31));
-    match object.get("paths") {
-        Some(Value::Object(paths)) => {
-            for (path, item) in paths {
-                let at = top.child("paths").child(path);
-                let ctx = OpCtx {
-                    default_security: &default_security,
-                };
-                path_item(
-                    &mut compiler,
-                    &ctx,
-                    &at,
-                    path,
-                    item,
-                    &mut operations,
-                    &mut errors,
-                );
-            }
-        }
-        Some(_) => errors.push(top.child("paths").error("`paths` must be an object")),
-        None => errors.push(top.error("the contract declares no `paths`")),
-    }
-    let router = Router::build(&operations, &top.child("paths"), &mut errors);
-    check_unique_ids(&operations, &top, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let digest = digest(docs.texts());
-    Ok(Contract::new(
-        object
-            .get("info")
-            .and_then(|i| i.get("version"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
-        digest,
-        operations,
-        router,
-        doc,
-    ))
 }
 
 struct OpCtx<'a> {

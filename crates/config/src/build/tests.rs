@@ -48,7 +48,11 @@ fn diagnostics(config: &'static str) -> Vec<String> {
         ),
         (
             "bad.yaml",
-            "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: q, in: cookie}]\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: strin}}}}}\n",
+            "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: q, in: cookie, schema: {type: string}}]\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: strin}}}}}\n",
+        ),
+        (
+            "typo.yaml",
+            "openapi: 3.0.3\ninfo: {title: a, version: '1'}\npaths: {}\ncomponents:\n  securitySchemas: {}\n",
         ),
     ])));
     let overrides = Overrides {
@@ -143,7 +147,7 @@ fn upstream_credentials_never_come_from_the_file_itself() {
             ("secret.txt", "s3cret\n"),
             (
                 "q.yaml",
-                "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: key, in: query}]\n      responses: {'200': {description: ok}}\n",
+                "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: key, in: query, schema: {type: string}}]\n      responses: {'200': {description: ok}}\n",
             ),
         ])));
         let overrides = Overrides {
