@@ -19,6 +19,7 @@ mod schema;
 pub mod secrets;
 mod strict_json;
 mod strip;
+mod structure;
 
 pub use contract::Contract;
 pub use document::{Source, describe_yaml_error};

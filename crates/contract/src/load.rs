@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 use crate::contract::Contract;
 use crate::document::{Documents, Loc, Source};
 use crate::error::LoadError;
-use crate::locate;
 use crate::model::{Method, Operation, SecurityRequirement};
 use crate::router::Router;
 use crate::schema::{Compiler, Dialect};
+use crate::{locate, structure};
 
 mod bodies;
 mod params;
@@ -69,6 +69,17 @@ fn compile(
     };
     let mut errors = Vec::new();
     let dialect = dialect_of(object, &top, &mut errors);
+    if let Some(dialect) = dialect {
+        // The official schema first: a misplaced or misspelt field is
+        // reported as what it is, before the loader's own reading of it.
+        let found = structure::check(root, &doc, dialect);
+        if !found.is_empty() {
+            // In the order of the text, as the author reads it.
+            let mut found = locate::lines(docs.texts(), found);
+            found.sort_by(|a, b| (a.line(), a.pointer()).cmp(&(b.line(), b.pointer())));
+            return Err(found);
+        }
+    }
     check_fields(object, ROOT_FIELDS, &top, &mut errors);
     check_dialect(object, &top, &mut errors);
     let default_security = match object.get("security") {

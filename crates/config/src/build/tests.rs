@@ -73,6 +73,13 @@ fn every_problem_is_reported_with_its_line_or_pointer() {
 }
 
 #[test]
+fn a_contract_s_unknown_field_is_reported_with_file_line_and_pointer() {
+    insta::assert_json_snapshot!(diagnostics(
+        "apis:\n  - {name: a, contract: typo.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\n"
+    ));
+}
+
+#[test]
 fn syntax_errors_and_unknown_fields_name_the_line() {
     insta::assert_json_snapshot!(diagnostics("apis:\n  - name: a\n    contrct: ok.yaml\n"));
     insta::assert_json_snapshot!(diagnostics("apis: [\n"));
