@@ -63,68 +63,106 @@ impl Finding {
         self.pointer == other.pointer && self.message == other.message
     }
 
-    /// A sign that the alternative checked at `at` is not the one meant.
+    /// A sign that the alternative checked at `at` is not the one meant:
+    /// it wants a `$ref`, or a value of another JSON type.
     fn rules_out(&self, at: &str) -> bool {
         match &self.what {
             What::Missing(field) => field == "$ref" && self.pointer == at,
             What::Type => self.pointer == at,
-            What::OneOf(_) => self.pointer == at || is_child(&self.pointer, at),
-            What::Ambiguous | What::Other => false,
+            What::OneOf(_) | What::Ambiguous | What::Other => false,
         }
+    }
+
+    /// A refused `enum`/`const` value at `pointer`.
+    fn refuses_value_at(&self, pointer: &str) -> bool {
+        matches!(self.what, What::OneOf(_)) && self.pointer == pointer
     }
 }
 
 /// The findings one violation stands for.
 pub(super) fn explain(error: &ValidationError<'_>) -> Vec<Finding> {
-    let at = error.instance_path().as_str().to_owned();
+    let at = error.instance_path().as_str();
     let object = names::object_at(error.schema_path().as_str());
-    let one = |message: String, what: What| vec![Finding::new(at.clone(), message, what)];
     match error.kind() {
         Kind::AdditionalProperties { unexpected } | Kind::UnevaluatedProperties { unexpected } => {
             unexpected
                 .iter()
                 .map(|key| {
-                    let pointer = format!("{at}/{}", escape_token(key));
-                    Finding::new(pointer, names::unknown_key(key, object), What::Other)
+                    Finding::new(child(at, key), names::unknown_key(key, object), What::Other)
                 })
                 .collect()
         }
+        Kind::OneOfNotValid { context } | Kind::AnyOf { context } => alternatives(at, context),
+        Kind::PropertyNames { error: inner } => vec![bad_name(at, inner)],
+        kind => {
+            let (message, what) =
+                said(kind, object).unwrap_or_else(|| (error.masked().to_string(), What::Other));
+            vec![Finding::new(at.to_owned(), message, what)]
+        }
+    }
+}
+
+/// What a single-place violation says; `None` for the engine's own wording.
+fn said(kind: &Kind, object: &str) -> Option<(String, What)> {
+    let other = |message: String| Some((message, What::Other));
+    match kind {
         Kind::Required { property } => {
             let field = property.as_str().unwrap_or_default().to_owned();
             let message = match object {
                 "object" => format!("missing required field `{field}`"),
                 _ => format!("missing required field `{field}` of the {object}"),
             };
-            one(message, What::Missing(field))
+            Some((message, What::Missing(field)))
         }
-        Kind::Type { kind } => one(format!("must be {}", types(kind)), What::Type),
+        Kind::Type { kind } => Some((format!("must be {}", types(kind)), What::Type)),
         Kind::Enum { options } => {
             let allowed = options.as_array().cloned().unwrap_or_default();
-            one(
+            Some((
                 format!("must be {}", listed(&allowed)),
                 What::OneOf(allowed),
-            )
+            ))
         }
         Kind::Constant { expected_value } => {
             let allowed = vec![Value::clone(expected_value)];
-            one(
+            Some((
                 format!("must be {}", listed(&allowed)),
                 What::OneOf(allowed),
-            )
+            ))
         }
-        Kind::OneOfNotValid { context } | Kind::AnyOf { context } => alternatives(&at, context),
-        Kind::OneOfMultipleValid { .. } => one(
+        Kind::OneOfMultipleValid { .. } => Some((
             format!("matches more than one of the forms the {object} allows"),
             What::Ambiguous,
-        ),
-        Kind::Not { schema } => one(excluded(schema), What::Other),
-        Kind::FalseSchema => one("is not allowed here".to_owned(), What::Other),
-        Kind::Pattern { pattern } => one(format!("must match `{pattern}`"), What::Other),
-        _ => one(error.masked().to_string(), What::Other),
+        )),
+        Kind::Not { schema } => other(excluded(schema)),
+        Kind::FalseSchema => other("is not allowed here".to_owned()),
+        Kind::Pattern { pattern } => other(format!("must match `{pattern}`")),
+        Kind::MinProperties { limit } => other(format!(
+            "must have at least {limit} {}",
+            if *limit == 1 { "entry" } else { "entries" }
+        )),
+        Kind::MinItems { limit } => other(format!(
+            "must have at least {limit} {}",
+            if *limit == 1 { "item" } else { "items" }
+        )),
+        _ => None,
     }
 }
 
-/// Drops an "more than one form matched" finding when another problem is
+/// A key refused by `propertyNames`: the key itself is what failed.
+fn bad_name(at: &str, inner: &ValidationError<'_>) -> Finding {
+    let name = inner.instance().as_str().unwrap_or_default();
+    let why = explain(inner)
+        .into_iter()
+        .next()
+        .map_or_else(|| "is not allowed".to_owned(), |f| f.message);
+    Finding::new(
+        child(at, name),
+        format!("`{name}` is not a valid name: it {why}"),
+        What::Other,
+    )
+}
+
+/// Drops a "more than one form matched" finding when another problem is
 /// reported at or under its pointer: that problem is what to fix.
 pub(super) fn without_echoes(findings: Vec<Finding>) -> Vec<Finding> {
     let explained = |a: &Finding| {
@@ -151,48 +189,68 @@ fn alternatives(at: &str, context: &[Vec<ValidationError<'static>>]) -> Vec<Find
         .iter()
         .map(|errors| errors.iter().flat_map(explain).collect())
         .collect();
-    let applies: Vec<&Vec<Finding>> = branches
+    let mut open: Vec<&Vec<Finding>> = branches
         .iter()
         .filter(|b| !b.iter().any(|f| f.rules_out(at)))
         .collect();
-    if applies.is_empty() {
-        let all: Vec<&Vec<Finding>> = branches.iter().collect();
-        if let Some(merged) = common_discriminator(&all) {
-            return vec![merged];
-        }
-        return closest(&all);
+    if open.is_empty() {
+        open = branches.iter().collect();
     }
-    closest(&applies)
+    if open.len() > 1
+        && let Some(field) = discriminator(at, &open)
+    {
+        let accepted: Vec<&Vec<Finding>> = open
+            .iter()
+            .copied()
+            .filter(|b| !b.iter().any(|f| f.refuses_value_at(&field)))
+            .collect();
+        if accepted.is_empty() {
+            return vec![merged_values(&field, &open)];
+        }
+        open = accepted;
+    }
+    closest(&open)
 }
 
-/// When every alternative refuses the same field's value (`in`, `type`),
-/// that value is the problem: it must be one of what they accept together.
-fn common_discriminator(branches: &[&Vec<Finding>]) -> Option<Finding> {
-    let pointer = branches
-        .first()?
-        .iter()
-        .find(|f| matches!(f.what, What::OneOf(_)))?
-        .pointer
-        .clone();
-    let mut allowed: Vec<Value> = Vec::new();
+/// The field (`type`, `in`, or the value itself) whose value most
+/// alternatives refuse: what tells them apart.
+fn discriminator(at: &str, branches: &[&Vec<Finding>]) -> Option<String> {
+    let mut counted: Vec<(&str, usize)> = Vec::new();
     for branch in branches {
-        let mut found = false;
-        for f in branch.iter().filter(|f| f.pointer == pointer) {
-            if let What::OneOf(values) = &f.what {
-                found = true;
-                for v in values {
-                    if !allowed.contains(v) {
-                        allowed.push(v.clone());
-                    }
+        let mut seen: Vec<&str> = Vec::new();
+        for f in branch.iter().filter(|f| matches!(f.what, What::OneOf(_))) {
+            let place = f.pointer.as_str();
+            if (place == at || is_child(place, at)) && !seen.contains(&place) {
+                seen.push(place);
+                match counted.iter_mut().find(|(p, _)| *p == place) {
+                    Some((_, n)) => *n += 1,
+                    None => counted.push((place, 1)),
                 }
             }
         }
-        if !found {
-            return None;
+    }
+    let most = counted.iter().map(|(_, n)| *n).max()?;
+    counted
+        .into_iter()
+        .find(|(_, n)| *n == most)
+        .map(|(p, _)| p.to_owned())
+}
+
+/// Every alternative refuses the value at `field`: it must be one of what
+/// they accept together.
+fn merged_values(field: &str, branches: &[&Vec<Finding>]) -> Finding {
+    let mut allowed: Vec<Value> = Vec::new();
+    for f in branches.iter().flat_map(|b| b.iter()) {
+        if let (true, What::OneOf(values)) = (f.pointer == field, &f.what) {
+            for v in values {
+                if !allowed.contains(v) {
+                    allowed.push(v.clone());
+                }
+            }
         }
     }
     let message = format!("must be {}", listed(&allowed));
-    Some(Finding::new(pointer, message, What::OneOf(allowed)))
+    Finding::new(field.to_owned(), message, What::OneOf(allowed))
 }
 
 /// The findings of the branch with the deepest problem, then the fewest;
@@ -290,6 +348,11 @@ fn listed(values: &[Value]) -> String {
         [one] => one.clone(),
         _ => format!("one of {}", shown.join(", ")),
     }
+}
+
+/// The pointer of member `key` of the object at `at`.
+fn child(at: &str, key: &str) -> String {
+    format!("{at}/{}", escape_token(key))
 }
 
 fn is_child(pointer: &str, parent: &str) -> bool {

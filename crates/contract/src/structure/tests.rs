@@ -130,3 +130,30 @@ fn json_documents_are_checked_and_located_too() {
     let errors = crate::Contract::load("api.json", &Files(vec![("api.json", text)])).unwrap_err();
     assert_eq!(located(&errors), [(Some(5), "/components/requestBodiez")]);
 }
+
+#[test]
+fn the_alternative_a_discriminating_value_selects_is_the_one_reported() {
+    let errors = refused(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x/{id}:\n    get:\n      parameters: [{name: id, in: path, required: false, schema: {type: string}}]\n      responses: {'200': {description: ok}}\ncomponents:\n  securitySchemes:\n    k: {type: apiKey, name: k, in: body}\n",
+    );
+    assert_eq!(
+        located(&errors),
+        [
+            (Some(6), "/paths/~1x~1{id}/get/parameters/0/required"),
+            (Some(10), "/components/securitySchemes/k/in"),
+        ],
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn a_key_the_schema_refuses_is_located_at_the_key() {
+    let errors = refused(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    Fine: {type: string}\n    'My Schema': {type: string}\n",
+    );
+    assert_eq!(
+        located(&errors),
+        [(Some(7), "/components/schemas/My Schema")],
+        "{errors:#?}"
+    );
+}
