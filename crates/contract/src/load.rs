@@ -1,8 +1,10 @@
-//! OpenAPI document to compiled [`Contract`]: walks `paths`, resolves each
-//! operation's parameters, body and responses, and compiles their schemas.
+//! OpenAPI document to compiled [`Contract`]: checks the root document
+//! against the official schema for its version (`structure`), then walks
+//! `paths`, resolves each operation's parameters, body and responses, and
+//! compiles their schemas.
 //!
-//! Every problem is collected with its file and JSON pointer; anything the
-//! loader does not understand is an error, never silently skipped.
+//! Every problem is collected with its file, JSON pointer and line; anything
+//! the loader does not understand is an error, never silently skipped.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
