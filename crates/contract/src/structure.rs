@@ -16,6 +16,7 @@
 //! Sibling documents named by `$ref` are fragments, not OpenAPI documents;
 //! the loader's own checks read them.
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use jsonschema::{Draft, PatternOptions, Validator};
@@ -54,9 +55,11 @@ pub(crate) fn check(file: &str, doc: &Value, dialect: Dialect) -> Vec<LoadError>
         return Vec::new();
     }
     let mut findings = Vec::new();
+    // Alternatives can report one problem twice; a large document many.
+    let mut seen = HashSet::new();
     for error in validator.iter_errors(doc) {
         for finding in explain::explain(&error) {
-            if !findings.iter().any(|f: &explain::Finding| f.same(&finding)) {
+            if seen.insert((finding.pointer.clone(), finding.message.clone())) {
                 findings.push(finding);
             }
         }
