@@ -19,6 +19,9 @@ use crate::{locate, structure};
 
 mod bodies;
 mod params;
+mod security;
+
+use security::security;
 
 /// Fields of the root document, and what is done with each.
 const ROOT_FIELDS: &[&str] = &[
@@ -335,41 +338,6 @@ fn generated_id(method: Method, path: &str) -> String {
         );
     }
     id
-}
-
-fn security(at: &Loc, value: &Value, errors: &mut Vec<LoadError>) -> Vec<SecurityRequirement> {
-    let Some(list) = value.as_array() else {
-        errors.push(at.error("`security` must be an array of requirement objects"));
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (i, req) in list.iter().enumerate() {
-        let Some(req) = req.as_object() else {
-            errors.push(
-                at.child(&i.to_string())
-                    .error("a security requirement must be an object"),
-            );
-            continue;
-        };
-        let mut requirement = Vec::new();
-        for (scheme, scopes) in req {
-            let scopes: Option<Vec<String>> = scopes.as_array().map(|s| {
-                s.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            });
-            match scopes {
-                Some(s) => requirement.push((scheme.clone(), s)),
-                None => errors.push(
-                    at.child(&i.to_string())
-                        .child(scheme)
-                        .error("scopes must be an array of strings"),
-                ),
-            }
-        }
-        out.push(requirement);
-    }
-    out
 }
 
 fn check_unique_ids(operations: &[Operation], top: &Loc, errors: &mut Vec<LoadError>) {
