@@ -9,7 +9,8 @@ pub enum Severity {
     Error,
 }
 
-/// A finding with its file and either a line or a JSON pointer.
+/// A finding with its file and a line, a JSON pointer, or both (a contract's
+/// findings: `openapi.yaml:42#/components/requestBodiez`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
@@ -34,7 +35,7 @@ impl Diagnostic {
         Self {
             severity,
             file: e.file().to_owned(),
-            line: None,
+            line: e.line(),
             pointer: Some(e.pointer().to_owned()),
             message: e.message().to_owned(),
         }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::document::{Loc, Source};
+use crate::document::Source;
 use crate::error::LoadError;
 use crate::model::Operation;
 use crate::router::{RouteMatch, Router};
@@ -16,6 +16,7 @@ pub struct Contract {
     operations: Vec<Operation>,
     router: Router,
     document: Value,
+    warnings: Vec<LoadError>,
 }
 
 impl Contract {
@@ -25,6 +26,7 @@ impl Contract {
         operations: Vec<Operation>,
         router: Router,
         document: Value,
+        warnings: Vec<LoadError>,
     ) -> Self {
         Self {
             version,
@@ -32,6 +34,7 @@ impl Contract {
             operations,
             router,
             document,
+            warnings,
         }
     }
 
@@ -68,20 +71,9 @@ impl Contract {
         self.router.find(method, path)
     }
 
-    /// Findings that do not stop loading (shown by `portcullis check`).
-    pub fn warnings(&self, root: &str) -> Vec<LoadError> {
-        self.operations
-            .iter()
-            .filter(|o| o.generated_id)
-            .map(|o| {
-                Loc::new(root, "/paths")
-                    .child(&o.path)
-                    .child(o.method.openapi_key())
-                    .error(format!(
-                        "no `operationId`; using the generated id `{}`, which changes if the path does",
-                        o.id
-                    ))
-            })
-            .collect()
+    /// Findings that do not stop loading (shown by `portcullis check`),
+    /// located like load errors.
+    pub fn warnings(&self) -> &[LoadError] {
+        &self.warnings
     }
 }

@@ -168,13 +168,14 @@ pub fn parse_text(file: &str, text: &str) -> Result<Value, LoadError> {
     if file.ends_with(".json") {
         let mut de = serde_json::Deserializer::from_str(text);
         let value = crate::strict_json::parse_document(&mut de).map_err(|e| {
-            LoadError::at(file, "", format!("invalid JSON at line {}: {e}", e.line()))
+            LoadError::at(file, "", format!("invalid JSON: {e}"))
+                .with_line(u64::try_from(e.line()).unwrap_or(0))
         })?;
         return Ok(value);
     }
     serde_saphyr::from_str::<Value>(text).map_err(|e| {
         let (line, message) = describe_yaml_error(&e);
-        LoadError::at(file, "", format!("invalid YAML at line {line}: {message}"))
+        LoadError::at(file, "", format!("invalid YAML: {message}")).with_line(line)
     })
 }
 

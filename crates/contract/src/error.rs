@@ -2,11 +2,13 @@
 
 use portcullis_core::FieldError;
 
-/// One problem found while loading a contract, located by file and JSON pointer.
+/// One problem found while loading a contract, located by file and JSON
+/// pointer, and by line once the loader has looked it up in the file's text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}#{pointer}: {message}")]
+#[error("{file}{}#{pointer}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct LoadError {
     file: String,
+    line: Option<u64>,
     pointer: String,
     message: String,
 }
@@ -15,13 +17,25 @@ impl LoadError {
     pub fn at(file: &str, pointer: &str, message: impl Into<String>) -> Self {
         Self {
             file: file.to_owned(),
+            line: None,
             pointer: pointer.to_owned(),
             message: message.into(),
         }
     }
 
+    /// The same error at a known line (1-based; 0 means unknown).
+    pub fn with_line(mut self, line: u64) -> Self {
+        self.line = (line > 0).then_some(line);
+        self
+    }
+
     pub fn file(&self) -> &str {
         &self.file
+    }
+
+    /// The line in [`Self::file`] the pointer names, when it could be found.
+    pub fn line(&self) -> Option<u64> {
+        self.line
     }
 
     pub fn pointer(&self) -> &str {

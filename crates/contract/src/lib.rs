@@ -1,6 +1,10 @@
 //! OpenAPI 3.0/3.1 text to a compiled contract, and the pure checks the
 //! gateway runs against it: canonical path, route, request, response.
 //!
+//! A document is checked against the OpenAPI Initiative's own JSON Schema
+//! for its version (shipped in `schemas/`) before it is read; every load
+//! error is located by file, line and JSON pointer.
+//!
 //! Pure: no sockets, no files (documents arrive through a [`Source`]), no
 //! clock. Schemas are compiled once at load; nothing here parses a contract
 //! per request.
@@ -10,6 +14,7 @@ mod contract;
 mod document;
 mod error;
 mod load;
+mod locate;
 mod model;
 pub mod request;
 pub mod response;
@@ -18,6 +23,7 @@ mod schema;
 pub mod secrets;
 mod strict_json;
 mod strip;
+mod structure;
 
 pub use contract::Contract;
 pub use document::{Source, describe_yaml_error};

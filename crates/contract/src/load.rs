@@ -1,8 +1,10 @@
-//! OpenAPI document to compiled [`Contract`]: walks `paths`, resolves each
-//! operation's parameters, body and responses, and compiles their schemas.
+//! OpenAPI document to compiled [`Contract`]: checks the root document
+//! against the official schema for its version (`structure`), then walks
+//! `paths`, resolves each operation's parameters, body and responses, and
+//! compiles their schemas.
 //!
-//! Every problem is collected with its file and JSON pointer; anything the
-//! loader does not understand is an error, never silently skipped.
+//! Every problem is collected with its file, JSON pointer and line; anything
+//! the loader does not understand is an error, never silently skipped.
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -13,9 +15,13 @@ use crate::error::LoadError;
 use crate::model::{Method, Operation, SecurityRequirement};
 use crate::router::Router;
 use crate::schema::{Compiler, Dialect};
+use crate::{locate, structure};
 
 mod bodies;
 mod params;
+mod security;
+
+use security::security;
 
 /// Fields of the root document, and what is done with each.
 const ROOT_FIELDS: &[&str] = &[
@@ -49,8 +55,18 @@ const OPERATION_FIELDS: &[&str] = &[
 ];
 
 /// Loads a contract from `root`, reading sibling files through `source`.
+/// Every error is located by file, JSON pointer and, where the text shows
+/// it, line.
 pub fn load(root: &str, source: &dyn Source) -> Result<Contract, Vec<LoadError>> {
     let mut docs = Documents::load(root, source).map_err(|e| vec![e])?;
+    compile(root, &mut docs, source).map_err(|errors| locate::lines(docs.texts(), errors))
+}
+
+fn compile(
+    root: &str,
+    docs: &mut Documents,
+    source: &dyn Source,
+) -> Result<Contract, Vec<LoadError>> {
     let doc = docs.get(root).cloned().unwrap_or(Value::Null);
     let top = Loc::new(root, "");
     let Some(object) = doc.as_object() else {
@@ -58,7 +74,95 @@ pub fn load(root: &str, source: &dyn Source) -> Result<Contract, Vec<LoadError>>
     };
     let mut errors = Vec::new();
     let dialect = dialect_of(object, &top, &mut errors);
+    if let Some(dialect) = dialect {
+        // The official schema first: a misplaced or misspelt field is
+        // reported as what it is, before the loader's own reading of it.
+        let found = structure::check(root, &doc, dialect);
+        if !found.is_empty() {
+            // In the order of the text, as the author reads it.
+            let mut found = locate::lines(docs.texts(), found);
+            found.sort_by(|a, b| (a.line(), a.pointer()).cmp(&(b.line(), b.pointer())));
+            return Err(found);
+        }
+    }
     check_fields(object, ROOT_FIELDS, &top, &mut errors);
+    check_dialect(object, &top, &mut errors);
+    let default_security = match object.get("security") {
+        Some(s) => security(&top.child("security"), s, &mut errors),
+        None => Vec::new(),
+    };
+    let mut compiler = Compiler::new(docs, source, dialect.unwrap_or(Dialect::OpenApi31));
+    let operations = match object.get("paths") {
+        Some(Value::Object(paths)) => {
+            let ctx = OpCtx {
+                default_security: &default_security,
+            };
+            operations(&mut compiler, &ctx, &top, paths, &mut errors)
+        }
+        Some(_) => {
+            errors.push(top.child("paths").error("`paths` must be an object"));
+            Vec::new()
+        }
+        None => {
+            errors.push(top.error("the contract declares no `paths`"));
+            Vec::new()
+        }
+    };
+    let router = Router::build(&operations, &top.child("paths"), &mut errors);
+    check_unique_ids(&operations, &top, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let version = object
+        .get("info")
+        .and_then(|i| i.get("version"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let digest = digest(docs.texts());
+    // Located like errors; the text is read again only if there is one.
+    let warnings = locate::lines(docs.texts(), warnings(root, &operations));
+    Ok(Contract::new(
+        version, digest, operations, router, doc, warnings,
+    ))
+}
+
+/// Findings that do not stop loading: operations without an `operationId`.
+fn warnings(root: &str, operations: &[Operation]) -> Vec<LoadError> {
+    operations
+        .iter()
+        .filter(|o| o.generated_id)
+        .map(|o| {
+            Loc::new(root, "/paths")
+                .child(&o.path)
+                .child(o.method.openapi_key())
+                .error(format!(
+                    "no `operationId`; using the generated id `{}`, which changes if the path does",
+                    o.id
+                ))
+        })
+        .collect()
+}
+
+/// The operations of every path item.
+fn operations(
+    compiler: &mut Compiler<'_>,
+    ctx: &OpCtx<'_>,
+    top: &Loc,
+    paths: &Map<String, Value>,
+    errors: &mut Vec<LoadError>,
+) -> Vec<Operation> {
+    let mut operations = Vec::new();
+    // `x-` members of the Paths Object are extensions, not routes.
+    for (path, item) in paths.iter().filter(|(p, _)| !p.starts_with("x-")) {
+        let at = top.child("paths").child(path);
+        path_item(compiler, ctx, &at, path, item, &mut operations, errors);
+    }
+    operations
+}
+
+/// Schemas are read as 2020-12 (the 3.1 base dialect is the same vocabulary).
+fn check_dialect(object: &Map<String, Value>, top: &Loc, errors: &mut Vec<LoadError>) {
     if let Some(d) = object.get("jsonSchemaDialect").and_then(Value::as_str)
         && d != "https://json-schema.org/draft/2020-12/schema"
         && d != "https://spec.openapis.org/oas/3.1/dialect/base"
@@ -68,51 +172,6 @@ pub fn load(root: &str, source: &dyn Source) -> Result<Contract, Vec<LoadError>>
                 .error(format!("dialect `{d}` is not supported")),
         );
     }
-    let default_security = match object.get("security") {
-        Some(s) => security(&top.child("security"), s, &mut errors),
-        None => Vec::new(),
-    };
-    let mut operations = Vec::new();
-    let mut compiler = Compiler::new(&mut docs, source, dialect.unwrap_or(Dialect::OpenApi31));
-    match object.get("paths") {
-        Some(Value::Object(paths)) => {
-            for (path, item) in paths {
-                let at = top.child("paths").child(path);
-                let ctx = OpCtx {
-                    default_security: &default_security,
-                };
-                path_item(
-                    &mut compiler,
-                    &ctx,
-                    &at,
-                    path,
-                    item,
-                    &mut operations,
-                    &mut errors,
-                );
-            }
-        }
-        Some(_) => errors.push(top.child("paths").error("`paths` must be an object")),
-        None => errors.push(top.error("the contract declares no `paths`")),
-    }
-    let router = Router::build(&operations, &top.child("paths"), &mut errors);
-    check_unique_ids(&operations, &top, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let digest = digest(docs.texts());
-    Ok(Contract::new(
-        object
-            .get("info")
-            .and_then(|i| i.get("version"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned(),
-        digest,
-        operations,
-        router,
-        doc,
-    ))
 }
 
 struct OpCtx<'a> {
@@ -279,41 +338,6 @@ fn generated_id(method: Method, path: &str) -> String {
         );
     }
     id
-}
-
-fn security(at: &Loc, value: &Value, errors: &mut Vec<LoadError>) -> Vec<SecurityRequirement> {
-    let Some(list) = value.as_array() else {
-        errors.push(at.error("`security` must be an array of requirement objects"));
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (i, req) in list.iter().enumerate() {
-        let Some(req) = req.as_object() else {
-            errors.push(
-                at.child(&i.to_string())
-                    .error("a security requirement must be an object"),
-            );
-            continue;
-        };
-        let mut requirement = Vec::new();
-        for (scheme, scopes) in req {
-            let scopes: Option<Vec<String>> = scopes.as_array().map(|s| {
-                s.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            });
-            match scopes {
-                Some(s) => requirement.push((scheme.clone(), s)),
-                None => errors.push(
-                    at.child(&i.to_string())
-                        .child(scheme)
-                        .error("scopes must be an array of strings"),
-                ),
-            }
-        }
-        out.push(requirement);
-    }
-    out
 }
 
 fn check_unique_ids(operations: &[Operation], top: &Loc, errors: &mut Vec<LoadError>) {

@@ -64,7 +64,7 @@ fn check_reports_every_problem_with_its_location() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("api.yaml#/paths/~1x/get/responses/200/content/application~1json/schema/requried: error: unknown schema keyword `requried`"),
+        stderr.contains("api.yaml:6#/paths/~1x/get/responses/200/content/application~1json/schema/requried: error: unknown schema keyword `requried`"),
         "{stderr}"
     );
 }

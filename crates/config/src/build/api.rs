@@ -111,7 +111,7 @@ fn one(
     let contract = match Contract::load(&raw.contract.value, files) {
         Ok(c) => {
             out.extend(
-                c.warnings(&raw.contract.value)
+                c.warnings()
                     .iter()
                     .map(|w| Diagnostic::from_contract(Severity::Warning, w)),
             );

@@ -48,7 +48,11 @@ fn diagnostics(config: &'static str) -> Vec<String> {
         ),
         (
             "bad.yaml",
-            "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: q, in: cookie}]\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: strin}}}}}\n",
+            "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: q, in: cookie, schema: {type: string}}]\n      responses: {'200': {description: ok, content: {application/json: {schema: {type: strin}}}}}\n",
+        ),
+        (
+            "typo.yaml",
+            "openapi: 3.0.3\ninfo: {title: a, version: '1'}\npaths: {}\ncomponents:\n  securitySchemas: {}\n",
         ),
     ])));
     let overrides = Overrides {
@@ -65,6 +69,13 @@ fn diagnostics(config: &'static str) -> Vec<String> {
 fn every_problem_is_reported_with_its_line_or_pointer() {
     insta::assert_json_snapshot!(diagnostics(
         "listen: nowhere\nmode: observe\nrate_limits: {per_identity: 50/x}\napis:\n  - name: Orders\n    contract: ok.yaml\n    mount: /orders/\n    upstream: ftp://x\n  - name: b\n    contract: bad.yaml\n    mount: /b\n    upstream: http://127.0.0.1:1\n  - name: c\n    contract: missing.yaml\n    mount: /.well-known/x\n    upstream: http://127.0.0.1:1\n    timeouts: {connect: soon}\nlimits: {json_depth: 500}\n"
+    ));
+}
+
+#[test]
+fn a_contract_s_unknown_field_is_reported_with_file_line_and_pointer() {
+    insta::assert_json_snapshot!(diagnostics(
+        "apis:\n  - {name: a, contract: typo.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\n"
     ));
 }
 
@@ -143,7 +154,7 @@ fn upstream_credentials_never_come_from_the_file_itself() {
             ("secret.txt", "s3cret\n"),
             (
                 "q.yaml",
-                "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: key, in: query}]\n      responses: {'200': {description: ok}}\n",
+                "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      parameters: [{name: key, in: query, schema: {type: string}}]\n      responses: {'200': {description: ok}}\n",
             ),
         ])));
         let overrides = Overrides {

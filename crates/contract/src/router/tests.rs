@@ -1,7 +1,7 @@
 use crate::RouteMatch;
 use crate::testing::{contract, doc31, load};
 
-const PATHS: &str = "  /orders:\n    get: {responses: {'200': {description: ok}}}\n    post: {responses: {'201': {description: ok}}}\n  /orders/summary:\n    get: {operationId: summary, responses: {'200': {description: ok}}}\n  /orders/{id}:\n    parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n    get: {operationId: getOrder, responses: {'200': {description: ok}}}\n  /orders/{id}/items/:\n    parameters: [{name: id, in: path, required: true}]\n    get: {operationId: items, responses: {'200': {description: ok}}}\n";
+const PATHS: &str = "  /orders:\n    get: {responses: {'200': {description: ok}}}\n    post: {responses: {'201': {description: ok}}}\n  /orders/summary:\n    get: {operationId: summary, responses: {'200': {description: ok}}}\n  /orders/{id}:\n    parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n    get: {operationId: getOrder, responses: {'200': {description: ok}}}\n  /orders/{id}/items/:\n    parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n    get: {operationId: items, responses: {'200': {description: ok}}}\n";
 
 fn found(c: &crate::Contract, method: &str, path: &str) -> Option<String> {
     match c.route(method, path) {

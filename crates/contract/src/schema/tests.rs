@@ -166,7 +166,73 @@ fn yaml_duplicate_keys_are_refused_too() {
     let errors =
         load("openapi: 3.1.0\nopenapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths: {}\n")
             .unwrap_err();
-    assert!(errors[0].message().contains("line 2"), "{errors:?}");
+    assert_eq!(errors[0].line(), Some(2), "{errors:?}");
+}
+
+#[test]
+fn openapi_30_additional_properties_false_closes_the_object() {
+    let c = body_schema_contract(
+        "3.0.3",
+        "{type: object, additionalProperties: false, properties: {a: {type: string}}}",
+    )
+    .unwrap();
+    assert!(validates(&c, json!({"a": "x"})));
+    assert!(!validates(&c, json!({"a": "x", "extra": 1})));
+    let open = body_schema_contract("3.0.3", "{type: object, additionalProperties: true}").unwrap();
+    assert!(validates(&open, json!({"extra": 1})));
+}
+
+#[test]
+fn openapi_30_boolean_schemas_elsewhere_stay_load_errors() {
+    let at = "/paths/~1x/post/requestBody/content/application~1json/schema";
+    for (schema, pointer) in [
+        ("true", ""),
+        ("{type: array, items: true}", "/items"),
+        ("{type: object, properties: {a: false}}", "/properties/a"),
+        ("{allOf: [false]}", "/allOf/0"),
+        ("{not: true}", "/not"),
+    ] {
+        let errors = body_schema_contract("3.0.3", schema).unwrap_err();
+        assert_eq!(
+            errors[0].pointer(),
+            format!("{at}{pointer}"),
+            "{schema}: {errors:?}"
+        );
+    }
+    // 3.1 admits a boolean wherever a schema goes.
+    assert!(body_schema_contract("3.1.0", "{type: object, properties: {a: false}}").is_ok());
+}
+
+#[test]
+fn load_errors_carry_the_line_of_their_pointer_in_their_own_file() {
+    let root = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {$ref: 'schemas/tree.yaml#/Node'}\n      responses: {'200': {description: ok}}\n  /y:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema:\n                type: string\n                nullable: true\n";
+    let tree = "Node:\n  type: object\n  properties:\n    name:\n      type: string\n      requried: true\n";
+    let files = Files(vec![
+        ("api.yaml", root.to_owned()),
+        ("schemas/tree.yaml", tree.to_owned()),
+    ]);
+    let errors = Contract::load("api.yaml", &files).unwrap_err();
+    let mut located: Vec<(&str, Option<u64>, &str)> = errors
+        .iter()
+        .map(|e| (e.file(), e.line(), e.pointer()))
+        .collect();
+    located.sort_unstable();
+    assert_eq!(
+        located,
+        [
+            (
+                "api.yaml",
+                Some(20),
+                "/paths/~1y/get/responses/200/content/application~1json/schema/nullable"
+            ),
+            (
+                "schemas/tree.yaml",
+                Some(6),
+                "/Node/properties/name/requried"
+            ),
+        ]
+    );
+    assert!(errors[0].to_string().contains(".yaml:"), "{}", errors[0]);
 }
 
 #[test]
