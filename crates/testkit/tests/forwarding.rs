@@ -141,6 +141,18 @@ async fn http2_clients_are_served() {
     let uri = format!("http://{}/echo-api/../echo-api/echo", world.gateway.addr());
     let refused = send(uri).await.unwrap();
     assert_eq!(refused.status(), 400);
+    // A `Host` that disagrees with HTTP/2's `:authority` is refused, in shape.
+    let uri = format!("http://{}/echo-api/echo", world.gateway.addr());
+    let request = http::Request::get(uri)
+        .header("x-api-key", world.key.as_str())
+        .header("host", "elsewhere.example")
+        .body(Empty::new())
+        .unwrap();
+    let refused = client.request(request).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let body = refused.into_body().collect().await.unwrap().to_bytes();
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "malformed-request");
     world.stop().await;
 }
 

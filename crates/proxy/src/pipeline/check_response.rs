@@ -1,6 +1,9 @@
-//! Stage 11: the upstream's answer against the contract: status declared,
-//! body validated, undeclared fields stripped or refused, secrets redacted or
-//! the response blocked. (5xx masking happened in `forward`.)
+//! Stage 11: the upstream's answer against the contract: an operation's
+//! uniform failure answer put in place of a matching failure first; then
+//! status declared, body validated, undeclared fields stripped or refused,
+//! secrets redacted or the response blocked; and only the headers the
+//! contract declares for the response, plus a safe set, passed on (unless
+//! the API allows them all). (5xx masking happened in `forward`.)
 
 use bytes::Bytes;
 use http::{Method, Response, StatusCode, header};
@@ -49,6 +52,7 @@ pub(crate) fn check_operation(
     if let Some(uniform) = api.config.uniform_failures.get(&operation.id)
         && uniform.matches(upstream.status.as_u16(), &upstream.body)
     {
+        tracing::debug!(request_id = %ex.request_id, operation = %operation.id, "failure answer made uniform");
         make_uniform(uniform, &mut upstream);
     }
     let content_type = upstream
