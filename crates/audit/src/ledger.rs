@@ -1,518 +1,179 @@
-//! The ledger file: SQLite in WAL mode. Records are stored as their
-//! canonical text with its hash; a few fields are copied into indexed
-//! columns for queries, and verification checks those copies against the
-//! text, so editing a column is caught like editing the record.
+//! The seam between the chain and wherever it is stored.
 //!
-//! One writer (the writer thread) and any number of readers (queries,
-//! `audit verify`, `audit tail`) on their own connections.
-
-mod query;
-
-use std::path::PathBuf;
-use std::time::Duration;
-
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+//! A ledger backend (the SQLite file in `portcullis-store`, a PostgreSQL
+//! table for fleets) stores sealed records, checkpoints and the public
+//! keys that sign them; it never seals, hashes or judges anything. What a
+//! record means and whether the history holds together is decided here,
+//! over these traits, so every backend is verified the same way.
 
 use crate::chain::Hash;
 use crate::checkpoint::Checkpoint;
 use crate::key::PublicKey;
 use crate::record::{Entry, Sealed};
 use crate::verify::{self, Anchor, Problem, Report};
-pub use query::{Filter, Page};
 
-/// Why the ledger could not be used. The gateway fails closed on it.
-#[derive(Debug, thiserror::Error)]
-pub enum LedgerError {
-    #[error("the audit ledger: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("the audit ledger holds data this build cannot read: {0}")]
-    Corrupt(String),
-}
+/// Records read per page when walking a whole ledger.
+const PAGE: u32 = 1_000;
 
-/// Where the ledger lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    File(PathBuf),
-    /// A private in-memory database shared by name within this process
-    /// (the demo and tests); it ends when the last connection closes.
-    Memory(String),
-}
-
-/// How hard a commit is pushed to disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sync {
-    /// WAL with `synchronous=NORMAL`: a commit survives the process being
-    /// killed; the last commits may be lost if the machine loses power.
-    Normal,
-    /// `synchronous=FULL`: every commit is on disk before it returns.
-    Full,
-}
-
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-CREATE TABLE IF NOT EXISTS records (
-    seq INTEGER PRIMARY KEY,
-    time_ms INTEGER NOT NULL,
-    identity TEXT,
-    api TEXT,
-    operation TEXT,
-    decision TEXT NOT NULL,
-    code TEXT,
-    body TEXT NOT NULL,
-    hash BLOB NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS records_time ON records (time_ms);
-CREATE INDEX IF NOT EXISTS records_identity ON records (identity, seq);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    seq INTEGER PRIMARY KEY,
-    hash TEXT NOT NULL,
-    time_ms INTEGER NOT NULL,
-    kid TEXT NOT NULL,
-    signature TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS keys (kid TEXT PRIMARY KEY, jwk TEXT NOT NULL) STRICT;
-";
-
-/// One connection to the ledger.
-#[derive(Debug)]
-pub struct Ledger {
-    conn: Connection,
-}
-
-impl Ledger {
-    /// Opens (creating if needed) the ledger for writing.
-    ///
-    /// # Errors
-    /// The file cannot be opened, created or configured.
-    pub fn open(location: &Location, sync: Sync) -> Result<Self, LedgerError> {
-        let conn = connect(location, false)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        if matches!(location, Location::File(_)) {
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-        }
-        let level = match sync {
-            Sync::Normal => "NORMAL",
-            Sync::Full => "FULL",
-        };
-        conn.pragma_update(None, "synchronous", level)?;
-        conn.execute_batch(SCHEMA)?;
-        Ok(Self { conn })
-    }
-
-    /// Opens an existing ledger to read (queries, verification, tail).
-    ///
-    /// # Errors
-    /// The ledger does not exist or cannot be read.
-    pub fn open_reader(location: &Location) -> Result<Self, LedgerError> {
-        let conn = connect(location, true)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        Ok(Self { conn })
-    }
+/// What a ledger backend gives readers.
+pub trait LedgerRead {
+    type Error: std::error::Error + Send + Sync + 'static;
 
     /// Where the chain starts: genesis, or the checkpoint it was pruned at.
-    ///
-    /// # Errors
-    /// The ledger cannot be read, or its anchor is not a hash.
-    pub fn anchor(&self) -> Result<Anchor, LedgerError> {
-        let get = |key: &str| -> Result<Option<String>, LedgerError> {
-            Ok(self
-                .conn
-                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-                .optional()?)
-        };
-        match (get("anchor_seq")?, get("anchor_hash")?) {
-            (Some(seq), Some(hash)) => Ok(Anchor {
-                seq: seq
-                    .parse()
-                    .map_err(|_| LedgerError::Corrupt("anchor_seq".into()))?,
-                hash: Hash::from_hex(&hash)
-                    .ok_or_else(|| LedgerError::Corrupt("anchor_hash".into()))?,
-            }),
-            _ => Ok(Anchor::GENESIS),
-        }
-    }
+    fn anchor(&self) -> Result<Anchor, Self::Error>;
 
-    /// The last record's sequence number and hash (the anchor's when empty).
-    ///
-    /// # Errors
-    /// The ledger cannot be read.
-    pub fn head(&self) -> Result<(u64, Hash), LedgerError> {
-        let last: Option<(i64, Vec<u8>)> = self
-            .conn
-            .query_row(
-                "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        match last {
-            Some((seq, hash)) => Ok((to_u64(seq)?, to_hash(&hash)?)),
-            None => {
-                let anchor = self.anchor()?;
-                Ok((anchor.seq, anchor.hash))
-            }
-        }
-    }
-
-    /// Writes sealed records (with the entries they seal) in one transaction.
-    ///
-    /// # Errors
-    /// Nothing of the batch is written.
-    pub fn append<E: std::borrow::Borrow<Entry>>(
-        &mut self,
-        batch: &[(Sealed, E)],
-    ) -> Result<(), LedgerError> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO records (seq, time_ms, identity, api, operation, decision, code, body, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for (sealed, entry) in batch {
-                let entry: &Entry = entry.borrow();
-                insert.execute(params![
-                    to_i64(sealed.seq)?,
-                    entry.time_ms,
-                    entry.identity,
-                    entry.api,
-                    entry.operation,
-                    entry.decision,
-                    entry.code,
-                    sealed.body,
-                    sealed.hash.0.as_slice(),
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Stores a signed checkpoint.
-    ///
-    /// # Errors
-    /// It could not be written.
-    pub fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), LedgerError> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO checkpoints (seq, hash, time_ms, kid, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                to_i64(checkpoint.seq)?,
-                checkpoint.hash,
-                checkpoint.time_ms,
-                checkpoint.kid,
-                checkpoint.signature
-            ],
-        )?;
-        Ok(())
-    }
+    /// The stored records after `after`, in sequence order, at most `limit`.
+    /// A stored row that is not a record (text that does not decode, a copy
+    /// that disagrees with the text) is `Err` with its sequence number, so
+    /// verification can name it rather than the backend hiding it.
+    fn read_range(&self, after: u64, limit: u32) -> Result<Vec<Result<Sealed, u64>>, Self::Error>;
 
     /// Every checkpoint, in sequence order.
-    ///
-    /// # Errors
-    /// The ledger cannot be read.
-    pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, LedgerError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, hash, time_ms, kid, signature FROM checkpoints ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, hash, time_ms, kid, signature) = row?;
-            out.push(Checkpoint {
-                seq: to_u64(seq)?,
-                hash,
-                time_ms,
-                kid,
-                signature,
-            });
-        }
-        Ok(out)
-    }
+    fn checkpoints(&self) -> Result<Vec<Checkpoint>, Self::Error>;
 
-    /// The newest checkpoint whose record is older than `before_ms`:
-    /// where an export from `before_ms` starts.
-    ///
-    /// # Errors
-    /// The ledger cannot be read.
-    pub fn checkpoint_before(&self, before_ms: i64) -> Result<Option<(u64, Hash)>, LedgerError> {
-        let found: Option<(i64, String)> = self
-            .conn
-            .query_row(
-                "SELECT c.seq, c.hash FROM checkpoints c JOIN records r ON r.seq = c.seq
-                 WHERE r.time_ms < ?1 ORDER BY c.seq DESC LIMIT 1",
-                [before_ms],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        match found {
-            None => Ok(None),
-            Some((seq, hash)) => Ok(Some((
-                to_u64(seq)?,
-                Hash::from_hex(&hash)
-                    .ok_or_else(|| LedgerError::Corrupt("a checkpoint hash".into()))?,
-            ))),
-        }
-    }
+    /// The newest checkpoint whose record is older than `before_ms`.
+    fn latest_checkpoint_before(&self, before_ms: i64) -> Result<Option<(u64, Hash)>, Self::Error>;
 
-    /// Publishes a public key in the ledger, for offline verification.
-    ///
-    /// # Errors
-    /// It could not be written.
-    /// # Errors
-    /// (Also) another key is already published under the same `kid`.
-    pub fn put_key(&self, key: &PublicKey) -> Result<(), LedgerError> {
-        let jwk = key.to_jwk().to_string();
-        self.conn.execute(
-            "INSERT OR IGNORE INTO keys (kid, jwk) VALUES (?1, ?2)",
-            params![key.kid, jwk],
-        )?;
-        let stored: String =
-            self.conn
-                .query_row("SELECT jwk FROM keys WHERE kid = ?1", [&key.kid], |r| {
-                    r.get(0)
-                })?;
-        let same = serde_json::from_str(&stored)
-            .ok()
-            .and_then(|v| PublicKey::from_jwk(&v).ok())
-            .is_some_and(|k| k == *key);
-        if same {
-            Ok(())
-        } else {
-            Err(LedgerError::Corrupt(format!(
-                "another key is already published as `{}`",
-                key.kid
-            )))
-        }
-    }
-
-    /// The public keys the ledger names.
-    ///
-    /// # Errors
-    /// The ledger cannot be read or holds a key that is not a JWK.
-    pub fn keys(&self) -> Result<Vec<PublicKey>, LedgerError> {
-        let mut stmt = self.conn.prepare("SELECT jwk FROM keys ORDER BY kid")?;
-        let texts: Vec<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        texts
-            .iter()
-            .map(|t| {
-                serde_json::from_str(t)
-                    .ok()
-                    .and_then(|v| PublicKey::from_jwk(&v).ok())
-                    .ok_or_else(|| LedgerError::Corrupt("a key is not an Ed25519 JWK".into()))
-            })
-            .collect()
-    }
-
-    /// Verifies the whole ledger with `keys` (the ledger's own when empty),
-    /// streaming the records.
-    ///
-    /// # Errors
-    /// The ledger cannot be read.
-    pub fn verify(&self, keys: &[PublicKey]) -> Result<Report, LedgerError> {
-        let own;
-        let keys = if keys.is_empty() {
-            own = self.keys()?;
-            own.as_slice()
-        } else {
-            keys
-        };
-        let anchor = self.anchor()?;
-        let checkpoints = self.checkpoints()?;
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, body, hash, time_ms, identity, api, operation, decision, code
-             FROM records WHERE seq > ?1 ORDER BY seq",
-        )?;
-        let unreadable = std::cell::Cell::new(None);
-        let rows = stmt.query_map([to_i64(anchor.seq)?], |row| Ok(stored(row)))?;
-        let records = rows.map_while(|row| match row {
-            Ok(Ok(sealed)) => Some(sealed),
-            Ok(Err(seq)) => {
-                unreadable.set(Some(seq));
-                None
-            }
-            Err(_) => {
-                unreadable.set(Some(u64::MAX));
-                None
-            }
-        });
-        let mut report = verify::verify(anchor, records, &checkpoints, keys);
-        if let Some(seq) = unreadable.get()
-            && report.problem.as_ref().is_none_or(|p| p.seq() >= seq)
-        {
-            report.problem = Some(Problem::Modified { seq });
-        }
-        Ok(report)
-    }
-
-    /// Records after `after`, oldest first, at most `limit`, as stored.
-    ///
-    /// # Errors
-    /// The ledger cannot be read, or a row is not a record.
-    pub fn records_after(&self, after: u64, limit: u32) -> Result<Vec<Sealed>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, body, hash, time_ms, identity, api, operation, decision, code
-             FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![to_i64(after)?, limit], |row| Ok(stored(row)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(
-                row?.map_err(|seq| LedgerError::Corrupt(format!("record {seq} is not a record")))?,
-            );
-        }
-        Ok(out)
-    }
-
-    /// Drops every record a checkpoint covers whose newest record is older
-    /// than `before_ms`, keeping the chain verifiable: that checkpoint
-    /// becomes the anchor. Returns the new anchor's sequence number, if any
-    /// records were pruned.
-    ///
-    /// # Errors
-    /// Nothing was pruned.
-    pub fn prune(&mut self, before_ms: i64) -> Result<Option<u64>, LedgerError> {
-        let target = self.checkpoint_before(before_ms)?;
-        self.prune_through(target)
-    }
-
-    /// Keeps at most `max` records: drops those up to the oldest checkpoint
-    /// that leaves no more than `max` after it.
-    ///
-    /// # Errors
-    /// Nothing was pruned.
-    pub fn prune_to(&mut self, max: u64) -> Result<Option<u64>, LedgerError> {
-        let (head, _) = self.head()?;
-        let anchor = self.anchor()?.seq;
-        if head.saturating_sub(anchor) <= max {
-            return Ok(None);
-        }
-        let floor = to_i64(head - max)?;
-        let target: Option<(i64, String)> = self
-            .conn
-            .query_row(
-                "SELECT c.seq, c.hash FROM checkpoints c JOIN records r ON r.seq = c.seq
-                 WHERE c.seq >= ?1 ORDER BY c.seq LIMIT 1",
-                [floor],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let target = match target {
-            None => None,
-            Some((seq, hash)) => Some((
-                to_u64(seq)?,
-                Hash::from_hex(&hash)
-                    .ok_or_else(|| LedgerError::Corrupt("a checkpoint hash".into()))?,
-            )),
-        };
-        self.prune_through(target)
-    }
-
-    fn prune_through(&mut self, target: Option<(u64, Hash)>) -> Result<Option<u64>, LedgerError> {
-        let Some((seq, hash)) = target else {
-            return Ok(None);
-        };
-        if seq <= self.anchor()?.seq {
-            return Ok(None);
-        }
-        let at = to_i64(seq)?;
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM records WHERE seq <= ?1", [at])?;
-        tx.execute("DELETE FROM checkpoints WHERE seq < ?1", [at])?;
-        tx.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('anchor_seq', ?1), ('anchor_hash', ?2)",
-            params![seq.to_string(), hash.to_hex()],
-        )?;
-        tx.commit()?;
-        Ok(Some(seq))
-    }
-
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
-    }
+    /// The public keys published in the ledger.
+    fn keys(&self) -> Result<Vec<PublicKey>, Self::Error>;
 }
 
-/// A row as a record, or its sequence number when the row is not one: text
-/// that does not decode, a hash of the wrong size, or indexed columns that do
-/// not say what the record says.
-fn stored(row: &rusqlite::Row<'_>) -> Result<Sealed, u64> {
-    let seq = row
-        .get::<_, i64>(0)
-        .ok()
-        .and_then(|s| u64::try_from(s).ok())
-        .unwrap_or(0);
-    let sealed = (|| {
-        let body: String = row.get(1).ok()?;
-        let hash = to_hash(&row.get::<_, Vec<u8>>(2).ok()?).ok()?;
-        let columns = (
-            row.get::<_, i64>(3).ok()?,
-            row.get::<_, Option<String>>(4).ok()?,
-            row.get::<_, Option<String>>(5).ok()?,
-            row.get::<_, Option<String>>(6).ok()?,
-            row.get::<_, String>(7).ok()?,
-            row.get::<_, Option<String>>(8).ok()?,
-        );
-        let sealed = Sealed { seq, body, hash };
-        let body = sealed.decode().ok()?;
-        if body.seq != seq {
-            // Moved whole: the walk names it as reordered.
-            return Some(sealed);
-        }
-        let e = body.entry;
-        let copied = (
-            e.time_ms,
-            e.identity,
-            e.api,
-            e.operation,
-            e.decision,
-            e.code,
-        );
-        (copied == columns).then_some(sealed)
-    })();
-    sealed.ok_or(seq)
+/// What the writer needs of a ledger backend.
+pub trait LedgerWrite: LedgerRead {
+    /// The last record's sequence number and hash (the anchor's when empty).
+    fn head(&self) -> Result<(u64, Hash), Self::Error>;
+
+    /// Stores sealed records, with the entries they seal (for the backend's
+    /// indexed copies), all or nothing.
+    fn append_batch(&mut self, batch: &[(Sealed, &Entry)]) -> Result<(), Self::Error>;
+
+    /// Stores a signed checkpoint.
+    fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), Self::Error>;
+
+    /// Publishes a public key, refusing another key under the same `kid`.
+    fn publish_key(&mut self, key: &PublicKey) -> Result<(), Self::Error>;
 }
 
-fn connect(location: &Location, read_only: bool) -> Result<Connection, LedgerError> {
-    let base = if read_only {
-        OpenFlags::SQLITE_OPEN_READ_ONLY
+/// Verifies a whole ledger through its backend, page by page, with `keys`
+/// (the ledger's own when empty).
+///
+/// # Errors
+/// The backend cannot be read. A record that is not one is a [`Problem`]
+/// in the report, not an error.
+pub fn verify_ledger<L: LedgerRead + ?Sized>(
+    ledger: &L,
+    keys: &[PublicKey],
+) -> Result<Report, L::Error> {
+    let own;
+    let keys = if keys.is_empty() {
+        own = ledger.keys()?;
+        own.as_slice()
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
-    } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Ok(match location {
-        Location::File(path) => Connection::open_with_flags(path, base)?,
-        // A named in-memory database, shared by every connection of this
-        // process that names it.
-        Location::Memory(name) => Connection::open_with_flags(
-            format!("file:{name}?mode=memory&cache=shared"),
-            base | OpenFlags::SQLITE_OPEN_URI,
-        )?,
-    })
+        keys
+    };
+    let anchor = ledger.anchor()?;
+    let checkpoints = ledger.checkpoints()?;
+    let mut pages = Pages {
+        ledger,
+        after: anchor.seq,
+        page: Vec::new().into_iter(),
+        unreadable: None,
+        failed: None,
+    };
+    let mut report = verify::verify(anchor, pages.by_ref(), &checkpoints, keys);
+    if let Some(e) = pages.failed {
+        return Err(e);
+    }
+    if let Some(seq) = pages.unreadable
+        && report.problem.as_ref().is_none_or(|p| p.seq() >= seq)
+    {
+        report.problem = Some(Problem::Modified { seq });
+    }
+    Ok(report)
 }
 
-fn to_i64(n: u64) -> Result<i64, LedgerError> {
-    i64::try_from(n).map_err(|_| LedgerError::Corrupt("sequence number out of range".into()))
+/// The records of a ledger, a page at a time; stops at the first row that
+/// is not a record (remembered) or at a read failure (remembered).
+struct Pages<'a, L: LedgerRead + ?Sized> {
+    ledger: &'a L,
+    after: u64,
+    page: std::vec::IntoIter<Result<Sealed, u64>>,
+    unreadable: Option<u64>,
+    failed: Option<L::Error>,
 }
 
-fn to_u64(n: i64) -> Result<u64, LedgerError> {
-    u64::try_from(n).map_err(|_| LedgerError::Corrupt("negative sequence number".into()))
-}
+impl<L: LedgerRead + ?Sized> Iterator for Pages<'_, L> {
+    type Item = Sealed;
 
-fn to_hash(bytes: &[u8]) -> Result<Hash, LedgerError> {
-    let array: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| LedgerError::Corrupt("a hash is not 32 bytes".into()))?;
-    Ok(Hash(array))
+    fn next(&mut self) -> Option<Sealed> {
+        if self.unreadable.is_some() || self.failed.is_some() {
+            return None;
+        }
+        let next = match self.page.next() {
+            Some(row) => row,
+            None => {
+                match self.ledger.read_range(self.after, PAGE) {
+                    Ok(page) => self.page = page.into_iter(),
+                    Err(e) => {
+                        self.failed = Some(e);
+                        return None;
+                    }
+                }
+                self.page.next()?
+            }
+        };
+        match next {
+            Ok(sealed) => {
+                self.after = sealed.seq;
+                Some(sealed)
+            }
+            Err(seq) => {
+                self.unreadable = Some(seq);
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+    use crate::key::AuditKey;
+    use crate::testing::MemoryLedger;
+
+    /// 2,500 records (three pages), a checkpoint at the end.
+    fn ledger() -> MemoryLedger {
+        let key = AuditKey::generate("audit-t").unwrap();
+        let mut ledger = MemoryLedger::new();
+        ledger.publish_key(&key.public()).unwrap();
+        let mut prev = Hash::GENESIS;
+        for seq in 1..=2_500u64 {
+            let entry = Entry {
+                time_ms: i64::try_from(seq).unwrap(),
+                decision: "allow".into(),
+                ..Entry::default()
+            };
+            let sealed = Sealed::seal(seq, prev, entry.clone()).unwrap();
+            prev = sealed.hash;
+            ledger.append_batch(&[(sealed, &entry)]).unwrap();
+        }
+        ledger
+            .add_checkpoint(&Checkpoint::sign(&key, 2_500, prev, 1))
+            .unwrap();
+        ledger
+    }
+
+    #[test]
+    fn a_ledger_is_verified_across_pages_through_the_seam() {
+        let report = verify_ledger(&ledger(), &[]).unwrap();
+        assert!(report.is_ok(), "{:?}", report.problem);
+    }
+
+    #[test]
+    fn a_row_that_no_longer_reads_as_a_record_is_named() {
+        let mut ledger = ledger();
+        ledger.spoil(1_234);
+        let report = verify_ledger(&ledger, &[]).unwrap();
+        assert_eq!(report.problem, Some(Problem::Modified { seq: 1_234 }));
+    }
+}

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use portcullis_audit::ledger::{Ledger, Location};
+use portcullis_store::ledger::{Ledger, Location};
 use portcullis_testkit::raw::{get, with_header};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");

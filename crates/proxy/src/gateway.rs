@@ -100,12 +100,12 @@ impl Gateway {
     }
 
     /// Where the audit ledger is, for readers (queries, verification).
-    pub fn ledger(&self) -> &portcullis_audit::ledger::Location {
+    pub fn ledger(&self) -> &portcullis_store::ledger::Location {
         &self.live.ledger
     }
 
     /// The audit writer's counters.
-    pub fn audit_stats(&self) -> &std::sync::Arc<portcullis_audit::WriterStats> {
+    pub fn audit_stats(&self) -> &std::sync::Arc<portcullis_store::ledger::writer::WriterStats> {
         self.live.audit.stats()
     }
 

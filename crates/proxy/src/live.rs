@@ -11,9 +11,9 @@ use arc_swap::ArcSwap;
 use portcullis_config::Config;
 use tokio::sync::broadcast;
 
-use portcullis_audit::ledger::{Ledger, Location, Sync};
-use portcullis_audit::{AuditWriter, Durability, WriterConfig};
 use portcullis_config::{AuditDurability, AuditSettings, LedgerPlace};
+use portcullis_store::ledger::writer::{AuditWriter, Durability, WriterConfig};
+use portcullis_store::ledger::{Ledger, Location, Sync};
 
 use crate::authority::Authority;
 use crate::snapshot::{Snapshot, SnapshotError};
@@ -46,9 +46,11 @@ fn open_ledger(
         checkpoint_interval: settings.checkpoint_interval,
         retention: settings.retention,
         max_records: settings.max_records,
-        on_commit: Some(portcullis_audit::CommitHook(Arc::new(move |took| {
-            commits.observe(took.as_secs_f64());
-        }))),
+        on_commit: Some(portcullis_store::ledger::writer::CommitHook(Arc::new(
+            move |took| {
+                commits.observe(took.as_secs_f64());
+            },
+        ))),
         ..WriterConfig::default()
     };
     let writer = AuditWriter::start(ledger, authority.audit_key()?, config)?;
@@ -153,7 +155,7 @@ pub enum LiveError {
     #[error("{0}")]
     Snapshot(#[from] SnapshotError),
     #[error("{0}")]
-    Ledger(#[from] portcullis_audit::ledger::LedgerError),
+    Ledger(#[from] portcullis_store::ledger::LedgerError),
     #[error("the audit key: {0}")]
     Key(#[from] crate::authority::AuthorityError),
 }

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use portcullis_audit::WriterStats;
+use portcullis_store::ledger::writer::WriterStats;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use portcullis_audit::ledger::Location;
+use portcullis_store::ledger::Location;
 
 use crate::live::Live;
 

@@ -1,6 +1,7 @@
 //! Storage for Portcullis: the inventory of machine identities, their
 //! credentials, the token service's signing keys, revoked tokens and seen
-//! client assertions.
+//! client assertions; and the audit ledger's SQLite file with its writer
+//! thread ([`ledger`]), the backend of `portcullis_audit`'s ledger seam.
 //!
 //! The [`Store`] trait is what the rest of the gateway speaks; [`SqliteStore`]
 //! is the embedded implementation used by default, and a PostgreSQL one can
@@ -13,6 +14,7 @@
 //! material in an error message or a `Debug` rendering.
 
 mod error;
+pub mod ledger;
 mod location;
 mod model;
 mod sqlite;

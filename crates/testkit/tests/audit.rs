@@ -9,7 +9,7 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use portcullis_audit::ledger::{Filter, Ledger, Location};
+use portcullis_store::ledger::{Filter, Ledger, Location};
 use portcullis_testkit::raw::{get, request};
 use portcullis_testkit::{World, example_config, seed, spawn, spawn_with};
 use serde_json::Value;

@@ -12,9 +12,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use portcullis_audit::ledger::{Filter, Ledger};
 use portcullis_core::IdentityState;
 use portcullis_store::CredentialKind;
+use portcullis_store::ledger::{Filter, Ledger};
 use portcullis_testkit::raw::{get, request, with_header};
 use portcullis_testkit::{RawResponse, World, example_config, seed, spawn, spawn_with};
 use portcullis_token::{AccessClaims, KeySet, SigningKey};

@@ -9,9 +9,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
-use portcullis_audit::ledger::{Filter, Ledger};
 use portcullis_core::{FieldError, ProblemCode};
 use portcullis_proxy::Observer;
+use portcullis_store::ledger::{Filter, Ledger};
 use serde::Deserialize;
 use serde_json::json;
 

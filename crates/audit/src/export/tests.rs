@@ -2,27 +2,21 @@ use std::io::Cursor;
 
 use super::*;
 use crate::key::AuditKey;
-use crate::ledger::{Location, Sync};
+use crate::ledger::LedgerWrite;
 use crate::record::Entry;
+use crate::testing::MemoryLedger;
 use crate::verify::Problem;
 
 struct Fixture {
-    ledger: Ledger,
+    ledger: MemoryLedger,
     key: AuditKey,
 }
 
-static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Twenty records a second apart, checkpoints at 10 and 20, in memory.
+/// Twenty records a second apart, checkpoints at 10 and 20.
 fn fixture() -> Fixture {
-    let name = format!(
-        "export-test-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let mut ledger = Ledger::open(&Location::Memory(name), Sync::Normal).unwrap();
+    let mut ledger = MemoryLedger::new();
     let key = AuditKey::generate("audit-x").unwrap();
-    ledger.put_key(&key.public()).unwrap();
+    ledger.publish_key(&key.public()).unwrap();
     let mut prev = Hash::GENESIS;
     for seq in 1..=20u64 {
         let entry = Entry {
@@ -33,7 +27,7 @@ fn fixture() -> Fixture {
         };
         let sealed = Sealed::seal(seq, prev, entry.clone()).unwrap();
         prev = sealed.hash;
-        ledger.append(&[(sealed, entry)]).unwrap();
+        ledger.append_batch(&[(sealed, &entry)]).unwrap();
         if seq.is_multiple_of(10) {
             ledger
                 .add_checkpoint(&Checkpoint::sign(&key, seq, prev, 1))

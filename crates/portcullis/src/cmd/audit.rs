@@ -16,10 +16,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use portcullis_audit::export::{export, verify_export};
-use portcullis_audit::ledger::{Ledger, Location};
 use portcullis_audit::{AuditKey, PublicKey, Report};
 use portcullis_config::LedgerPlace;
 use portcullis_store::KeyStore;
+use portcullis_store::ledger::{Ledger, Location};
 use serde_json::json;
 
 #[derive(Debug, Subcommand)]

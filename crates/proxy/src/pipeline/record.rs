@@ -54,7 +54,7 @@ impl Record {
     /// durability could not make the record durable.
     pub(crate) async fn finish(
         mut self,
-        audit: &portcullis_audit::AuditWriter,
+        audit: &portcullis_store::ledger::writer::AuditWriter,
         ex: &mut Exchange,
         response: Response<Full<Bytes>>,
         code: Option<ProblemCode>,

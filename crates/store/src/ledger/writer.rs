@@ -19,11 +19,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chain::Hash;
-use crate::checkpoint::Checkpoint;
-use crate::key::AuditKey;
-use crate::ledger::{Ledger, LedgerError};
-use crate::record::{Entry, Sealed};
+use portcullis_audit::{AuditKey, Checkpoint, Entry, Hash, Sealed};
+
+use super::{Ledger, LedgerError};
 pub use stats::WriterStats;
 
 /// When a response may be sent relative to its record.

@@ -3,13 +3,14 @@
 //! against the same records sealed without any storage as the same-run
 //! baseline. Bounded: 20,000 records a mode.
 //!
-//! Run: `cargo bench -p portcullis-audit --bench throughput`
+//! Run: `cargo bench -p portcullis-store --bench throughput`
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use portcullis_audit::ledger::{Ledger, Location, Sync};
-use portcullis_audit::{AuditKey, AuditWriter, Durability, Entry, Hash, Sealed, WriterConfig};
+use portcullis_audit::{AuditKey, Entry, Hash, Sealed};
+use portcullis_store::ledger::writer::{AuditWriter, Durability, WriterConfig};
+use portcullis_store::ledger::{Ledger, Location, Sync};
 
 const SUBMITTERS: u64 = 64;
 

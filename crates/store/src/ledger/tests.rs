@@ -2,7 +2,7 @@
 //! to it would: every change is detected and located.
 
 use super::*;
-use crate::key::AuditKey;
+use portcullis_audit::{AuditKey, Problem};
 
 struct Fixture {
     path: PathBuf,
