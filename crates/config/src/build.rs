@@ -9,6 +9,7 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
 use crate::raw::{RawConfig, RawLimits};
+use crate::secret_ref::{SecretAt, Secrets};
 use crate::snapshot::{Config, Limits, Mode};
 use crate::source::{Disk, Files};
 
@@ -64,12 +65,30 @@ pub fn load_traced(path: &Path, overrides: &Overrides) -> (Loaded, crate::Inputs
     (loaded, recording.into_inputs())
 }
 
-/// Loads the configuration named `name` from `files`.
+/// Loads the configuration named `name` from `files`, every secret resolved.
 pub fn load_from(
     files: &dyn Files,
     name: &str,
     overrides: &Overrides,
 ) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_with(files, name, overrides, Secrets::Resolve)
+}
+
+/// Loads the configuration file at `path` as `check` does: secrets are
+/// resolved as `secrets` says, so a configuration can be checked away from
+/// the host that holds them. Never the way to start a gateway: a
+/// [`Secrets::IfPresent`] load may leave a credential out.
+pub fn load_for_check(path: &Path, secrets: Secrets) -> Loaded {
+    let path = crate::inputs::absolute(path);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    load_with(&Disk::new(dir), &name, &Overrides::default(), secrets)
+}
+
+fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secrets) -> Loaded {
     let text = files.read(name).map_err(|e| {
         vec![Diagnostic::error_at_line(
             name,
@@ -89,7 +108,15 @@ pub fn load_from(
     let mode = mode(name, raw.mode.as_ref(), Mode::Enforce, &mut out);
     let limits = limits(name, raw.limits.as_ref(), &mut out);
     let errors_before = out.iter().filter(|d| d.is_error()).count();
-    let apis = api::apis(files, name, raw.apis.as_ref(), mode, overrides, &mut out);
+    let apis = api::apis(
+        files,
+        secrets,
+        name,
+        raw.apis.as_ref(),
+        mode,
+        overrides,
+        &mut out,
+    );
     // Policies are checked against every API's operations: with an API
     // missing, they would be reported against a schema that is not the one.
     let policies = if out.iter().filter(|d| d.is_error()).count() == errors_before {
@@ -108,26 +135,14 @@ pub fn load_from(
     let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
         .map(|a| overrides.admin.unwrap_or(a));
     let sealing_key = overrides.sealing_key.clone().or_else(|| {
-        raw.sealing_key.as_ref().and_then(|k| {
-            let line = k.referenced.line();
-            let value = crate::secret_ref::read_secret(
-                files,
-                name,
-                line,
-                &k.value,
-                "the sealing key",
-                &mut out,
-            )?;
-            if portcullis_token::SealingKey::from_base64(&value).is_err() {
-                out.push(Diagnostic::error_at_line(
-                    name,
-                    line,
-                    "`sealing_key` must be base64 of 32 random bytes",
-                ));
-                return None;
-            }
-            Some(crate::snapshot::SecretText::new(value))
-        })
+        let at = |line| SecretAt {
+            files,
+            secrets,
+            file: name,
+            line,
+            what: "the sealing key",
+        };
+        service::sealing_key(raw.sealing_key.as_ref(), at, &mut out)
     });
     let Some(policies) = policies.filter(|_| !out.iter().any(Diagnostic::is_error)) else {
         return Err(out);

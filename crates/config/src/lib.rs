@@ -16,10 +16,11 @@ mod snapshot;
 mod source;
 mod verify_identities;
 
-pub use build::{Loaded, Overrides, load, load_from, load_traced};
+pub use build::{Loaded, Overrides, load, load_for_check, load_from, load_traced};
 pub use diagnostic::{Diagnostic, Severity};
 pub use duration::parse_duration;
 pub use inputs::Inputs;
+pub use secret_ref::Secrets;
 pub use snapshot::{
     Api, AuditDurability, AuditSettings, Config, FailedAuthLimits, FailureMatch, HeaderPolicy,
     LedgerPlace, Limits, Mode, Policies, Rate, RateLimits, SecretText, SeedIdentity, SeedKey,

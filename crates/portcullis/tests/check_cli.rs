@@ -1,6 +1,8 @@
 //! `portcullis check` output, snapshot-tested: the demo (clean, with its
 //! coverage matrix), a policy set that loads but has findings, policies that
-//! do not load, and an empty policy folder.
+//! do not load, and an empty policy folder. Then `check` as CI runs it, on
+//! a copy of the books fixture: secrets that live only on the gateway host,
+//! one broken API reported once, and accepted findings.
 
 #![allow(
     clippy::indexing_slicing,
@@ -35,18 +37,23 @@ impl Example {
 
     /// Runs `check` from the example's folder: (exit code, stdout, stderr).
     fn check(&self, extra: &[&str]) -> (Option<i32>, String, String) {
-        let out = Command::new(BIN)
-            .current_dir(&self.0)
-            .args(["check", "-c", "portcullis.yaml"])
-            .args(extra)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
+        check_in(&self.0, extra)
     }
+}
+
+/// Runs `check` in `dir`: (exit code, stdout, stderr).
+fn check_in(dir: &std::path::Path, extra: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .args(["check", "-c", "portcullis.yaml"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 impl Drop for Example {
@@ -158,4 +165,90 @@ fn an_empty_policy_folder_warns_that_everything_is_denied() {
         "{stdout}"
     );
     assert_eq!(example.check(&["--strict"]).0, Some(1));
+}
+
+/// A copy of the books fixture (`crates/testkit/fixtures/books`), its
+/// configuration edited by `edit`.
+struct Books(PathBuf);
+
+impl Books {
+    fn new(name: &str, edit: impl Fn(String) -> String) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "portcullis-check-books-{}-{name}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let from = portcullis_testkit::fixtures_dir().join("books");
+        std::fs::create_dir_all(dir.join("policies")).unwrap();
+        for file in ["openapi.yaml", "identities.yaml", "policies/books.cedar"] {
+            std::fs::copy(from.join(file), dir.join(file)).unwrap();
+        }
+        let config = std::fs::read_to_string(from.join("portcullis.yaml")).unwrap();
+        std::fs::write(dir.join("portcullis.yaml"), edit(config)).unwrap();
+        Self(dir)
+    }
+
+    /// `check` from the folder: (exit code, stdout, stderr).
+    fn check(&self, extra: &[&str]) -> (Option<i32>, String, String) {
+        check_in(&self.0, extra)
+    }
+
+    /// `check --json`'s diagnostics as `severity: message` lines, and the exit code.
+    fn diagnostics(&self, extra: &[&str]) -> (Option<i32>, Vec<String>) {
+        let args: Vec<&str> = ["--json"].iter().chain(extra).copied().collect();
+        let (code, stdout, stderr) = self.check(&args);
+        let doc: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+        let lines = doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}: {}",
+                    d["severity"].as_str().unwrap(),
+                    d["message"].as_str().unwrap()
+                )
+            })
+            .collect();
+        (code, lines)
+    }
+}
+
+impl Drop for Books {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The books configuration with an upstream credential in a file and a
+/// sealing key in the environment, neither of which exists on a CI runner.
+fn with_host_secrets(config: String) -> String {
+    config.replace(
+        "    upstream: http://127.0.0.1:5000/api\n",
+        "    upstream: http://127.0.0.1:5000/api\n    upstream_auth: { header: X-Api-Key, value: \"file:upstream.token\" }\n",
+    ) + "sealing_key: \"env:PORTCULLIS_CHECK_TEST_ABSENT_SEALING_KEY\"\n"
+}
+
+#[test]
+fn check_notes_each_secret_absent_here_and_passes() {
+    let books = Books::new("secrets-absent", with_host_secrets);
+    let (code, diagnostics) = books.diagnostics(&[]);
+    assert_eq!(code, Some(0), "{diagnostics:#?}");
+    assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+    assert!(
+        diagnostics.iter().all(|d| d.starts_with("note: ")),
+        "{diagnostics:#?}"
+    );
+    assert!(
+        diagnostics[0].contains("`file:upstream.token`"),
+        "{diagnostics:#?}"
+    );
+    assert!(
+        diagnostics[1].contains("`env:PORTCULLIS_CHECK_TEST_ABSENT_SEALING_KEY`"),
+        "{diagnostics:#?}"
+    );
+    let (code, _, stderr) = books.check(&[]);
+    assert_eq!(code, Some(0));
+    assert!(stderr.contains("portcullis.yaml:11: note: the upstream credential `file:upstream.token` is not resolved here"), "{stderr}");
 }

@@ -11,8 +11,9 @@ use serde_saphyr::Spanned;
 use super::Overrides;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::duration::parse_duration;
-use crate::raw::{RawApi, RawTimeouts};
-use crate::snapshot::{Api, Mode, Timeouts, Upstream, UpstreamAuth};
+use crate::raw::{RawApi, RawQueryAuth, RawTimeouts};
+use crate::secret_ref::{SecretAt, Secrets};
+use crate::snapshot::{Api, Mode, Timeouts, Upstream};
 use crate::source::Files;
 
 /// Paths the gateway itself answers; no API may be mounted over them.
@@ -20,6 +21,7 @@ const RESERVED: &[&str] = &["/.well-known", "/oauth", "/mcp", "/admin"];
 
 pub(super) fn apis(
     files: &dyn Files,
+    secrets: Secrets,
     file: &str,
     raw: Option<&Spanned<Vec<RawApi>>>,
     mode: Mode,
@@ -36,7 +38,7 @@ pub(super) fn apis(
     };
     let mut apis: Vec<Api> = Vec::new();
     for entry in &raw.value {
-        if let Some(api) = one(files, file, entry, mode, overrides, out) {
+        if let Some(api) = one(files, secrets, file, entry, mode, overrides, out) {
             if let Some(clash) = apis.iter().find(|a| a.name == api.name) {
                 out.push(Diagnostic::error_at_line(
                     file,
@@ -74,6 +76,7 @@ fn overlaps(a: &str, b: &str) -> bool {
 
 fn one(
     files: &dyn Files,
+    secrets: Secrets,
     file: &str,
     raw: &RawApi,
     mode: Mode,
@@ -102,10 +105,16 @@ fn one(
         .map(|(_, u)| u.as_str())
         .unwrap_or(&raw.upstream.value);
     let upstream = upstream(file, raw.upstream.referenced.line(), upstream_text, out);
-    let upstream_auth = raw
-        .upstream_auth
-        .as_ref()
-        .and_then(|a| super::upstream_auth::resolve(files, file, a, out));
+    let upstream_auth = raw.upstream_auth.as_ref().and_then(|a| {
+        let at = SecretAt {
+            files,
+            secrets,
+            file,
+            line: a.referenced.line(),
+            what: "the upstream credential",
+        };
+        super::upstream_auth::resolve(&at, &a.value, out)
+    });
     let (responses, response_headers) = super::responses::policy(raw.responses.as_ref());
     let timeouts = timeouts(file, raw.timeouts.as_ref(), out);
     let contract = match Contract::load(&raw.contract.value, files) {
@@ -126,7 +135,13 @@ fn one(
             None
         }
     };
-    if let (Some(UpstreamAuth::Query { name, .. }), Some(c)) = (&upstream_auth, &contract)
+    // From the configuration as written: the credential's value may be
+    // unresolved here (`check` away from the gateway host).
+    let query_auth = raw
+        .upstream_auth
+        .as_ref()
+        .and_then(|a| a.value.query.as_ref());
+    if let (Some(RawQueryAuth { name, .. }), Some(c)) = (query_auth, &contract)
         && c.operations()
             .iter()
             .any(|o| o.params_in(ParamIn::Query).any(|p| p.name == *name))

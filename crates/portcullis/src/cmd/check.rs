@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use portcullis_config::{Config, Diagnostic, Overrides, load};
+use portcullis_config::{Config, Diagnostic, Secrets, load_for_check};
 use portcullis_policy::{Analysis, Severity, analyze};
 use serde_json::{Value, json};
 
@@ -25,11 +25,20 @@ pub struct CheckArgs {
     /// Print one JSON document instead of text.
     #[arg(long)]
     json: bool,
+    /// Require every secret reference (`env:NAME`, `file:PATH`) to resolve,
+    /// as `serve` does. Without it, a secret that is absent here is a note.
+    #[arg(long)]
+    secrets: bool,
 }
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let name = args.config.display().to_string();
-    let (config, diagnostics) = match load(&args.config, &Overrides::default()) {
+    let secrets = if args.secrets {
+        Secrets::Resolve
+    } else {
+        Secrets::IfPresent
+    };
+    let (config, diagnostics) = match load_for_check(&args.config, secrets) {
         Ok((config, warnings)) => (Some(config), warnings),
         Err(diagnostics) => (None, diagnostics),
     };
@@ -41,7 +50,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 .filter(|f| f.severity == Severity::Error)
                 .count()
         });
-    let warnings = diagnostics.iter().filter(|d| !d.is_error()).count()
+    let warnings = diagnostics.iter().filter(|d| d.is_warning()).count()
         + analysis.as_ref().map_or(0, |a| {
             a.findings
                 .iter()
@@ -188,7 +197,7 @@ fn document(
         "errors": errors,
         "warnings": warnings,
         "diagnostics": diagnostics.iter().map(|d| json!({
-            "severity": if d.is_error() { "error" } else { "warning" },
+            "severity": d.severity.as_str(),
             "file": d.file,
             "line": d.line,
             "pointer": d.pointer,
