@@ -107,7 +107,9 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
     };
     let mode = mode(name, raw.mode.as_ref(), Mode::Enforce, &mut out);
     let limits = limits(name, raw.limits.as_ref(), &mut out);
-    let errors_before = out.iter().filter(|d| d.is_error()).count();
+    // One root cause, one error: what depends on an API (policies, rate
+    // limits) is checked against every contract that loaded, failed APIs'
+    // included, and skipped where it names an API without one.
     let apis = api::apis(
         files,
         secrets,
@@ -117,13 +119,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
         overrides,
         &mut out,
     );
-    // Policies are checked against every API's operations: with an API
-    // missing, they would be reported against a schema that is not the one.
-    let policies = if out.iter().filter(|d| d.is_error()).count() == errors_before {
-        policies::load(files, name, raw.policies.as_ref(), &apis, &mut out)
-    } else {
-        None
-    };
+    let policies = policies::load(files, name, raw.policies.as_ref(), &apis, &mut out);
     let storage = match &overrides.storage {
         Some(s) => s.clone(),
         None => service::storage(files, name, raw.storage.as_ref(), &mut out),
@@ -151,7 +147,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
         Config {
             listen,
             mode,
-            apis,
+            apis: apis.built,
             policies,
             audit,
             limits,

@@ -252,3 +252,82 @@ fn check_notes_each_secret_absent_here_and_passes() {
     assert_eq!(code, Some(0));
     assert!(stderr.contains("portcullis.yaml:11: note: the upstream credential `file:upstream.token` is not resolved here"), "{stderr}");
 }
+
+#[test]
+fn check_with_secrets_fails_naming_only_the_absent_secrets() {
+    let books = Books::new("secrets-required", with_host_secrets);
+    let (code, diagnostics) = books.diagnostics(&["--secrets"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(diagnostics.len(), 2, "{diagnostics:#?}");
+    assert!(
+        diagnostics[0]
+            .starts_with("error: cannot read the upstream credential from `upstream.token`"),
+        "{diagnostics:#?}"
+    );
+    assert_eq!(
+        diagnostics[1],
+        "error: environment variable `PORTCULLIS_CHECK_TEST_ABSENT_SEALING_KEY` is not set"
+    );
+    // Present, the same references resolve; an empty one is a real problem
+    // even without `--secrets`.
+    std::fs::write(books.0.join("upstream.token"), "\n").unwrap();
+    let (code, diagnostics) = books.diagnostics(&[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        diagnostics[0].starts_with("error: the upstream credential is empty"),
+        "{diagnostics:#?}"
+    );
+    // `serve` resolves every secret and refuses to start without them.
+    let serve = Command::new(BIN)
+        .current_dir(&books.0)
+        .args(["serve", "-c", "portcullis.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(serve.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&serve.stderr);
+    assert!(
+        stderr.contains("the upstream credential is empty"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`PORTCULLIS_CHECK_TEST_ABSENT_SEALING_KEY` is not set"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn one_broken_api_reports_one_error() {
+    // Its upstream: the contract still loaded, so the policies and rate
+    // limits naming its operations are checked against it, and pass.
+    let books = Books::new("bad-upstream", |c| {
+        c.replace("http://127.0.0.1:5000/api", "https://books.internal/api")
+    });
+    let (code, diagnostics) = books.diagnostics(&[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        diagnostics,
+        [
+            "error: upstream `https://books.internal/api`: https upstreams are not supported by this build yet"
+        ]
+    );
+    // Its contract: what names its operations is skipped, and says so once.
+    let books = Books::new("bad-contract", |c| c);
+    let contract = std::fs::read_to_string(books.0.join("openapi.yaml")).unwrap();
+    std::fs::write(
+        books.0.join("openapi.yaml"),
+        contract.replace("servers:\n", "serverz:\n"),
+    )
+    .unwrap();
+    let (code, diagnostics) = books.diagnostics(&[]);
+    assert_eq!(code, Some(1));
+    let errors: Vec<&String> = diagnostics
+        .iter()
+        .filter(|d| d.starts_with("error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{diagnostics:#?}");
+    assert!(errors[0].contains("`serverz`"), "{diagnostics:#?}");
+    assert!(
+        diagnostics.contains(&"note: `policies`: skipped: api `books` failed above".to_owned()),
+        "{diagnostics:#?}"
+    );
+}
