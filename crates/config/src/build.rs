@@ -9,7 +9,7 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
 use crate::raw::{RawConfig, RawLimits};
-use crate::secret_ref::{SecretAt, Secrets};
+use crate::secret_ref::Secrets;
 use crate::snapshot::{Config, Limits, Mode};
 use crate::source::{Disk, Files};
 
@@ -88,7 +88,8 @@ pub fn load_for_check(path: &Path, secrets: Secrets) -> Loaded {
     load_with(&Disk::new(dir), &name, &Overrides::default(), secrets)
 }
 
-fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secrets) -> Loaded {
+/// The configuration file's text as written, or why it cannot be read.
+fn read_raw(files: &dyn Files, name: &str) -> Result<RawConfig, Vec<Diagnostic>> {
     let text = files.read(name).map_err(|e| {
         vec![Diagnostic::error_at_line(
             name,
@@ -96,10 +97,14 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
             format!("cannot read: {e}"),
         )]
     })?;
-    let raw: RawConfig = serde_saphyr::from_str(&text).map_err(|e| {
+    serde_saphyr::from_str(&text).map_err(|e| {
         let (line, message) = portcullis_contract::describe_yaml_error(&e);
         vec![Diagnostic::error_at_line(name, line, message)]
-    })?;
+    })
+}
+
+fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secrets) -> Loaded {
+    let raw = read_raw(files, name)?;
     let mut out = Vec::new();
     let listen = match overrides.listen {
         Some(addr) => addr,
@@ -130,16 +135,11 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
     let tokens = service::tokens(name, raw.tokens.as_ref(), &mut out);
     let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
         .map(|a| overrides.admin.unwrap_or(a));
-    let sealing_key = overrides.sealing_key.clone().or_else(|| {
-        let at = |line| SecretAt {
-            files,
-            secrets,
-            file: name,
-            line,
-            what: "the sealing key",
-        };
-        service::sealing_key(raw.sealing_key.as_ref(), at, &mut out)
-    });
+    let sealing_key = match &overrides.sealing_key {
+        Some(key) => Some(key.clone()),
+        None => service::sealing_key(files, secrets, name, raw.sealing_key.as_ref(), &mut out),
+    };
+    let accept = crate::accept::acceptances(name, raw.accept.as_ref(), &mut out);
     let Some(policies) = policies.filter(|_| !out.iter().any(Diagnostic::is_error)) else {
         return Err(out);
     };
@@ -157,6 +157,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
             tokens,
             admin,
             sealing_key,
+            accept,
         },
         out,
     ))

@@ -331,3 +331,93 @@ fn one_broken_api_reports_one_error() {
         "{diagnostics:#?}"
     );
 }
+
+/// The books fixture's five findings, each reviewed and accepted.
+const ACCEPT_ALL: &str = r#"accept:
+  - { rule: wide-open, subject: "books:list_books", reason: the catalogue is for every client }
+  - { rule: wide-open, subject: "books:get_book", reason: the catalogue is for every client }
+  - { rule: wide-open, subject: "books:login_user", reason: anyone may try to log in }
+  - rule: wildcard-action
+    subject: staff-do-everything
+    reason: staff run the library
+  - { rule: wildcard-principal, subject: anyone-logs-in, reason: anyone may try to log in }
+"#;
+
+#[test]
+fn strict_passes_with_every_finding_accepted_and_fails_naming_one_that_is_not() {
+    let books = Books::new("accept-all", |c| c + ACCEPT_ALL);
+    let (code, stdout, stderr) = books.check(&["--strict"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(stderr, "");
+    // Shown, never hidden.
+    assert!(
+        stdout.contains("0 warning(s), 5 accepted finding(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning[wide-open] books:get_book: every declared identity may call it in every sampled request (sampled), accepted: the catalogue is for every client"),
+        "{stdout}"
+    );
+    let (_, json, _) = books.check(&["--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (doc["warnings"].as_u64(), doc["accepted"].as_u64()),
+        (Some(0), Some(5))
+    );
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["accepted"] == true && f["reason"].is_string())
+    );
+
+    let books = Books::new("accept-all-but-one", |c| {
+        c + &ACCEPT_ALL.replace(
+            "  - { rule: wide-open, subject: \"books:get_book\", reason: the catalogue is for every client }\n",
+            "",
+        )
+    });
+    let (code, stdout, _) = books.check(&["--strict"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("1 warning(s), 4 accepted finding(s)"),
+        "{stdout}"
+    );
+    let unaccepted: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  warning[") && !l.contains(", accepted: "))
+        .collect();
+    assert_eq!(
+        unaccepted,
+        [
+            "  warning[wide-open] books:get_book: every declared identity may call it in every sampled request (sampled)"
+        ]
+    );
+}
+
+#[test]
+fn accept_entries_are_checked_with_their_line() {
+    // An entry that matches no finding: a warning at its line (and `--strict` fails).
+    let books = Books::new("accept-stale", |c| {
+        c + ACCEPT_ALL + "  - { rule: wide-open, subject: \"books:delete_book\", reason: gone }\n"
+    });
+    let (code, _, stderr) = books.check(&["--strict"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("portcullis.yaml:38: warning: `accept`: no `wide-open` finding about `books:delete_book`"),
+        "{stderr}"
+    );
+    // An entry without a reason: an error at its line.
+    let books = Books::new("accept-no-reason", |c| {
+        c + "accept:\n  - { rule: wide-open, subject: \"books:get_book\" }\n"
+    });
+    let (code, _, stderr) = books.check(&[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(
+            "portcullis.yaml:31: error: `accept`: `wide-open` on `books:get_book` needs a `reason`"
+        ),
+        "{stderr}"
+    );
+}

@@ -10,7 +10,7 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
 use crate::raw::{RawAdmin, RawTokens};
-use crate::secret_ref::{SecretAt, read_secret};
+use crate::secret_ref::{SecretAt, Secrets, read_secret};
 use crate::snapshot::{SecretText, Storage, TokenSettings};
 use crate::source::Files;
 
@@ -190,13 +190,21 @@ pub(super) fn admin(
 }
 
 /// `sealing_key`: base64 of 32 bytes, read through its secret reference.
-pub(super) fn sealing_key<'a>(
+pub(super) fn sealing_key(
+    files: &dyn Files,
+    secrets: Secrets,
+    file: &str,
     raw: Option<&Spanned<String>>,
-    at: impl Fn(u64) -> SecretAt<'a>,
     out: &mut Vec<Diagnostic>,
 ) -> Option<SecretText> {
     let raw = raw?;
-    let at = at(raw.referenced.line());
+    let at = SecretAt {
+        files,
+        secrets,
+        file,
+        line: raw.referenced.line(),
+        what: "the sealing key",
+    };
     let value = read_secret(&at, &raw.value, out)?;
     if portcullis_token::SealingKey::from_base64(&value).is_err() {
         out.push(Diagnostic::error_at_line(

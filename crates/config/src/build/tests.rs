@@ -280,3 +280,19 @@ fn rate_limits_name_real_operations_and_real_rates() {
         ]
     );
 }
+
+#[test]
+fn accept_entries_need_a_reason_and_are_written_once() {
+    let d = diagnostics(
+        "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\npolicies: p/\naccept:\n  - {rule: wide-open, subject: 'a:x', reason: ' '}\n  - {rule: wide-open, subject: 'a:y', reason: intended}\n  - {rule: wide-open, subject: 'a:y', reason: again}\n",
+    );
+    let errors: Vec<&String> = d.iter().filter(|d| d.contains("`accept`")).collect();
+    assert_eq!(
+        errors,
+        [
+            "c.yaml:5: error: `accept`: `wide-open` on `a:x` needs a `reason`: why it is intended",
+            "c.yaml:7: error: `accept`: `wide-open` on `a:y` is accepted twice",
+        ],
+        "{d:?}"
+    );
+}
