@@ -42,68 +42,76 @@ pub(crate) fn read_secret(
     reference: &str,
     out: &mut Vec<Diagnostic>,
 ) -> Option<String> {
+    match lookup(at, reference) {
+        Ok(value) if value.is_empty() => {
+            out.push(at.error(format!("{} is empty", at.what)));
+            None
+        }
+        Ok(value) => Some(value),
+        Err(diagnostic) => {
+            out.push(diagnostic);
+            None
+        }
+    }
+}
+
+/// The value `reference` names, or why there is none.
+fn lookup(at: &SecretAt<'_>, reference: &str) -> Result<String, Diagnostic> {
     let what = at.what;
-    let error = |message: String| Diagnostic::error_at_line(at.file, at.line, message);
-    let absent = |message: String| match at.secrets {
-        Secrets::Resolve => error(message),
-        Secrets::IfPresent => Diagnostic {
-            severity: Severity::Note,
-            file: at.file.to_owned(),
-            line: (at.line > 0).then_some(at.line),
-            pointer: None,
-            message: format!(
-                "{what} `{reference}` is not resolved here: {message}; `serve` refuses to start \
-                 without it (`check --secrets` requires it)"
-            ),
-        },
-    };
-    let value = if let Some(var) = reference.strip_prefix("env:") {
+    if let Some(var) = reference.strip_prefix("env:") {
         if !env_name(var) {
-            out.push(error(format!(
+            return Err(at.error(format!(
                 "{what}: `{var}` is not an environment variable name (letters, digits, `_`)"
             )));
-            return None;
         }
         match std::env::var(var) {
-            Ok(v) => v,
-            Err(std::env::VarError::NotPresent) => {
-                out.push(absent(format!("environment variable `{var}` is not set")));
-                return None;
-            }
+            Ok(v) => Ok(v),
+            Err(std::env::VarError::NotPresent) => Err(at.absent(
+                reference,
+                format!("environment variable `{var}` is not set"),
+            )),
             Err(std::env::VarError::NotUnicode(_)) => {
-                out.push(error(format!(
-                    "{what}: environment variable `{var}` is not UTF-8"
-                )));
-                return None;
+                Err(at.error(format!("{what}: environment variable `{var}` is not UTF-8")))
             }
         }
     } else if let Some(path) = reference.strip_prefix("file:") {
         if path.trim().is_empty() {
-            out.push(error(format!("{what}: `file:` names no file")));
-            return None;
+            return Err(at.error(format!("{what}: `file:` names no file")));
         }
         if at.secrets == Secrets::IfPresent && !at.files.exists(path) {
-            out.push(absent(format!("no file `{path}`")));
-            return None;
+            return Err(at.absent(reference, format!("no file `{path}`")));
         }
-        match at.files.read(path) {
-            Ok(v) => without_newline(&v).to_owned(),
-            Err(e) => {
-                out.push(error(format!("cannot read {what} from `{path}`: {e}")));
-                return None;
-            }
-        }
+        at.files
+            .read(path)
+            .map(|v| without_newline(&v).to_owned())
+            .map_err(|e| at.error(format!("cannot read {what} from `{path}`: {e}")))
     } else {
-        out.push(error(format!(
+        Err(at.error(format!(
             "{what} comes from `env:NAME` or `file:PATH`, never from the file itself"
-        )));
-        return None;
-    };
-    if value.is_empty() {
-        out.push(error(format!("{what} is empty")));
-        return None;
+        )))
     }
-    Some(value)
+}
+
+impl SecretAt<'_> {
+    fn error(&self, message: String) -> Diagnostic {
+        Diagnostic::error_at_line(self.file, self.line, message)
+    }
+
+    /// A reference that names nothing here: an error when resolving, a note
+    /// when checking.
+    fn absent(&self, reference: &str, why: String) -> Diagnostic {
+        match self.secrets {
+            Secrets::Resolve => self.error(why),
+            Secrets::IfPresent => Diagnostic {
+                severity: Severity::Note,
+                ..self.error(format!(
+                    "{} `{reference}` is not resolved here: {why}; `serve` refuses to start \
+                     without it (`check --secrets` requires it)",
+                    self.what
+                ))
+            },
+        }
+    }
 }
 
 /// One trailing `\n` or `\r\n` dropped, as editors add it.
