@@ -9,6 +9,7 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
 use crate::raw::{RawConfig, RawLimits};
+use crate::secret_ref::Secrets;
 use crate::snapshot::{Config, Limits, Mode};
 use crate::source::{Disk, Files};
 
@@ -64,12 +65,31 @@ pub fn load_traced(path: &Path, overrides: &Overrides) -> (Loaded, crate::Inputs
     (loaded, recording.into_inputs())
 }
 
-/// Loads the configuration named `name` from `files`.
+/// Loads the configuration named `name` from `files`, every secret resolved.
 pub fn load_from(
     files: &dyn Files,
     name: &str,
     overrides: &Overrides,
 ) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    load_with(files, name, overrides, Secrets::Resolve)
+}
+
+/// Loads the configuration file at `path` as `check` does: secrets are
+/// resolved as `secrets` says, so a configuration can be checked away from
+/// the host that holds them. Never the way to start a gateway: a
+/// [`Secrets::IfPresent`] load may leave a credential out.
+pub fn load_for_check(path: &Path, secrets: Secrets) -> Loaded {
+    let path = crate::inputs::absolute(path);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    load_with(&Disk::new(dir), &name, &Overrides::default(), secrets)
+}
+
+/// The configuration file's text as written, or why it cannot be read.
+fn read_raw(files: &dyn Files, name: &str) -> Result<RawConfig, Vec<Diagnostic>> {
     let text = files.read(name).map_err(|e| {
         vec![Diagnostic::error_at_line(
             name,
@@ -77,10 +97,14 @@ pub fn load_from(
             format!("cannot read: {e}"),
         )]
     })?;
-    let raw: RawConfig = serde_saphyr::from_str(&text).map_err(|e| {
+    serde_saphyr::from_str(&text).map_err(|e| {
         let (line, message) = portcullis_contract::describe_yaml_error(&e);
         vec![Diagnostic::error_at_line(name, line, message)]
-    })?;
+    })
+}
+
+fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secrets) -> Loaded {
+    let raw = read_raw(files, name)?;
     let mut out = Vec::new();
     let listen = match overrides.listen {
         Some(addr) => addr,
@@ -88,15 +112,19 @@ pub fn load_from(
     };
     let mode = mode(name, raw.mode.as_ref(), Mode::Enforce, &mut out);
     let limits = limits(name, raw.limits.as_ref(), &mut out);
-    let errors_before = out.iter().filter(|d| d.is_error()).count();
-    let apis = api::apis(files, name, raw.apis.as_ref(), mode, overrides, &mut out);
-    // Policies are checked against every API's operations: with an API
-    // missing, they would be reported against a schema that is not the one.
-    let policies = if out.iter().filter(|d| d.is_error()).count() == errors_before {
-        policies::load(files, name, raw.policies.as_ref(), &apis, &mut out)
-    } else {
-        None
-    };
+    // One root cause, one error: what depends on an API (policies, rate
+    // limits) is checked against every contract that loaded, failed APIs'
+    // included, and skipped where it names an API without one.
+    let apis = api::apis(
+        files,
+        secrets,
+        name,
+        raw.apis.as_ref(),
+        mode,
+        overrides,
+        &mut out,
+    );
+    let policies = policies::load(files, name, raw.policies.as_ref(), &apis, &mut out);
     let storage = match &overrides.storage {
         Some(s) => s.clone(),
         None => service::storage(files, name, raw.storage.as_ref(), &mut out),
@@ -107,28 +135,11 @@ pub fn load_from(
     let tokens = service::tokens(name, raw.tokens.as_ref(), &mut out);
     let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
         .map(|a| overrides.admin.unwrap_or(a));
-    let sealing_key = overrides.sealing_key.clone().or_else(|| {
-        raw.sealing_key.as_ref().and_then(|k| {
-            let line = k.referenced.line();
-            let value = crate::secret_ref::read_secret(
-                files,
-                name,
-                line,
-                &k.value,
-                "the sealing key",
-                &mut out,
-            )?;
-            if portcullis_token::SealingKey::from_base64(&value).is_err() {
-                out.push(Diagnostic::error_at_line(
-                    name,
-                    line,
-                    "`sealing_key` must be base64 of 32 random bytes",
-                ));
-                return None;
-            }
-            Some(crate::snapshot::SecretText::new(value))
-        })
-    });
+    let sealing_key = match &overrides.sealing_key {
+        Some(key) => Some(key.clone()),
+        None => service::sealing_key(files, secrets, name, raw.sealing_key.as_ref(), &mut out),
+    };
+    let accept = crate::accept::acceptances(name, raw.accept.as_ref(), &mut out);
     let Some(policies) = policies.filter(|_| !out.iter().any(Diagnostic::is_error)) else {
         return Err(out);
     };
@@ -136,7 +147,7 @@ pub fn load_from(
         Config {
             listen,
             mode,
-            apis,
+            apis: apis.built,
             policies,
             audit,
             limits,
@@ -146,6 +157,7 @@ pub fn load_from(
             tokens,
             admin,
             sealing_key,
+            accept,
         },
         out,
     ))

@@ -5,8 +5,20 @@ use std::fmt;
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Worth knowing, never a failure (not even with `check --strict`).
+    Note,
     Warning,
     Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Note => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
 }
 
 /// A finding with its file and a line, a JSON pointer, or both (a contract's
@@ -44,6 +56,17 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
+    }
+
+    pub fn note_at_line(file: &str, line: u64, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Note,
+            ..Self::error_at_line(file, line, message)
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -55,10 +78,6 @@ impl fmt::Display for Diagnostic {
         if let Some(pointer) = &self.pointer {
             write!(f, "#{pointer}")?;
         }
-        let level = match self.severity {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        write!(f, ": {level}: {}", self.message)
+        write!(f, ": {}: {}", self.severity.as_str(), self.message)
     }
 }

@@ -133,6 +133,10 @@ impl Files for Recording<'_> {
         }
         self.inner.list(dir, suffix)
     }
+
+    fn exists(&self, path: &str) -> bool {
+        self.inner.exists(path)
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! and line, or file and JSON pointer). A configuration that does not validate
 //! is never partly applied. This is the only crate that reads config files.
 
+mod accept;
 mod build;
 mod diagnostic;
 mod duration;
@@ -16,10 +17,12 @@ mod snapshot;
 mod source;
 mod verify_identities;
 
-pub use build::{Loaded, Overrides, load, load_from, load_traced};
+pub use accept::{Acceptance, Acceptances};
+pub use build::{Loaded, Overrides, load, load_for_check, load_from, load_traced};
 pub use diagnostic::{Diagnostic, Severity};
 pub use duration::parse_duration;
 pub use inputs::Inputs;
+pub use secret_ref::Secrets;
 pub use snapshot::{
     Api, AuditDurability, AuditSettings, Config, FailedAuthLimits, FailureMatch, HeaderPolicy,
     LedgerPlace, Limits, Mode, Policies, Rate, RateLimits, SecretText, SeedIdentity, SeedKey,

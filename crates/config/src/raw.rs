@@ -21,6 +21,17 @@ pub(crate) struct RawConfig {
     pub policies: Option<Spanned<String>>,
     pub audit: Option<Spanned<RawAudit>>,
     pub rate_limits: Option<Spanned<RawRateLimits>>,
+    /// Findings of `check` reviewed and accepted, each with its reason.
+    pub accept: Option<Spanned<Vec<Spanned<RawAccept>>>>,
+}
+
+/// One accepted finding: its rule, what it is about, and why it is fine.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAccept {
+    pub rule: String,
+    pub subject: String,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -59,6 +59,8 @@ pub struct Config {
     pub admin: Option<SocketAddr>,
     /// Seals per-identity upstream credentials at rest (base64 of 32 bytes).
     pub sealing_key: Option<SecretText>,
+    /// `check`'s findings reviewed and accepted (`accept:`).
+    pub accept: crate::Acceptances,
 }
 
 /// A secret read from the environment or a file; `Debug` never shows it.

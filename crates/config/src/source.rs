@@ -18,6 +18,12 @@ pub trait Files: Source {
     /// # Errors
     /// The folder cannot be read.
     fn list(&self, dir: &str, suffix: &str) -> Result<Vec<String>, String>;
+
+    /// Whether `path` names something (readable or not): a secret's file
+    /// that is absent is told from one that cannot be read.
+    fn exists(&self, path: &str) -> bool {
+        self.read(path).is_ok()
+    }
 }
 
 /// Files under a folder on disk.
@@ -43,6 +49,12 @@ impl Source for Disk {
 impl Files for Disk {
     fn base_dir(&self) -> Option<&Path> {
         Some(&self.root)
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        // An error other than "not found" (a folder we may not enter)
+        // counts as present, so reading it reports the real problem.
+        self.root.join(path).try_exists().unwrap_or(true)
     }
 
     fn list(&self, dir: &str, suffix: &str) -> Result<Vec<String>, String> {

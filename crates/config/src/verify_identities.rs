@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::diagnostic::Diagnostic;
-use crate::secret_ref::read_secret;
+use crate::secret_ref::{SecretAt, Secrets, read_secret};
 use crate::snapshot::SecretText;
 use crate::source::Disk;
 
@@ -96,8 +96,14 @@ pub fn load_test_identities(path: &Path) -> Result<Vec<TestIdentity>, Vec<Diagno
         }
         let client_secret = entry.client_secret.and_then(|s| {
             let line = s.referenced.line();
-            read_secret(&files, &file, line, &s.value, "a client secret", &mut out)
-                .map(SecretText::new)
+            let at = SecretAt {
+                files: &files,
+                secrets: Secrets::Resolve,
+                file: &file,
+                line,
+                what: "a client secret",
+            };
+            read_secret(&at, &s.value, &mut out).map(SecretText::new)
         });
         let scopes = entry.scopes.map(|scopes| {
             for s in scopes.iter().filter(|s| !valid_scope(&s.value)) {

@@ -157,7 +157,7 @@ pub fn analyze(
                 }
             })
             .collect();
-        findings.extend(operation_findings(&action.id, slice, &row));
+        findings.extend(operation_findings(&action.id, slice, &row, identities));
         cells.push(row);
     }
     // Worst first, then by rule and subject, so output is stable.
@@ -230,7 +230,14 @@ fn operation_findings(
     action: &str,
     slice: &crate::policies::ActionSlice,
     row: &[Cell],
+    identities: &[Identity],
 ) -> Vec<Finding> {
+    // With one identity, "every identity" is that one: say so, so a reader
+    // can judge whether it is intended.
+    let only = match identities {
+        [one] => Some(one.id.as_str()),
+        _ => None,
+    };
     let finding = |severity, rule, message: String, basis| Finding {
         severity,
         rule,
@@ -263,7 +270,12 @@ fn operation_findings(
         return vec![finding(
             Severity::Warning,
             "wide-open",
-            "every identity may call it, whatever the request".into(),
+            match only {
+                Some(id) => format!(
+                    "the only identity, `{id}`, may call it whatever the request, and so may any identity added later"
+                ),
+                None => "every identity may call it, whatever the request".into(),
+            },
             Basis::Proven,
         )];
     }
@@ -282,7 +294,12 @@ fn operation_findings(
         return vec![finding(
             Severity::Warning,
             "wide-open",
-            "every declared identity may call it in every sampled request".into(),
+            match only {
+                Some(id) => {
+                    format!("the only identity, `{id}`, may call it in every sampled request")
+                }
+                None => "every declared identity may call it in every sampled request".into(),
+            },
             Basis::Sampled,
         )];
     }

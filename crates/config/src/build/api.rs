@@ -11,50 +11,95 @@ use serde_saphyr::Spanned;
 use super::Overrides;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::duration::parse_duration;
-use crate::raw::{RawApi, RawTimeouts};
-use crate::snapshot::{Api, Mode, Timeouts, Upstream, UpstreamAuth};
+use crate::raw::{RawApi, RawQueryAuth, RawTimeouts};
+use crate::secret_ref::{SecretAt, Secrets};
+use crate::snapshot::{Api, Mode, Timeouts, Upstream};
 use crate::source::Files;
 
 /// Paths the gateway itself answers; no API may be mounted over them.
 const RESERVED: &[&str] = &["/.well-known", "/oauth", "/mcp", "/admin"];
 
+/// What the `apis` section gave. An API that failed for a reason of its own
+/// (its upstream URL, its credential) keeps its contract here, so checks
+/// that only need its operations (policies, rate limits) still run and do
+/// not report the same root cause again.
+pub(super) struct Apis {
+    /// The APIs that built, for the [`crate::Config`].
+    pub built: Vec<Api>,
+    /// Every API's contract that loaded, failed APIs' included.
+    pub contracts: Vec<Contracted>,
+    /// APIs without a contract (it did not load, or the API has no usable
+    /// name): what names them is skipped, not reported again.
+    pub broken: Vec<String>,
+}
+
+/// An API's name and its loaded contract.
+pub(super) struct Contracted {
+    pub name: String,
+    pub file: String,
+    pub contract: Arc<Contract>,
+}
+
+impl Apis {
+    /// The first API whose contract did not load, if any.
+    pub fn first_broken(&self) -> Option<&str> {
+        self.broken.first().map(String::as_str)
+    }
+}
+
 pub(super) fn apis(
     files: &dyn Files,
+    secrets: Secrets,
     file: &str,
     raw: Option<&Spanned<Vec<RawApi>>>,
     mode: Mode,
     overrides: &Overrides,
     out: &mut Vec<Diagnostic>,
-) -> Vec<Api> {
+) -> Apis {
+    let mut apis = Apis {
+        built: Vec::new(),
+        contracts: Vec::new(),
+        broken: Vec::new(),
+    };
     let Some(raw) = raw.filter(|r| !r.value.is_empty()) else {
         out.push(Diagnostic::error_at_line(
             file,
             1,
             "`apis` must list at least one API",
         ));
-        return Vec::new();
+        return apis;
     };
-    let mut apis: Vec<Api> = Vec::new();
     for entry in &raw.value {
-        if let Some(api) = one(files, file, entry, mode, overrides, out) {
-            if let Some(clash) = apis.iter().find(|a| a.name == api.name) {
-                out.push(Diagnostic::error_at_line(
-                    file,
-                    entry.name.referenced.line(),
-                    format!("API name `{}` is used twice", clash.name),
-                ));
-            } else if let Some(clash) = apis.iter().find(|a| overlaps(&a.mount, &api.mount)) {
-                out.push(Diagnostic::error_at_line(
-                    file,
-                    entry.mount.referenced.line(),
-                    format!(
-                        "mount `{}` overlaps `{}` of API `{}`",
-                        api.mount, clash.mount, clash.name
-                    ),
-                ));
-            } else {
-                apis.push(api);
-            }
+        let name = entry.name.value.as_str();
+        if apis.contracts.iter().any(|c| c.name == name) || apis.broken.iter().any(|b| b == name) {
+            out.push(Diagnostic::error_at_line(
+                file,
+                entry.name.referenced.line(),
+                format!("API name `{name}` is used twice"),
+            ));
+            continue;
+        }
+        let (api, contract) = one(files, secrets, file, entry, mode, overrides, out);
+        match contract {
+            Some(contract) => apis.contracts.push(Contracted {
+                name: name.to_owned(),
+                file: entry.contract.value.clone(),
+                contract,
+            }),
+            None => apis.broken.push(name.to_owned()),
+        }
+        let Some(api) = api else { continue };
+        if let Some(clash) = apis.built.iter().find(|a| overlaps(&a.mount, &api.mount)) {
+            out.push(Diagnostic::error_at_line(
+                file,
+                entry.mount.referenced.line(),
+                format!(
+                    "mount `{}` overlaps `{}` of API `{}`",
+                    api.mount, clash.mount, clash.name
+                ),
+            ));
+        } else {
+            apis.built.push(api);
         }
     }
     apis
@@ -72,22 +117,22 @@ fn overlaps(a: &str, b: &str) -> bool {
     under(a, b) || under(b, a)
 }
 
+/// One API, or `None` when it has errors (in `out`); and its contract when
+/// that loaded and the API's name is usable.
 fn one(
     files: &dyn Files,
+    secrets: Secrets,
     file: &str,
     raw: &RawApi,
     mode: Mode,
     overrides: &Overrides,
     out: &mut Vec<Diagnostic>,
-) -> Option<Api> {
+) -> (Option<Api>, Option<Arc<Contract>>) {
     let errors_before = out.iter().filter(|d| d.is_error()).count();
     let mode = super::mode(file, raw.mode.as_ref(), mode, out);
     let name = raw.name.value.clone();
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-    {
+    let named = valid_name(&name);
+    if !named {
         out.push(Diagnostic::error_at_line(
             file,
             raw.name.referenced.line(),
@@ -102,13 +147,60 @@ fn one(
         .map(|(_, u)| u.as_str())
         .unwrap_or(&raw.upstream.value);
     let upstream = upstream(file, raw.upstream.referenced.line(), upstream_text, out);
-    let upstream_auth = raw
-        .upstream_auth
-        .as_ref()
-        .and_then(|a| super::upstream_auth::resolve(files, file, a, out));
+    let upstream_auth = raw.upstream_auth.as_ref().and_then(|a| {
+        let at = SecretAt {
+            files,
+            secrets,
+            file,
+            line: a.referenced.line(),
+            what: "the upstream credential",
+        };
+        super::upstream_auth::resolve(&at, &a.value, out)
+    });
     let (responses, response_headers) = super::responses::policy(raw.responses.as_ref());
     let timeouts = timeouts(file, raw.timeouts.as_ref(), out);
-    let contract = match Contract::load(&raw.contract.value, files) {
+    let contract = contract(files, &raw.contract.value, out).map(Arc::new);
+    let uniform_failures = contract
+        .as_ref()
+        .map(|c| {
+            query_clash(file, raw, c, out);
+            super::responses::uniform_failures(file, &name, raw.operations.as_ref(), c, out)
+        })
+        .unwrap_or_default();
+    let contract = contract.filter(|_| named);
+    let (Some(mount), Some(upstream), Some(loaded)) = (mount, upstream, &contract) else {
+        return (None, contract);
+    };
+    if out.iter().filter(|d| d.is_error()).count() > errors_before {
+        return (None, contract);
+    }
+    let api = Api {
+        name,
+        mode,
+        mount,
+        upstream,
+        upstream_auth,
+        forward_caller_credential: raw.forward_caller_credential,
+        responses,
+        response_headers,
+        uniform_failures,
+        timeouts,
+        contract_file: raw.contract.value.clone(),
+        contract: Arc::clone(loaded),
+    };
+    (Some(api), contract)
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// The contract, its warnings and errors in `out`.
+fn contract(files: &dyn Files, path: &str, out: &mut Vec<Diagnostic>) -> Option<Contract> {
+    match Contract::load(path, files) {
         Ok(c) => {
             out.extend(
                 c.warnings()
@@ -125,41 +217,30 @@ fn one(
             );
             None
         }
-    };
-    if let (Some(UpstreamAuth::Query { name, .. }), Some(c)) = (&upstream_auth, &contract)
-        && c.operations()
+    }
+}
+
+/// A query-parameter credential must not be a parameter of the contract:
+/// the caller could otherwise send the parameter the gateway injects.
+/// Judged on the configuration as written: the credential's value may be
+/// unresolved here (`check` away from the gateway host).
+fn query_clash(file: &str, raw: &RawApi, contract: &Contract, out: &mut Vec<Diagnostic>) {
+    let query_auth = raw
+        .upstream_auth
+        .as_ref()
+        .and_then(|a| a.value.query.as_ref());
+    if let Some(RawQueryAuth { name, .. }) = query_auth
+        && contract
+            .operations()
             .iter()
             .any(|o| o.params_in(ParamIn::Query).any(|p| p.name == *name))
     {
-        // The caller could otherwise send the parameter the gateway injects.
         out.push(Diagnostic::error_at_line(
             file,
             raw.upstream.referenced.line(),
             format!("the upstream credential's query parameter `{name}` is also a parameter of the contract"),
         ));
     }
-    let uniform_failures = contract
-        .as_ref()
-        .map(|c| super::responses::uniform_failures(file, &name, raw.operations.as_ref(), c, out))
-        .unwrap_or_default();
-    let errors_after = out.iter().filter(|d| d.is_error()).count();
-    if errors_after > errors_before {
-        return None;
-    }
-    Some(Api {
-        name,
-        mode,
-        mount: mount?,
-        upstream: upstream?,
-        upstream_auth,
-        forward_caller_credential: raw.forward_caller_credential,
-        responses,
-        response_headers,
-        uniform_failures,
-        timeouts,
-        contract_file: raw.contract.value.clone(),
-        contract: Arc::new(contract?),
-    })
 }
 
 fn mount(file: &str, raw: &Spanned<String>, out: &mut Vec<Diagnostic>) -> Option<String> {

@@ -4,15 +4,18 @@
 //! No folder, or a folder with no policy, loads: the gateway then denies every
 //! request to an API, and says so as a warning here (so `check` and `serve`
 //! both say it loudly). A policy naming an operation no contract declares is
-//! an error naming the policy file and the contract.
+//! an error naming the policy file and the contract. When an API's contract
+//! did not load, the policies are not checked at all (a note says so): the
+//! schema would lack that API's actions.
 
 use std::sync::Arc;
 
 use portcullis_policy::{PolicyStore, generate_schema};
 use serde_saphyr::Spanned;
 
+use super::api::{Apis, Contracted};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::snapshot::{Api, Policies};
+use crate::snapshot::Policies;
 use crate::source::Files;
 
 /// Loads the policies for `apis`; `None` when they do not validate (the
@@ -21,9 +24,26 @@ pub(super) fn load(
     files: &dyn Files,
     config: &str,
     raw: Option<&Spanned<String>>,
-    apis: &[Api],
+    apis: &Apis,
     out: &mut Vec<Diagnostic>,
 ) -> Option<Policies> {
+    if let Some(broken) = apis.first_broken() {
+        // Checked against a schema without that API's actions, every policy
+        // naming one would be a second report of the same root cause.
+        if let Some(dir) = raw {
+            out.push(Diagnostic::note_at_line(
+                config,
+                dir.referenced.line(),
+                format!("`policies`: skipped: api `{broken}` failed above"),
+            ));
+        }
+        return None;
+    }
+    if apis.contracts.is_empty() {
+        // No API at all: an error above already says so.
+        return None;
+    }
+    let apis = apis.contracts.as_slice();
     let contracts: Vec<(&str, &portcullis_contract::Contract)> = apis
         .iter()
         .map(|a| (a.name.as_str(), &*a.contract))
@@ -120,7 +140,7 @@ fn read_folder(
 fn located(
     severity: Severity,
     d: &portcullis_policy::PolicyDiagnostic,
-    apis: &[Api],
+    apis: &[Contracted],
 ) -> Diagnostic {
     let mut message = match d.policy() {
         Some(id) if !d.message().contains(id) => format!("policy `{id}`: {}", d.message()),
@@ -147,7 +167,7 @@ fn located(
 /// When a message names an action `<api>:<operation>` of a known API whose
 /// contract has no such operation, the contract that no longer declares it
 /// (a contract change that removed an operation a policy still names).
-fn missing_operation(message: &str, apis: &[Api]) -> Option<String> {
+fn missing_operation(message: &str, apis: &[Contracted]) -> Option<String> {
     let start = message.find("Action::\"")? + "Action::\"".len();
     let rest = &message[start..];
     let action = &rest[..rest.find('"')?];
@@ -160,7 +180,7 @@ fn missing_operation(message: &str, apis: &[Api]) -> Option<String> {
     (!declared).then(|| {
         format!(
             "the contract of api `{}` (`{}`) declares no operation `{operation}`",
-            api.name, api.contract_file
+            api.name, api.file
         )
     })
 }

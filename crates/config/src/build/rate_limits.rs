@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use serde_saphyr::Spanned;
 
+use super::api::{Apis, Contracted};
 use crate::diagnostic::Diagnostic;
 use crate::raw::{RawOperationRate, RawRateLimits};
-use crate::snapshot::{Api, Rate, RateLimits};
+use crate::snapshot::{Rate, RateLimits};
 
 pub(super) fn rate_limits(
     file: &str,
     raw: Option<&Spanned<RawRateLimits>>,
-    apis: &[Api],
+    apis: &Apis,
     out: &mut Vec<Diagnostic>,
 ) -> RateLimits {
     let mut limits = RateLimits::default();
@@ -58,7 +59,12 @@ pub(super) fn rate_limits(
         let line = operations.referenced.line();
         for (key, value) in &operations.value {
             let at = |why: String| Diagnostic::error_at_line(file, line, why);
-            let Some((api, operation)) = find_operation(apis, key) else {
+            let Some((api, operation)) = find_operation(&apis.contracts, key) else {
+                // An API without a contract was reported above, once.
+                let api = key.split_once(':').map_or(key.as_str(), |(api, _)| api);
+                if apis.broken.iter().any(|b| b == api) {
+                    continue;
+                }
                 out.push(at(format!(
                     "`rate_limits.operations`: `{key}` names no operation; write `api:operationId` as `portcullis schema` lists them"
                 )));
@@ -94,7 +100,7 @@ pub(super) fn rate_limits(
 }
 
 /// `api:operationId` as the configuration's APIs declare it.
-fn find_operation<'a>(apis: &'a [Api], key: &str) -> Option<(&'a str, &'a str)> {
+fn find_operation<'a>(apis: &'a [Contracted], key: &str) -> Option<(&'a str, &'a str)> {
     let (api_name, operation) = key.split_once(':')?;
     let api = apis.iter().find(|a| a.name == api_name)?;
     let op = api

@@ -1,4 +1,5 @@
-//! The gateway's own services: storage, the token service, the admin listener.
+//! The gateway's own services: storage, the token service, the admin
+//! listener, the sealing key.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,7 +10,8 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
 use crate::raw::{RawAdmin, RawTokens};
-use crate::snapshot::{Storage, TokenSettings};
+use crate::secret_ref::{SecretAt, Secrets, read_secret};
+use crate::snapshot::{SecretText, Storage, TokenSettings};
 use crate::source::Files;
 
 /// Default storage, relative to the configuration file.
@@ -185,4 +187,32 @@ pub(super) fn admin(
             None
         }
     }
+}
+
+/// `sealing_key`: base64 of 32 bytes, read through its secret reference.
+pub(super) fn sealing_key(
+    files: &dyn Files,
+    secrets: Secrets,
+    file: &str,
+    raw: Option<&Spanned<String>>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<SecretText> {
+    let raw = raw?;
+    let at = SecretAt {
+        files,
+        secrets,
+        file,
+        line: raw.referenced.line(),
+        what: "the sealing key",
+    };
+    let value = read_secret(&at, &raw.value, out)?;
+    if portcullis_token::SealingKey::from_base64(&value).is_err() {
+        out.push(Diagnostic::error_at_line(
+            at.file,
+            at.line,
+            "`sealing_key` must be base64 of 32 random bytes",
+        ));
+        return None;
+    }
+    Some(SecretText::new(value))
 }

@@ -63,3 +63,30 @@ fn a_tenant_rule_is_conditional_and_a_condition_everyone_meets_is_wide_open() {
     );
     assert!(rules(&a, "orders:getCustomer").is_empty());
 }
+
+#[test]
+fn wide_open_with_one_identity_names_it() {
+    let orders = contract(ORDERS);
+    let mut only = identity("alpha", "acme");
+    only.scopes = vec!["orders:read".into()];
+    let policies = "permit(principal, action == Action::\"orders:getOrder\", resource);\n\
+                    permit(principal, action == Action::\"orders:getCustomer\", resource)\n  when { principal.owner == \"acme\" };";
+    let a = analyze(
+        &store(&[("p.cedar", policies)]),
+        &schema(),
+        &[("orders", &orders)],
+        &[only],
+    );
+    let message = |op: &str| {
+        let f = a
+            .findings
+            .iter()
+            .find(|f| f.subject == op && f.rule == "wide-open");
+        f.map(|f| f.message.clone()).unwrap_or_default()
+    };
+    assert!(message("orders:getOrder").starts_with("the only identity, `alpha`, may call it"));
+    assert_eq!(
+        message("orders:getCustomer"),
+        "the only identity, `alpha`, may call it in every sampled request"
+    );
+}

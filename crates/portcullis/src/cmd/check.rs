@@ -3,14 +3,19 @@
 //! JSON pointer, then analyse the policies: findings with severities and the
 //! identity × operation coverage matrix.
 //!
-//! Exit code 1 on any error, and on any warning with `--strict`.
+//! Secrets are the gateway host's: a reference that names nothing here is a
+//! note, unless `--secrets` requires them as `serve` does. Findings listed
+//! under `accept:` are shown as accepted, with their reason.
+//!
+//! Exit code 1 on any error, and on any warning with `--strict`; accepted
+//! findings count as neither.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use portcullis_config::{Config, Diagnostic, Overrides, load};
+use portcullis_config::{Config, Diagnostic, Secrets, load_for_check};
 use portcullis_policy::{Analysis, Severity, analyze};
 use serde_json::{Value, json};
 
@@ -19,57 +24,87 @@ pub struct CheckArgs {
     /// The configuration file (YAML).
     #[arg(short, long)]
     config: PathBuf,
-    /// Fail (exit code 1) on warnings too.
+    /// Fail (exit code 1) on warnings too; findings listed under `accept:`
+    /// in the configuration do not count.
     #[arg(long)]
     strict: bool,
     /// Print one JSON document instead of text.
     #[arg(long)]
     json: bool,
+    /// Require every secret reference (`env:NAME`, `file:PATH`) to resolve,
+    /// as `serve` does. Without it, a secret that is absent here is a note.
+    #[arg(long)]
+    secrets: bool,
 }
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let name = args.config.display().to_string();
-    let (config, diagnostics) = match load(&args.config, &Overrides::default()) {
+    let secrets = if args.secrets {
+        Secrets::Resolve
+    } else {
+        Secrets::IfPresent
+    };
+    let (config, mut diagnostics) = match load_for_check(&args.config, secrets) {
         Ok((config, warnings)) => (Some(config), warnings),
         Err(diagnostics) => (None, diagnostics),
     };
     let analysis = config.as_ref().map(analysis);
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count()
-        + analysis.as_ref().map_or(0, |a| {
-            a.findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count()
-        });
-    let warnings = diagnostics.iter().filter(|d| !d.is_error()).count()
-        + analysis.as_ref().map_or(0, |a| {
-            a.findings
-                .iter()
-                .filter(|f| f.severity == Severity::Warning)
-                .count()
-        });
+    if let (Some(config), Some(analysis)) = (&config, &analysis) {
+        diagnostics.extend(config.accept.unmatched(&analysis.findings));
+    }
+    let tally = Tally::of(&diagnostics, config.as_ref(), analysis.as_ref());
     if args.json {
-        let doc = document(
-            config.as_ref(),
-            &diagnostics,
-            analysis.as_ref(),
-            errors,
-            warnings,
-        );
+        let doc = document(config.as_ref(), &diagnostics, analysis.as_ref(), &tally);
         println!("{doc:#}");
     } else {
         super::report(&diagnostics);
         match (&config, &analysis) {
-            (Some(config), Some(analysis)) => print!("{}", text(&name, config, analysis, warnings)),
-            _ => eprintln!("{name}: {errors} error(s)"),
+            (Some(config), Some(analysis)) => {
+                print!("{}", text(&name, config, analysis, tally.warnings));
+            }
+            _ => eprintln!("{name}: {} error(s)", tally.errors),
         }
     }
-    let failed = errors > 0 || (args.strict && warnings > 0);
+    // Accepted findings never fail: they were reviewed, and are shown.
+    let failed = tally.errors > 0 || (args.strict && tally.warnings > 0);
     Ok(if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Counts of what `check` found, accepted findings apart.
+struct Tally {
+    errors: usize,
+    warnings: usize,
+    accepted: usize,
+}
+
+impl Tally {
+    fn of(
+        diagnostics: &[Diagnostic],
+        config: Option<&Config>,
+        analysis: Option<&Analysis>,
+    ) -> Self {
+        let mut tally = Self {
+            errors: diagnostics.iter().filter(|d| d.is_error()).count(),
+            warnings: diagnostics.iter().filter(|d| d.is_warning()).count(),
+            accepted: 0,
+        };
+        let (Some(config), Some(analysis)) = (config, analysis) else {
+            return tally;
+        };
+        for f in &analysis.findings {
+            match (config.accept.find(f), f.severity) {
+                (Some(_), _) => tally.accepted += 1,
+                (None, Severity::Error) => tally.errors += 1,
+                (None, Severity::Warning) => tally.warnings += 1,
+                (None, Severity::Info) => {}
+            }
+        }
+        tally
+    }
 }
 
 pub(crate) fn analysis(config: &Config) -> Analysis {
@@ -98,7 +133,12 @@ pub(crate) fn text(name: &str, config: &Config, analysis: &Analysis, warnings: u
         .iter()
         .map(|a| a.contract.operations().len())
         .sum();
-    let _ = writeln!(
+    let accepted = analysis
+        .findings
+        .iter()
+        .filter(|f| config.accept.find(f).is_some())
+        .count();
+    let _ = write!(
         out,
         "{name}: ok: {} API(s), {operations} operation(s), {} policies in {} file(s), {} identities, {warnings} warning(s)",
         config.apis.len(),
@@ -106,6 +146,10 @@ pub(crate) fn text(name: &str, config: &Config, analysis: &Analysis, warnings: u
         config.policies.files.len(),
         config.identities.len(),
     );
+    if accepted > 0 {
+        let _ = write!(out, ", {accepted} accepted finding(s)");
+    }
+    out.push('\n');
     for api in &config.apis {
         let _ = writeln!(
             out,
@@ -135,6 +179,9 @@ pub(crate) fn text(name: &str, config: &Config, analysis: &Analysis, warnings: u
         );
         if let Some(at) = &f.at {
             let _ = write!(out, " at {at}");
+        }
+        if let Some(accepted) = config.accept.find(f) {
+            let _ = write!(out, ", accepted: {}", accepted.reason);
         }
         out.push('\n');
     }
@@ -180,15 +227,16 @@ fn document(
     config: Option<&Config>,
     diagnostics: &[Diagnostic],
     analysis: Option<&Analysis>,
-    errors: usize,
-    warnings: usize,
+    tally: &Tally,
 ) -> Value {
+    let accepted = |f: &portcullis_policy::Finding| config.and_then(|c| c.accept.find(f));
     json!({
-        "ok": errors == 0,
-        "errors": errors,
-        "warnings": warnings,
+        "ok": tally.errors == 0,
+        "errors": tally.errors,
+        "warnings": tally.warnings,
+        "accepted": tally.accepted,
         "diagnostics": diagnostics.iter().map(|d| json!({
-            "severity": if d.is_error() { "error" } else { "warning" },
+            "severity": d.severity.as_str(),
             "file": d.file,
             "line": d.line,
             "pointer": d.pointer,
@@ -213,6 +261,8 @@ fn document(
             "message": f.message,
             "at": f.at,
             "basis": f.basis.as_str(),
+            "accepted": accepted(f).is_some(),
+            "reason": accepted(f).map(|a| a.reason.as_str()),
         })).collect::<Vec<_>>()),
         "coverage": analysis.map(|a| json!({
             "identities": a.coverage.identities,
