@@ -11,7 +11,7 @@
 //! as a flaw (see `judge`).
 //!
 //! Then, per operation, the fixed family of negative requests
-//! (`portcullis_verify::negatives`), sent as an identity whose token carries
+//! (`crate::negatives`), sent as an identity whose token carries
 //! the operation's scopes, each of which must be refused with its code; the
 //! routes discovery found on the upstream, each of which the gateway must
 //! refuse; and every refusal seen must be the one problem+json shape.
@@ -19,18 +19,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::discover::{Ids, collection_of, harvest_ids, thing};
+use crate::request::{self, Probe};
 use portcullis_config::{Api, Config, Storage, TestIdentity};
 use portcullis_contract::secrets::SecretScanner;
 use portcullis_contract::{Method, Operation, ParamIn};
 use portcullis_core::SystemClock;
 use portcullis_proxy::authority::Authority;
 use portcullis_proxy::{ExplainRequest, Snapshot};
-use portcullis_verify::discover::{Ids, collection_of, harvest_ids, thing};
-use portcullis_verify::request::{self, Probe};
 
-use super::discover::Finding;
-use super::progress::Progress;
-use super::wire::{self, Target};
+use crate::discovery::Finding;
+use crate::progress::Progress;
+use crate::wire::{self, Target};
 
 mod judge;
 mod negative;
@@ -41,7 +41,26 @@ pub use judge::Flaw;
 pub use report::{Check, Report};
 use tokens::{Caller, Issuer, NoCaller};
 
+/// Why conformance could not run at all (a failed check is a finding, not
+/// this).
+#[derive(Debug, thiserror::Error)]
+pub enum ConformError {
+    #[error("the gateway cannot be reached: {0}")]
+    Unreachable(String),
+    #[error(transparent)]
+    Store(#[from] portcullis_proxy::authority::AuthorityError),
+    #[error(transparent)]
+    Inventory(#[from] portcullis_proxy::authority::ManageError),
+    #[error(transparent)]
+    Snapshot(#[from] portcullis_proxy::SnapshotError),
+    #[error(transparent)]
+    Scanner(#[from] portcullis_contract::secrets::SecretPatternError),
+    #[error("explaining {0}")]
+    Explain(String),
+}
+
 /// What to check, and against what.
+#[derive(Debug)]
 pub struct Plan<'a> {
     /// What the gateway must enforce.
     pub config: &'a Config,
@@ -58,14 +77,14 @@ pub struct Plan<'a> {
 ///
 /// # Errors
 /// The store cannot be opened, or the gateway cannot be reached at all.
-pub async fn run(plan: Plan<'_>, progress: &mut Progress) -> anyhow::Result<Report> {
+pub async fn run(plan: Plan<'_>, progress: &mut dyn Progress) -> Result<Report, ConformError> {
     let config = plan.config;
     // Reachable at all? Asked first, so an unreachable gateway is that, not
     // a run where every identity was skipped.
     // Its key set also tells whether the store here is the gateway's.
     let jwks = wire::send(plan.gateway, "GET", "/.well-known/jwks.json", &[], None)
         .await
-        .map_err(|e| anyhow::anyhow!("the gateway cannot be reached: {e}"))?;
+        .map_err(ConformError::Unreachable)?;
     let base_url = format!("http://{}", config.listen);
     // The intended inventory, as the configuration declares it, in memory:
     // what the offline stages decide with. Identities the gateway's store
@@ -103,7 +122,7 @@ pub async fn run(plan: Plan<'_>, progress: &mut Progress) -> anyhow::Result<Repo
                     run.skip(format!("{} on {}", wanted.id, api.name), why)
                 }
                 Err(NoCaller::Unreachable(e)) => {
-                    anyhow::bail!("the gateway cannot be reached: {e}")
+                    return Err(ConformError::Unreachable(e));
                 }
             }
         }
@@ -154,8 +173,8 @@ impl Run<'_> {
         &mut self,
         api: &Api,
         callers: &'c [Caller],
-        progress: &mut Progress,
-    ) -> anyhow::Result<BTreeMap<String, Sender<'c>>> {
+        progress: &mut dyn Progress,
+    ) -> Result<BTreeMap<String, Sender<'c>>, ConformError> {
         let mut ops: Vec<&Operation> = api.contract.operations().iter().collect();
         ops.sort_by_key(|op| op.params.iter().any(|p| p.location == ParamIn::Path));
         let mut work = Vec::new();
@@ -245,7 +264,7 @@ impl Run<'_> {
         api: &Api,
         callers: &[Caller],
         found: &[&Finding],
-        progress: &mut Progress,
+        progress: &mut dyn Progress,
     ) {
         if found.is_empty() {
             return;
@@ -298,7 +317,7 @@ impl Run<'_> {
 
     /// What the intended configuration answers `probe` from `caller`:
     /// `forwarded`, or the code it is refused with.
-    async fn expect(&self, caller: &Caller, probe: &Probe) -> anyhow::Result<String> {
+    async fn expect(&self, caller: &Caller, probe: &Probe) -> Result<String, ConformError> {
         let mut headers = probe.headers.clone();
         if let Some((content_type, _)) = &probe.body {
             headers.push(("Content-Type".into(), content_type.clone()));
@@ -314,7 +333,9 @@ impl Run<'_> {
                 scopes: Some(caller.scopes.clone()),
             })
             .await
-            .map_err(|e| anyhow::anyhow!("explaining {} {}: {e}", probe.method, probe.target))?;
+            .map_err(|e| {
+                ConformError::Explain(format!("{} {}: {e}", probe.method, probe.target))
+            })?;
         Ok(explained.refusal.map_or_else(
             || "forwarded".to_owned(),
             |(_, code, _)| code.as_str().to_owned(),

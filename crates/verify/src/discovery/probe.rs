@@ -1,81 +1,19 @@
-//! `portcullis verify --discover --upstream URL`: probes the upstream
-//! directly for routes that answer but are not in the contract, and reports
-//! each with its evidence and risk.
-//!
-//! Steps: a baseline of random paths (the upstream's own not-found; all of
-//! them succeeding means a catch-all, reported once); ids harvested from
-//! the declared parameterless reads; then the candidates (see
-//! `portcullis_verify::discover`), paced at `--rate` a second, at most
-//! `--max-requests`, backing off when the upstream answers 429. Only reads
-//! unless `--allow-writes`.
+//! The discovery run itself: the only part of discovery that sends (over
+//! [`crate::wire`]), paced, counted, backing off on 429.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use portcullis_contract::Method;
 use portcullis_contract::secrets::SecretScanner;
-use portcullis_verify::discover::{
-    Baseline, Candidate, Declared, Evidence, Fingerprint, Ids, Risk, candidates, classify,
-    collection_of, harvest_ids,
+use serde_json::Value;
+
+use super::{Finding, Limits, Report};
+use crate::discover::{
+    Baseline, Candidate, Declared, Fingerprint, Ids, candidates, classify, collection_of,
+    harvest_ids,
 };
-use serde_json::{Value, json};
-
-use super::progress::Progress;
-use super::wire::{self, Target};
-
-/// How the probe is bounded.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    pub max_requests: usize,
-    pub rate: u32,
-    pub allow_writes: bool,
-}
-
-/// One undeclared route that answers.
-#[derive(Debug, Clone)]
-pub struct Finding {
-    pub method: Method,
-    pub path: String,
-    pub why: &'static str,
-    pub risk: Risk,
-    pub evidence: Evidence,
-}
-
-/// What a discovery run found.
-#[derive(Debug, Default)]
-pub struct Report {
-    pub findings: Vec<Finding>,
-    /// Every random path answered with success: the upstream answers anything.
-    pub catch_all: Option<Evidence>,
-    pub requests: usize,
-    pub throttled: usize,
-}
-
-impl Report {
-    pub fn worst(&self) -> Option<Risk> {
-        let worst = self.findings.iter().map(|f| f.risk).max();
-        match &self.catch_all {
-            Some(_) => worst.max(Some(Risk::ReturnsData)),
-            None => worst,
-        }
-    }
-
-    pub fn to_json(&self) -> Value {
-        let evidence = |e: &Evidence| {
-            json!({"status": e.status, "size": e.size, "content_type": e.content_type,
-                   "first_line": e.first_line, "secrets": e.secrets})
-        };
-        json!({
-            "requests": self.requests,
-            "throttled": self.throttled,
-            "catch_all": self.catch_all.as_ref().map(evidence),
-            "findings": self.findings.iter().map(|f| json!({
-                "method": f.method.as_str(), "path": f.path, "why": f.why,
-                "risk": f.risk.as_str(), "evidence": evidence(&f.evidence),
-            })).collect::<Vec<_>>(),
-        })
-    }
-}
+use crate::progress::Progress;
+use crate::wire::{self, Target};
 
 /// Runs discovery against `target` for an API whose contract declares
 /// `declared`.
@@ -87,7 +25,7 @@ pub async fn run(
     declared: &[Declared],
     limits: &Limits,
     scanner: &SecretScanner,
-    progress: &mut Progress,
+    progress: &mut dyn Progress,
 ) -> Result<Report, String> {
     let mut probe = Pacer::new(target, limits);
     progress.start("discovery", limits.max_requests);
@@ -179,54 +117,6 @@ pub async fn run(
     report.throttled = probe.throttled;
     progress.finish();
     Ok(report)
-}
-
-/// Prints the report as a table.
-pub fn print(report: &Report, upstream: &str) {
-    println!(
-        "discovery on {upstream}: {} requests ({} throttled)",
-        report.requests, report.throttled
-    );
-    if let Some(e) = &report.catch_all {
-        println!(
-            "catch-all: every random path answered {} ({}); routes cannot be told apart, so none are listed",
-            e.status, e.content_type
-        );
-        return;
-    }
-    if report.findings.is_empty() {
-        println!("no undeclared route answered");
-        return;
-    }
-    let mut by_risk: BTreeMap<Risk, usize> = BTreeMap::new();
-    for f in &report.findings {
-        *by_risk.entry(f.risk).or_default() += 1;
-        let secrets = if f.evidence.secrets.is_empty() {
-            String::new()
-        } else {
-            format!("  secrets: {}", f.evidence.secrets.join(", "))
-        };
-        println!(
-            "  {:<15} {:<7} {:<60} {} {} B {}{secrets}\n      {}",
-            f.risk.as_str(),
-            f.method.as_str(),
-            f.path,
-            f.evidence.status,
-            f.evidence.size,
-            f.evidence.content_type,
-            f.evidence.first_line
-        );
-    }
-    let summary: Vec<String> = by_risk
-        .iter()
-        .rev()
-        .map(|(r, n)| format!("{n} {}", r.as_str()))
-        .collect();
-    println!(
-        "{} undeclared routes answer: {}",
-        report.findings.len(),
-        summary.join(", ")
-    );
 }
 
 /// Sends at a steady pace, counts, and backs off on 429.

@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
+use crate::discover::{Evidence, Risk};
 use portcullis_contract::Method;
 use portcullis_policy::{Analysis, Basis, Cell, Coverage, Severity};
-use portcullis_verify::discover::{Evidence, Risk};
 use serde_json::Value;
 
 use super::{Level, Verification, html, junit, sarif};
-use crate::cmd::verify::conform::{Check, Flaw, Report};
-use crate::cmd::verify::discover;
+use crate::conform::{Check, Flaw, Report};
+use crate::discovery as discover;
 
 fn check(
     identity: &str,

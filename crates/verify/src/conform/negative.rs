@@ -5,19 +5,19 @@
 
 use std::collections::BTreeMap;
 
+use crate::negatives::{self, Credential, Expect, Negative};
 use portcullis_config::Api;
 use portcullis_contract::Method;
-use portcullis_verify::negatives::{self, Credential, Expect, Negative};
 
 use super::{Check, Run, Sender};
-use crate::cmd::verify::progress::Progress;
+use crate::progress::Progress;
 
 impl Run<'_> {
     pub(super) async fn negatives(
         &mut self,
         api: &Api,
         senders: &BTreeMap<String, Sender<'_>>,
-        progress: &mut Progress,
+        progress: &mut dyn Progress,
     ) {
         let mut work = Vec::new();
         for op in api.contract.operations() {
@@ -76,7 +76,7 @@ impl Run<'_> {
                 request: format!(
                     "{} {} ({})",
                     negative.probe.method,
-                    portcullis_verify::shorten(&negative.probe.target, 80),
+                    crate::shorten(&negative.probe.target, 80),
                     negative.detail
                 ),
                 expected,

@@ -6,18 +6,19 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::discover::Risk;
 use portcullis_policy::Analysis;
-use portcullis_verify::discover::Risk;
 use serde_json::{Value, json};
 
-use super::conform::{self, Flaw};
-use super::discover;
+use crate::conform::{self, Flaw};
+use crate::discovery as discover;
 
 pub mod html;
 pub mod junit;
 pub mod sarif;
 
 /// One run of `verify`.
+#[derive(Debug)]
 pub struct Verification {
     /// The configuration file, as given.
     pub config_file: String,
@@ -223,7 +224,7 @@ impl Verification {
             _ if risk >= Risk::ReturnsData => Level::Warning,
             _ => Level::Note,
         };
-        let evidence = |e: &portcullis_verify::discover::Evidence| {
+        let evidence = |e: &crate::discover::Evidence| {
             let mut v = vec![
                 ("status", e.status.to_string()),
                 ("size", format!("{} bytes", e.size)),

@@ -12,7 +12,7 @@ use portcullis_contract::secrets::SecretScanner;
 use portcullis_core::ProblemCode;
 use serde_json::Value;
 
-use crate::cmd::verify::wire::Answer;
+use crate::wire::Answer;
 
 /// What is wrong with an answer beyond its code.
 #[derive(Debug, Clone, PartialEq, Eq)]
