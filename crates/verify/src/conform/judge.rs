@@ -153,7 +153,11 @@ fn refusal(e: &portcullis_contract::ResponseError) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a missing value should fail the test"
+    )]
 
     use super::*;
     use portcullis_contract::response::SecretsMode;
