@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::*;
 use crate::request::valid;
 use crate::testing::{decide, example};
+use serde_json::Value;
 
 /// Every negative the gateway's pure stages can decide is refused with the
 /// code the family expects, for every operation of the example API; the
