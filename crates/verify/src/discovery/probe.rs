@@ -30,21 +30,7 @@ pub async fn run(
     let mut probe = Pacer::new(target, limits);
     progress.start("discovery", limits.max_requests);
     let mut report = Report::default();
-    let mut baseline = Vec::new();
-    let mut last = None;
-    for n in 0..3 {
-        // Random, so no baseline path exists by chance.
-        let path = format!("/portcullis-verify-{:016x}-{n}", fastrand::u64(..));
-        let answer = probe.send("GET", &path).await?;
-        progress.tick();
-        baseline.push(Fingerprint::of(
-            answer.status,
-            answer.header("content-type"),
-            &answer.body,
-        ));
-        last = Some(answer);
-    }
-    let baseline = Baseline::new(baseline);
+    let (baseline, last) = baseline(&mut probe, progress).await?;
     if baseline.catch_all() {
         if let Some(answer) = last {
             let (_, evidence) = classify(
@@ -60,6 +46,56 @@ pub async fn run(
         report.throttled = probe.throttled;
         return Ok(report);
     }
+    let ids = harvest(&mut probe, declared, limits, progress).await;
+    let budget = limits.max_requests.saturating_sub(probe.sent);
+    let candidates = candidates(declared, &ids, limits.allow_writes, budget);
+    progress.set_total(probe.sent + candidates.len());
+    for candidate in candidates {
+        if let Some(found) = try_candidate(&mut probe, &baseline, candidate, scanner).await {
+            report.findings.push(found);
+        }
+        progress.tick();
+    }
+    report
+        .findings
+        .sort_by(|a, b| b.risk.cmp(&a.risk).then_with(|| a.path.cmp(&b.path)));
+    report.requests = probe.sent;
+    report.throttled = probe.throttled;
+    progress.finish();
+    Ok(report)
+}
+
+/// The upstream's own not-found, from three random paths, and the last
+/// answer (the evidence, if it turns out to answer everything).
+async fn baseline(
+    probe: &mut Pacer<'_>,
+    progress: &mut dyn Progress,
+) -> Result<(Baseline, Option<wire::Answer>), String> {
+    let mut baseline = Vec::new();
+    let mut last = None;
+    for n in 0..3 {
+        // Random, so no baseline path exists by chance.
+        let path = format!("/portcullis-verify-{:016x}-{n}", fastrand::u64(..));
+        let answer = probe.send("GET", &path).await?;
+        progress.tick();
+        baseline.push(Fingerprint::of(
+            answer.status,
+            answer.header("content-type"),
+            &answer.body,
+        ));
+        last = Some(answer);
+    }
+    Ok((Baseline::new(baseline), last))
+}
+
+/// Ids from the declared parameterless reads, to fill candidates' path
+/// parameters.
+async fn harvest(
+    probe: &mut Pacer<'_>,
+    declared: &[Declared],
+    limits: &Limits,
+    progress: &mut dyn Progress,
+) -> Ids {
     let mut ids = Ids::new();
     for d in declared
         .iter()
@@ -76,47 +112,43 @@ pub async fn run(
             harvest_ids(&value, collection_of(&d.template), &mut ids);
         }
     }
-    let budget = limits.max_requests.saturating_sub(probe.sent);
-    let candidates = candidates(declared, &ids, limits.allow_writes, budget);
-    progress.set_total(probe.sent + candidates.len());
-    for Candidate { method, path, why } in candidates {
-        let answer = probe.send(method.as_str(), &path).await;
-        progress.tick();
-        let answer = match answer {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::debug!(error = %e, path, "no answer");
-                continue;
-            }
-        };
-        let print = Fingerprint::of(answer.status, answer.header("content-type"), &answer.body);
-        // A declared path refusing a method it does not declare is doing
-        // its job; only what else it does is a finding.
-        if !baseline.answers(&print) || (why == "method" && matches!(answer.status, 404 | 405)) {
-            continue;
+    ids
+}
+
+/// Sends one candidate: a finding when it answers unlike the baseline.
+async fn try_candidate(
+    probe: &mut Pacer<'_>,
+    baseline: &Baseline,
+    Candidate { method, path, why }: Candidate,
+    scanner: &SecretScanner,
+) -> Option<Finding> {
+    let answer = match probe.send(method.as_str(), &path).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::debug!(error = %e, path, "no answer");
+            return None;
         }
-        let (risk, evidence) = classify(
-            method,
-            answer.status,
-            answer.header("content-type"),
-            &answer.body,
-            scanner,
-        );
-        report.findings.push(Finding {
-            method,
-            path,
-            why,
-            risk,
-            evidence,
-        });
+    };
+    let print = Fingerprint::of(answer.status, answer.header("content-type"), &answer.body);
+    // A declared path refusing a method it does not declare is doing
+    // its job; only what else it does is a finding.
+    if !baseline.answers(&print) || (why == "method" && matches!(answer.status, 404 | 405)) {
+        return None;
     }
-    report
-        .findings
-        .sort_by(|a, b| b.risk.cmp(&a.risk).then_with(|| a.path.cmp(&b.path)));
-    report.requests = probe.sent;
-    report.throttled = probe.throttled;
-    progress.finish();
-    Ok(report)
+    let (risk, evidence) = classify(
+        method,
+        answer.status,
+        answer.header("content-type"),
+        &answer.body,
+        scanner,
+    );
+    Some(Finding {
+        method,
+        path,
+        why,
+        risk,
+        evidence,
+    })
 }
 
 /// Sends at a steady pace, counts, and backs off on 429.
