@@ -59,6 +59,24 @@ pub enum RunError {
     Conformance(#[from] ConformError),
 }
 
+impl Options {
+    /// Coverage only, for the configuration read from `config_file`: no
+    /// upstream, no gateway, the command line's defaults for the rest.
+    pub fn coverage(config_file: impl Into<std::path::PathBuf>) -> Self {
+        Self {
+            config_file: config_file.into(),
+            upstream: None,
+            api: None,
+            gateway: None,
+            identities: None,
+            allow_writes: false,
+            max_requests: 500,
+            rate: 50,
+            fail_on: Some(Risk::ReturnsData),
+        }
+    }
+}
+
 impl Verification {
     /// Verifies `config` as `options` ask, telling `progress` as it goes.
     ///
@@ -196,4 +214,36 @@ async fn discovery(
         .await
         .map_err(RunError::Upstream)?;
     Ok((api.name.clone(), report))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::panic,
+        reason = "test code: a missing value should fail the test"
+    )]
+
+    use super::*;
+    use crate::progress::Silent;
+
+    #[tokio::test]
+    async fn coverage_alone_needs_no_socket_and_passes_on_the_example() {
+        let file =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/orders/portcullis.yaml");
+        let (config, _) = portcullis_config::load(&file, &portcullis_config::Overrides::default())
+            .unwrap_or_else(|d| panic!("{d:?}"));
+        let run = Verification::run(&config, Options::coverage(&file), &mut Silent)
+            .await
+            .unwrap();
+        assert!(run.discovery.is_none() && run.conformance.is_none());
+        assert_eq!(run.analysis.coverage.operations.len(), 12);
+        assert_eq!(run.contracts.len(), 1);
+        assert!(
+            run.contracts[0].1.ends_with("openapi.yaml"),
+            "{:?}",
+            run.contracts
+        );
+        assert!(!run.failed());
+    }
 }
