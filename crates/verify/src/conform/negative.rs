@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::negatives::{self, Credential, Expect, Negative};
 use portcullis_config::Api;
-use portcullis_contract::Method;
+use portcullis_contract::{Method, Operation};
 
 use super::{Check, Run, Sender};
 use crate::progress::Progress;
@@ -19,36 +19,7 @@ impl Run<'_> {
         senders: &BTreeMap<String, Sender<'_>>,
         progress: &mut dyn Progress,
     ) {
-        let mut work = Vec::new();
-        for op in api.contract.operations() {
-            let Some(sender) = senders.get(&op.id) else {
-                if !op.method.is_write() || self.allow_writes {
-                    self.skip(
-                        format!("{}:{} negatives", api.name, op.id),
-                        "no identity's token carries its scopes".into(),
-                    );
-                }
-                continue;
-            };
-            let declared: Vec<Method> = api
-                .contract
-                .operations()
-                .iter()
-                .filter(|o| o.path == op.path)
-                .map(|o| o.method)
-                .collect();
-            let family =
-                negatives::family(op, &sender.built, &declared, self.config.limits.body_bytes);
-            for negative in family {
-                let method = Method::from_wire(&negative.probe.method);
-                let undeclared_write = negative.probe.method != op.method.as_str()
-                    && method.is_some_and(Method::is_write);
-                if undeclared_write && !self.allow_writes {
-                    continue;
-                }
-                work.push((op, sender, negative));
-            }
-        }
+        let work = self.negative_work(api, senders);
         progress.start("negatives", work.len());
         for (op, sender, negative) in work {
             progress.tick();
@@ -85,6 +56,46 @@ impl Run<'_> {
                 flaw,
             });
         }
+    }
+
+    /// Every operation's family with who sends it; writes to undeclared
+    /// methods only when allowed, and an operation nobody can send skipped.
+    fn negative_work<'a, 's, 'c>(
+        &mut self,
+        api: &'a Api,
+        senders: &'s BTreeMap<String, Sender<'c>>,
+    ) -> Vec<(&'a Operation, &'s Sender<'c>, Negative)> {
+        let mut work = Vec::new();
+        for op in api.contract.operations() {
+            let Some(sender) = senders.get(&op.id) else {
+                if !op.method.is_write() || self.allow_writes {
+                    self.skip(
+                        format!("{}:{} negatives", api.name, op.id),
+                        "no identity's token carries its scopes".into(),
+                    );
+                }
+                continue;
+            };
+            let declared: Vec<Method> = api
+                .contract
+                .operations()
+                .iter()
+                .filter(|o| o.path == op.path)
+                .map(|o| o.method)
+                .collect();
+            let family =
+                negatives::family(op, &sender.built, &declared, self.config.limits.body_bytes);
+            for negative in family {
+                let method = Method::from_wire(&negative.probe.method);
+                let undeclared_write = negative.probe.method != op.method.as_str()
+                    && method.is_some_and(Method::is_write);
+                if undeclared_write && !self.allow_writes {
+                    continue;
+                }
+                work.push((op, sender, negative));
+            }
+        }
+        work
     }
 
     /// The token a variant is sent with: `Some(None)` for none at all;
