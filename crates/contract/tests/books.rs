@@ -2,7 +2,12 @@
 //! it loads, and requests and responses are checked as it says, 3.0 idioms
 //! (`additionalProperties: false`, `nullable`, path patterns) included.
 
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a missing value should fail the test"
+)]
 
 use portcullis_contract::request::{HeaderLookup, HeaderSource, RequestInput, validate};
 use portcullis_contract::response::{FieldsMode, ResponsePolicy, SecretsMode, check};

@@ -9,8 +9,8 @@
 )]
 
 use base64::Engine;
-use portcullis::demo_script::{Caller, calls};
 use portcullis_core::IdentityState;
+use portcullis_example_orders::demo_script::{Caller, calls};
 use portcullis_store::CredentialKind;
 use portcullis_testkit::{World, raw, spawn};
 

@@ -33,4 +33,4 @@ pub use live::{ApplyError, DecisionEvent, LiveError};
 pub use oauth::ADMIN_SCOPE;
 pub use observer::Observer;
 pub use reload::{ReloadFailure, ReloadStatus, Reloader};
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, SnapshotError};

@@ -87,8 +87,10 @@ impl Limiter {
     ///
     /// # Errors
     /// The limit exceeded and how long until a request would conform.
-    // governor's keyed limiter looks buckets up by `&K`, and K is `String`.
-    #[allow(clippy::ptr_arg)]
+    #[allow(
+        clippy::ptr_arg,
+        reason = "governor's keyed limiter looks buckets up by `&K`, and K is `String`"
+    )]
     pub(crate) fn check(
         &self,
         identity: &String,
@@ -171,7 +173,11 @@ pub(crate) fn retry_after_secs(wait: Duration) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a missing value should fail the test"
+    )]
     use std::num::NonZeroU32;
     use std::sync::Arc;
 

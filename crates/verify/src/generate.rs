@@ -280,7 +280,10 @@ fn integer(obj: &Map<String, Value>) -> Result<i64, Unsatisfiable> {
     if v.abs() > 9.0e15 {
         return Err(Unsatisfiable("the integer bounds are too large".into()));
     }
-    #[allow(clippy::cast_possible_truncation)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "a whole number within ±9e15, checked above, is exact in i64"
+    )]
     Ok(v as i64)
 }
 

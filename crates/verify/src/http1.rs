@@ -84,7 +84,10 @@ fn dechunk(mut raw: &[u8]) -> (Vec<u8>, bool) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a missing value should fail the test"
+    )]
     use super::*;
 
     #[test]

@@ -112,7 +112,10 @@ fn readable(class: &Class) -> Option<char> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a missing value should fail the test"
+    )]
     use super::*;
 
     #[test]

@@ -1,7 +1,11 @@
 //! Test support: the example contract, and what the gateway's own pure
 //! stages (canonical check, route, request validation) make of a probe.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a missing value should fail the test"
+)]
 
 use portcullis_contract::request::{HeaderLookup, HeaderSource, RequestInput};
 use portcullis_contract::{Contract, RequestError, RouteMatch, Source, canonical};

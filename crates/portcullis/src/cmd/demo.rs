@@ -6,10 +6,10 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use portcullis::demo_script::{Caller, MOUNT, calls};
-use portcullis_config::{Embedded, Overrides, load_from};
+use portcullis_config::{Config, Embedded, Overrides, load_from};
 use portcullis_core::IdentityState;
 use portcullis_example_orders::OrdersApi;
+use portcullis_example_orders::demo_script::{Caller, MOUNT, calls};
 use std::sync::Arc;
 
 use portcullis_admin::AdminServer;
@@ -53,28 +53,11 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     // Listening before the banner says the demo is up (see `shutdown_signal`).
     let stop = shutdown_signal();
     let orders = OrdersApi::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    // Nothing of the demo outlives it: a fresh sealing key each run.
-    let (_, sealing_key) = portcullis_token::SealingKey::generate()?;
-    let overrides = Overrides {
-        sealing_key: Some(portcullis_config::SecretText::new(sealing_key)),
-        storage: Some(portcullis_config::Storage::Memory),
-        admin: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-        listen: Some(SocketAddr::from(([127, 0, 0, 1], port))),
-        upstreams: vec![("orders".to_owned(), format!("http://{}", orders.addr()))],
+    let Some(config) = demo_config(port, orders.addr())? else {
+        orders.stop().await;
+        return Ok(ExitCode::FAILURE);
     };
-    let loaded = load_from(&FILES, "portcullis.yaml", &overrides);
-    let config_admin = loaded.as_ref().ok().and_then(|(c, _)| c.admin);
-    let config = match loaded {
-        Ok((config, warnings)) => {
-            report(&warnings);
-            config
-        }
-        Err(diagnostics) => {
-            report(&diagnostics);
-            orders.stop().await;
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+    let admin_addr = config.admin;
     let gateway = match Gateway::start(config).await {
         Ok(g) => g,
         Err(e) => {
@@ -84,28 +67,7 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
             );
         }
     };
-    let admin_addr = config_admin;
-    let setup = async {
-        let tokens = credentials(&gateway)?;
-        let admin = match admin_addr {
-            Some(addr) => Some(
-                AdminServer::start(
-                    addr,
-                    Arc::clone(gateway.authority()),
-                    None,
-                    Some(gateway.observer()),
-                )
-                .await?,
-            ),
-            None => None,
-        };
-        let admin_lines = match &admin {
-            Some(a) => admin_lines(&gateway, a.addr())?,
-            None => Vec::new(),
-        };
-        anyhow::Ok((tokens, admin, admin_lines))
-    };
-    let (tokens, admin, admin_lines) = match setup.await {
+    let (tokens, admin, admin_lines) = match setup(&gateway, admin_addr).await {
         Ok(done) => done,
         Err(e) => {
             gateway.stop().await;
@@ -122,6 +84,56 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     gateway.stop().await;
     orders.stop().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The bundled configuration, in front of the example API at `orders`, on
+/// `port`, with everything else in memory; `None` (its diagnostics printed)
+/// when it does not load.
+fn demo_config(port: u16, orders: SocketAddr) -> anyhow::Result<Option<Config>> {
+    // Nothing of the demo outlives it: a fresh sealing key each run.
+    let (_, sealing_key) = portcullis_token::SealingKey::generate()?;
+    let overrides = Overrides {
+        sealing_key: Some(portcullis_config::SecretText::new(sealing_key)),
+        storage: Some(portcullis_config::Storage::Memory),
+        admin: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        listen: Some(SocketAddr::from(([127, 0, 0, 1], port))),
+        upstreams: vec![("orders".to_owned(), format!("http://{orders}"))],
+    };
+    match load_from(&FILES, "portcullis.yaml", &overrides) {
+        Ok((config, warnings)) => {
+            report(&warnings);
+            Ok(Some(config))
+        }
+        Err(diagnostics) => {
+            report(&diagnostics);
+            Ok(None)
+        }
+    }
+}
+
+/// What the banner prints: the demo's tokens and secrets, the admin
+/// listener (when configured) and its lines.
+type Setup = ((Vec<String>, Vec<String>), Option<AdminServer>, Vec<String>);
+
+async fn setup(gateway: &Gateway, admin_addr: Option<SocketAddr>) -> anyhow::Result<Setup> {
+    let tokens = credentials(gateway)?;
+    let admin = match admin_addr {
+        Some(addr) => Some(
+            AdminServer::start(
+                addr,
+                Arc::clone(gateway.authority()),
+                None,
+                Some(gateway.observer()),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let admin_lines = match &admin {
+        Some(a) => admin_lines(gateway, a.addr())?,
+        None => Vec::new(),
+    };
+    Ok((tokens, admin, admin_lines))
 }
 
 fn print_banner(

@@ -12,24 +12,22 @@
 //!   `conform`).
 //!
 //! Output is text, JSON, SARIF or JUnit (`--format`), and `--report` writes
-//! a self-contained HTML page besides (see `report`).
+//! a self-contained HTML page besides. The engine is `portcullis_verify`
+//! (`Verification::run`); this module holds the flags, the progress bar and
+//! the exit code.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use portcullis_config::{Config, Overrides, TestIdentity, load, load_test_identities};
-use portcullis_contract::secrets::SecretScanner;
-use portcullis_verify::discover::{Declared, Risk};
+use portcullis_config::{Config, Overrides, load, load_test_identities};
+use portcullis_verify::discover::Risk;
+use portcullis_verify::report::{html, junit, sarif};
+use portcullis_verify::{Options, Verification, discovery};
 
-mod conform;
-mod discover;
 mod progress;
-mod report;
-mod wire;
 
-use progress::Progress;
-use report::Verification;
+use progress::Bar;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -95,16 +93,8 @@ fn usage(message: &str) -> ExitCode {
 
 pub async fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    if args.upstream.is_some() && !args.discover {
-        return Ok(usage("--upstream is for --discover"));
-    }
-    if args.discover && args.upstream.is_none() {
-        return Ok(usage(
-            "--discover needs --upstream URL (the API itself, not the gateway)",
-        ));
-    }
-    if args.identities.is_some() && args.gateway.is_none() {
-        return Ok(usage("--identities is for --gateway"));
+    if let Some(why) = misused(args) {
+        return Ok(usage(why));
     }
     let fail_on = match args.fail_on.as_str() {
         "never" => None,
@@ -122,70 +112,34 @@ pub async fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let identities = match &args.identities {
         Some(path) => match load_test_identities(path) {
-            Ok(ids) => ids,
+            Ok(ids) => Some(ids),
             Err(diagnostics) => {
                 super::report(&diagnostics);
                 return Ok(ExitCode::from(USAGE));
             }
         },
-        None => config
-            .identities
-            .iter()
-            .map(|s| TestIdentity {
-                id: s.identity.id.clone(),
-                client_secret: None,
-                scopes: None,
-            })
-            .collect(),
-    };
-    let mut progress = Progress::for_terminal();
-    let mut discovered = Vec::new();
-    let discovery = match &args.upstream {
-        Some(upstream) => match discovery(args, &config, upstream, &mut progress).await {
-            Ok((api, report)) => {
-                discovered = report
-                    .findings
-                    .iter()
-                    .map(|f| (api.clone(), f.clone()))
-                    .collect();
-                Some((upstream.clone(), report))
-            }
-            Err(code) => return Ok(code),
-        },
         None => None,
     };
-    let conformance = match &args.gateway {
-        Some(gateway) => {
-            let target = match wire::Target::parse(gateway) {
-                Ok(t) => t,
-                Err(e) => return Ok(usage(&e)),
-            };
-            let plan = conform::Plan {
-                config: &config,
-                gateway: &target,
-                allow_writes: args.allow_writes,
-                identities,
-                discovered,
-            };
-            match conform::run(plan, &mut progress).await {
-                Ok(r) => Some((gateway.clone(), r)),
-                Err(e) => return Ok(usage(&format!("{e:#}"))),
-            }
-        }
-        None => None,
-    };
-    let run = Verification {
-        config_file: args.config.display().to_string(),
-        contracts: contracts(args, &config),
-        analysis: super::check::analysis(&config),
-        discovery,
-        conformance,
+    let options = Options {
+        config_file: args.config.clone(),
+        upstream: args.upstream.clone(),
+        api: args.api.clone(),
+        gateway: args.gateway.clone(),
+        identities,
+        allow_writes: args.allow_writes,
+        max_requests: args.max_requests,
+        rate: args.rate,
         fail_on,
-        elapsed: started.elapsed(),
     };
+    let mut run = match Verification::run(&config, options, &mut Bar::for_terminal()).await {
+        Ok(run) => run,
+        Err(e) => return Ok(usage(&format!("{:#}", anyhow::Error::from(e)))),
+    };
+    // As before the engine moved: the run's time includes loading.
+    run.elapsed = started.elapsed();
     print(&run, &config, args);
     if let Some(path) = &args.report {
-        std::fs::write(path, report::html::render(&run))
+        std::fs::write(path, html::render(&run))
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         eprintln!("verify: report written to {}", path.display());
     }
@@ -194,6 +148,20 @@ pub async fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Flags that do not go together, and why.
+fn misused(args: &VerifyArgs) -> Option<&'static str> {
+    if args.upstream.is_some() && !args.discover {
+        return Some("--upstream is for --discover");
+    }
+    if args.discover && args.upstream.is_none() {
+        return Some("--discover needs --upstream URL (the API itself, not the gateway)");
+    }
+    if args.identities.is_some() && args.gateway.is_none() {
+        return Some("--identities is for --gateway");
+    }
+    None
 }
 
 fn load_config(args: &VerifyArgs) -> Option<Config> {
@@ -207,27 +175,12 @@ fn load_config(args: &VerifyArgs) -> Option<Config> {
     }
 }
 
-/// Each API's contract file, as a path from where `verify` runs.
-fn contracts(args: &VerifyArgs, config: &Config) -> Vec<(String, String)> {
-    let dir = args.config.parent().unwrap_or(std::path::Path::new(""));
-    config
-        .apis
-        .iter()
-        .map(|a| {
-            (
-                a.name.clone(),
-                dir.join(&a.contract_file).display().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn print(run: &Verification, config: &Config, args: &VerifyArgs) {
     let format = if args.json { Format::Json } else { args.format };
     match format {
         Format::Json => println!("{:#}", run.to_json()),
-        Format::Sarif => println!("{:#}", report::sarif::render(run)),
-        Format::Junit => print!("{}", report::junit::render(run)),
+        Format::Sarif => println!("{:#}", sarif::render(run)),
+        Format::Junit => print!("{}", junit::render(run)),
         Format::Text => {
             print!(
                 "{}",
@@ -235,55 +188,13 @@ fn print(run: &Verification, config: &Config, args: &VerifyArgs) {
             );
             if let Some((upstream, report)) = &run.discovery {
                 println!();
-                discover::print(report, upstream);
+                print!("{}", discovery::text(report, upstream));
             }
             if let Some((gateway, report)) = &run.conformance {
                 println!();
-                report.print(gateway);
+                print!("{}", report.text(gateway));
             }
             print!("{}", run.summary_text());
         }
-    }
-}
-
-/// Discovery on `upstream` for the API it serves: that API's name and what
-/// was found; or the exit code of a wrong question or an unreachable
-/// upstream.
-async fn discovery(
-    args: &VerifyArgs,
-    config: &Config,
-    upstream: &str,
-    progress: &mut Progress,
-) -> Result<(String, discover::Report), ExitCode> {
-    let target = wire::Target::parse(upstream).map_err(|e| usage(&e))?;
-    let api = match (&args.api, config.apis.as_slice()) {
-        (Some(name), apis) => apis.iter().find(|a| &a.name == name),
-        (None, [only]) => Some(only),
-        (None, _) => None,
-    };
-    let Some(api) = api else {
-        let names: Vec<&str> = config.apis.iter().map(|a| a.name.as_str()).collect();
-        return Err(usage(&format!(
-            "name the API the upstream serves with --api ({})",
-            names.join(", ")
-        )));
-    };
-    let mut by_path: std::collections::BTreeMap<String, Vec<_>> = Default::default();
-    for op in api.contract.operations() {
-        by_path.entry(op.path.clone()).or_default().push(op.method);
-    }
-    let declared: Vec<Declared> = by_path
-        .into_iter()
-        .map(|(template, methods)| Declared { template, methods })
-        .collect();
-    let limits = discover::Limits {
-        max_requests: args.max_requests,
-        rate: args.rate,
-        allow_writes: args.allow_writes,
-    };
-    let scanner = SecretScanner::builtin().map_err(|e| usage(&e.to_string()))?;
-    match discover::run(&target, &declared, &limits, &scanner, progress).await {
-        Ok(report) => Ok((api.name.clone(), report)),
-        Err(e) => Err(usage(&format!("the upstream cannot be reached: {e}"))),
     }
 }

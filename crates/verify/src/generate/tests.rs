@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a missing value should fail the test"
+)]
 
 use portcullis_contract::{Contract, Source};
 use serde_json::{Value, json};

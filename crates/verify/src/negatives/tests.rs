@@ -1,10 +1,16 @@
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a missing value should fail the test"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 use crate::request::valid;
 use crate::testing::{decide, example};
+use serde_json::Value;
 
 /// Every negative the gateway's pure stages can decide is refused with the
 /// code the family expects, for every operation of the example API; the

@@ -1,14 +1,17 @@
-//! A progress bar on standard error, drawn only when it is a terminal (a CI
-//! log or a pipe gets none): the phase, a bar, and how many of how many.
+//! `verify`'s progress bar on standard error, drawn only when it is a
+//! terminal (a CI log or a pipe gets none): the phase, a bar, and how many
+//! of how many.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
+
+use portcullis_verify::Progress;
 
 const WIDTH: usize = 30;
 /// Redraws at most this often.
 const EVERY: Duration = Duration::from_millis(80);
 
-pub struct Progress {
+pub struct Bar {
     on: bool,
     phase: &'static str,
     done: usize,
@@ -16,7 +19,7 @@ pub struct Progress {
     drawn: Option<Instant>,
 }
 
-impl Progress {
+impl Bar {
     /// A bar that draws when standard error is a terminal.
     pub fn for_terminal() -> Self {
         Self {
@@ -28,7 +31,18 @@ impl Progress {
         }
     }
 
-    pub fn start(&mut self, phase: &'static str, total: usize) {
+    fn draw(&mut self) {
+        if !self.on {
+            return;
+        }
+        self.drawn = Some(Instant::now());
+        eprint!("\r{}", line(self.phase, self.done, self.total));
+        let _ = std::io::stderr().flush();
+    }
+}
+
+impl Progress for Bar {
+    fn start(&mut self, phase: &'static str, total: usize) {
         self.phase = phase;
         self.done = 0;
         self.total = total;
@@ -37,11 +51,11 @@ impl Progress {
     }
 
     /// A better estimate of the total, once known.
-    pub fn set_total(&mut self, total: usize) {
+    fn set_total(&mut self, total: usize) {
         self.total = total;
     }
 
-    pub fn tick(&mut self) {
+    fn tick(&mut self) {
         self.done += 1;
         if self.drawn.is_none_or(|at| at.elapsed() >= EVERY) || self.done == self.total {
             self.draw();
@@ -49,20 +63,11 @@ impl Progress {
     }
 
     /// Clears the bar.
-    pub fn finish(&mut self) {
+    fn finish(&mut self) {
         if self.on {
             eprint!("\r{:width$}\r", "", width = WIDTH + 50);
             let _ = std::io::stderr().flush();
         }
-    }
-
-    fn draw(&mut self) {
-        if !self.on {
-            return;
-        }
-        self.drawn = Some(Instant::now());
-        eprint!("\r{}", line(self.phase, self.done, self.total));
-        let _ = std::io::stderr().flush();
     }
 }
 

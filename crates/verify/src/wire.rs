@@ -49,7 +49,7 @@ impl Target {
 
 /// One answer (a cut or malformed chunked body keeps what was well formed:
 /// it is evidence, not content).
-pub use portcullis_verify::http1::Response as Answer;
+pub use crate::http1::Response as Answer;
 
 /// Sends one request and reads the answer.
 ///
@@ -107,8 +107,7 @@ pub async fn send(
         Ok(Err(e)) => return Err(format!("{}: {e}", target.addr)),
         Err(_) => return Err(format!("{}: no answer within {TIMEOUT:?}", target.addr)),
     };
-    portcullis_verify::http1::parse(&buf)
-        .ok_or_else(|| format!("{}: the answer is not HTTP/1.1", target.addr))
+    crate::http1::parse(&buf).ok_or_else(|| format!("{}: the answer is not HTTP/1.1", target.addr))
 }
 
 #[cfg(test)]

@@ -68,28 +68,7 @@ pub fn render(run: &Verification) -> String {
     let findings = run.findings();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let mut suites: Vec<(&str, Vec<Case>)> = Vec::new();
-    if let Some((_, report)) = &run.conformance {
-        let mut cases: Vec<Case> = report
-            .checks
-            .iter()
-            .map(|c| Case {
-                class: format!("{}:{}", c.api, c.operation),
-                name: format!("{} as {}: {}", c.kind, c.identity, c.request),
-                failure: (!c.matches()).then(|| {
-                    let f = run.check_finding(c);
-                    (f.rule.id.clone(), f.message.clone(), evidence(&f))
-                }),
-                skipped: None,
-                out: None,
-            })
-            .collect();
-        cases.extend(report.skipped.iter().map(|(what, why)| Case {
-            class: "skipped".into(),
-            name: what.clone(),
-            failure: None,
-            skipped: Some(why.clone()),
-            out: None,
-        }));
+    if let Some(cases) = conformance(run) {
         suites.push(("conformance", cases));
     }
     let by_rule = |prefix: &str| -> Vec<Case> {
@@ -130,4 +109,31 @@ pub fn render(run: &Verification) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// One case per conformance check and per skipped check, when conformance ran.
+fn conformance(run: &Verification) -> Option<Vec<Case>> {
+    let (_, report) = run.conformance.as_ref()?;
+    let mut cases: Vec<Case> = report
+        .checks
+        .iter()
+        .map(|c| Case {
+            class: format!("{}:{}", c.api, c.operation),
+            name: format!("{} as {}: {}", c.kind, c.identity, c.request),
+            failure: (!c.matches()).then(|| {
+                let f = run.check_finding(c);
+                (f.rule.id.clone(), f.message.clone(), evidence(&f))
+            }),
+            skipped: None,
+            out: None,
+        })
+        .collect();
+    cases.extend(report.skipped.iter().map(|(what, why)| Case {
+        class: "skipped".into(),
+        name: what.clone(),
+        failure: None,
+        skipped: Some(why.clone()),
+        out: None,
+    }));
+    Some(cases)
 }

@@ -1,6 +1,8 @@
 //! What a conformance run found: every checked request, and what could not
 //! be checked and why.
 
+use std::fmt::Write as _;
+
 use serde_json::{Value, json};
 
 use super::Flaw;
@@ -65,7 +67,8 @@ impl Report {
     }
 
     /// The report as text: every check, then what was skipped.
-    pub fn print(&self, gateway: &str) {
+    pub fn text(&self, gateway: &str) -> String {
+        let mut out = String::new();
         for c in &self.checks {
             let mark = if c.matches() { "ok      " } else { "MISMATCH" };
             let flaw = c
@@ -73,19 +76,22 @@ impl Report {
                 .as_ref()
                 .map(|f| format!("  {}", f.text()))
                 .unwrap_or_default();
-            println!(
+            let _ = writeln!(
+                out,
                 "  {mark} {:<18} {:<20} {:<22} {:<60} expected {:<14} got {} ({}){flaw}",
                 c.kind, c.identity, c.operation, c.request, c.expected, c.got, c.status
             );
         }
         for (what, why) in &self.skipped {
-            println!("  skipped  {what}: {why}");
+            let _ = writeln!(out, "  skipped  {what}: {why}");
         }
-        println!(
+        let _ = writeln!(
+            out,
             "conformance of {gateway}: {} requests checked, {} mismatches, {} skipped",
             self.checks.len(),
             self.mismatches().count(),
             self.skipped.len()
         );
+        out
     }
 }

@@ -1,15 +1,20 @@
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a missing value should fail the test"
+)]
 
 use std::time::Duration;
 
+use crate::discover::{Evidence, Risk};
 use portcullis_contract::Method;
 use portcullis_policy::{Analysis, Basis, Cell, Coverage, Severity};
-use portcullis_verify::discover::{Evidence, Risk};
 use serde_json::Value;
 
 use super::{Level, Verification, html, junit, sarif};
-use crate::cmd::verify::conform::{Check, Flaw, Report};
-use crate::cmd::verify::discover;
+use crate::conform::{Check, Flaw, Report};
+use crate::discovery as discover;
 
 fn check(
     identity: &str,
@@ -210,6 +215,70 @@ fn the_summary_counts_each_part() {
     );
     assert!(
         text.contains("FAILED: 3 error finding(s), in 4.2 s"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_text_of_discovery_and_conformance_lists_every_line() {
+    let run = run();
+    let (upstream, found) = run.discovery.as_ref().unwrap();
+    let text = discover::text(found, upstream);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "discovery on http://127.0.0.1:9000: 120 requests (2 throttled)"
+    );
+    assert!(
+        lines[1].trim_start().starts_with("reveals-secret  GET"),
+        "{text}"
+    );
+    assert!(lines[1].ends_with("secrets: url-password"), "{text}");
+    assert_eq!(
+        lines.last().copied(),
+        Some("2 undeclared routes answer: 1 reveals-secret, 1 answers")
+    );
+    let (gateway, report) = run.conformance.as_ref().unwrap();
+    let text = report.text(gateway);
+    assert_eq!(text.matches("MISMATCH").count(), 2, "{text}");
+    assert!(
+        text.contains("  skipped  orders:createOrder: a write operation (use --allow-writes)\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "conformance of http://127.0.0.1:8080: 4 requests checked, 2 mismatches, 1 skipped\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_json_document_carries_every_part_and_the_same_findings() {
+    let run = run();
+    let json = run.to_json();
+    assert_eq!(json["failed"], Value::Bool(true));
+    assert_eq!(json["elapsed_ms"], 4200);
+    assert_eq!(json["discovery"]["upstream"], "http://127.0.0.1:9000");
+    assert_eq!(json["discovery"]["findings"].as_array().unwrap().len(), 2);
+    assert_eq!(json["conformance"]["gateway"], "http://127.0.0.1:8080");
+    assert_eq!(
+        json["findings"].as_array().unwrap().len(),
+        run.findings().len()
+    );
+}
+
+#[test]
+fn a_catch_all_upstream_is_one_line_not_a_list() {
+    let found = discover::Report {
+        catch_all: Some(evidence(200, vec![])),
+        requests: 3,
+        ..discover::Report::default()
+    };
+    let text = discover::text(&found, "http://127.0.0.1:9000");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.contains("catch-all: every random path answered 200"),
         "{text}"
     );
 }

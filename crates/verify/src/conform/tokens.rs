@@ -27,7 +27,7 @@ use portcullis_core::{FixedClock, Identity, IdentityState, SystemClock};
 use portcullis_proxy::authority::Authority;
 use serde_json::Value;
 
-use crate::cmd::verify::wire::{self, Target};
+use crate::wire::{self, Target};
 
 /// An identity holding a token for one API.
 #[derive(Debug, Clone)]
@@ -67,7 +67,11 @@ impl<'a> Issuer<'a> {
     ///
     /// # Errors
     /// The store exists but cannot be read.
-    pub fn open(config: &Config, gateway: &'a Target, jwks: &[u8]) -> anyhow::Result<Self> {
+    pub fn open(
+        config: &Config,
+        gateway: &'a Target,
+        jwks: &[u8],
+    ) -> Result<Self, portcullis_proxy::authority::AuthorityError> {
         // No key set at all: not a gateway (the upstream itself, say). Its
         // answers to the store's tokens show what it is, as findings.
         let published: Option<Value> = serde_json::from_slice::<Value>(jwks)

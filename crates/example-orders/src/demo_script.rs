@@ -2,8 +2,10 @@
 //! call to the bare API, with what each answers.
 //!
 //! Plain data, so a test can run every line and prove it does what it says.
+//! It lives beside the example API it demonstrates; the `portcullis` binary
+//! prints it.
 
-use portcullis_example_orders::seed;
+use crate::seed;
 
 /// Whose credential a call carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +126,17 @@ fn call(
 
 /// Every demonstrated call, in the order the demo prints them.
 pub fn calls() -> Vec<DemoCall> {
-    let json = ("Content-Type", "application/json");
+    [
+        credentials_and_scopes(),
+        policies(),
+        undeclared(),
+        requests_and_responses(),
+    ]
+    .concat()
+}
+
+/// Who may call at all, and with which scopes.
+fn credentials_and_scopes() -> Vec<DemoCall> {
     vec![
         DemoCall {
             caller: Caller::Nobody,
@@ -158,6 +170,12 @@ pub fn calls() -> Vec<DemoCall> {
                 (200, "cancelled"),
             )
         },
+    ]
+}
+
+/// What the policies decide: the partner's credential and tenant rule, a forbid, a suspension.
+fn policies() -> Vec<DemoCall> {
+    vec![
         DemoCall {
             caller: Caller::Partner,
             ..call(
@@ -208,6 +226,12 @@ pub fn calls() -> Vec<DemoCall> {
                 (200, "totalCents"),
             )
         },
+    ]
+}
+
+/// What the API leaks beyond its contract: a credential in a declared field, undeclared routes, path tricks, an undeclared parameter.
+fn undeclared() -> Vec<DemoCall> {
+    vec![
         call(
             "allowed: a declared field holding a credential is redacted",
             "GET",
@@ -243,6 +267,13 @@ pub fn calls() -> Vec<DemoCall> {
             (400, Some("invalid-request")),
             (200, "cardNumber"),
         ),
+    ]
+}
+
+/// Requests the contract refuses and answers it does not allow.
+fn requests_and_responses() -> Vec<DemoCall> {
+    let json = ("Content-Type", "application/json");
+    vec![
         DemoCall {
             headers: vec![("X-HTTP-Method-Override", "DELETE")],
             ..call(

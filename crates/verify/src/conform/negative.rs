@@ -5,20 +5,66 @@
 
 use std::collections::BTreeMap;
 
+use crate::negatives::{self, Credential, Expect, Negative};
 use portcullis_config::Api;
-use portcullis_contract::Method;
-use portcullis_verify::negatives::{self, Credential, Expect, Negative};
+use portcullis_contract::{Method, Operation};
 
 use super::{Check, Run, Sender};
-use crate::cmd::verify::progress::Progress;
+use crate::progress::Progress;
 
 impl Run<'_> {
     pub(super) async fn negatives(
         &mut self,
         api: &Api,
         senders: &BTreeMap<String, Sender<'_>>,
-        progress: &mut Progress,
+        progress: &mut dyn Progress,
     ) {
+        let work = self.negative_work(api, senders);
+        progress.start("negatives", work.len());
+        for (op, sender, negative) in work {
+            progress.tick();
+            let Some(token) = self.credential(api, op, sender, &negative).await else {
+                continue;
+            };
+            let what = || format!("{} {}", op.id, negative.detail);
+            let answer = match self.send(&negative.probe, token.as_deref()).await {
+                Ok(answer) => answer,
+                Err(why) => {
+                    self.skip(what(), why);
+                    continue;
+                }
+            };
+            let expected = match negative.expect {
+                Expect::Refused(code) => code.to_owned(),
+                Expect::SameAsValid => sender.valid_got.clone(),
+            };
+            let (got, flaw) = self.judge(api, op, &negative.probe, &expected, &answer);
+            self.report.checks.push(Check {
+                kind: negative.kind.to_owned(),
+                identity: sender.caller.identity.id.clone(),
+                api: api.name.clone(),
+                operation: op.id.clone(),
+                request: format!(
+                    "{} {} ({})",
+                    negative.probe.method,
+                    crate::shorten(&negative.probe.target, 80),
+                    negative.detail
+                ),
+                expected,
+                got,
+                status: answer.status,
+                flaw,
+            });
+        }
+    }
+
+    /// Every operation's family with who sends it; writes to undeclared
+    /// methods only when allowed, and an operation nobody can send skipped.
+    fn negative_work<'a, 's, 'c>(
+        &mut self,
+        api: &'a Api,
+        senders: &'s BTreeMap<String, Sender<'c>>,
+    ) -> Vec<(&'a Operation, &'s Sender<'c>, Negative)> {
         let mut work = Vec::new();
         for op in api.contract.operations() {
             let Some(sender) = senders.get(&op.id) else {
@@ -49,42 +95,7 @@ impl Run<'_> {
                 work.push((op, sender, negative));
             }
         }
-        progress.start("negatives", work.len());
-        for (op, sender, negative) in work {
-            progress.tick();
-            let Some(token) = self.credential(api, op, sender, &negative).await else {
-                continue;
-            };
-            let what = || format!("{} {}", op.id, negative.detail);
-            let answer = match self.send(&negative.probe, token.as_deref()).await {
-                Ok(answer) => answer,
-                Err(why) => {
-                    self.skip(what(), why);
-                    continue;
-                }
-            };
-            let expected = match negative.expect {
-                Expect::Refused(code) => code.to_owned(),
-                Expect::SameAsValid => sender.valid_got.clone(),
-            };
-            let (got, flaw) = self.judge(api, op, &negative.probe, &expected, &answer);
-            self.report.checks.push(Check {
-                kind: negative.kind.to_owned(),
-                identity: sender.caller.identity.id.clone(),
-                api: api.name.clone(),
-                operation: op.id.clone(),
-                request: format!(
-                    "{} {} ({})",
-                    negative.probe.method,
-                    portcullis_verify::shorten(&negative.probe.target, 80),
-                    negative.detail
-                ),
-                expected,
-                got,
-                status: answer.status,
-                flaw,
-            });
-        }
+        work
     }
 
     /// The token a variant is sent with: `Some(None)` for none at all;

@@ -11,37 +11,55 @@
 //! as a flaw (see `judge`).
 //!
 //! Then, per operation, the fixed family of negative requests
-//! (`portcullis_verify::negatives`), sent as an identity whose token carries
+//! (`crate::negatives`), sent as an identity whose token carries
 //! the operation's scopes, each of which must be refused with its code; the
 //! routes discovery found on the upstream, each of which the gateway must
 //! refuse; and every refusal seen must be the one problem+json shape.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::request::{self, Probe};
 use portcullis_config::{Api, Config, Storage, TestIdentity};
+use portcullis_contract::Operation;
 use portcullis_contract::secrets::SecretScanner;
-use portcullis_contract::{Method, Operation, ParamIn};
 use portcullis_core::SystemClock;
 use portcullis_proxy::authority::Authority;
 use portcullis_proxy::{ExplainRequest, Snapshot};
-use portcullis_verify::discover::{Ids, collection_of, harvest_ids, thing};
-use portcullis_verify::request::{self, Probe};
 
-use super::discover::Finding;
-use super::progress::Progress;
-use super::wire::{self, Target};
+use crate::discovery::Finding;
+use crate::progress::Progress;
+use crate::wire::{self, Target};
 
 mod judge;
 mod negative;
 mod report;
 mod tokens;
+mod valid;
 
 pub use judge::Flaw;
 pub use report::{Check, Report};
 use tokens::{Caller, Issuer, NoCaller};
 
+/// Why conformance could not run at all (a failed check is a finding, not
+/// this).
+#[derive(Debug, thiserror::Error)]
+pub enum ConformError {
+    #[error("the gateway cannot be reached: {0}")]
+    Unreachable(String),
+    #[error(transparent)]
+    Store(#[from] portcullis_proxy::authority::AuthorityError),
+    #[error(transparent)]
+    Inventory(#[from] portcullis_proxy::authority::ManageError),
+    #[error(transparent)]
+    Snapshot(#[from] portcullis_proxy::SnapshotError),
+    #[error(transparent)]
+    Scanner(#[from] portcullis_contract::secrets::SecretPatternError),
+    #[error("explaining {0}")]
+    Explain(String),
+}
+
 /// What to check, and against what.
+#[derive(Debug)]
 pub struct Plan<'a> {
     /// What the gateway must enforce.
     pub config: &'a Config,
@@ -58,14 +76,14 @@ pub struct Plan<'a> {
 ///
 /// # Errors
 /// The store cannot be opened, or the gateway cannot be reached at all.
-pub async fn run(plan: Plan<'_>, progress: &mut Progress) -> anyhow::Result<Report> {
+pub async fn run(plan: Plan<'_>, progress: &mut dyn Progress) -> Result<Report, ConformError> {
     let config = plan.config;
     // Reachable at all? Asked first, so an unreachable gateway is that, not
     // a run where every identity was skipped.
     // Its key set also tells whether the store here is the gateway's.
     let jwks = wire::send(plan.gateway, "GET", "/.well-known/jwks.json", &[], None)
         .await
-        .map_err(|e| anyhow::anyhow!("the gateway cannot be reached: {e}"))?;
+        .map_err(ConformError::Unreachable)?;
     let base_url = format!("http://{}", config.listen);
     // The intended inventory, as the configuration declares it, in memory:
     // what the offline stages decide with. Identities the gateway's store
@@ -103,7 +121,7 @@ pub async fn run(plan: Plan<'_>, progress: &mut Progress) -> anyhow::Result<Repo
                     run.skip(format!("{} on {}", wanted.id, api.name), why)
                 }
                 Err(NoCaller::Unreachable(e)) => {
-                    anyhow::bail!("the gateway cannot be reached: {e}")
+                    return Err(ConformError::Unreachable(e));
                 }
             }
         }
@@ -145,98 +163,6 @@ impl Run<'_> {
         self.report.skipped.push((what, why));
     }
 
-    /// Every operation × caller (both sides of a tenant tag); returns, per
-    /// operation, who sends its negatives. Operations without path
-    /// parameters go first: the ids in their answers fill the others' path
-    /// parameters, so those reach real records (and real answers for the
-    /// response check) rather than generated ids the upstream does not know.
-    async fn valid_requests<'c>(
-        &mut self,
-        api: &Api,
-        callers: &'c [Caller],
-        progress: &mut Progress,
-    ) -> anyhow::Result<BTreeMap<String, Sender<'c>>> {
-        let mut ops: Vec<&Operation> = api.contract.operations().iter().collect();
-        ops.sort_by_key(|op| op.params.iter().any(|p| p.location == ParamIn::Path));
-        let mut work = Vec::new();
-        for op in ops {
-            if op.method.is_write() && !self.allow_writes {
-                self.skip(
-                    format!("{}:{}", api.name, op.id),
-                    "a write operation (use --allow-writes)".into(),
-                );
-                continue;
-            }
-            for caller in callers {
-                for tenant in tenant_values(&caller.identity.tags, op) {
-                    work.push((caller, op, tenant));
-                }
-            }
-        }
-        progress.start("valid requests", work.len());
-        let mut ids = Ids::new();
-        let mut unsatisfiable = BTreeSet::new();
-        let mut senders = BTreeMap::new();
-        for (caller, op, tenant) in work {
-            progress.tick();
-            let given = with_ids(op, &tenant, &caller.identity.tags, &ids);
-            let built = match request::valid(&api.mount, op, &given) {
-                Ok(built) => built,
-                Err(e) => {
-                    if unsatisfiable.insert(op.id.clone()) {
-                        self.skip(
-                            format!("{}:{}", api.name, op.id),
-                            format!("no valid request: {e}"),
-                        );
-                    }
-                    continue;
-                }
-            };
-            let expected = self.expect(caller, &built.probe).await?;
-            let answer = match self.send(&built.probe, Some(&caller.token)).await {
-                Ok(answer) => answer,
-                Err(why) => {
-                    self.skip(format!("{} {}", caller.identity.id, op.id), why);
-                    continue;
-                }
-            };
-            let (got, flaw) = self.judge(api, op, &built.probe, &expected, &answer);
-            if got == "forwarded"
-                && op.method == Method::Get
-                && (200..300).contains(&answer.status)
-                && let Ok(value) = serde_json::from_slice(&answer.body)
-            {
-                harvest_ids(&value, collection_of(&op.path), &mut ids);
-            }
-            let scoped = !matches!(
-                expected.as_str(),
-                "unauthenticated" | "insufficient-scope" | "identity-suspended"
-            );
-            if scoped && tenant.is_empty() && !senders.contains_key(&op.id) {
-                senders.insert(
-                    op.id.clone(),
-                    Sender {
-                        caller,
-                        built: built.clone(),
-                        valid_got: got.clone(),
-                    },
-                );
-            }
-            self.report.checks.push(Check {
-                kind: "valid".into(),
-                identity: caller.identity.id.clone(),
-                api: api.name.clone(),
-                operation: op.id.clone(),
-                request: format!("{} {}", built.probe.method, built.probe.target),
-                expected,
-                got,
-                status: answer.status,
-                flaw,
-            });
-        }
-        Ok(senders)
-    }
-
     /// Each route discovery found on the upstream, sent through the
     /// gateway under the API's mount: what the configuration says (a
     /// refusal, for a route it does not declare) must come back.
@@ -245,7 +171,7 @@ impl Run<'_> {
         api: &Api,
         callers: &[Caller],
         found: &[&Finding],
-        progress: &mut Progress,
+        progress: &mut dyn Progress,
     ) {
         if found.is_empty() {
             return;
@@ -298,7 +224,7 @@ impl Run<'_> {
 
     /// What the intended configuration answers `probe` from `caller`:
     /// `forwarded`, or the code it is refused with.
-    async fn expect(&self, caller: &Caller, probe: &Probe) -> anyhow::Result<String> {
+    async fn expect(&self, caller: &Caller, probe: &Probe) -> Result<String, ConformError> {
         let mut headers = probe.headers.clone();
         if let Some((content_type, _)) = &probe.body {
             headers.push(("Content-Type".into(), content_type.clone()));
@@ -314,7 +240,9 @@ impl Run<'_> {
                 scopes: Some(caller.scopes.clone()),
             })
             .await
-            .map_err(|e| anyhow::anyhow!("explaining {} {}: {e}", probe.method, probe.target))?;
+            .map_err(|e| {
+                ConformError::Explain(format!("{} {}: {e}", probe.method, probe.target))
+            })?;
         Ok(explained.refusal.map_or_else(
             || "forwarded".to_owned(),
             |(_, code, _)| code.as_str().to_owned(),
@@ -357,54 +285,4 @@ impl Run<'_> {
             .flatten();
         (got, flaw.or(unchecked))
     }
-}
-
-/// `tenant`'s values, and for each other path parameter an id seen in an
-/// earlier answer for what it names (`orderId`: an order's id); for a
-/// parameter a tenant tag names, one other than the identity's own, so the
-/// variant without it is really the other side of the rule.
-fn with_ids(
-    op: &Operation,
-    tenant: &BTreeMap<String, String>,
-    tags: &[String],
-    ids: &Ids,
-) -> BTreeMap<String, String> {
-    let mut given = tenant.clone();
-    for p in op.params.iter().filter(|p| p.location == ParamIn::Path) {
-        if given.contains_key(&p.name) {
-            continue;
-        }
-        let own = tag_value(tags, &p.name);
-        let mut seen = ids.get(&thing(&p.name)).into_iter().flatten();
-        if let Some(id) = seen.find(|id| Some(id.as_str()) != own) {
-            given.insert(p.name.clone(), id.clone());
-        }
-    }
-    given
-}
-
-/// The parameter values to try for an identity: none given, and for each
-/// parameter a `name:value` tag names (`customer:…` for `customerId`), the
-/// identity's own value, so both sides of a tenant rule are exercised.
-fn tenant_values(tags: &[String], op: &Operation) -> Vec<BTreeMap<String, String>> {
-    let mut out = vec![BTreeMap::new()];
-    let own: BTreeMap<String, String> = op
-        .params
-        .iter()
-        .filter_map(|p| tag_value(tags, &p.name).map(|v| (p.name.clone(), v.to_owned())))
-        .collect();
-    if !own.is_empty() {
-        out.push(own);
-    }
-    out
-}
-
-/// The value of the identity's `name:value` tag for what `param` names
-/// (`customer:…` for `customerId`).
-fn tag_value<'t>(tags: &'t [String], param: &str) -> Option<&'t str> {
-    let what = thing(param);
-    tags.iter()
-        .filter_map(|t| t.split_once(':'))
-        .find(|(name, _)| thing(name) == what)
-        .map(|(_, value)| value)
 }

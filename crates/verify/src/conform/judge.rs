@@ -12,7 +12,7 @@ use portcullis_contract::secrets::SecretScanner;
 use portcullis_core::ProblemCode;
 use serde_json::Value;
 
-use crate::cmd::verify::wire::Answer;
+use crate::wire::Answer;
 
 /// What is wrong with an answer beyond its code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +153,11 @@ fn refusal(e: &portcullis_contract::ResponseError) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a missing value should fail the test"
+    )]
 
     use super::*;
     use portcullis_contract::response::SecretsMode;
