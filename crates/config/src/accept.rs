@@ -37,6 +37,22 @@ pub struct Acceptance {
 
 impl Acceptances {
     /// The entry accepting `finding`, if any.
+    /// Entries written elsewhere than a configuration file (tests, tools).
+    pub fn from_entries(file: &str, entries: Vec<Acceptance>) -> Self {
+        Self {
+            file: file.to_owned(),
+            entries,
+        }
+    }
+
+    /// Why the finding `rule` about `subject` was accepted, if it was.
+    pub fn reason(&self, rule: &str, subject: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|a| a.rule == rule && a.subject == subject)
+            .map(|a| a.reason.as_str())
+    }
+
     pub fn find(&self, finding: &Finding) -> Option<&Acceptance> {
         self.entries
             .iter()

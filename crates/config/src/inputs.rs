@@ -141,7 +141,10 @@ impl Files for Recording<'_> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a missing value should fail the test"
+    )]
     use super::*;
 
     #[test]

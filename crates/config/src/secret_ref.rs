@@ -131,7 +131,11 @@ fn env_name(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a missing value should fail the test"
+    )]
     use super::*;
     use crate::Embedded;
 

@@ -130,7 +130,11 @@ pub fn load_test_identities(path: &Path) -> Result<Vec<TestIdentity>, Vec<Diagno
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a missing value should fail the test"
+    )]
 
     use super::*;
 

@@ -24,6 +24,8 @@ pub struct Verification {
     /// Each API's contract file, as a path from where `verify` ran.
     pub contracts: Vec<(String, String)>,
     pub analysis: Analysis,
+    /// The policy findings the configuration accepts, with their reasons.
+    pub accept: portcullis_config::Acceptances,
     /// The upstream probed, and what was found.
     pub discovery: Option<(String, discover::Report)>,
     /// The gateway checked, and what was found.
@@ -155,6 +157,13 @@ impl Verification {
         }
         out.sort_by_key(|f| std::cmp::Reverse(f.level));
         out
+    }
+
+    /// Why `f` was accepted (`accept:` in the configuration), if it is a
+    /// policy finding that was. Accepted findings are still reported.
+    pub fn accepted(&self, f: &Finding) -> Option<&str> {
+        let rule = f.rule.id.strip_prefix("policy/")?;
+        self.accept.reason(rule, &f.subject)
     }
 
     pub(super) fn check_finding(&self, c: &conform::Check) -> Finding {

@@ -120,6 +120,7 @@ impl Verification {
             config_file: options.config_file.display().to_string(),
             contracts: contracts(&options.config_file, config),
             analysis: analysis(config),
+            accept: config.accept.clone(),
             discovery,
             conformance,
             fail_on: options.fail_on,

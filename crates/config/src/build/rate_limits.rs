@@ -132,7 +132,10 @@ pub(super) fn parse_rate(text: &str, burst: Option<NonZeroU32>) -> Result<Rate, 
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a missing value should fail the test"
+    )]
     use super::*;
 
     #[test]

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use portcullis_config::{Config, Diagnostic, Secrets, load_for_check};
-use portcullis_policy::{Analysis, Severity, analyze};
+use portcullis_policy::{Analysis, Severity};
 use serde_json::{Value, json};
 
 #[derive(Debug, Args)]
@@ -48,7 +48,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         Ok((config, warnings)) => (Some(config), warnings),
         Err(diagnostics) => (None, diagnostics),
     };
-    let analysis = config.as_ref().map(analysis);
+    let analysis = config.as_ref().map(portcullis_verify::analysis);
     if let (Some(config), Some(analysis)) = (&config, &analysis) {
         diagnostics.extend(config.accept.unmatched(&analysis.findings));
     }
@@ -105,25 +105,6 @@ impl Tally {
         }
         tally
     }
-}
-
-pub(crate) fn analysis(config: &Config) -> Analysis {
-    let contracts: Vec<(&str, &portcullis_contract::Contract)> = config
-        .apis
-        .iter()
-        .map(|a| (a.name.as_str(), a.contract.as_ref()))
-        .collect();
-    let identities: Vec<portcullis_core::Identity> = config
-        .identities
-        .iter()
-        .map(|s| s.identity.clone())
-        .collect();
-    analyze(
-        &config.policies.store,
-        &config.policies.schema,
-        &contracts,
-        &identities,
-    )
 }
 
 pub(crate) fn text(name: &str, config: &Config, analysis: &Analysis, warnings: usize) -> String {

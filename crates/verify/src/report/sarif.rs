@@ -29,7 +29,13 @@ pub fn render(run: &Verification) -> Value {
                 .entry(f.file.as_str())
                 .or_insert_with(|| std::fs::read_to_string(&f.file).ok());
             let index = rules.get(f.rule.id.as_str()).map_or(0, |(i, _)| *i);
-            json!({
+            // Accepted in the configuration: shown as suppressed, never dropped.
+            let suppressions: Vec<Value> = run
+                .accepted(f)
+                .map(|reason| json!({"kind": "inSource", "justification": reason}))
+                .into_iter()
+                .collect();
+            let mut result = json!({
                 "ruleId": f.rule.id,
                 "ruleIndex": index,
                 "level": f.level.as_str(),
@@ -45,7 +51,11 @@ pub fn render(run: &Verification) -> Value {
                 "properties": {
                     "evidence": f.evidence.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 },
-            })
+            });
+            if let (false, Value::Object(fields)) = (suppressions.is_empty(), &mut result) {
+                fields.insert("suppressions".into(), Value::Array(suppressions));
+            }
+            result
         })
         .collect();
     json!({

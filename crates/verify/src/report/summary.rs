@@ -105,14 +105,21 @@ impl Verification {
             },
             "discovery": self.discovery.as_ref().map(|(upstream, r)| with(r.to_json(), "upstream", upstream)),
             "conformance": self.conformance.as_ref().map(|(gateway, r)| with(r.to_json(), "gateway", gateway)),
-            "findings": self.findings().iter().map(|f| json!({
-                "rule": f.rule.id,
-                "level": f.level.as_str(),
-                "subject": f.subject,
-                "message": f.message,
-                "file": f.file,
-                "evidence": f.evidence.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
-            })).collect::<Vec<_>>(),
+            "findings": self.findings().iter().map(|f| {
+                let mut doc = json!({
+                    "rule": f.rule.id,
+                    "level": f.level.as_str(),
+                    "subject": f.subject,
+                    "message": f.message,
+                    "file": f.file,
+                    "evidence": f.evidence.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                });
+                // Only accepted findings carry the key: the reason.
+                if let (Some(reason), Value::Object(fields)) = (self.accepted(f), &mut doc) {
+                    fields.insert("accepted".into(), json!(reason));
+                }
+                doc
+            }).collect::<Vec<_>>(),
         })
     }
 }

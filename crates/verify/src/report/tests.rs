@@ -137,6 +137,7 @@ fn run() -> Verification {
         config_file: "examples/orders/portcullis.yaml".into(),
         contracts: vec![("orders".into(), "examples/orders/openapi.yaml".into())],
         analysis,
+        accept: portcullis_config::Acceptances::default(),
         discovery: Some(("http://127.0.0.1:9000".into(), discovery)),
         conformance: Some(("http://127.0.0.1:8080".into(), conformance)),
         fail_on: Some(Risk::ReturnsData),
@@ -370,4 +371,56 @@ fn the_page_has_the_matrix_findings_and_routes_and_escapes_what_it_shows() {
         "nothing loaded from elsewhere"
     );
     assert_eq!(page.matches("<script>").count(), 1);
+}
+
+#[test]
+fn an_accepted_policy_finding_is_a_suppressed_sarif_result_never_dropped() {
+    let mut r = run();
+    let before = sarif::render(&r)["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .len();
+    let finding = r
+        .findings()
+        .into_iter()
+        .find(|f| f.rule.id == "policy/wide-open")
+        .unwrap();
+    r.accept = portcullis_config::Acceptances::from_entries(
+        "portcullis.yaml",
+        vec![portcullis_config::Acceptance {
+            rule: "wide-open".into(),
+            subject: finding.subject.clone(),
+            reason: "every reader may list orders".into(),
+            line: 3,
+        }],
+    );
+    let doc = sarif::render(&r);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        before,
+        "an accepted finding is still reported"
+    );
+    let policy = results
+        .iter()
+        .find(|x| x["ruleId"] == "policy/wide-open")
+        .unwrap();
+    assert_eq!(
+        policy["suppressions"],
+        serde_json::json!([{"kind": "inSource", "justification": "every reader may list orders"}])
+    );
+    assert!(
+        results
+            .iter()
+            .filter(|x| x["ruleId"] != "policy/wide-open")
+            .all(|x| x.get("suppressions").is_none())
+    );
+    let json = r.to_json();
+    let accepted: Vec<&Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["accepted"].is_string())
+        .collect();
+    assert_eq!(accepted.len(), 1);
 }
