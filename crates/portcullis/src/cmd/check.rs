@@ -145,6 +145,13 @@ pub(crate) fn text(name: &str, config: &Config, analysis: &Analysis, warnings: u
             api.mode.as_str(),
         );
     }
+    findings_text(config, analysis, &mut out);
+    out.push_str(&matrix(analysis));
+    out
+}
+
+/// Each policy finding on a line, with where it is and, if accepted, why.
+fn findings_text(config: &Config, analysis: &Analysis, out: &mut String) {
     if !analysis.findings.is_empty() {
         out.push_str("\npolicy findings:\n");
     }
@@ -166,8 +173,6 @@ pub(crate) fn text(name: &str, config: &Config, analysis: &Analysis, warnings: u
         }
         out.push('\n');
     }
-    out.push_str(&matrix(analysis));
-    out
 }
 
 /// The coverage matrix as a table: one row per operation, one column per identity.
