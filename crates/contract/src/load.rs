@@ -313,9 +313,12 @@ fn operation(
         Some(s) => security(&at.child("security"), s, errors),
         None => ctx.default_security.to_vec(),
     };
+    let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_owned);
     Some(Operation {
         id,
         generated_id,
+        summary: text("summary"),
+        description: text("description"),
         method,
         path: path.to_owned(),
         params,

@@ -156,6 +156,10 @@ pub struct Operation {
     pub id: String,
     /// True when the contract gave no `operationId` and one was derived.
     pub generated_id: bool,
+    /// The contract's own words for it (what an agent reads as a tool's
+    /// title and description).
+    pub summary: Option<String>,
+    pub description: Option<String>,
     pub method: Method,
     /// The path template as the contract writes it.
     pub path: String,
