@@ -760,11 +760,13 @@ async fn expired_and_deleted_identities() {
 async fn the_inventory_is_reapplied_at_start_and_never_reactivates() {
     let dir = std::env::temp_dir().join(format!("portcullis-restart-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // A copy of the example: the store and the ledger beside its
+    // configuration are this test's, never files inside `examples/`.
+    portcullis_testkit::copy_example(&dir);
     let storage = portcullis_config::Storage::Sqlite(dir.join("portcullis.db"));
     let start = || async {
         let config = portcullis_testkit::config_stored(
-            &portcullis_testkit::examples_dir(),
+            &dir,
             &portcullis_testkit::example_config(),
             &[("orders", "http://127.0.0.1:9")],
             storage.clone(),
