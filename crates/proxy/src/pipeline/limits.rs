@@ -1,4 +1,5 @@
-//! Stage 1: read with limits. Header bytes, request-target form and method are
+//! Stage 1: read with limits. The head's framing (checked on the wire by
+//! `framing`), `Host`, header bytes, request-target form and method are
 //! checked on arrival; the body is read later (see `pipeline.rs`) through
 //! [`read_body`], bounded in bytes and time.
 
@@ -13,7 +14,8 @@ use crate::framing::{MALFORMED_HEADER, Malformed};
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
 
-/// Refuses oversized headers, absolute-form targets and CONNECT/TRACE, and a
+/// Refuses what the connection guard found malformed, a wrong or repeated
+/// `Host`, oversized headers, absolute-form targets and CONNECT/TRACE, and a
 /// declared body length over the limit, before anything else runs.
 pub(crate) fn check_head(snapshot: &Snapshot, parts: &Parts) -> Result<(), Refusal> {
     check_framing(parts)?;
