@@ -36,7 +36,6 @@ pub struct Acceptance {
 }
 
 impl Acceptances {
-    /// The entry accepting `finding`, if any.
     /// Entries written elsewhere than a configuration file (tests, tools).
     pub fn from_entries(file: &str, entries: Vec<Acceptance>) -> Self {
         Self {
@@ -45,18 +44,21 @@ impl Acceptances {
         }
     }
 
-    /// Why the finding `rule` about `subject` was accepted, if it was.
-    pub fn reason(&self, rule: &str, subject: &str) -> Option<&str> {
+    /// The entry accepting the finding `rule` about `subject`, if any.
+    fn entry(&self, rule: &str, subject: &str) -> Option<&Acceptance> {
         self.entries
             .iter()
             .find(|a| a.rule == rule && a.subject == subject)
-            .map(|a| a.reason.as_str())
     }
 
+    /// Why the finding `rule` about `subject` was accepted, if it was.
+    pub fn reason(&self, rule: &str, subject: &str) -> Option<&str> {
+        self.entry(rule, subject).map(|a| a.reason.as_str())
+    }
+
+    /// The entry accepting `finding`, if any.
     pub fn find(&self, finding: &Finding) -> Option<&Acceptance> {
-        self.entries
-            .iter()
-            .find(|a| a.rule == finding.rule && a.subject == finding.subject)
+        self.entry(finding.rule, &finding.subject)
     }
 
     /// A warning for each entry that matches none of `findings`, at its line.

@@ -53,13 +53,7 @@ pub fn load_traced(path: &Path, overrides: &Overrides) -> (Loaded, crate::Inputs
     // then absolute, as a file watcher reports the paths it sees. The folder
     // of a bare `-c portcullis.yaml` is otherwise `""`, which names nothing a
     // watcher can report.
-    let path = crate::inputs::absolute(path);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let disk = Disk::new(dir);
+    let (disk, name) = folder_and_name(path);
     let recording = crate::inputs::Recording::new(&disk);
     let loaded = load_from(&recording, &name, overrides);
     (loaded, recording.into_inputs())
@@ -79,13 +73,19 @@ pub fn load_from(
 /// the host that holds them. Never the way to start a gateway: a
 /// [`Secrets::IfPresent`] load may leave a credential out.
 pub fn load_for_check(path: &Path, secrets: Secrets) -> Loaded {
+    let (disk, name) = folder_and_name(path);
+    load_with(&disk, &name, &Overrides::default(), secrets)
+}
+
+/// The configuration file's folder (absolute) to read from, and its name.
+fn folder_and_name(path: &Path) -> (Disk, String) {
     let path = crate::inputs::absolute(path);
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    load_with(&Disk::new(dir), &name, &Overrides::default(), secrets)
+    (Disk::new(dir), name)
 }
 
 /// The configuration file's text as written, or why it cannot be read.

@@ -13,16 +13,16 @@
 )]
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use portcullis_store::ledger::{Ledger, Location};
 use portcullis_testkit::raw::{get, with_header};
+use portcullis_testkit::served::Served;
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 
@@ -32,16 +32,6 @@ struct Example {
     dir: PathBuf,
     runtime: tokio::runtime::Runtime,
     _orders: portcullis_example_orders::OrdersApi,
-}
-
-/// `serve`, killed when dropped (a failing test leaves nothing running).
-struct Served(Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 impl Example {
@@ -106,26 +96,9 @@ impl Example {
 
     /// Starts `serve` and returns it with the gateway's address.
     fn serve(&self) -> (Served, SocketAddr) {
-        let mut child = Command::new(BIN)
-            .args(["serve", "-c"])
-            .arg(self.config())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("serve exited before listening")
-                .unwrap();
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            if v["message"] == "portcullis listening" {
-                break v["addr"].as_str().unwrap().parse().unwrap();
-            }
-        };
-        // Keep draining its logs so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        (Served(child), addr)
+        let served = Served::start(BIN, &self.config());
+        let addr = served.addr;
+        (served, addr)
     }
 
     fn ledger(&self) -> Ledger {
@@ -199,14 +172,6 @@ fn crash(example: &Example) -> (Vec<(String, Instant)>, Instant) {
     (seen, killed_at)
 }
 
-/// SIGTERM, and wait for the orderly stop (last commit and checkpoint).
-fn terminate(mut served: Served) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &served.0.id().to_string()])
-        .status();
-    let _ = served.0.wait();
-}
-
 #[test]
 fn strict_every_answered_request_survives_a_kill() {
     let example = Example::new("strict", "audit: { durability: strict }");
@@ -243,7 +208,7 @@ fn strict_every_answered_request_survives_a_kill() {
         &with_header(&get("/orders/v1/orders"), "X-Api-Key", &key),
     ));
     assert_eq!(r.status, 200);
-    terminate(served);
+    served.terminate();
     assert!(
         example
             .recorded()
@@ -295,7 +260,7 @@ fn export_tail_and_a_hand_edited_ledger() {
         ));
         assert_eq!(r.status, 200);
     }
-    terminate(served);
+    served.terminate();
 
     let (code, tail, _) = example.cli(&["audit", "tail", "-n", "3"]);
     assert_eq!(code, Some(0));

@@ -9,23 +9,20 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use portcullis_testkit::seed;
 use serde_json::Value;
 
+use portcullis_testkit::ExampleCopy;
+
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 
-struct Example(PathBuf);
+struct Example(ExampleCopy);
 
 impl Example {
     fn new(name: &str) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("portcullis-explain-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        portcullis_testkit::copy_example(&dir);
-        Self(dir)
+        Self(ExampleCopy::new(&format!("explain-{name}")))
     }
 
     fn explain(&self, args: &[&str]) -> (Option<i32>, Value, String) {
@@ -40,12 +37,6 @@ impl Example {
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let json = serde_json::from_slice(&out.stdout).unwrap_or_default();
         (out.status.code(), json, stderr)
-    }
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -17,19 +17,15 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use portcullis_testkit::ExampleCopy;
+
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 
-struct Example(PathBuf);
+struct Example(ExampleCopy);
 
 impl Example {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "portcullis-read-only-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        portcullis_testkit::copy_example(&dir);
-        Self(dir)
+        Self(ExampleCopy::new(&format!("read-only-{name}")))
     }
 
     /// `portcullis ARGS` in the example's folder, `-c portcullis.yaml` as
@@ -87,12 +83,6 @@ impl Example {
 
     fn store(&self) -> PathBuf {
         self.0.join("portcullis.db")
-    }
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

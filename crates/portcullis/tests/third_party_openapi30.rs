@@ -11,14 +11,13 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
 use portcullis_testkit::books::{BOOKS_SERVER, Books, PASSWORD, USER};
 use portcullis_testkit::raw::{RawResponse, request, send};
+use portcullis_testkit::served::Served;
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
@@ -68,39 +67,6 @@ impl Drop for Fixture {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// A running `serve`, killed when dropped.
-struct Served(Child, SocketAddr);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(config: &Path) -> Served {
-    let mut child = Command::new(BIN)
-        .args(["serve", "-c"])
-        .arg(config)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        let v: Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["message"] == "portcullis listening" {
-            let addr = v["addr"].as_str().unwrap().parse().unwrap();
-            std::thread::spawn(move || for _ in lines.by_ref() {});
-            return Served(child, addr);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the gateway did not start");
 }
 
 fn stdout(out: &Output) -> String {
@@ -182,8 +148,8 @@ async fn a_third_party_openapi_30_service_is_checked_served_explained_and_verifi
     let books = Books::start().await.unwrap();
     let fixture = Fixture::new(&books.url());
     check_has_only_the_intended_findings(&fixture);
-    let served = serve(&fixture.config());
-    let gateway = served.1;
+    let served = Served::start(BIN, &fixture.config());
+    let gateway = served.addr;
     let librarian = token(
         &fixture,
         "librarian",

@@ -13,25 +13,14 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use portcullis_testkit::served::Served;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
-
-/// A running `serve`, killed when dropped.
-struct Served(Child, SocketAddr);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A copy of the example in its own folder, its upstream pointed at
 /// `upstream`, listening on free ports, its store at `store` when given;
@@ -73,27 +62,7 @@ fn replace_in(dir: &Path, name: &str, from: &str, to: &str) {
 }
 
 fn serve(dir: &Path) -> Served {
-    let mut child = Command::new(BIN)
-        .args(["serve", "-c"])
-        .arg(dir.join("portcullis.yaml"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        let v: Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["message"] == "portcullis listening" {
-            let addr = v["addr"].as_str().unwrap().parse().unwrap();
-            // Keep reading stderr so the gateway never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines.by_ref() {});
-            return Served(child, addr);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the gateway did not start");
+    Served::start(BIN, &dir.join("portcullis.yaml"))
 }
 
 /// `verify -c <config> --format json --allow-writes <args>`: the exit code,
@@ -145,7 +114,7 @@ fn a_faithful_gateway_passes_and_refuses_every_discovered_route() {
         &intended,
         &[
             "--gateway",
-            &format!("http://{}", gateway.1),
+            &format!("http://{}", gateway.addr),
             "--discover",
             "--upstream",
             &format!("http://{}", api.addr()),
@@ -239,7 +208,10 @@ fn caught(name: &str, fault: impl FnOnce(&Path)) -> Vec<Value> {
         fault,
     );
     let gateway = serve(&faulty);
-    let (code, doc, stderr) = verify(&intended, &["--gateway", &format!("http://{}", gateway.1)]);
+    let (code, doc, stderr) = verify(
+        &intended,
+        &["--gateway", &format!("http://{}", gateway.addr)],
+    );
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         doc["findings"]
@@ -367,7 +339,7 @@ fn listed_identities_get_their_tokens_from_the_token_service() {
         &intended,
         &[
             "--gateway",
-            &format!("http://{}", gateway.1),
+            &format!("http://{}", gateway.addr),
             "--identities",
             ids.to_str().unwrap(),
         ],
@@ -420,7 +392,10 @@ fn an_operation_no_generated_value_satisfies_is_skipped_with_the_reason() {
         );
     });
     let gateway = serve(&intended);
-    let (code, doc, stderr) = verify(&intended, &["--gateway", &format!("http://{}", gateway.1)]);
+    let (code, doc, stderr) = verify(
+        &intended,
+        &["--gateway", &format!("http://{}", gateway.addr)],
+    );
     assert_eq!(code, Some(0), "{doc:#}\n{stderr}");
     let skipped = doc["conformance"]["skipped"].as_array().unwrap();
     let reason = skipped

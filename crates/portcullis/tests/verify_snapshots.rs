@@ -12,23 +12,18 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use std::path::PathBuf;
 use std::process::Command;
+
+use portcullis_testkit::ExampleCopy;
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 
 /// A copy of the example, removed when dropped.
-struct Example(PathBuf);
+struct Example(ExampleCopy);
 
 impl Example {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "portcullis-verify-snap-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        portcullis_testkit::copy_example(&dir);
-        Self(dir)
+        Self(ExampleCopy::new(&format!("verify-snap-{name}")))
     }
 
     /// `verify -c portcullis.yaml --format <format>` from the copy's
@@ -46,12 +41,6 @@ impl Example {
             String::from_utf8_lossy(&out.stderr)
         );
         normalise(&String::from_utf8(out.stdout).unwrap())
-    }
-}
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -85,7 +85,7 @@ fn head_room(limits: &Limits) -> usize {
 }
 
 fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
-    let header_bytes = usize::try_from(limits.header_bytes).unwrap_or(16 * 1024);
+    let head_room = head_room(limits);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -93,13 +93,13 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .header_read_timeout(limits.request_timeout)
         // Past the guard's own bound (it refuses larger heads first), but
         // hyper's buffer also holds body bytes read ahead.
-        .max_buf_size(head_room(limits) + 16 * 1024)
+        .max_buf_size(head_room + 16 * 1024)
         .max_headers(framing::MAX_HEADERS);
     builder
         .http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(256)
-        .max_header_list_size(u32::try_from(header_bytes + 64 * 1024).unwrap_or(u32::MAX));
+        .max_header_list_size(u32::try_from(head_room).unwrap_or(u32::MAX));
     builder
 }
 

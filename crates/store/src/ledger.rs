@@ -330,18 +330,12 @@ impl Ledger {
     /// # Errors
     /// The ledger cannot be read, or a row is not a record.
     pub fn records_after(&self, after: u64, limit: u32) -> Result<Vec<Sealed>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, body, hash, time_ms, identity, api, operation, decision, code
-             FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![to_i64(after)?, limit], |row| Ok(stored(row)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(
-                row?.map_err(|seq| LedgerError::Corrupt(format!("record {seq} is not a record")))?,
-            );
-        }
-        Ok(out)
+        self.read_range(after, limit)?
+            .into_iter()
+            .map(|row| {
+                row.map_err(|seq| LedgerError::Corrupt(format!("record {seq} is not a record")))
+            })
+            .collect()
     }
 
     /// Drops every record a checkpoint covers whose newest record is older

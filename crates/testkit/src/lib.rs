@@ -22,6 +22,7 @@ use portcullis_proxy::Gateway;
 pub mod books;
 pub mod echo;
 pub mod raw;
+pub mod served;
 
 pub use portcullis_example_orders::{ECHO_TARGET_HEADER, seed};
 pub use raw::{RawResponse, send};
@@ -49,6 +50,43 @@ pub fn copy_example(dir: &std::path::Path) {
         }
     }
     copy(&examples_dir(), dir);
+}
+
+/// A copy of the example in a folder of its own under the system's
+/// temporary folder (named after the process and `name`), removed when
+/// dropped: what a test runs the real binary on, so nothing it makes lands
+/// in `examples/`.
+#[derive(Debug)]
+pub struct ExampleCopy(PathBuf);
+
+impl ExampleCopy {
+    pub fn new(name: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("portcullis-example-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_example(&dir);
+        Self(dir)
+    }
+}
+
+impl std::ops::Deref for ExampleCopy {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for ExampleCopy {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ExampleCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The example configuration text.

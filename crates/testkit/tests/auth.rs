@@ -339,6 +339,16 @@ async fn token_request(world: &World, auth: Option<String>, body: &str) -> RawRe
         .await
 }
 
+/// A new client secret of `identity`, made through the gateway's authority.
+fn client_secret(world: &World, identity: &str) -> String {
+    world
+        .gateway
+        .authority()
+        .create_secret(identity, CredentialKind::ClientSecret, 3600, None)
+        .unwrap()
+        .secret
+}
+
 fn basic(id: &str, secret: &str) -> Option<String> {
     Some(format!(
         "Basic {}",
@@ -833,18 +843,8 @@ async fn the_inventory_is_reapplied_at_start_and_never_reactivates() {
 #[tokio::test]
 async fn failed_client_authentication_is_throttled_per_client_id() {
     let world = spawn().await;
-    let authority = world.gateway.authority();
-    let victim = authority
-        .create_secret("reporting-agent", CredentialKind::ClientSecret, 3600, None)
-        .unwrap();
-    let other = authority
-        .create_secret(
-            "fulfilment-service",
-            CredentialKind::ClientSecret,
-            3600,
-            None,
-        )
-        .unwrap();
+    let victim = client_secret(&world, "reporting-agent");
+    let other = client_secret(&world, "fulfilment-service");
     let form = "grant_type=client_credentials&scope=orders:read";
     let mut statuses = Vec::new();
     for i in 0..150 {
@@ -864,10 +864,10 @@ async fn failed_client_authentication_is_throttled_per_client_id() {
     );
     assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
     // Even the right secret waits while the client id is locked out.
-    let locked = token_request(&world, basic("reporting-agent", &victim.secret), form).await;
+    let locked = token_request(&world, basic("reporting-agent", &victim), form).await;
     assert_eq!(locked.status, 429);
     // Another client from the same address is not punished.
-    let fine = token_request(&world, basic("fulfilment-service", &other.secret), form).await;
+    let fine = token_request(&world, basic("fulfilment-service", &other), form).await;
     assert_eq!(fine.status, 200, "{}", fine.text());
 
     world.gateway.flush_audit().await;
@@ -912,15 +912,7 @@ async fn failed_client_authentication_is_throttled_per_address() {
         )
     ))
     .await;
-    let authority = world.gateway.authority();
-    let good = authority
-        .create_secret(
-            "fulfilment-service",
-            CredentialKind::ClientSecret,
-            3600,
-            None,
-        )
-        .unwrap();
+    let good = client_secret(&world, "fulfilment-service");
     let form = "grant_type=client_credentials&scope=orders:read";
     let mut statuses = Vec::new();
     for i in 0..8 {
@@ -928,7 +920,7 @@ async fn failed_client_authentication_is_throttled_per_address() {
         statuses.push(r.status);
     }
     assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
-    let fine = token_request(&world, basic("fulfilment-service", &good.secret), form).await;
+    let fine = token_request(&world, basic("fulfilment-service", &good), form).await;
     assert_eq!(fine.status, 200, "{}", fine.text());
     world.stop().await;
 }

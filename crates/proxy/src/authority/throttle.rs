@@ -17,8 +17,8 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use governor::DefaultKeyedRateLimiter;
@@ -106,21 +106,23 @@ impl ClientThrottle {
         self.per_client.retain_recent();
         self.per_address.retain_recent();
         let now = Instant::now();
-        if let Ok(mut locked) = self.clients_locked.lock() {
-            locked.retain(|_, until| *until > now);
-        }
-        if let Ok(mut locked) = self.addresses_locked.lock() {
-            locked.retain(|_, until| *until > now);
-        }
+        held(&self.clients_locked).retain(|_, until| *until > now);
+        held(&self.addresses_locked).retain(|_, until| *until > now);
     }
 }
 
+/// The lock map, even after a panic elsewhere poisoned it: the map is only
+/// ever a set of deadlines, never half-written, so losing it would only
+/// forget a lock (fail open).
+fn held<K>(locks: &Mutex<HashMap<K, Instant>>) -> MutexGuard<'_, HashMap<K, Instant>> {
+    locks.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 fn lock<K: std::hash::Hash + Eq>(locks: &Mutex<HashMap<K, Instant>>, key: K, wait: Duration) {
-    if let Ok(mut locked) = locks.lock() {
-        let until = Instant::now() + wait;
-        let entry = locked.entry(key).or_insert(until);
-        *entry = (*entry).max(until);
-    }
+    let until = Instant::now() + wait;
+    let mut locked = held(locks);
+    let entry = locked.entry(key).or_insert(until);
+    *entry = (*entry).max(until);
 }
 
 fn remaining<K, Q>(locks: &Mutex<HashMap<K, Instant>>, key: &Q) -> Option<Duration>
@@ -128,11 +130,7 @@ where
     K: std::hash::Hash + Eq + std::borrow::Borrow<Q>,
     Q: std::hash::Hash + Eq + ?Sized,
 {
-    // A poisoned lock map fails closed: the key counts as locked briefly.
-    let Ok(locked) = locks.lock() else {
-        return Some(Duration::from_secs(1));
-    };
-    let until = *locked.get(key)?;
+    let until = *held(locks).get(key)?;
     until.checked_duration_since(Instant::now())
 }
 

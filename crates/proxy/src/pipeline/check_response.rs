@@ -80,7 +80,7 @@ pub(crate) fn check_operation(
     let mut body = outcome.body.map_or(upstream.body, Bytes::from);
     let mut headers = upstream.headers;
     strip_hop_by_hop(&mut headers);
-    limit_headers(api, operation, upstream.status.as_u16(), &mut headers);
+    limit_headers(api, Some(operation), upstream.status.as_u16(), &mut headers);
     if let Some(injected) = &upstream.injected {
         let mode = api.config.responses.secrets;
         body = scrub_upstream_credential(&injected.secrets, body, &mut headers, mode)?;
@@ -102,14 +102,7 @@ pub(crate) fn pass_through(
 ) -> Response<Full<Bytes>> {
     let mut headers = upstream.headers;
     strip_hop_by_hop(&mut headers);
-    match operation {
-        Some(op) => limit_headers(api, op, upstream.status.as_u16(), &mut headers),
-        // Observed without a route: nothing is declared for it.
-        None if api.config.response_headers == HeaderPolicy::Strict => {
-            keep_declared(&mut headers, &[]);
-        }
-        None => {}
-    }
+    limit_headers(api, operation, upstream.status.as_u16(), &mut headers);
     let mut body = upstream.body;
     if let Some(injected) = &upstream.injected {
         // Redact mode cannot refuse.
@@ -127,13 +120,21 @@ pub(crate) fn pass_through(
     response
 }
 
-/// The strict header policy: what the contract declares for this status,
-/// and the safe set; `allow` passes the rest too.
-fn limit_headers(api: &MountedApi, op: &Operation, status: u16, headers: &mut http::HeaderMap) {
+/// The strict header policy: what the contract declares for this status
+/// (nothing, for an answer observed without a route), and the safe set;
+/// `allow` passes the rest too.
+fn limit_headers(
+    api: &MountedApi,
+    op: Option<&Operation>,
+    status: u16,
+    headers: &mut http::HeaderMap,
+) {
     if api.config.response_headers == HeaderPolicy::Allow {
         return;
     }
-    let declared = op.response_for(status).map_or(&[][..], |r| &r.headers);
+    let declared = op
+        .and_then(|op| op.response_for(status))
+        .map_or(&[][..], |r| &r.headers);
     keep_declared(headers, declared);
 }
 
