@@ -9,7 +9,7 @@
 //! renamed: a name an agent learned must mean one operation.
 //!
 //! **Arguments.** `inputSchema` is one closed object: `path`, `query` and
-//! `headers` (each an object of the operation's parameters of that kind,
+//! `header` (each an object of the operation's parameters of that kind,
 //! closed as the gateway refuses undeclared ones) and `body` (the JSON
 //! request body's schema, closed where the contract closes it). Groups are
 //! required when something in them is.

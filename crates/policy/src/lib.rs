@@ -11,12 +11,14 @@ mod analysis;
 mod authorize;
 mod error;
 mod policies;
+mod reach;
 mod schema;
 
 pub use analysis::{Analysis, Basis, Cell, Coverage, Finding, Severity, analyze};
 pub use authorize::{AuthzRequest, Decision};
 pub use error::{PolicyDiagnostic, PolicyError};
 pub use policies::{PolicyOrigin, PolicyStore};
+pub use reach::Reach;
 pub use schema::{PolicySchema, generate_schema};
 
 #[cfg(test)]

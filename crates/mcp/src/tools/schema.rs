@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 const GROUPS: [(&str, ParamIn); 3] = [
     ("path", ParamIn::Path),
     ("query", ParamIn::Query),
-    ("headers", ParamIn::Header),
+    ("header", ParamIn::Header),
 ];
 
 /// The input schema of `op`, or why it cannot be a tool's.

@@ -1,0 +1,192 @@
+//! The MCP methods' answers, as data: version negotiation, `initialize`,
+//! `tools/list` pages, `tools/call` parameters and results.
+//!
+//! Protocol versions: the handshake revisions 2025-11-25 and 2025-06-18
+//! (one JSON-RPC message per POST, `Mcp-Session-Id`,
+//! `MCP-Protocol-Version`). 2025-03-26 allowed batches and is not offered;
+//! the stateless 2026-07-28 revision (no `initialize`, no sessions) is not
+//! offered either: contract pinning is bound to a session. A client asking
+//! for any other version is answered with the newest one here, as the
+//! specification's negotiation asks.
+
+use serde_json::{Map, Value, json};
+
+use crate::listing::Listed;
+
+/// The versions this server speaks, newest first.
+pub const SUPPORTED_VERSIONS: [&str; 2] = ["2025-11-25", "2025-06-18"];
+
+/// How many tools one `tools/list` page holds.
+pub const PAGE: usize = 100;
+
+/// The `_meta` key that carries a tool's contract digest.
+pub const CONTRACT_META: &str = "portcullis/contract";
+
+/// The version to speak when the client asked for `requested`.
+pub fn negotiate(requested: Option<&str>) -> &'static str {
+    SUPPORTED_VERSIONS
+        .into_iter()
+        .find(|v| Some(*v) == requested)
+        .unwrap_or(SUPPORTED_VERSIONS[0])
+}
+
+/// Whether `version` is one this server speaks.
+pub fn is_supported(version: &str) -> bool {
+    SUPPORTED_VERSIONS.contains(&version)
+}
+
+/// The `initialize` result.
+pub fn initialize_result(version: &str, server_version: &str) -> Value {
+    json!({
+        "protocolVersion": version,
+        "capabilities": {"tools": {"listChanged": true}},
+        "serverInfo": {
+            "name": "portcullis",
+            "title": "Portcullis",
+            "version": server_version,
+        },
+        "instructions": "Each tool is one operation of an API behind this gateway; \
+    you see only the tools your identity may call. A call is checked exactly like \
+    the HTTP request it stands for: a refusal comes back as a tool error whose \
+    structured content is the gateway's problem document (`code` says why). \
+    When the tool list changes, list the tools again before calling.",
+    })
+}
+
+/// Why a `tools/list` cursor was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadCursor;
+
+/// One `tools/list` page of `listed`, from `cursor` (the offset, as text,
+/// that the previous page handed out).
+///
+/// # Errors
+/// A cursor this server did not hand out.
+pub fn list_page(listed: &[Listed<'_>], cursor: Option<&str>) -> Result<Value, BadCursor> {
+    let start = match cursor {
+        None => 0,
+        Some(c) => c
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0 && *n < listed.len() && n % PAGE == 0)
+            .ok_or(BadCursor)?,
+    };
+    let end = (start + PAGE).min(listed.len());
+    let tools: Vec<Value> = listed[start..end]
+        .iter()
+        .map(|l| l.tool.to_json())
+        .collect();
+    let mut result = Map::new();
+    result.insert("tools".into(), Value::Array(tools));
+    if end < listed.len() {
+        result.insert("nextCursor".into(), json!(end.to_string()));
+    }
+    Ok(Value::Object(result))
+}
+
+/// What a `tools/call` asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallParams {
+    pub name: String,
+    pub arguments: Map<String, Value>,
+    /// The contract digest the client saw the tool with, when it says.
+    pub pinned: Option<String>,
+}
+
+/// Reads `tools/call`'s params.
+///
+/// # Errors
+/// No tool name, or arguments that are not an object: the message for
+/// JSON-RPC's invalid-params answer.
+pub fn call_params(params: &Map<String, Value>) -> Result<CallParams, String> {
+    let name = match params.get("name") {
+        Some(Value::String(n)) => n.clone(),
+        _ => return Err("`name` must be the tool's name".to_owned()),
+    };
+    let arguments = match params.get("arguments") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(a)) => a.clone(),
+        Some(_) => return Err("`arguments` must be an object".to_owned()),
+    };
+    let pinned = params
+        .get("_meta")
+        .and_then(|m| m.get(CONTRACT_META))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(CallParams {
+        name,
+        arguments,
+        pinned,
+    })
+}
+
+/// A tool result: the operation's answer (`isError` when its status is not
+/// 2xx), as text and, when it is a JSON object, as structured content.
+pub fn call_result(status: u16, body: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(body).into_owned();
+    let structured = serde_json::from_slice::<Value>(body)
+        .ok()
+        .filter(Value::is_object);
+    result_of(!(200..300).contains(&status), status, text, structured)
+}
+
+/// A refused call: `isError`, the problem document as structured content
+/// and as text.
+pub fn refusal_result(status: u16, problem: Value) -> Value {
+    let text = problem.to_string();
+    result_of(true, status, text, Some(problem))
+}
+
+fn result_of(is_error: bool, status: u16, text: String, structured: Option<Value>) -> Value {
+    let mut result = Map::new();
+    result.insert("content".into(), json!([{"type": "text", "text": text}]));
+    if let Some(s) = structured {
+        result.insert("structuredContent".into(), s);
+    }
+    result.insert("isError".into(), json!(is_error));
+    result.insert("_meta".into(), json!({"portcullis/status": status}));
+    Value::Object(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation_echoes_a_supported_version_and_offers_the_newest_otherwise() {
+        assert_eq!(negotiate(Some("2025-06-18")), "2025-06-18");
+        assert_eq!(negotiate(Some("2024-11-05")), "2025-11-25");
+        assert_eq!(negotiate(None), "2025-11-25");
+        assert!(!is_supported("2026-07-28"));
+    }
+
+    #[test]
+    fn call_params_need_a_name_and_object_arguments() {
+        let p = |v: Value| call_params(v.as_object().unwrap());
+        assert_eq!(
+            p(json!({"name": "t", "_meta": {"portcullis/contract": "abc"}})).unwrap(),
+            CallParams {
+                name: "t".into(),
+                arguments: Map::new(),
+                pinned: Some("abc".into())
+            }
+        );
+        assert!(p(json!({})).is_err());
+        assert!(p(json!({"name": "t", "arguments": [1]})).is_err());
+    }
+
+    #[test]
+    fn results_carry_the_status_and_structure_only_objects() {
+        let ok = call_result(200, br#"{"id":1}"#);
+        assert_eq!(ok["isError"], false);
+        assert_eq!(ok["structuredContent"], json!({"id": 1}));
+        assert_eq!(ok["content"][0]["text"], r#"{"id":1}"#);
+        let list = call_result(200, b"[1,2]");
+        assert!(list.get("structuredContent").is_none());
+        assert_eq!(call_result(404, b"{}")["isError"], true);
+        let refused = refusal_result(403, json!({"code": "forbidden"}));
+        assert_eq!(refused["isError"], true);
+        assert_eq!(refused["structuredContent"]["code"], "forbidden");
+        assert_eq!(refused["_meta"]["portcullis/status"], 403);
+    }
+}
