@@ -58,6 +58,7 @@ fn entry() -> Entry {
         fields_stripped: 2,
         secrets_redacted: 0,
         client_id: None,
+        mcp: None,
     }
 }
 

@@ -68,6 +68,25 @@ pub struct Entry {
     /// from other records, so records written before it hash as they did).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// A request to the MCP endpoint: the JSON-RPC method, the tool and the
+    /// session (absent from every other record, for the same reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpCall>,
+}
+
+/// What an MCP request was, beside the HTTP request that carried it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpCall {
+    /// The JSON-RPC method (`tools/call`), or the HTTP method's meaning for
+    /// a request without one (`open-stream`, `end-session`).
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The JSON-RPC error code sent, when the message was refused as one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc_error: Option<i64>,
 }
 
 /// A record as stored: sequence, id, predecessor, entry; its canonical

@@ -23,6 +23,7 @@ pub enum ProblemCode {
     HeadersTooLarge,
     RequestTimeout,
     Forbidden,
+    ContractChanged,
     RateLimited,
     UpstreamUnavailable,
     UpstreamTimeout,
@@ -41,7 +42,7 @@ struct Entry {
 
 impl ProblemCode {
     /// Every code, in catalogue order.
-    pub const ALL: [ProblemCode; 19] = [
+    pub const ALL: [ProblemCode; 20] = [
         ProblemCode::MalformedRequest,
         ProblemCode::Unauthenticated,
         ProblemCode::AmbiguousPath,
@@ -55,6 +56,7 @@ impl ProblemCode {
         ProblemCode::HeadersTooLarge,
         ProblemCode::RequestTimeout,
         ProblemCode::Forbidden,
+        ProblemCode::ContractChanged,
         ProblemCode::RateLimited,
         ProblemCode::UpstreamUnavailable,
         ProblemCode::UpstreamTimeout,
@@ -143,6 +145,12 @@ impl ProblemCode {
                 "Forbidden",
                 "Policy does not permit this identity to perform this operation.",
             ),
+            Self::ContractChanged => (
+                "contract-changed",
+                409,
+                "Contract changed",
+                "An MCP tool call was made under a contract the gateway no longer enforces: the API's contract changed since the session listed its tools (each tool's `_meta` names the contract digest it came from). List the tools again, then call.",
+            ),
             Self::RateLimited => (
                 "rate-limited",
                 429,
@@ -226,6 +234,7 @@ impl ProblemCode {
             | Self::HeadersTooLarge
             | Self::RequestTimeout
             | Self::Forbidden
+            | Self::ContractChanged
             | Self::RateLimited => true,
             Self::UpstreamUnavailable
             | Self::UpstreamTimeout

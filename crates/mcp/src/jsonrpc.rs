@@ -54,7 +54,7 @@ pub struct RpcError {
     pub id: Option<Value>,
     pub code: ErrorCode,
     pub message: String,
-    pub data: Option<Value>,
+    pub data: Option<Box<Value>>,
 }
 
 impl RpcError {
@@ -68,7 +68,7 @@ impl RpcError {
     }
 
     pub fn with_data(mut self, data: Value) -> Self {
-        self.data = Some(data);
+        self.data = Some(Box::new(data));
         self
     }
 
@@ -77,7 +77,7 @@ impl RpcError {
         error.insert("code".into(), json!(self.code.code()));
         error.insert("message".into(), json!(self.message));
         if let Some(data) = &self.data {
-            error.insert("data".into(), data.clone());
+            error.insert("data".into(), Value::clone(data));
         }
         json!({"jsonrpc": "2.0", "id": self.id.clone().unwrap_or(Value::Null), "error": error})
     }

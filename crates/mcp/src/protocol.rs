@@ -72,7 +72,9 @@ pub fn list_page(listed: &[Listed<'_>], cursor: Option<&str>) -> Result<Value, B
             .ok_or(BadCursor)?,
     };
     let end = (start + PAGE).min(listed.len());
-    let tools: Vec<Value> = listed[start..end]
+    let tools: Vec<Value> = listed
+        .get(start..end)
+        .unwrap_or_default()
         .iter()
         .map(|l| l.tool.to_json())
         .collect();

@@ -18,6 +18,8 @@
 //! schema when it describes an object (MCP's structured content is one);
 //! otherwise the tool has none and answers in text.
 
+use std::collections::HashMap;
+
 use portcullis_contract::{Contract, Method, Operation, StatusKey};
 use serde_json::{Map, Value, json};
 
@@ -32,6 +34,8 @@ pub struct Tool {
     pub name: String,
     pub api: String,
     pub operation: String,
+    /// The operation's place in its contract (`Contract::operation`).
+    pub index: usize,
     pub title: Option<String>,
     pub description: Option<String>,
     pub input_schema: Value,
@@ -62,6 +66,8 @@ pub struct Excluded {
 pub struct ToolSet {
     pub tools: Vec<Tool>,
     pub excluded: Vec<Excluded>,
+    /// Tool name → place in `tools`.
+    by_name: HashMap<String, usize>,
 }
 
 /// The tool name of `operation` of `api`, or why there is none.
@@ -93,21 +99,22 @@ impl ToolSet {
     pub fn from_contracts<'a>(apis: impl IntoIterator<Item = (&'a str, &'a Contract)>) -> Self {
         let mut set = ToolSet::default();
         for (api, contract) in apis {
-            for op in contract.operations() {
+            for (index, op) in contract.operations().iter().enumerate() {
                 let out = |reason: String| Excluded {
                     api: api.to_owned(),
                     operation: op.id.clone(),
                     reason,
                 };
-                match tool(api, contract, op) {
+                match tool(api, contract, index, op) {
                     Err(reason) => set.excluded.push(out(reason)),
-                    Ok(t) if set.tools.iter().any(|other| other.name == t.name) => {
-                        set.excluded.push(out(format!(
-                            "its tool name `{}` is another operation's",
-                            t.name
-                        )))
+                    Ok(t) if set.by_name.contains_key(&t.name) => set.excluded.push(out(format!(
+                        "its tool name `{}` is another operation's",
+                        t.name
+                    ))),
+                    Ok(t) => {
+                        set.by_name.insert(t.name.clone(), set.tools.len());
+                        set.tools.push(t);
                     }
-                    Ok(t) => set.tools.push(t),
                 }
             }
         }
@@ -116,16 +123,17 @@ impl ToolSet {
 
     /// The tool called `name`.
     pub fn get(&self, name: &str) -> Option<&Tool> {
-        self.tools.iter().find(|t| t.name == name)
+        self.tools.get(*self.by_name.get(name)?)
     }
 }
 
-fn tool(api: &str, contract: &Contract, op: &Operation) -> Result<Tool, String> {
+fn tool(api: &str, contract: &Contract, index: usize, op: &Operation) -> Result<Tool, String> {
     let name = tool_name(api, &op.id)?;
     Ok(Tool {
         name,
         api: api.to_owned(),
         operation: op.id.clone(),
+        index,
         title: op.summary.clone(),
         description: op.description.clone().or_else(|| op.summary.clone()),
         input_schema: schema::input(op)?,

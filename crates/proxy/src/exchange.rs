@@ -93,6 +93,8 @@ pub(crate) struct Exchange {
     /// A refusal answered in another shape than problem+json (the OAuth
     /// endpoints answer RFC 6749 errors): the catalogue code it is recorded as.
     pub refused_as: Option<portcullis_core::ProblemCode>,
+    /// A request to `/mcp`: what it was, for the record.
+    pub mcp: Option<portcullis_audit::McpCall>,
     /// The matched API's contract (its digest goes in the record).
     pub contract: Option<std::sync::Arc<portcullis_contract::Contract>>,
     pub upstream_status: Option<u16>,
@@ -147,6 +149,7 @@ impl Exchange {
             token: None,
             client_id: None,
             refused_as: None,
+            mcp: None,
             contract: None,
             upstream_status: None,
             bytes_in: 0,

@@ -15,6 +15,7 @@ pub mod framing;
 mod gateway;
 mod headers;
 mod live;
+mod mcp;
 pub mod metrics;
 mod oauth;
 mod observer;

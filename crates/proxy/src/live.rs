@@ -173,6 +173,8 @@ pub(crate) struct Live {
     fixed: Fixed,
     /// One reload at a time, so versions are applied in order.
     applying: tokio::sync::Mutex<()>,
+    /// MCP sessions; they outlive snapshots (a reload is what they watch for).
+    pub(crate) sessions: crate::mcp::Sessions,
 }
 
 impl Live {
@@ -194,6 +196,7 @@ impl Live {
             authority,
             fixed,
             applying: tokio::sync::Mutex::new(()),
+            sessions: crate::mcp::Sessions::default(),
         })
     }
 
@@ -241,7 +244,13 @@ impl Live {
         // The inventory goes to the store only once the rest has validated,
         // so a refused reload changes nothing.
         self.authority.apply_inventory(&seeds)?;
+        let before = self.current.load().mcp.fingerprint;
+        let after = snapshot.mcp.fingerprint;
         self.current.store(Arc::new(snapshot));
+        if before != after {
+            // What tools a caller may be shown could have changed.
+            self.sessions.tools_changed();
+        }
         Ok(version)
     }
 }

@@ -38,6 +38,12 @@ struct StageLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct McpLabels {
+    method: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
     outcome: &'static str,
 }
@@ -57,6 +63,7 @@ pub struct Metrics {
     stages: Family<StageLabel, Histogram, fn() -> Histogram>,
     reloads: Family<OutcomeLabel, Counter>,
     tokens: Family<OutcomeLabel, Counter>,
+    mcp: Family<McpLabels, Counter>,
 }
 
 impl Metrics {
@@ -97,6 +104,12 @@ impl Metrics {
             "Token endpoint answers, by outcome (issued, refused)",
             tokens.clone(),
         );
+        let mcp = Family::<McpLabels, Counter>::default();
+        registry.register(
+            "mcp_requests",
+            "Requests to /mcp, by JSON-RPC method and outcome (ok, a problem code, or a JSON-RPC error)",
+            mcp.clone(),
+        );
         registry.register(
             "audit_commit_seconds",
             "Audit ledger commit latency",
@@ -112,7 +125,31 @@ impl Metrics {
             stages,
             reloads,
             tokens,
+            mcp,
         }
+    }
+
+    /// Counts one request to `/mcp`. `method` is bounded to the methods this
+    /// server knows (anything else counts as `other`).
+    pub(crate) fn mcp_request(&self, method: &str, outcome: &'static str) {
+        const KNOWN: [&str; 8] = [
+            "initialize",
+            "ping",
+            "tools/list",
+            "tools/call",
+            "response",
+            "open-stream",
+            "end-session",
+            "-",
+        ];
+        let method = KNOWN.into_iter().find(|m| *m == method).unwrap_or(
+            if method.starts_with("notifications/") {
+                "notification"
+            } else {
+                "other"
+            },
+        );
+        self.mcp.get_or_create(&McpLabels { method, outcome }).inc();
     }
 
     /// Counts and times one finished request.

@@ -120,6 +120,21 @@ impl Limiter {
         Ok(())
     }
 
+    /// The identity's own bucket only.
+    #[allow(
+        clippy::ptr_arg,
+        reason = "governor's keyed limiter looks buckets up by `&K`, and K is `String`"
+    )]
+    pub(crate) fn check_identity(&self, identity: &String) -> Result<(), Duration> {
+        let Some(buckets) = &self.per_identity else {
+            return Ok(());
+        };
+        self.sweep_now_and_then();
+        buckets
+            .check_key(identity)
+            .map_err(|n| n.wait_time_from(self.clock.now()))
+    }
+
     /// How many identities hold a bucket now, across every limit.
     #[cfg(test)]
     pub(crate) fn tracked(&self) -> usize {

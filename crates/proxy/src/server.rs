@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::FutureExt;
 use http::{HeaderValue, Request, Response};
-use http_body_util::Full;
+use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -29,6 +29,10 @@ use crate::framing::{self, guard::Guarded};
 use crate::live::{DecisionEvent, Live};
 use crate::pipeline::{self, record::Record};
 use crate::refusal::Refusal;
+
+/// A response body: whole (every answer but one), or an MCP session's
+/// event stream.
+pub(crate) type Body = Either<Full<Bytes>, crate::mcp::Events>;
 
 /// How long open connections get to finish after shutdown begins.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -68,12 +72,29 @@ pub(crate) async fn serve(listener: TcpListener, live: Arc<Live>, mut stop: ones
         }
     }
     drop(listener);
+    // An open MCP event stream would hold its connection to the drain limit.
+    live.sessions.close_streams();
     if tokio::time::timeout(DRAIN, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("connections still open after {DRAIN:?}; closing them");
     }
+}
+
+/// The JSON-RPC error's name, for the MCP metric's `outcome`.
+fn rpc_error_name(code: i64) -> Option<&'static str> {
+    use portcullis_mcp::jsonrpc::ErrorCode;
+    [
+        ErrorCode::Parse,
+        ErrorCode::InvalidRequest,
+        ErrorCode::MethodNotFound,
+        ErrorCode::InvalidParams,
+        ErrorCode::Internal,
+    ]
+    .into_iter()
+    .find(|e| e.code() == code)
+    .map(ErrorCode::as_str)
 }
 
 /// The largest request head read: room above the configured limit, so an
@@ -107,13 +128,22 @@ async fn handle(
     live: Arc<Live>,
     request: Request<Incoming>,
     peer: SocketAddr,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Body>, Infallible> {
     // Loaded once: the whole request runs on this snapshot, whatever reloads.
     let snapshot = live.snapshot();
     let mut ex = Exchange::begin(request.headers(), peer, snapshot.version);
     let record = Record::start(request.method(), request.uri());
     // A fault inside a stage must deny, never crash the connection or allow.
-    let outcome = AssertUnwindSafe(pipeline::run(&snapshot, &mut ex, request))
+    let run = async {
+        if request.uri().path() == crate::mcp::PATH {
+            crate::mcp::serve(&live, &snapshot, &mut ex, request).await
+        } else {
+            pipeline::run(&snapshot, &mut ex, request)
+                .await
+                .map(|r| r.map(Either::Left))
+        }
+    };
+    let outcome = AssertUnwindSafe(run)
         .catch_unwind()
         .await
         .unwrap_or_else(|_| {
@@ -127,10 +157,19 @@ async fn handle(
         Ok(response) => (response, ex.refused_as),
         Err(refusal) => {
             let code = refusal.code();
-            (refusal.into_response(&ex), Some(code))
+            (refusal.into_response(&ex).map(Either::Left), Some(code))
         }
     };
+    // The record takes the MCP note; its metric labels are read first.
+    let mcp = ex
+        .mcp
+        .as_ref()
+        .map(|m| (m.method.clone(), m.rpc_error.and_then(rpc_error_name)));
     let (mut response, code) = record.finish(&live.audit, &mut ex, response, code).await;
+    if let Some((method, rpc_error)) = mcp {
+        let outcome = rpc_error.unwrap_or_else(|| code.map_or("ok", ProblemCode::as_str));
+        live.metrics.mcp_request(&method, outcome);
+    }
     live.metrics.request(
         &ex,
         crate::pipeline::record::decision(code, ex.observed),

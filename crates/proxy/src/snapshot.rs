@@ -45,6 +45,8 @@ pub struct Snapshot {
     /// Rate-limit buckets; shared with the next snapshot when its
     /// `rate_limits` are the same.
     pub(crate) rates: Arc<crate::rate::Limiter>,
+    /// The MCP tools of these contracts.
+    pub(crate) mcp: crate::mcp::Face,
 }
 
 impl Snapshot {
@@ -68,8 +70,10 @@ impl Snapshot {
                 injection,
             });
         }
+        let mcp = crate::mcp::Face::build(&apis, &config.policies);
         Ok(Self {
             version,
+            mcp,
             apis,
             policies: config.policies,
             limits: config.limits,
@@ -89,6 +93,22 @@ impl Snapshot {
 
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// Operation `operation` of the API called `api`.
+    pub(crate) fn operation(
+        &self,
+        api: &str,
+        operation: &str,
+    ) -> Option<&portcullis_contract::Operation> {
+        self.apis
+            .iter()
+            .find(|a| a.config.name == api)?
+            .config
+            .contract
+            .operations()
+            .iter()
+            .find(|o| o.id == operation)
     }
 
     /// Whether the API mounted over `path` is in observe mode.

@@ -21,6 +21,7 @@ use portcullis_proxy::Gateway;
 
 pub mod books;
 pub mod echo;
+pub mod mcp;
 pub mod raw;
 pub mod served;
 

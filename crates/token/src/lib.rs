@@ -41,4 +41,5 @@ pub use keys::{KeySet, MAX_KID_LEN, SigningKey};
 pub use presented::{
     API_KEY_HEADER, ChallengeError, Presented, PresentedError, challenge, presented,
 };
+pub use random::hex_id;
 pub use sealing::SealingKey;

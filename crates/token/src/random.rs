@@ -15,3 +15,11 @@ pub(crate) fn bytes<const N: usize>() -> Result<[u8; N], TokenError> {
         .map_err(|_| TokenError::Randomness)?;
     Ok(out)
 }
+
+/// 128 random bits as lower-case hex: an unguessable handle (an MCP session id).
+///
+/// # Errors
+/// The system generator failed; never a weaker value instead.
+pub fn hex_id() -> Result<String, TokenError> {
+    Ok(bytes::<16>()?.iter().map(|b| format!("{b:02x}")).collect())
+}

@@ -12,6 +12,29 @@ use crate::rate::{Exceeded, retry_after_secs};
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
 
+/// The identity's own rate, for an MCP request that is not a tool call
+/// (a tool call is counted by [`check`], per operation too, like HTTP).
+pub(crate) fn check_identity(
+    snapshot: &Snapshot,
+    ex: &Exchange,
+    caller: &Caller,
+) -> Result<(), Refusal> {
+    if ex.offline {
+        return Ok(());
+    }
+    let Caller::Identity(principal) = caller;
+    snapshot
+        .rates
+        .check_identity(&principal.identity)
+        .map_err(|wait| {
+            Refusal::new(
+                ProblemCode::RateLimited,
+                "this identity is over its request rate",
+            )
+            .with_retry_after(retry_after_secs(wait))
+        })
+}
+
 pub(crate) fn check(
     snapshot: &Snapshot,
     ex: &Exchange,

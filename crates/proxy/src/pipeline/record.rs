@@ -8,15 +8,15 @@
 //! strict durability the response waits for the entry's commit, and a
 //! ledger that cannot be written turns the response into 503 `unavailable`.
 
-use bytes::Bytes;
 use http::Response;
-use http_body_util::Full;
+use http_body_util::Either;
 use hyper::body::Body as _;
 use portcullis_audit::{Entry, StageTime};
 use portcullis_core::ProblemCode;
 
 use crate::exchange::Exchange;
 use crate::refusal::Refusal;
+use crate::server::Body;
 
 /// Query parameter names (or parts of them) whose values are never written.
 const SECRET_NAMES: [&str; 10] = [
@@ -56,9 +56,9 @@ impl Record {
         mut self,
         audit: &portcullis_store::ledger::writer::AuditWriter,
         ex: &mut Exchange,
-        response: Response<Full<Bytes>>,
+        response: Response<Body>,
         code: Option<ProblemCode>,
-    ) -> (Response<Full<Bytes>>, Option<ProblemCode>) {
+    ) -> (Response<Body>, Option<ProblemCode>) {
         self.finished = true;
         ex.close_stage();
         let status = response.status().as_u16();
@@ -79,7 +79,10 @@ impl Record {
                     ProblemCode::Unavailable,
                     "the gateway could not record the decision",
                 );
-                (refusal.into_response(ex), Some(ProblemCode::Unavailable))
+                (
+                    refusal.into_response(ex).map(Either::Left),
+                    Some(ProblemCode::Unavailable),
+                )
             }
         }
     }
@@ -165,6 +168,7 @@ impl Record {
             source: ex.peer.to_string(),
             fields_stripped: ex.fields_stripped,
             secrets_redacted: ex.secrets_redacted,
+            mcp: ex.mcp.take(),
         }
     }
 }
