@@ -18,5 +18,5 @@ pub mod protocol;
 pub mod tools;
 
 pub use arguments::{HttpCall, to_http};
-pub use listing::{Listed, Viewer, visible};
+pub use listing::{Catalogue, Listed, Viewer, catalogue, visible};
 pub use tools::{Annotations, Excluded, Tool, ToolSet, tool_name};

@@ -60,3 +60,90 @@ pub fn visible<'t, 'c>(
         })
         .collect()
 }
+
+/// What `tools/list` shows each identity of an inventory (with every scope
+/// it is granted, on every API: an API key's view), and the operations
+/// left out: `portcullis check`'s report of the MCP face.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catalogue {
+    pub tools: usize,
+    pub excluded: Vec<crate::Excluded>,
+    /// Identity id → its tools, each with how far the policy reaches it.
+    pub identities: Vec<(String, Vec<(String, Reach)>)>,
+}
+
+/// The [`Catalogue`] of `tools` for `identities`.
+pub fn catalogue<'c>(
+    tools: &ToolSet,
+    operation: impl Fn(&str, &str) -> Option<&'c Operation> + Copy,
+    policies: &PolicyStore,
+    identities: &[Identity],
+) -> Catalogue {
+    let identities = identities
+        .iter()
+        .map(|identity| {
+            let viewer = Viewer {
+                identity,
+                scopes: &identity.scopes,
+                audience: None,
+            };
+            let listed = visible(tools, operation, policies, &viewer)
+                .into_iter()
+                .map(|l| (l.tool.name.clone(), l.reach))
+                .collect();
+            (identity.id.clone(), listed)
+        })
+        .collect();
+    Catalogue {
+        tools: tools.tools.len(),
+        excluded: tools.excluded.clone(),
+        identities,
+    }
+}
+
+impl Catalogue {
+    /// The terminal form.
+    pub fn text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!(
+            "\nmcp tools ({} offered at /mcp; what tools/list shows each identity with all its scopes,\n           * permitted for some requests only):\n",
+            self.tools
+        );
+        for (identity, tools) in &self.identities {
+            let names: Vec<String> = tools
+                .iter()
+                .map(|(name, reach)| match reach {
+                    Reach::Sometimes => format!("{name}*"),
+                    _ => name.clone(),
+                })
+                .collect();
+            let shown = if names.is_empty() {
+                "(none)".to_owned()
+            } else {
+                names.join(", ")
+            };
+            let _ = writeln!(out, "  {identity}: {shown}");
+        }
+        for e in &self.excluded {
+            let _ = writeln!(out, "  not a tool: {}:{}: {}", e.api, e.operation, e.reason);
+        }
+        out
+    }
+
+    /// The JSON form.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "offered": self.tools,
+            "excluded": self.excluded.iter().map(|e| serde_json::json!({
+                "api": e.api, "operation": e.operation, "reason": e.reason,
+            })).collect::<Vec<_>>(),
+            "identities": self.identities.iter().map(|(id, tools)| serde_json::json!({
+                "identity": id,
+                "tools": tools.iter().map(|(name, reach)| serde_json::json!({
+                    "name": name,
+                    "always": *reach == Reach::Always,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}

@@ -53,6 +53,9 @@ pub struct Explanation {
     pub policy_errors: Vec<String>,
     /// `None`: every deciding stage allowed; the request would be forwarded.
     pub refusal: Option<(u16, ProblemCode, String)>,
+    /// The MCP tools `tools/list` shows this identity with these scopes
+    /// (the same listing `/mcp` and `portcullis check` use).
+    pub tools: Vec<String>,
 }
 
 impl Snapshot {
@@ -125,6 +128,31 @@ impl Snapshot {
             token_id: None,
             credential_id: None,
         }))
+    }
+
+    /// The tools the named identity is shown, with the scopes explained.
+    fn tools_for(&self, request: &ExplainRequest) -> Vec<String> {
+        let Ok(Some(identity)) = self.authority.identity(&request.identity) else {
+            return Vec::new();
+        };
+        let scopes = request
+            .scopes
+            .clone()
+            .unwrap_or_else(|| identity.scopes.clone());
+        let viewer = portcullis_mcp::Viewer {
+            identity: &identity,
+            scopes: &scopes,
+            audience: None,
+        };
+        portcullis_mcp::visible(
+            &self.mcp.tools,
+            |api, op| self.operation(api, op),
+            &self.policies.store,
+            &viewer,
+        )
+        .into_iter()
+        .map(|l| l.tool.name.clone())
+        .collect()
     }
 
     fn report(
@@ -201,6 +229,7 @@ impl Snapshot {
             (located, d.errors)
         });
         Explanation {
+            tools: self.tools_for(&request),
             time: self.authority.now(),
             snapshot: self.version,
             stages,
@@ -239,6 +268,7 @@ impl Explanation {
                 "id": id, "at": at,
             })).collect::<Vec<_>>(),
             "policy_errors": self.policy_errors,
+            "mcp_tools": self.tools,
             "outcome": match &self.refusal {
                 None => json!({"decision": "allow", "note": "every deciding stage allowed; the gateway would forward it"}),
                 Some((status, code, detail)) => json!({

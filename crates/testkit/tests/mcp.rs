@@ -253,9 +253,37 @@ async fn the_listing_is_exactly_what_the_policies_permit() {
         &identities,
     );
     let coverage = &analysis.coverage;
+    // What `portcullis check` and `portcullis explain` report.
+    let catalogue = portcullis_verify::tools(&config);
+    let snapshot = portcullis_proxy::Snapshot::build(
+        config.clone(),
+        std::sync::Arc::clone(world.gateway.authority()),
+        std::sync::Arc::clone(world.gateway.metrics()),
+        1,
+    )
+    .unwrap();
     for (row, (identity, expected)) in table.iter().enumerate() {
         let mut c = client(&world, identity).await;
         let listed = c.tool_names().await;
+        let checked: Vec<String> = catalogue
+            .identities
+            .iter()
+            .find(|(id, _)| id == identity)
+            .map(|(_, tools)| tools.iter().map(|(name, _)| name.clone()).collect())
+            .unwrap();
+        assert_eq!(checked, listed, "check's listing for {identity}");
+        let explained = snapshot
+            .explain(portcullis_proxy::ExplainRequest {
+                identity: (*identity).to_owned(),
+                method: "GET".into(),
+                target: "/orders/v1/orders/summary".into(),
+                headers: Vec::new(),
+                body: None,
+                scopes: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(explained.tools, listed, "explain's listing for {identity}");
         let column = coverage
             .identities
             .iter()

@@ -43,7 +43,7 @@ pub mod wire;
 
 pub use progress::{Progress, Silent};
 pub use report::Verification;
-pub use run::{Options, RunError, analysis};
+pub use run::{Options, RunError, analysis, tools};
 
 /// `text` cut to `max` characters, with `…` when something was cut: for a
 /// report line or a piece of evidence.

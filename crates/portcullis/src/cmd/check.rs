@@ -1,7 +1,7 @@
 //! `portcullis check -c FILE`: load everything (configuration, contracts,
 //! inventory, policies), report every problem with its file and line or
-//! JSON pointer, then analyse the policies: findings with severities and the
-//! identity × operation coverage matrix.
+//! JSON pointer, then analyse the policies: findings with severities, the
+//! identity × operation coverage matrix, and each identity's MCP tools.
 //!
 //! Secrets are the gateway host's: a reference that names nothing here is a
 //! note, unless `--secrets` requires them as `serve` does. Findings listed
@@ -147,6 +147,7 @@ pub(crate) fn text(name: &str, config: &Config, analysis: &Analysis, warnings: u
     }
     findings_text(config, analysis, &mut out);
     out.push_str(&matrix(analysis));
+    out.push_str(&portcullis_verify::tools(config).text());
     out
 }
 
@@ -250,6 +251,7 @@ fn document(
             "accepted": accepted(f).is_some(),
             "reason": accepted(f).map(|a| a.reason.as_str()),
         })).collect::<Vec<_>>()),
+        "tools": config.map(|c| portcullis_verify::tools(c).to_json()),
         "coverage": analysis.map(|a| json!({
             "identities": a.coverage.identities,
             "operations": a.coverage.operations,
