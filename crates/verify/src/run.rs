@@ -217,6 +217,26 @@ async fn discovery(
     Ok((api.name.clone(), report))
 }
 
+/// What `tools/list` would show each identity the configuration declares
+/// (the same function `/mcp` uses), and the operations that are no tool.
+pub fn tools(config: &Config) -> portcullis_mcp::Catalogue {
+    let contracts = config
+        .apis
+        .iter()
+        .map(|a| (a.name.as_str(), a.contract.as_ref()));
+    let set = portcullis_mcp::ToolSet::from_contracts(contracts);
+    let identities: Vec<portcullis_core::Identity> = config
+        .identities
+        .iter()
+        .map(|s| s.identity.clone())
+        .collect();
+    let operation = |api: &str, id: &str| {
+        let api = config.apis.iter().find(|a| a.name == api)?;
+        api.contract.operations().iter().find(|o| o.id == id)
+    };
+    portcullis_mcp::catalogue(&set, operation, &config.policies.store, &identities)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(
@@ -247,24 +267,4 @@ mod tests {
         );
         assert!(!run.failed());
     }
-}
-
-/// What `tools/list` would show each identity the configuration declares
-/// (the same function `/mcp` uses), and the operations that are no tool.
-pub fn tools(config: &Config) -> portcullis_mcp::Catalogue {
-    let contracts = config
-        .apis
-        .iter()
-        .map(|a| (a.name.as_str(), a.contract.as_ref()));
-    let set = portcullis_mcp::ToolSet::from_contracts(contracts);
-    let identities: Vec<portcullis_core::Identity> = config
-        .identities
-        .iter()
-        .map(|s| s.identity.clone())
-        .collect();
-    let operation = |api: &str, id: &str| {
-        let api = config.apis.iter().find(|a| a.name == api)?;
-        api.contract.operations().iter().find(|o| o.id == id)
-    };
-    portcullis_mcp::catalogue(&set, operation, &config.policies.store, &identities)
 }
