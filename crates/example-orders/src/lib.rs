@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 mod data;
+pub mod demo_mcp;
 pub mod demo_script;
 mod formats;
 mod input;

@@ -137,3 +137,56 @@ fn curl_lines_keep_the_path_as_written_and_carry_the_token() {
             .contains("Authorization")
     );
 }
+
+/// The demo's MCP session, step by step, with the reader's token as the
+/// demo's curl lines send it.
+#[tokio::test]
+async fn the_demo_mcp_session_does_what_it_says() {
+    use portcullis_example_orders::demo_mcp::{INITIALIZE, STEPS, lines};
+    let world = spawn().await;
+    let reader = token_via_endpoint(&world, Caller::Reader).await;
+    let bearer = format!("Bearer {reader}");
+    let post = |body: &str, session: Option<&str>| {
+        let mut headers = vec![
+            ("Authorization", bearer.as_str()),
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json, text/event-stream"),
+        ];
+        if let Some(s) = session {
+            headers.push(("Mcp-Session-Id", s));
+        }
+        raw::request("POST", "/mcp", &headers, body.as_bytes())
+    };
+    let init = world.gateway_anonymous(&post(INITIALIZE, None)).await;
+    assert_eq!(init.status, 200, "{}", init.text());
+    let session = init.header("mcp-session-id").unwrap().to_owned();
+    for step in STEPS {
+        let answer = world
+            .gateway_anonymous(&post(step.body, Some(&session)))
+            .await;
+        let result = &answer.json()["result"];
+        match step.refused_with {
+            None => assert_ne!(result["isError"], true, "{}: {}", step.title, answer.text()),
+            Some(code) => {
+                assert_eq!(result["isError"], true, "{}", step.title);
+                assert_eq!(result["structuredContent"]["code"], code, "{}", step.title);
+            }
+        }
+    }
+    let listed = world
+        .gateway_anonymous(&post(STEPS[0].body, Some(&session)))
+        .await
+        .json();
+    let names: Vec<&str> = listed["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"orders_listOrders") && !names.contains(&"orders_getCustomer"));
+    let printed = lines("http://127.0.0.1:8080").join("\n");
+    for step in STEPS {
+        assert!(printed.contains(step.body));
+    }
+    world.stop().await;
+}

@@ -176,15 +176,13 @@ fn print_banner(
         println!("{}", c.curl(&api, c.bare_path(), false));
         println!();
     }
-    for line in admin {
+    let mcp = portcullis_example_orders::demo_mcp::lines(&gw);
+    for line in admin.iter().chain(&mcp) {
         println!("{line}");
     }
     println!();
     println!(
-        "# Prove it all: every operation × identity through the gateway, each operation's negative"
-    );
-    println!(
-        "# requests, and every route the bare API answers that its contract does not declare (report: verify.html):"
+        "# Prove it all: every operation × identity through the gateway, each operation's negative\n# requests, and every route the bare API answers that its contract does not declare (report: verify.html):"
     );
     println!(
         "{} cargo run --release -- verify -c examples/orders/portcullis.yaml --identities examples/orders/verify-identities.yaml --gateway {gw} --discover --upstream {api} --fail-on never --report verify.html",

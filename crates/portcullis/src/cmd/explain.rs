@@ -184,12 +184,7 @@ fn text(e: &Explanation) -> String {
     for error in &e.policy_errors {
         let _ = writeln!(out, "policy error: {error}");
     }
-    let _ = writeln!(
-        out,
-        "mcp tools shown to {}: {}",
-        e.request.identity,
-        e.tools.join(", ")
-    );
+    let _ = writeln!(out, "mcp tools shown to it: {}", e.tools.join(", "));
     match &e.refusal {
         None => out.push_str("decision: ALLOW (the gateway would forward it upstream)\n"),
         Some((status, code, detail)) => {
