@@ -140,6 +140,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
         None => service::sealing_key(files, secrets, name, raw.sealing_key.as_ref(), &mut out),
     };
     let accept = crate::accept::acceptances(name, raw.accept.as_ref(), &mut out);
+    let mcp = service::mcp(name, raw.mcp.as_ref(), &mut out);
     let Some(policies) = policies.filter(|_| !out.iter().any(Diagnostic::is_error)) else {
         return Err(out);
     };
@@ -158,6 +159,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
             admin,
             sealing_key,
             accept,
+            mcp,
         },
         out,
     ))

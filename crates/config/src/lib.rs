@@ -25,8 +25,8 @@ pub use inputs::Inputs;
 pub use secret_ref::Secrets;
 pub use snapshot::{
     Api, AuditDurability, AuditSettings, Config, FailedAuthLimits, FailureMatch, HeaderPolicy,
-    LedgerPlace, Limits, Mode, Policies, Rate, RateLimits, SecretText, SeedIdentity, SeedKey,
-    Storage, Timeouts, TokenSettings, UniformFailure, Upstream, UpstreamAuth,
+    LedgerPlace, Limits, McpSettings, Mode, Policies, Rate, RateLimits, SecretText, SeedIdentity,
+    SeedKey, Storage, Timeouts, TokenSettings, UniformFailure, Upstream, UpstreamAuth,
 };
 pub use source::{Disk, Embedded, Files};
 pub use verify_identities::{TestIdentity, load_test_identities};

@@ -23,6 +23,15 @@ pub(crate) struct RawConfig {
     pub rate_limits: Option<Spanned<RawRateLimits>>,
     /// Findings of `check` reviewed and accepted, each with its reason.
     pub accept: Option<Spanned<Vec<Spanned<RawAccept>>>>,
+    /// The MCP face's settings.
+    pub mcp: Option<Spanned<RawMcp>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMcp {
+    /// Browser origins (`scheme://host[:port]`) allowed to call `/mcp`.
+    pub allowed_origins: Option<Vec<Spanned<String>>>,
 }
 
 /// One accepted finding: its rule, what it is about, and why it is fine.

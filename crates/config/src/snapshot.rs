@@ -61,6 +61,16 @@ pub struct Config {
     pub sealing_key: Option<SecretText>,
     /// `check`'s findings reviewed and accepted (`accept:`).
     pub accept: crate::Acceptances,
+    pub mcp: McpSettings,
+}
+
+/// The MCP face (`/mcp`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct McpSettings {
+    /// Origins, lower-case `scheme://host[:port]`, whose browser pages may
+    /// call `/mcp` besides the gateway's own (DNS-rebinding protection: a
+    /// request with any other `Origin` is refused).
+    pub allowed_origins: Vec<String>,
 }
 
 /// A secret read from the environment or a file; `Debug` never shows it.

@@ -170,6 +170,19 @@ async fn post(
         rate_limit::check_identity(snapshot, ex, caller)?;
         return initialize(live, snapshot, ex, &principal.identity, id, params);
     }
+    // A version this server does not speak is named first, with the ones
+    // it does: a client probing with a newer revision learns to fall back.
+    if let Some(asked) = header_text(&parts.headers, VERSION_HEADER)
+        && !protocol::is_supported(asked)
+    {
+        let e = RpcError::new(
+            id,
+            ErrorCode::InvalidRequest,
+            format!("`MCP-Protocol-Version: {asked}` is not a version this server speaks"),
+        )
+        .with_data(json!({"supported": protocol::SUPPORTED_VERSIONS}));
+        return Ok(rpc_error(ex, StatusCode::BAD_REQUEST, e));
+    }
     let Some(session) = session else {
         let e = RpcError::new(
             id,
@@ -419,19 +432,22 @@ fn end_session(
 }
 
 /// DNS-rebinding protection, as the transport specification asks: a
-/// request carrying `Origin` must come from the gateway's own origin. Agents
-/// that are not browsers send none.
+/// request carrying `Origin` must come from the gateway's own origin or one
+/// `mcp.allowed_origins` names. Agents that are not browsers send none.
 fn check_origin(snapshot: &Snapshot, headers: &HeaderMap) -> Result<(), Refusal> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
     let own = snapshot.authority.base_url().trim_end_matches('/');
-    if origin.as_bytes().eq_ignore_ascii_case(own.as_bytes()) {
+    let allowed = std::iter::once(own)
+        .chain(snapshot.mcp_origins.iter().map(String::as_str))
+        .any(|o| origin.as_bytes().eq_ignore_ascii_case(o.as_bytes()));
+    if allowed {
         return Ok(());
     }
     Err(Refusal::new(
         ProblemCode::Forbidden,
-        "requests to /mcp from a browser page must come from the gateway's own origin",
+        "this page's origin may not call /mcp (DNS-rebinding protection); `mcp.allowed_origins` lists the ones that may",
     ))
 }
 

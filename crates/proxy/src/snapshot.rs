@@ -47,6 +47,8 @@ pub struct Snapshot {
     pub(crate) rates: Arc<crate::rate::Limiter>,
     /// The MCP tools of these contracts.
     pub(crate) mcp: crate::mcp::Face,
+    /// Browser origins allowed to call `/mcp` besides the gateway's own.
+    pub(crate) mcp_origins: Vec<String>,
 }
 
 impl Snapshot {
@@ -74,6 +76,7 @@ impl Snapshot {
         Ok(Self {
             version,
             mcp,
+            mcp_origins: config.mcp.allowed_origins,
             apis,
             policies: config.policies,
             limits: config.limits,

@@ -83,12 +83,25 @@ async fn a_call_runs_the_pipeline_and_returns_the_checked_body() {
     assert_eq!(result["isError"], false, "{answer}");
     let items = result["structuredContent"]["items"].as_array().unwrap();
     assert!(items.len() <= 2);
-    // The upstream's undeclared field is stripped, as on HTTP.
+    // The upstream adds undeclared fields to an order; they are stripped,
+    // as on HTTP.
+    let id = items[0]["id"].as_str().unwrap();
+    let bare = world
+        .direct(&portcullis_testkit::raw::get(&format!("/v1/orders/{id}")))
+        .await;
     assert!(
-        !result["content"][0]["text"]
-            .as_str()
-            .unwrap()
-            .contains("internalNotes")
+        bare.text().contains("internalMarginCents"),
+        "{}",
+        bare.text()
+    );
+    let order = c
+        .call("orders_getOrder", json!({"path": {"orderId": id}}))
+        .await;
+    let text = order["result"]["content"][0]["text"].as_str().unwrap();
+    assert_eq!(order["result"]["structuredContent"]["id"], id, "{order}");
+    assert!(
+        !text.contains("internalMarginCents") && !text.contains("fraudScore"),
+        "{text}"
     );
     let refused = c
         .call("orders_listOrders", json!({"query": {"limit": 0}}))
@@ -149,6 +162,24 @@ async fn bad_messages_get_the_specified_answers() {
         )
         .await;
     assert_eq!((version.status, rpc_code(&version.json())), (400, -32600));
+    assert_eq!(
+        version.json()["error"]["data"]["supported"],
+        json!(["2025-11-25", "2025-06-18"])
+    );
+    // A newer client's probe, before any session, learns the same.
+    let mut probe = c.clone();
+    probe.session = None;
+    let discover = probe
+        .post_raw(
+            r#"{"jsonrpc":"2.0","id":1,"method":"server/discover"}"#,
+            &[("MCP-Protocol-Version", "2026-07-28")],
+        )
+        .await;
+    assert_eq!(discover.status, 400);
+    assert_eq!(
+        discover.json()["error"]["data"]["supported"][0],
+        "2025-11-25"
+    );
     let mut stranger = c.clone();
     stranger.session = Some("0".repeat(32));
     let unknown_session = stranger.request("ping", json!({})).await;
@@ -491,5 +522,27 @@ async fn mcp_requests_are_recorded_and_counted() {
         metrics.contains("portcullis_mcp_requests_total{method=\"tools/call\",outcome=\"ok\"} 1")
     );
     assert!(metrics.contains("outcome=\"parse-error\"} 1"));
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_configured_browser_origins_may_call() {
+    let config = format!(
+        "{}\nmcp:\n  allowed_origins: [\"http://localhost:6274\"]\n",
+        portcullis_testkit::example_config()
+    );
+    let world = portcullis_testkit::spawn_with(&config).await;
+    let c = client(&world, "reporting-agent").await;
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    let allowed = c
+        .post_raw(ping, &[("Origin", "http://localhost:6274")])
+        .await;
+    assert_eq!(allowed.status, 200, "{}", allowed.text());
+    let other = c
+        .post_raw(ping, &[("Origin", "http://localhost:6275")])
+        .await;
+    assert_eq!(other.code().as_deref(), Some("forbidden"));
+    let own = format!("http://{}", world.gateway_addr());
+    assert_eq!(c.post_raw(ping, &[("Origin", &own)]).await.status, 200);
     world.stop().await;
 }

@@ -216,3 +216,38 @@ pub(super) fn sealing_key(
     }
     Some(SecretText::new(value))
 }
+
+/// `mcp:`: each allowed origin must be `http(s)://host[:port]`, nothing more
+/// (a path or a trailing slash would never equal a browser's `Origin`).
+pub(super) fn mcp(
+    file: &str,
+    raw: Option<&Spanned<crate::raw::RawMcp>>,
+    out: &mut Vec<Diagnostic>,
+) -> crate::McpSettings {
+    let origins = raw.and_then(|r| r.value.allowed_origins.as_ref());
+    let mut allowed_origins = Vec::new();
+    for origin in origins.into_iter().flatten() {
+        let text = origin.value.trim().to_ascii_lowercase();
+        let host = text
+            .strip_prefix("https://")
+            .or_else(|| text.strip_prefix("http://"));
+        let well_formed = host.is_some_and(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        });
+        if well_formed {
+            allowed_origins.push(text);
+        } else {
+            out.push(Diagnostic::error_at_line(
+                file,
+                origin.referenced.line(),
+                format!(
+                    "`mcp.allowed_origins`: `{}` is not an origin like https://agent.example.com or http://localhost:6274",
+                    origin.value
+                ),
+            ));
+        }
+    }
+    crate::McpSettings { allowed_origins }
+}

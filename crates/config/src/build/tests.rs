@@ -296,3 +296,14 @@ fn accept_entries_need_a_reason_and_are_written_once() {
         "{d:?}"
     );
 }
+
+#[test]
+fn mcp_origins_must_be_origins() {
+    let d = diagnostics(
+        "mcp:\n  allowed_origins:\n    - http://localhost:6274\n    - https://agent.example.com/app\n    - localhost\n",
+    );
+    let errors: Vec<&String> = d.iter().filter(|d| d.contains("allowed_origins")).collect();
+    assert_eq!(errors.len(), 2, "{d:?}");
+    assert!(errors[0].contains("c.yaml:4:") && errors[0].contains("https://agent.example.com/app"));
+    assert!(errors[1].contains("c.yaml:5:"));
+}
