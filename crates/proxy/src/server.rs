@@ -44,6 +44,7 @@ pub(crate) async fn serve(listener: TcpListener, live: Arc<Live>, mut stop: ones
     let limits = live.snapshot().limits;
     let builder = connection_builder(&limits);
     let max_head = head_room(&limits);
+    let keep_alive = tokio::spawn(keep_streams_alive(Arc::clone(&live)));
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -72,6 +73,7 @@ pub(crate) async fn serve(listener: TcpListener, live: Arc<Live>, mut stop: ones
         }
     }
     drop(listener);
+    keep_alive.abort();
     // An open MCP event stream would hold its connection to the drain limit.
     live.sessions.close_streams();
     if tokio::time::timeout(DRAIN, graceful.shutdown())
@@ -79,6 +81,15 @@ pub(crate) async fn serve(listener: TcpListener, live: Arc<Live>, mut stop: ones
         .is_err()
     {
         tracing::warn!("connections still open after {DRAIN:?}; closing them");
+    }
+}
+
+/// Every 25 seconds, a comment on each open MCP event stream.
+async fn keep_streams_alive(live: Arc<Live>) {
+    let mut every = tokio::time::interval(Duration::from_secs(25));
+    loop {
+        every.tick().await;
+        live.sessions.keep_alive();
     }
 }
 

@@ -150,6 +150,8 @@ async fn execute(
     if let Some(auth) = incoming.get(header::AUTHORIZATION) {
         headers.insert(header::AUTHORIZATION, auth.clone());
     }
+    // The record counts the MCP message's bytes, not the call's body.
+    let message_bytes = ex.bytes_in;
     let decided = pipeline::decide(
         snapshot,
         ex,
@@ -159,7 +161,9 @@ async fn execute(
         &headers,
         limits::Body::Ready(body),
     )
-    .await?;
+    .await;
+    ex.bytes_in = message_bytes;
+    let decided = decided?;
     ex.enter(Stage::Forward);
     let outgoing = forward::Outgoing {
         method: &method,

@@ -140,6 +140,22 @@ impl Sessions {
         }
     }
 
+    /// Sends a comment on every open stream, so no client or proxy between
+    /// times it out while nothing happens, and forgets streams whose
+    /// reader is gone.
+    pub(crate) fn keep_alive(&self) {
+        let ping = bytes::Bytes::from_static(b": keep-alive\n\n");
+        for session in self.lock().values_mut() {
+            if session
+                .stream
+                .as_ref()
+                .is_some_and(|tx| tx.try_send(ping.clone()).is_err() && tx.is_closed())
+            {
+                session.stream = None;
+            }
+        }
+    }
+
     /// Ends every open stream (the gateway is stopping), so no connection
     /// is held open by one.
     pub(crate) fn close_streams(&self) {
@@ -171,6 +187,31 @@ mod tests {
         assert_eq!(sessions.end(&id, "other"), Err(Lookup::Unknown));
         assert_eq!(sessions.end(&id, "bot"), Ok(()));
         assert_eq!(sessions.with(&id, "bot", |_| ()), Err(Lookup::Unknown));
+    }
+
+    #[test]
+    fn open_streams_hear_of_changes_and_gone_ones_are_forgotten() {
+        use http_body_util::BodyExt;
+        let sessions = Sessions::default();
+        let id = sessions.open("bot", "2025-11-25", HashMap::new()).unwrap();
+        let (tx, mut events) = super::super::events::channel();
+        sessions.with(&id, "bot", |s| s.stream = Some(tx)).unwrap();
+        sessions.tools_changed();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let mut read = String::new();
+        runtime.block_on(async {
+            for _ in 0..2 {
+                let frame = events.frame().await.unwrap().unwrap();
+                read.push_str(&String::from_utf8_lossy(frame.data_ref().unwrap()));
+            }
+        });
+        assert_eq!(
+            read,
+            ": portcullis\n\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}\n\n"
+        );
+        drop(events);
+        sessions.keep_alive();
+        assert_eq!(sessions.with(&id, "bot", |s| s.stream.is_some()), Ok(false));
     }
 
     #[test]
