@@ -163,6 +163,44 @@ mod tests {
     }
 
     #[test]
+    fn tools_are_listed_a_page_at_a_time_with_the_cursors_handed_out() {
+        struct Text(String);
+        impl portcullis_contract::Source for Text {
+            fn read(&self, _: &str) -> Result<String, String> {
+                Ok(self.0.clone())
+            }
+        }
+        let mut doc = String::from("openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n");
+        for i in 0..250 {
+            doc.push_str(&format!(
+                "  /r{i}:\n    get:\n      operationId: op{i}\n      responses: {{'204': {{description: ok}}}}\n"
+            ));
+        }
+        let contract = portcullis_contract::Contract::load("api.yaml", &Text(doc)).unwrap();
+        let set = crate::ToolSet::from_contracts([("api", &contract)]);
+        let listed: Vec<Listed<'_>> = set
+            .tools
+            .iter()
+            .map(|tool| Listed {
+                tool,
+                reach: portcullis_policy::Reach::Always,
+            })
+            .collect();
+        let first = list_page(&listed, None).unwrap();
+        assert_eq!(first["tools"].as_array().unwrap().len(), PAGE);
+        assert_eq!(first["tools"][0]["name"], "api_op0");
+        assert_eq!(first["nextCursor"], "100");
+        let second = list_page(&listed, Some("100")).unwrap();
+        assert_eq!(second["tools"][0]["name"], "api_op100");
+        let last = list_page(&listed, Some("200")).unwrap();
+        assert_eq!(last["tools"].as_array().unwrap().len(), 50);
+        assert!(last.get("nextCursor").is_none());
+        for bad in ["0", "7", "250", "300", "x", "-100"] {
+            assert_eq!(list_page(&listed, Some(bad)), Err(BadCursor), "{bad}");
+        }
+    }
+
+    #[test]
     fn call_params_need_a_name_and_object_arguments() {
         let p = |v: Value| call_params(v.as_object().unwrap());
         assert_eq!(

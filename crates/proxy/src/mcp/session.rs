@@ -197,7 +197,9 @@ mod tests {
         let (tx, mut events) = super::super::events::channel();
         sessions.with(&id, "bot", |s| s.stream = Some(tx)).unwrap();
         sessions.tools_changed();
-        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let mut read = String::new();
         runtime.block_on(async {
             for _ in 0..2 {
