@@ -15,6 +15,10 @@
 //! the operation's scopes, each of which must be refused with its code; the
 //! routes discovery found on the upstream, each of which the gateway must
 //! refuse; and every refusal seen must be the one problem+json shape.
+//!
+//! Last, per API, the MCP face (`mcp`): each identity's `tools/list`
+//! against the tools the configuration permits, and the negatives that
+//! have a `tools/call` form sent as calls, each refused with the same code.
 
 use std::sync::Arc;
 
@@ -31,13 +35,14 @@ use crate::progress::Progress;
 use crate::wire::{self, Target};
 
 mod judge;
+mod mcp;
 mod negative;
 mod report;
 mod tokens;
 mod valid;
 
 pub use judge::Flaw;
-pub use report::{Check, Report};
+pub use report::{Check, Listing, McpCall, McpFailure, McpReport, Report};
 use tokens::{Caller, Issuer, NoCaller};
 
 /// Why conformance could not run at all (a failed check is a finding, not
@@ -106,6 +111,7 @@ pub async fn run(plan: Plan<'_>, progress: &mut dyn Progress) -> Result<Report, 
         snapshot,
         issuer: Issuer::open(config, plan.gateway, &jwks.body)?,
         scanner: SecretScanner::builtin()?,
+        tools: mcp::tool_set(config),
         allow_writes: plan.allow_writes,
         report: Report::default(),
     };
@@ -134,6 +140,7 @@ pub async fn run(plan: Plan<'_>, progress: &mut dyn Progress) -> Result<Report, 
             .map(|(_, f)| f)
             .collect();
         run.discovered(api, &callers, &discovered, progress).await;
+        run.mcp(api, &callers, &senders, progress).await;
     }
     progress.finish();
     Ok(run.report)
@@ -146,6 +153,8 @@ struct Run<'a> {
     snapshot: Snapshot,
     issuer: Issuer<'a>,
     scanner: SecretScanner,
+    /// The tools the configuration's contracts make, as the gateway makes them.
+    tools: portcullis_mcp::ToolSet,
     allow_writes: bool,
     report: Report,
 }

@@ -12,6 +12,9 @@
 //!   not-found told apart from a route, and how risky an answer looks;
 //! - [`http1`]: an HTTP/1.1 response read from a connection's bytes;
 //! - `conform::judge`: an answer compared with what the configuration says;
+//! - `conform::mcp::expect`: the tools each identity must be listed on the
+//!   MCP face (the gateway's own `portcullis_mcp::visible`), an HTTP
+//!   negative written as `tools/call` arguments, and a call's answer judged;
 //! - [`report`] with [`report::html`], [`report::junit`], [`report::sarif`],
 //!   and the text of [`discovery`] and [`conform::Report`]: the model and
 //!   its renderers;
@@ -22,7 +25,9 @@
 //! - `discovery::run`: probes an upstream through it;
 //! - [`conform`]: every operation × identity and the negatives through a
 //!   gateway (tokens from its token service, or from the store when it is
-//!   the gateway's), expectations from `Snapshot::explain` offline;
+//!   the gateway's), expectations from `Snapshot::explain` offline; then
+//!   its MCP face (`/mcp`) as each identity: the listing, and the negatives
+//!   that have a `tools/call` form (`conform::mcp::session` speaks it);
 //! - [`run`](mod@run): the entry point that starts them.
 //!
 //! It never prints, reads the configuration (the caller loads it) or

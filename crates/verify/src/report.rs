@@ -13,6 +13,7 @@ use crate::discovery as discover;
 
 pub mod html;
 pub mod junit;
+mod mcp;
 pub mod sarif;
 mod summary;
 
@@ -81,14 +82,13 @@ fn rule(id: &str, description: &str) -> Rule {
 }
 
 impl Verification {
-    /// Whether the run fails: any conformance mismatch, a conformance that
-    /// could check nothing (it proves nothing), or a discovered route at
-    /// least as risky as `fail_on`.
+    /// Whether the run fails: any conformance mismatch (the MCP face's
+    /// included), a conformance that could check nothing (it proves
+    /// nothing), or a discovered route at least as risky as `fail_on`.
     pub fn failed(&self) -> bool {
-        let mismatch = self
-            .conformance
-            .as_ref()
-            .is_some_and(|(_, r)| r.checks.is_empty() || r.mismatches().next().is_some());
+        let mismatch = self.conformance.as_ref().is_some_and(|(_, r)| {
+            r.checks.is_empty() || r.mismatches().next().is_some() || r.mcp.failed()
+        });
         let risky = match (&self.discovery, self.fail_on) {
             (Some((_, r)), Some(fail_on)) => r.worst().is_some_and(|w| w >= fail_on),
             _ => false,
@@ -136,6 +136,7 @@ impl Verification {
                     evidence: Vec::new(),
                 });
             }
+            self.mcp_findings(gateway, &report.mcp, &mut out);
         }
         if let Some((upstream, report)) = &self.discovery {
             self.discovery_findings(upstream, report, &mut out);

@@ -9,6 +9,7 @@ use crate::negatives::{self, Credential, Expect, Negative};
 use portcullis_config::Api;
 use portcullis_contract::{Method, Operation};
 
+use super::tokens::Caller;
 use super::{Check, Run, Sender};
 use crate::progress::Progress;
 
@@ -58,8 +59,8 @@ impl Run<'_> {
         }
     }
 
-    /// Every operation's family with who sends it; writes to undeclared
-    /// methods only when allowed, and an operation nobody can send skipped.
+    /// Every operation's family with who sends it; an operation nobody can
+    /// send skipped.
     fn negative_work<'a, 's, 'c>(
         &mut self,
         api: &'a Api,
@@ -76,26 +77,33 @@ impl Run<'_> {
                 }
                 continue;
             };
-            let declared: Vec<Method> = api
-                .contract
-                .operations()
-                .iter()
-                .filter(|o| o.path == op.path)
-                .map(|o| o.method)
-                .collect();
-            let family =
-                negatives::family(op, &sender.built, &declared, self.config.limits.body_bytes);
-            for negative in family {
-                let method = Method::from_wire(&negative.probe.method);
-                let undeclared_write = negative.probe.method != op.method.as_str()
-                    && method.is_some_and(Method::is_write);
-                if undeclared_write && !self.allow_writes {
-                    continue;
-                }
+            for negative in self.family(api, op, sender) {
                 work.push((op, sender, negative));
             }
         }
         work
+    }
+
+    /// `op`'s family from `sender`'s valid request; writes to undeclared
+    /// methods only when allowed.
+    pub(super) fn family(&self, api: &Api, op: &Operation, sender: &Sender<'_>) -> Vec<Negative> {
+        let declared: Vec<Method> = api
+            .contract
+            .operations()
+            .iter()
+            .filter(|o| o.path == op.path)
+            .map(|o| o.method)
+            .collect();
+        let family = negatives::family(op, &sender.built, &declared, self.config.limits.body_bytes);
+        family
+            .into_iter()
+            .filter(|negative| {
+                let method = Method::from_wire(&negative.probe.method);
+                let undeclared_write = negative.probe.method != op.method.as_str()
+                    && method.is_some_and(Method::is_write);
+                !undeclared_write || self.allow_writes
+            })
+            .collect()
     }
 
     /// The token a variant is sent with: `Some(None)` for none at all;
@@ -103,15 +111,38 @@ impl Run<'_> {
     async fn credential(
         &mut self,
         api: &Api,
-        op: &portcullis_contract::Operation,
+        op: &Operation,
         sender: &Sender<'_>,
         negative: &Negative,
     ) -> Option<Option<String>> {
-        let caller = sender.caller;
-        let issued = match negative.credential {
-            Credential::Valid => return Some(Some(caller.token.clone())),
-            Credential::None => return Some(None),
-            Credential::Expired => self.issuer.expired(caller, &api.name),
+        match self
+            .token_for(api, op, sender.caller, negative.credential)
+            .await
+        {
+            Ok(token) => Some(token),
+            Err(why) => {
+                self.skip(format!("{} {}", op.id, negative.detail), why);
+                None
+            }
+        }
+    }
+
+    /// The token `caller` sends `credential` with to `op`: `None` for no
+    /// credential at all.
+    ///
+    /// # Errors
+    /// Why that token cannot be made here.
+    pub(super) async fn token_for(
+        &self,
+        api: &Api,
+        op: &Operation,
+        caller: &Caller,
+        credential: Credential,
+    ) -> Result<Option<String>, String> {
+        match credential {
+            Credential::Valid => Ok(Some(caller.token.clone())),
+            Credential::None => Ok(None),
+            Credential::Expired => self.issuer.expired(caller, &api.name).map(Some),
             Credential::WithoutScope => {
                 let needed: Vec<&String> =
                     op.security.iter().flatten().flat_map(|(_, s)| s).collect();
@@ -124,15 +155,11 @@ impl Run<'_> {
                 if other.is_empty() {
                     Err("the identity holds no other scope".into())
                 } else {
-                    self.issuer.narrower(caller, &other, &api.name).await
+                    self.issuer
+                        .narrower(caller, &other, &api.name)
+                        .await
+                        .map(Some)
                 }
-            }
-        };
-        match issued {
-            Ok(token) => Some(Some(token)),
-            Err(why) => {
-                self.skip(format!("{} {}", op.id, negative.detail), why);
-                None
             }
         }
     }

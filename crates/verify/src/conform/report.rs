@@ -1,11 +1,15 @@
 //! What a conformance run found: every checked request, and what could not
-//! be checked and why.
+//! be checked and why; and the MCP face's checks (`mcp`).
 
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
 use super::Flaw;
+
+mod mcp;
+
+pub use mcp::{Listing, McpCall, McpFailure, McpReport};
 
 /// One checked request.
 #[derive(Debug, Clone)]
@@ -50,6 +54,8 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// (what, why it was not checked)
     pub skipped: Vec<(String, String)>,
+    /// The MCP face, checked as each identity.
+    pub mcp: McpReport,
 }
 
 impl Report {
@@ -63,10 +69,12 @@ impl Report {
             "mismatches": self.mismatches().map(Check::to_json).collect::<Vec<_>>(),
             "checks": self.checks.iter().map(Check::to_json).collect::<Vec<_>>(),
             "skipped": self.skipped.iter().map(|(what, why)| json!({"what": what, "why": why})).collect::<Vec<_>>(),
+            "mcp": self.mcp.to_json(),
         })
     }
 
-    /// The report as text: every check, then what was skipped.
+    /// The report as text: every check, then what was skipped; then the MCP
+    /// face's checks, when there were any.
     pub fn text(&self, gateway: &str) -> String {
         let mut out = String::new();
         for c in &self.checks {
@@ -92,6 +100,9 @@ impl Report {
             self.mismatches().count(),
             self.skipped.len()
         );
+        if !self.mcp.is_empty() {
+            self.mcp.text(gateway, &mut out);
+        }
         out
     }
 }

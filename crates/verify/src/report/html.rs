@@ -2,7 +2,8 @@
 //! script) a reviewer opens in any browser: the verdict and summary, the
 //! identity × operation matrix with coloured cells (what the policies imply,
 //! and what the gateway was seen to do), the findings with their evidence,
-//! the undeclared routes, and every check.
+//! the undeclared routes, every check, and the MCP face's listings and
+//! calls.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -58,6 +59,7 @@ pub fn render(run: &Verification) -> String {
     findings(&mut out, run);
     routes(&mut out, run);
     checks(&mut out, run);
+    mcp(&mut out, run);
     let _ = write!(out, "<script>{SCRIPT}</script>\n</body></html>\n");
     out
 }
@@ -247,6 +249,70 @@ fn checks(out: &mut String, run: &Verification) {
             escape(&c.expected),
             escape(&c.got),
             c.status
+        );
+    }
+    out.push_str("</tbody></table></details></section>\n");
+}
+
+/// Each identity's MCP listing, what had no `tools/call` form, and every
+/// call, when the MCP face was checked.
+fn mcp(out: &mut String, run: &Verification) {
+    let Some((gateway, report)) = &run.conformance else {
+        return;
+    };
+    let report = &report.mcp;
+    if report.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<section id=\"mcp\"><h2>The MCP face of <span class=\"mono\">{}/mcp</span></h2>\
+         <table id=\"mcp-listings\"><thead><tr><th></th><th>identity</th><th>API</th>\
+         <th>tools listed</th><th>what is wrong</th></tr></thead><tbody>",
+        escape(gateway)
+    );
+    for l in &report.listings {
+        let ok = l.matches() && l.consistent();
+        let _ = writeln!(
+            out,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td></tr>",
+            if ok { "ok" } else { "error" },
+            if ok { "✓" } else { "✗" },
+            escape(&l.identity),
+            escape(&l.api),
+            escape(&l.listed.join(", ")),
+            escape(&l.problems())
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    if !report.not_applicable.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>{} negatives have no <code>tools/call</code> form ({}).</p>",
+            report.not_applicable_count(),
+            escape(&report.not_applicable_kinds())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>{} negatives as <code>tools/call</code></summary>\
+         <table id=\"mcp-calls\"><thead><tr><th></th><th>kind</th><th>identity</th><th>call</th>\
+         <th>expected</th><th>got</th></tr></thead><tbody>",
+        report.calls.len()
+    );
+    for c in &report.calls {
+        let _ = writeln!(
+            out,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td>\
+             <td>{}</td><td>{} ({})</td></tr>",
+            if c.matches() { "ok" } else { "error" },
+            if c.matches() { "✓" } else { "✗" },
+            escape(&c.kind),
+            escape(&c.identity),
+            escape(&c.request),
+            escape(&c.expected),
+            escape(&c.got),
+            escape(&c.via)
         );
     }
     out.push_str("</tbody></table></details></section>\n");

@@ -1,7 +1,8 @@
 //! `--format junit`: JUnit XML, so CI systems list each check as a test
 //! case: conformance checks (failed on a mismatch, skipped with the
-//! reason), discovered routes (failed at `--fail-on`) and policy findings
-//! (failed when they are errors).
+//! reason), the MCP face's listings and calls (likewise), discovered routes
+//! (failed at `--fail-on`) and policy findings (failed when they are
+//! errors).
 
 use std::fmt::Write as _;
 
@@ -71,6 +72,9 @@ pub fn render(run: &Verification) -> String {
     if let Some(cases) = conformance(run) {
         suites.push(("conformance", cases));
     }
+    if let Some(cases) = mcp(run, &findings) {
+        suites.push(("mcp", cases));
+    }
     let by_rule = |prefix: &str| -> Vec<Case> {
         findings
             .iter()
@@ -131,6 +135,61 @@ fn conformance(run: &Verification) -> Option<Vec<Case>> {
     cases.extend(report.skipped.iter().map(|(what, why)| Case {
         class: "skipped".into(),
         name: what.clone(),
+        failure: None,
+        skipped: Some(why.clone()),
+        out: None,
+    }));
+    Some(cases)
+}
+
+/// One case per MCP listing, call and protocol failure, and per skipped
+/// MCP check, when the MCP face was checked.
+fn mcp(run: &Verification, findings: &[Finding]) -> Option<Vec<Case>> {
+    let (_, report) = run.conformance.as_ref()?;
+    let report = &report.mcp;
+    if report.is_empty() {
+        return None;
+    }
+    let failure = |f: &Finding| (f.rule.id.clone(), f.message.clone(), evidence(f));
+    let mut cases: Vec<Case> = report
+        .listings
+        .iter()
+        .map(|l| {
+            let subject = format!("{} tools for {}", l.api, l.identity);
+            Case {
+                class: "mcp-listing".into(),
+                name: subject.clone(),
+                failure: findings
+                    .iter()
+                    .find(|f| f.rule.id.starts_with("verify/mcp-listing") && f.subject == subject)
+                    .map(failure),
+                skipped: None,
+                out: None,
+            }
+        })
+        .collect();
+    cases.extend(report.calls.iter().map(|c| Case {
+        class: format!("{}:{}", c.api, c.operation),
+        name: format!("mcp {} as {}: {}", c.kind, c.identity, c.request),
+        failure: (!c.matches()).then(|| failure(&run.call_finding(c))),
+        skipped: None,
+        out: None,
+    }));
+    cases.extend(
+        findings
+            .iter()
+            .filter(|f| f.rule.id == "verify/mcp-protocol")
+            .map(|f| Case {
+                class: f.rule.id.clone(),
+                name: f.message.clone(),
+                failure: Some(failure(f)),
+                skipped: None,
+                out: None,
+            }),
+    );
+    cases.extend(report.skipped.iter().map(|(what, why)| Case {
+        class: "skipped".into(),
+        name: format!("mcp {what}"),
         failure: None,
         skipped: Some(why.clone()),
         out: None,

@@ -51,6 +51,24 @@ impl Verification {
                 format!("{} requests, {} skipped", rest.len(), r.skipped.len()),
                 format!("{ok} as expected, {} mismatches", rest.len() - ok),
             ));
+            let mcp = &r.mcp;
+            if !mcp.is_empty() {
+                let wrong = mcp.listing_mismatches().count() + mcp.call_mismatches().count();
+                rows.push((
+                    "mcp face",
+                    format!(
+                        "{} listings, {} negatives as tools/call ({} not applicable)",
+                        mcp.listings.len(),
+                        mcp.calls.len(),
+                        mcp.not_applicable_count()
+                    ),
+                    format!(
+                        "{} as expected, {wrong} mismatches, {} protocol failures",
+                        mcp.listings.len() + mcp.calls.len() - wrong,
+                        mcp.failures.len()
+                    ),
+                ));
+            }
             if !routes.is_empty() {
                 let refused = routes
                     .iter()

@@ -111,6 +111,7 @@ fn run() -> Verification {
             "orders:createOrder".into(),
             "a write operation (use --allow-writes)".into(),
         )],
+        mcp: crate::conform::McpReport::default(),
     };
     let discovery = discover::Report {
         findings: vec![
