@@ -126,7 +126,13 @@ pub fn to_http(
         (Some(value), Some(spec)) => spec.media.iter().find(|m| m.json).map(|media| {
             // Serialising a `Value` cannot fail (its keys are strings).
             let bytes = serde_json::to_vec(value).unwrap_or_default();
-            (media.media_type.clone(), bytes)
+            // A range (`application/*+json`, `*/*`) names no type to send.
+            let media_type = if media.media_type.contains('*') {
+                "application/json".to_owned()
+            } else {
+                media.media_type.clone()
+            };
+            (media_type, bytes)
         }),
         _ => None,
     };
