@@ -65,9 +65,12 @@ fn writer_with(file: &File, config: WriterConfig, key: AuditKey) -> AuditWriter 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_records_all_land_in_one_verifiable_chain() {
     let file = File::new("concurrent");
+    // Batches of at most 50, so a checkpoint lands within 150 records of the
+    // last whatever the scheduling: at least 6 for 1,000 records.
     let config = WriterConfig {
         checkpoint_every: 100,
         queue: 64,
+        max_batch: 50,
         ..WriterConfig::default()
     };
     let writer = Arc::new(writer(&file, config));
