@@ -22,7 +22,6 @@
 #[path = "mcp_sdk/harness.rs"]
 mod harness;
 
-
 use harness::*;
 use portcullis_testkit::raw;
 use portcullis_testkit::{example_config, seed, spawn, spawn_with};

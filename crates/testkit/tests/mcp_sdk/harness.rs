@@ -17,8 +17,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use portcullis_store::CredentialKind;
-use portcullis_testkit::raw::{self, RawResponse};
 use portcullis_testkit::World;
+use portcullis_testkit::raw::{self, RawResponse};
 use serde_json::{Value, json};
 
 /// The pinned SDK and everything it pulls in.
@@ -83,7 +83,11 @@ pub(super) fn ensure_venv(dir: &Path) -> Result<PathBuf, String> {
 
 /// Runs `command` with `input` on its standard input, killing it after
 /// `timeout`; its standard output when it exits with 0.
-pub(super) fn run(mut command: Command, input: Option<&[u8]>, timeout: Duration) -> Result<String, String> {
+pub(super) fn run(
+    mut command: Command,
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<String, String> {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
