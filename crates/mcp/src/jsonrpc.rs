@@ -184,6 +184,11 @@ pub fn result(id: &Value, result: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
+/// A successful answer whose result is already JSON text.
+pub fn result_text(id: &Value, result: &str) -> String {
+    format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{result}}}"#)
+}
+
 /// A server notification (no id).
 pub fn notification(method: &str, params: Option<Value>) -> Value {
     match params {

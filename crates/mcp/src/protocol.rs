@@ -122,32 +122,46 @@ pub fn call_params(params: &Map<String, Value>) -> Result<CallParams, String> {
     })
 }
 
-/// A tool result: the operation's answer (`isError` when its status is not
-/// 2xx), as text and, when it is a JSON object, as structured content.
-pub fn call_result(status: u16, body: &[u8]) -> Value {
-    let text = String::from_utf8_lossy(body).into_owned();
-    let structured = serde_json::from_slice::<Value>(body)
-        .ok()
-        .filter(Value::is_object);
-    result_of(!(200..300).contains(&status), status, text, structured)
+/// A tool result's JSON text: the operation's answer (`isError` when its
+/// status is not 2xx) as text and, when it is a JSON object, as structured
+/// content. The answer was already checked against the contract; it is
+/// spliced in as written, not parsed into a tree and written again (the
+/// largest cost `tools/call` adds to the HTTP path otherwise).
+pub fn call_result(status: u16, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+    result_text(
+        !(200..300).contains(&status),
+        status,
+        &text,
+        object.then_some(text.as_ref()),
+    )
 }
 
-/// A refused call: `isError`, the problem document as structured content
-/// and as text.
-pub fn refusal_result(status: u16, problem: Value) -> Value {
+/// A refused call's JSON text: `isError`, the problem document as
+/// structured content and as text.
+pub fn refusal_result(status: u16, problem: &Value) -> String {
     let text = problem.to_string();
-    result_of(true, status, text, Some(problem))
+    result_text(true, status, &text, Some(&text))
 }
 
-fn result_of(is_error: bool, status: u16, text: String, structured: Option<Value>) -> Value {
-    let mut result = Map::new();
-    result.insert("content".into(), json!([{"type": "text", "text": text}]));
-    if let Some(s) = structured {
-        result.insert("structuredContent".into(), s);
+/// `structured`, when given, is a JSON object's text.
+fn result_text(is_error: bool, status: u16, text: &str, structured: Option<&str>) -> String {
+    // Writing a string cannot fail.
+    let escaped = serde_json::to_string(text).unwrap_or_default();
+    let mut out = String::with_capacity(escaped.len() + structured.map_or(0, str::len) + 96);
+    out.push_str(r#"{"content":[{"type":"text","text":"#);
+    out.push_str(&escaped);
+    out.push_str("}]");
+    if let Some(structured) = structured {
+        out.push_str(r#","structuredContent":"#);
+        out.push_str(structured);
     }
-    result.insert("isError".into(), json!(is_error));
-    result.insert("_meta".into(), json!({"portcullis/status": status}));
-    Value::Object(result)
+    out.push_str(&format!(
+        r#","isError":{is_error},"_meta":{{"portcullis/status":{status}}}}}"#
+    ));
+    out
 }
 
 #[cfg(test)]
@@ -217,6 +231,10 @@ mod tests {
 
     #[test]
     fn results_carry_the_status_and_structure_only_objects() {
+        let parse = |text: String| serde_json::from_str::<Value>(&text).unwrap();
+        let call_result = |status, body: &[u8]| parse(super::call_result(status, body));
+        let refusal_result =
+            |status, problem: Value| parse(super::refusal_result(status, &problem));
         let ok = call_result(200, br#"{"id":1}"#);
         assert_eq!(ok["isError"], false);
         assert_eq!(ok["structuredContent"], json!({"id": 1}));
@@ -228,5 +246,11 @@ mod tests {
         assert_eq!(refused["isError"], true);
         assert_eq!(refused["structuredContent"]["code"], "forbidden");
         assert_eq!(refused["_meta"]["portcullis/status"], 403);
+        // Text that only looks like an object is text.
+        let broken = call_result(200, b"{\"id\": ");
+        assert!(broken.get("structuredContent").is_none());
+        assert_eq!(broken["content"][0]["text"], "{\"id\": ");
+        let spaced = call_result(201, b"  {\"a\": \"\\u00e9\"}\n");
+        assert_eq!(spaced["structuredContent"], json!({"a": "\u{e9}"}));
     }
 }

@@ -240,7 +240,7 @@ async fn post(
             )
             .await;
             Ok(match answer {
-                Ok(result) => json_response(StatusCode::OK, &jsonrpc::result(&id, result), None),
+                Ok(result) => text_response(StatusCode::OK, jsonrpc::result_text(&id, &result)),
                 Err(e) => rpc_error(ex, StatusCode::OK, e),
             })
         }
@@ -462,6 +462,18 @@ fn pins(snapshot: &Snapshot) -> HashMap<String, String> {
 
 fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn text_response(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Either::Left(Full::new(Bytes::from(body))));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 fn json_response(status: StatusCode, body: &Value, session: Option<&str>) -> Response<Body> {

@@ -36,7 +36,7 @@ pub(super) async fn run(
     id: &Value,
     params: &Map<String, Value>,
     incoming: &HeaderMap,
-) -> Result<Value, RpcError> {
+) -> Result<String, RpcError> {
     let invalid =
         |message: String| RpcError::new(Some(id.clone()), ErrorCode::InvalidParams, message);
     let call = protocol::call_params(params).map_err(invalid)?;
@@ -80,7 +80,7 @@ pub(super) async fn run(
             let status = refusal.problem.status();
             let problem = serde_json::from_slice(&refusal.problem.to_json(&ex.request_id))
                 .unwrap_or(Value::Null);
-            protocol::refusal_result(status, problem)
+            protocol::refusal_result(status, &problem)
         }
     })
 }
