@@ -100,14 +100,14 @@ pub struct CallParams {
 /// # Errors
 /// No tool name, or arguments that are not an object: the message for
 /// JSON-RPC's invalid-params answer.
-pub fn call_params(params: &Map<String, Value>) -> Result<CallParams, String> {
-    let name = match params.get("name") {
-        Some(Value::String(n)) => n.clone(),
+pub fn call_params(mut params: Map<String, Value>) -> Result<CallParams, String> {
+    let name = match params.remove("name") {
+        Some(Value::String(n)) => n,
         _ => return Err("`name` must be the tool's name".to_owned()),
     };
-    let arguments = match params.get("arguments") {
+    let arguments = match params.remove("arguments") {
         None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(a)) => a.clone(),
+        Some(Value::Object(a)) => a,
         Some(_) => return Err("`arguments` must be an object".to_owned()),
     };
     let pinned = params
@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn call_params_need_a_name_and_object_arguments() {
-        let p = |v: Value| call_params(v.as_object().unwrap());
+        let p = |v: Value| call_params(v.as_object().unwrap().clone());
         assert_eq!(
             p(json!({"name": "t", "_meta": {"portcullis/contract": "abc"}})).unwrap(),
             CallParams {

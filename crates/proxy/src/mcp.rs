@@ -235,7 +235,7 @@ async fn post(
                 caller,
                 session,
                 &id,
-                &params,
+                params,
                 &parts.headers,
             )
             .await;

@@ -34,7 +34,7 @@ pub(super) async fn run(
     caller: &Caller,
     session: &str,
     id: &Value,
-    params: &Map<String, Value>,
+    params: Map<String, Value>,
     incoming: &HeaderMap,
 ) -> Result<String, RpcError> {
     let invalid =
