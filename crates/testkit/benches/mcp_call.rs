@@ -2,8 +2,9 @@
 //! (issue 14: within 1.2× of the HTTP path's in-process cost).
 //!
 //! One world (the orders API and a gateway on 127.0.0.1:0, the example's
-//! configuration and policies, its rate limits raised out of reach) and,
-//! per operation, two cases measured in the same run:
+//! configuration and policies, identities and ledger in memory, its rate
+//! limits raised out of reach) and, per operation, two cases measured in
+//! the same run:
 //! - **HTTP:** `GET /orders/v1/orders/{id}` (and `GET /orders/v1/orders?limit=2`)
 //!   as `reporting-agent`, with its API key;
 //! - **MCP:** the same operation as `tools/call` (`orders_getOrder`,
@@ -12,20 +13,28 @@
 //!
 //! Each case uses its own kept-alive HTTP/1.1 connection (hyper's client),
 //! opened just before it is measured, so neither pays a connect; an
-//! iteration is one request written and its whole answer read. Everything (client, gateway,
-//! upstream) runs on one current-thread runtime, so an iteration's time is
-//! the CPU the three spend on it plus the loopback round trips, both cases
-//! alike: the ratio is what `tools/call` adds (JSON-RPC, the session, the
-//! arguments written as the HTTP request, the answer wrapped as a tool
-//! result) to the same stages. Before measuring, each case's answer is
-//! checked (200 and the order for HTTP; `isError: false` and the order as
-//! structured content for MCP), and every measured answer's status and
-//! marker are checked again, so a bench of refusals cannot pass.
+//! iteration is one request written and its whole answer read. Everything
+//! (client, gateway, upstream) runs on one current-thread runtime with the
+//! gateway binary's allocator, so an iteration's time is the CPU the three
+//! spend on it plus the loopback round trips, both cases alike (the audit
+//! writer's thread runs beside it): the difference is what `tools/call`
+//! adds (JSON-RPC, the session, the arguments written as the HTTP request,
+//! the answer wrapped as a tool result) to the same stages. Before
+//! measuring, each case's answer is checked (200 and the order for HTTP;
+//! `isError: false` and the order as structured content for MCP), and every
+//! measured answer's status and marker are checked again, so a bench of
+//! refusals cannot pass.
 //!
-//! A third group times, alone, the steps only `tools/call` takes (the pure
-//! `portcullis-mcp` functions `/mcp` calls, on the same message and the same
-//! checked answer), so the difference between the two cases can be read off
-//! in microseconds: reading the call (`jsonrpc::parse`, `call_params`,
+//! This machine is shared, and load from outside moves between one case's
+//! seconds and the next's; so a third case runs the two interleaved (an
+//! HTTP request and a call per iteration, each timed on its own; criterion
+//! reports the pair) and prints, after the group, the medians over its
+//! batches of each side's time and of their ratio: the ratio to compare
+//! with the target.
+//!
+//! A last group times, alone, the steps only `tools/call` takes (the pure
+//! `portcullis-mcp` functions `/mcp` calls, on the same message and the
+//! same checked answer): reading the call (`jsonrpc::parse`, `call_params`,
 //! `to_http`), and writing the answer (`call_result`, the checked body
 //! spliced in as text, and `jsonrpc::result_text`).
 //!
@@ -247,14 +256,67 @@ async fn run(
 ) -> Duration {
     let start = Instant::now();
     for _ in 0..iters {
-        let answer = conn.send(make()).await;
-        assert!(
-            answer.status() == StatusCode::OK && marker.find(answer.body()).is_some(),
-            "{answer:?}"
-        );
-        black_box(answer);
+        one(conn, make(), marker).await;
     }
     start.elapsed()
+}
+
+/// One request on `conn`, its answer checked (200 and `marker` in the body).
+async fn one(conn: &mut Conn, request: Request<Full<Bytes>>, marker: &memmem::Finder<'_>) {
+    let answer = conn.send(request).await;
+    assert!(
+        answer.status() == StatusCode::OK && marker.find(answer.body()).is_some(),
+        "{answer:?}"
+    );
+    black_box(answer);
+}
+
+/// The paired case's samples: per request, the HTTP side's and the
+/// call's mean time in each batch criterion ran.
+#[derive(Default)]
+struct Paired {
+    /// (HTTP µs, tools/call µs) per batch.
+    batches: Vec<(f64, f64)>,
+}
+
+impl Paired {
+    /// The median of `f` over the batches.
+    fn median(&self, f: impl Fn(&(f64, f64)) -> f64) -> f64 {
+        let mut values: Vec<f64> = self.batches.iter().map(f).collect();
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// `iters` pairs, one HTTP request and one `tools/call` each (which goes
+/// first alternates), each timed on its own; both sides' means go to
+/// `batches`, and criterion gets the pairs' whole time.
+async fn paired(
+    http: (&mut Conn, &memmem::Finder<'_>),
+    mcp: (&mut Conn, &memmem::Finder<'_>),
+    iters: u64,
+    make_http: impl Fn() -> Request<Full<Bytes>>,
+    make_mcp: impl Fn() -> Request<Full<Bytes>>,
+    batches: &mut Paired,
+) -> Duration {
+    let (http_conn, http_ok) = http;
+    let (mcp_conn, mcp_ok) = mcp;
+    let (mut on_http, mut on_mcp) = (Duration::ZERO, Duration::ZERO);
+    for i in 0..iters {
+        for side in [i % 2, (i + 1) % 2] {
+            let start = Instant::now();
+            if side == 0 {
+                one(http_conn, make_http(), http_ok).await;
+                on_http += start.elapsed();
+            } else {
+                one(mcp_conn, make_mcp(), mcp_ok).await;
+                on_mcp += start.elapsed();
+            }
+        }
+    }
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / iters as f64;
+    batches.batches.push((per(on_http), per(on_mcp)));
+    on_http + on_mcp
 }
 
 fn bench(c: &mut Criterion) {
@@ -306,7 +368,36 @@ fn bench(c: &mut Criterion) {
                 rt.block_on(run(&mut conn, iters, make, &mcp_ok))
             })
         });
+        // The two interleaved, so that load from outside the bench (this
+        // machine is shared) weighs on both alike: the medians printed after
+        // the group are the ones to compare with the target.
+        let mut http_conn = rt.block_on(Conn::open(&world));
+        let mut mcp_conn = rt.block_on(Conn::open(&world));
+        let mut batches = Paired::default();
+        group.bench_function("HTTP + tools/call, paired", |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(paired(
+                    (&mut http_conn, &http_ok),
+                    (&mut mcp_conn, &mcp_ok),
+                    iters,
+                    || http_request(&key, &case.target),
+                    || session.request(call.clone()),
+                    &mut batches,
+                ))
+            })
+        });
         group.finish();
+        // Not after the single pass of a test run (`cargo test --benches`).
+        if batches.batches.len() > 1 {
+            println!(
+                "{} paired, medians of {} batches: HTTP {:.2} µs, tools/call {:.2} µs, ratio {:.3}\n",
+                case.name,
+                batches.batches.len(),
+                batches.median(|b| b.0),
+                batches.median(|b| b.1),
+                batches.median(|b| b.1 / b.0),
+            );
+        }
     }
     rt.block_on(world.stop());
     if let Some((call, answer)) = first {
