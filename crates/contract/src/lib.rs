@@ -26,7 +26,7 @@ mod strip;
 mod structure;
 
 pub use contract::Contract;
-pub use document::{Source, describe_yaml_error};
+pub use document::{Source, describe_yaml_error, escape_token};
 pub use error::{Detail, LoadError, RequestError, ResponseError, Violations};
 pub use model::{
     BodySpec, MediaSpec, Method, Operation, Param, ParamIn, ParamShape, ResponseSpec, Scalar,

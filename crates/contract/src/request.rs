@@ -238,7 +238,9 @@ fn coerce(text: &str, kinds: &[Scalar]) -> Option<Value> {
     })
 }
 
-fn expected(kinds: &[Scalar]) -> String {
+/// The message for a parameter value of none of `kinds` (the MCP face's
+/// argument check says it the same way).
+pub fn expected(kinds: &[Scalar]) -> String {
     let names: Vec<&str> = kinds
         .iter()
         .map(|k| match k {

@@ -11,7 +11,8 @@
 //! pipeline, so MCP and HTTP callers get the same answer from the same code.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use portcullis_contract::{Operation, Param, ParamIn, ParamShape, Scalar};
+use portcullis_contract::request::expected;
+use portcullis_contract::{Operation, Param, ParamIn, ParamShape, Scalar, escape_token};
 use portcullis_core::FieldError;
 use serde_json::{Map, Value};
 
@@ -67,7 +68,7 @@ pub fn to_http(
         };
         if !known {
             errors.push(FieldError::new(
-                format!("/{}", escape(key)),
+                format!("/{}", escape_token(key)),
                 "is not an argument of this tool",
             ));
         }
@@ -216,26 +217,8 @@ fn scalar(value: &Value, kinds: &[Scalar]) -> Option<String> {
     })
 }
 
-/// The HTTP path's own message for a value of the wrong type.
-fn expected(kinds: &[Scalar]) -> String {
-    let names: Vec<&str> = kinds
-        .iter()
-        .map(|k| match k {
-            Scalar::Integer => "an integer",
-            Scalar::Number => "a number",
-            Scalar::Boolean => "`true` or `false`",
-            Scalar::String => "a string",
-        })
-        .collect();
-    format!("must be {}", names.join(" or "))
-}
-
 fn pointer(location: ParamIn, name: &str) -> String {
-    format!("/{}/{}", location.as_str(), escape(name))
-}
-
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    format!("/{}/{}", location.as_str(), escape_token(name))
 }
 
 #[cfg(test)]

@@ -477,16 +477,9 @@ fn text_response(status: StatusCode, body: String) -> Response<Body> {
 }
 
 fn json_response(status: StatusCode, body: &Value, session: Option<&str>) -> Response<Body> {
-    let mut response = Response::new(Either::Left(Full::new(Bytes::from(body.to_string()))));
-    *response.status_mut() = status;
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut response = text_response(status, body.to_string());
     if let Some(id) = session.and_then(|s| HeaderValue::from_str(s).ok()) {
-        h.insert(SESSION_HEADER, id);
+        response.headers_mut().insert(SESSION_HEADER, id);
     }
     response
 }
