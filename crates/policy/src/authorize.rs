@@ -7,10 +7,14 @@
 //! errors are sorted, so the same inputs give the same `Decision`.
 
 mod context;
+mod principal;
+
+pub(crate) use context::Reads;
+pub(crate) use principal::Principals;
 
 use std::collections::{HashMap, HashSet};
 
-use cedar_policy::{Entity, EntityId, EntityUid, Request, RestrictedExpression};
+use cedar_policy::{Entity, EntityUid, Request, RestrictedExpression};
 use portcullis_core::{Identity, UnixTime};
 use serde_json::{Map, Value};
 
@@ -114,43 +118,52 @@ impl PolicyStore {
 
     fn evaluate(&self, request: &AuthzRequest<'_>) -> Result<Decision, String> {
         let slice = self.slice(request)?;
-        let context = context::cedar_context(slice, request)?;
-        let principal = EntityUid::from_type_name_and_id(
-            self.identity_type.clone(),
-            EntityId::new(&request.identity.id),
-        );
-        let entities = slice
-            .entities
-            .clone()
-            .add_entities(
-                [identity_entity(principal.clone(), request.identity)?],
+        let fixed =
+            slice
+                .principals
+                .get(slice, &self.identity_type, &self.authorizer, request.identity)?;
+        let mut permits = fixed.permits.clone();
+        let mut forbids = fixed.forbids.clone();
+        let mut errors = fixed.errors.clone();
+        if slice.contextual.is_empty() {
+            context::check_parameters(slice, request)?;
+        } else {
+            let context = context::cedar_context(slice, request, slice.reads)?;
+            // Not checked against the schema again: `context` builds each
+            // attribute from the contract-typed parameters by the schema's
+            // own mapping and refuses what does not fit, and a policy that
+            // reads an attribute the request lacks errs, which denies.
+            let cedar_request = Request::new(
+                fixed.principal.clone(),
+                slice.action.clone(),
+                slice.resource.clone(),
+                context,
                 None,
             )
-            .map_err(|e| format!("entities: {e}"))?;
-        // Checked against the schema: the context's attributes, present and
-        // typed as declared, whatever `context` built.
-        let cedar_request = Request::new(
-            principal,
-            slice.action.clone(),
-            slice.resource.clone(),
-            context,
-            Some(&self.schema),
-        )
-        .map_err(|e| format!("request: {e}"))?;
-        let response = self
-            .authorizer
-            .is_authorized(&cedar_request, &slice.policies, &entities);
-        let diagnostics = response.diagnostics();
-        let mut errors: Vec<String> = diagnostics.errors().map(ToString::to_string).collect();
+            .map_err(|e| format!("request: {e}"))?;
+            let response =
+                self.authorizer
+                    .is_authorized(&cedar_request, &slice.contextual, &fixed.entities);
+            let diagnostics = response.diagnostics();
+            errors.extend(diagnostics.errors().map(ToString::to_string));
+            let reasons = diagnostics.reason().map(ToString::to_string);
+            match response.decision() {
+                cedar_policy::Decision::Allow => permits.extend(reasons),
+                cedar_policy::Decision::Deny => forbids.extend(reasons),
+            }
+        }
         errors.sort();
-        let cedar_allowed = response.decision() == cedar_policy::Decision::Allow;
+        // Cedar's rule over the whole slice: a forbid that holds denies, and
+        // names the forbids; else a permit that holds allows, and names the
+        // permits.
+        let cedar_allowed = forbids.is_empty() && !permits.is_empty();
         // INVARIANT: an evaluation error denies, even when Cedar, having
         // skipped the erring policy (perhaps a forbid), would allow.
         let allowed = cedar_allowed && errors.is_empty();
-        let mut determining: Vec<String> = if cedar_allowed && !allowed {
-            Vec::new()
-        } else {
-            diagnostics.reason().map(ToString::to_string).collect()
+        let mut determining = match (cedar_allowed, allowed) {
+            (true, true) => permits,
+            (true, false) => Vec::new(),
+            (false, _) => forbids,
         };
         determining.sort();
         Ok(Decision {
@@ -197,3 +210,6 @@ fn cedar_tags(identity: &Identity) -> impl Iterator<Item = (&str, &str)> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod split_tests;

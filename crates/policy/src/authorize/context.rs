@@ -8,10 +8,12 @@
 //!
 //! Built directly as Cedar values (Cedar's schema-directed JSON parser costs
 //! ≈20 µs per request here, the direct build ≈3 µs); the JSON form is the
-//! same context for display. A value that does not fit its declared type and
-//! an undeclared parameter are errors, so the caller denies; Cedar's request
-//! check against the schema then verifies the result (missing attributes
-//! included).
+//! same context for display. A value that does not fit its declared type, an
+//! undeclared parameter and a missing required one are errors, so the caller
+//! denies: the context is built by the schema's own mapping, so it is not
+//! checked against the schema again. A request whose slice has no policy
+//! that reads the context builds none, but its parameters are still checked
+//! the same way (`check_parameters`).
 
 use cedar_policy::{Context, RestrictedExpression};
 use serde_json::{Map, Value};
@@ -20,38 +22,121 @@ use super::AuthzRequest;
 use crate::policies::ActionSlice;
 use crate::schema::{AttrDef, Elem};
 
-/// The context Cedar evaluates.
+/// The context attributes a set of policies reads: a bit per attribute the
+/// schema declares, in [`NAMES`] order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Reads(u8);
+
+/// The context's attributes, as the generated schema declares them.
+const NAMES: [&str; 8] = [
+    "params",
+    "query",
+    "scopes",
+    "ip",
+    "time",
+    "hour",
+    "weekday",
+    "delegated_by",
+];
+
+impl Reads {
+    pub(crate) const NONE: Reads = Reads(0);
+    pub(crate) const ALL: Reads = Reads(u8::MAX);
+
+    /// `name` added; a name the schema does not declare means everything.
+    pub(crate) fn with(self, name: &str) -> Reads {
+        match NAMES.iter().position(|n| *n == name) {
+            Some(i) => Reads(self.0 | 1 << i),
+            None => Reads::ALL,
+        }
+    }
+
+    pub(crate) fn union(self, other: Reads) -> Reads {
+        Reads(self.0 | other.0)
+    }
+
+    fn has(self, name: &str) -> bool {
+        NAMES
+            .iter()
+            .position(|n| *n == name)
+            .is_none_or(|i| self.0 & 1 << i != 0)
+    }
+}
+
+/// The context Cedar evaluates, holding only the attributes in `reads`
+/// (what the policies to evaluate can look at: an attribute none of them
+/// names cannot change their answer). Path and query parameters are checked
+/// whether or not they are built.
 pub(super) fn cedar_context(
     slice: &ActionSlice,
     request: &AuthzRequest<'_>,
+    reads: Reads,
 ) -> Result<Context, String> {
     let text = |s: &str| RestrictedExpression::new_string(s.to_owned());
     let mut pairs = Vec::with_capacity(8);
-    pairs.push((
-        "params".to_owned(),
-        record(&slice.params, request.params, "path")?,
-    ));
-    pairs.push((
-        "query".to_owned(),
-        record(&slice.query, request.query, "query")?,
-    ));
-    let scopes = RestrictedExpression::new_set(request.scopes.iter().map(|s| text(s)));
-    pairs.push(("scopes".to_owned(), scopes));
-    pairs.push(("ip".to_owned(), text(request.ip)));
-    pairs.push((
-        "time".to_owned(),
-        RestrictedExpression::new_long(request.time),
-    ));
+    for (name, defs, values, location) in [
+        ("params", &slice.params, request.params, "path"),
+        ("query", &slice.query, request.query, "query"),
+    ] {
+        if reads.has(name) {
+            pairs.push((name.to_owned(), record(defs, values, location)?));
+        } else {
+            check_record(defs, values, location)?;
+        }
+    }
+    if reads.has("scopes") {
+        let scopes = RestrictedExpression::new_set(request.scopes.iter().map(|s| text(s)));
+        pairs.push(("scopes".to_owned(), scopes));
+    }
+    if reads.has("ip") {
+        pairs.push(("ip".to_owned(), text(request.ip)));
+    }
+    if reads.has("time") {
+        let time = RestrictedExpression::new_long(request.time);
+        pairs.push(("time".to_owned(), time));
+    }
     let (hour, weekday) = clock_face(request.time);
-    pairs.push(("hour".to_owned(), RestrictedExpression::new_long(hour)));
-    pairs.push((
-        "weekday".to_owned(),
-        RestrictedExpression::new_long(weekday),
-    ));
-    if let Some(delegator) = request.delegated_by {
+    if reads.has("hour") {
+        pairs.push(("hour".to_owned(), RestrictedExpression::new_long(hour)));
+    }
+    if reads.has("weekday") {
+        let weekday = RestrictedExpression::new_long(weekday);
+        pairs.push(("weekday".to_owned(), weekday));
+    }
+    if let Some(delegator) = request.delegated_by
+        && reads.has("delegated_by")
+    {
         pairs.push(("delegated_by".to_owned(), text(delegator)));
     }
     Context::from_pairs(pairs).map_err(|e| format!("context: {e}"))
+}
+
+/// What building the context would refuse, without building it: for a
+/// request none of whose policies reads the context.
+pub(super) fn check_parameters(
+    slice: &ActionSlice,
+    request: &AuthzRequest<'_>,
+) -> Result<(), String> {
+    check_record(&slice.params, request.params, "path")?;
+    check_record(&slice.query, request.query, "query")
+}
+
+/// What `record` refuses, without building it.
+fn check_record(defs: &[AttrDef], values: &Map<String, Value>, location: &str) -> Result<(), String> {
+    for (name, value) in values {
+        let def = declared(defs, name, location)?;
+        let fits = if def.set {
+            value
+                .as_array()
+                .is_some_and(|items| items.iter().all(|v| fits(def.elem, v)))
+        } else {
+            fits(def.elem, value)
+        };
+        if !fits {
+            return Err(mismatch(def, location));
+        }
+    }
+    complete(defs, values, location)
 }
 
 /// The same context as JSON.
@@ -109,6 +194,7 @@ fn record(
         };
         fields.push((name.clone(), typed.ok_or_else(|| mismatch(def, location))?));
     }
+    complete(defs, values, location)?;
     RestrictedExpression::new_record(fields).map_err(|e| format!("context: {e}"))
 }
 
@@ -131,6 +217,7 @@ fn json_record(
         };
         fields.insert(name.clone(), typed.ok_or_else(|| mismatch(def, location))?);
     }
+    complete(defs, values, location)?;
     Ok(Value::Object(fields))
 }
 
@@ -138,6 +225,21 @@ fn declared<'d>(defs: &'d [AttrDef], name: &str, location: &str) -> Result<&'d A
     defs.iter()
         .find(|d| d.name == name)
         .ok_or_else(|| format!("{location} parameter `{name}` is not declared by the operation"))
+}
+
+/// Every required parameter present (the contract guarantees it; this is
+/// the check the schema would make).
+fn complete(defs: &[AttrDef], values: &Map<String, Value>, location: &str) -> Result<(), String> {
+    match defs
+        .iter()
+        .find(|d| d.required && !values.contains_key(&d.name))
+    {
+        Some(def) => Err(format!(
+            "{location} parameter `{}` is required but missing",
+            def.name
+        )),
+        None => Ok(()),
+    }
 }
 
 fn mismatch(def: &AttrDef, location: &str) -> String {
@@ -148,7 +250,17 @@ fn mismatch(def: &AttrDef, location: &str) -> String {
     )
 }
 
-// INVARIANT: `cedar_scalar` and `json_scalar` accept exactly the same values.
+// INVARIANT: `cedar_scalar`, `json_scalar` and `fits` accept exactly the
+// same values.
+fn fits(elem: Elem, value: &Value) -> bool {
+    match (elem, value) {
+        (Elem::Long, Value::Number(n)) => n.as_i64().is_some(),
+        (Elem::Bool, Value::Bool(_)) => true,
+        (Elem::String, Value::String(_) | Value::Number(_) | Value::Bool(_)) => true,
+        _ => false,
+    }
+}
+
 fn cedar_scalar(elem: Elem, value: &Value) -> Option<RestrictedExpression> {
     match (elem, value) {
         (Elem::Long, Value::Number(n)) => n.as_i64().map(RestrictedExpression::new_long),

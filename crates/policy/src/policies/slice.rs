@@ -2,13 +2,18 @@
 //! policies whose action scope can match it (`action == it`, `action in` it
 //! or its group, or no action constraint), forbids included.
 //!
-//! Cedar's authorizer evaluates every policy it is handed (≈1.4 µs each
-//! here), so a request must be handed its slice, not the whole set.
+//! Cedar's authorizer evaluates every policy it is handed (≈1 µs each
+//! here), so a request must be handed its slice, not the whole set. A slice
+//! is split once more, at load: the policies whose conditions never read
+//! `context` are decided by the principal and the action alone, so they are
+//! evaluated once per identity (`authorize/principal.rs`), and a request
+//! evaluates only the ones that read it.
 
 use std::collections::{BTreeSet, HashMap};
 
 use cedar_policy::{ActionConstraint, Entities, Entity, EntityId, EntityUid, Policy, PolicySet};
 
+use crate::authorize::{Principals, Reads};
 use crate::schema::{ActionDef, AttrDef, PolicySchema};
 
 /// What one action's requests need, built once at load.
@@ -18,9 +23,20 @@ pub(crate) struct ActionSlice {
     pub(crate) resource: EntityUid,
     /// The action and its group, so `action in Action::"<api>:read"` holds.
     pub(crate) entities: Entities,
+    /// The whole slice (analysis, reach, counts).
     pub(crate) policies: PolicySet,
+    /// The slice's policies that never read `context`.
+    pub(crate) fixed: PolicySet,
+    /// The slice's policies that read `context`: the only ones a request
+    /// evaluates once its identity's fixed outcome is known.
+    pub(crate) contextual: PolicySet,
+    /// The context attributes the contextual policies read: all a request
+    /// builds.
+    pub(crate) reads: Reads,
     pub(crate) params: Vec<AttrDef>,
     pub(crate) query: Vec<AttrDef>,
+    /// Per identity: its entity store and the fixed policies' outcome.
+    pub(crate) principals: Principals,
 }
 
 /// Slices `policies` for every action of `schema`, keyed by API then
@@ -36,8 +52,10 @@ pub(crate) fn slice<'p>(
         exact.insert(&action.id, i);
         groups.entry(&action.group).or_default().push(i);
     }
-    let mut members: Vec<Vec<Policy>> = actions.iter().map(|_| Vec::new()).collect();
+    let mut members: Vec<Vec<(Policy, Reads)>> = actions.iter().map(|_| Vec::new()).collect();
     for policy in policies {
+        // Once per policy: reading a policy's form re-parses its text.
+        let reads = context_reads(policy);
         let mut matched = BTreeSet::new();
         match policy.action_constraint() {
             ActionConstraint::Any => matched.extend(0..actions.len()),
@@ -54,7 +72,7 @@ pub(crate) fn slice<'p>(
         }
         for i in matched {
             if let Some(list) = members.get_mut(i) {
-                list.push(policy.clone());
+                list.push((policy.clone(), reads));
             }
         }
     }
@@ -70,7 +88,7 @@ pub(crate) fn slice<'p>(
 fn build(
     schema: &PolicySchema,
     action: &ActionDef,
-    policies: Vec<Policy>,
+    members: Vec<(Policy, Reads)>,
 ) -> Result<ActionSlice, String> {
     let types = schema.types();
     let uid = |ty: &cedar_policy::EntityTypeName, id: &str| {
@@ -86,12 +104,64 @@ fn build(
         None,
     )
     .map_err(|e| e.to_string())?;
+    let mut reads = Reads::NONE;
+    let (mut policies, mut contextual, mut fixed) = (Vec::new(), Vec::new(), Vec::new());
+    for (policy, policy_reads) in members {
+        if policy_reads == Reads::NONE {
+            fixed.push(policy.clone());
+        } else {
+            reads = reads.union(policy_reads);
+            contextual.push(policy.clone());
+        }
+        policies.push(policy);
+    }
+    let set = |list: Vec<Policy>| PolicySet::from_policies(list).map_err(|e| e.to_string());
     Ok(ActionSlice {
         action: action_uid,
         resource: uid(&types.api, &action.api),
         entities,
-        policies: PolicySet::from_policies(policies).map_err(|e| e.to_string())?,
+        policies: set(policies)?,
+        fixed: set(fixed)?,
+        contextual: set(contextual)?,
+        reads,
         params: action.params.clone(),
         query: action.query.clone(),
+        principals: Principals::default(),
     })
+}
+
+/// The context attributes a policy reads. Cedar's JSON policy form writes
+/// a variable as `{"Var": "<name>"}`, an attribute access as `{".": {"left":
+/// ..., "attr": ...}}` and a presence test as `{"has": ...}` of the same
+/// shape; `context` used any other way (compared whole, say) reads all of
+/// it, and so does a policy whose form cannot be read: that only costs time.
+pub(crate) fn context_reads(policy: &Policy) -> Reads {
+    policy
+        .to_json()
+        .map_or(Reads::ALL, |json| reads_in(&json, Reads::NONE))
+}
+
+fn reads_in(value: &serde_json::Value, reads: Reads) -> Reads {
+    use serde_json::Value;
+    let is_context = |v: &Value| v.get("Var").and_then(Value::as_str) == Some("context");
+    match value {
+        Value::Object(map) => {
+            for access in [".", "has"] {
+                if let Some(inner) = map.get(access)
+                    && inner.get("left").is_some_and(is_context)
+                {
+                    return match inner.get("attr").and_then(Value::as_str) {
+                        Some(attr) => reads.with(attr),
+                        None => Reads::ALL,
+                    };
+                }
+            }
+            if is_context(value) {
+                return Reads::ALL;
+            }
+            map.values().fold(reads, |r, v| reads_in(v, r))
+        }
+        Value::Array(items) => items.iter().fold(reads, |r, v| reads_in(v, r)),
+        _ => reads,
+    }
 }
