@@ -1,5 +1,7 @@
 # Sourced by bench/run.sh and bench/scale.sh: installs wrk and nginx from the
-# distribution's packages if missing, and builds the release binaries.
+# distribution's packages if missing, and builds the release binaries: the
+# gateway, and crates/bench's (upstream, setup, the hyper floor
+# bench-forward, the forwarding-only bench-portcullis-forward).
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)

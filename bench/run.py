@@ -1,16 +1,25 @@
 #!/usr/bin/env python3
 """Drives the load comparison: see bench/run.sh and BENCHMARKS.md.
 
-Subjects, alternated A B C A B C ... with the same load generator (wrk, one
-thread) and the same upstream (target/release/bench-upstream, a fixed ~1 KB
-JSON answer):
-  direct      wrk -> upstream
-  nginx       wrk -> nginx (plain keep-alive reverse proxy) -> upstream
-  portcullis  wrk -> portcullis (full pipeline) -> upstream
+Subjects, alternated A B C D E A B C D E ... with the same load generator
+(wrk, one thread) and the same upstream (target/release/bench-upstream, a
+fixed ~1 KB JSON answer):
+  direct              wrk -> upstream
+  nginx               wrk -> nginx (plain keep-alive reverse proxy) -> upstream
+  hyper-floor         wrk -> bench-forward (bare hyper 1 forwarder, pooled
+                      keep-alive, Portcullis's runtime and allocator) -> upstream
+  portcullis-forward  wrk -> bench-portcullis-forward (Portcullis's listener,
+                      framing guard, upstream pool and header handling, the
+                      stages reduced to forwarding; bench-only) -> upstream
+  portcullis          wrk -> portcullis (full pipeline) -> upstream
+hyper-floor is what any Rust data plane pays; portcullis-forward against it
+is the cost of Portcullis's data plane, portcullis against
+portcullis-forward the cost of its stages (policy, validation, audit).
 Cases: GET with a bearer token, and POST with a ~1 KB JSON body; at 1 and at
-32 connections. The load generator runs on one core, subject and upstream on
-the other (stated in the output). Loopback only; everything started here is
-stopped here.
+32 connections. The load generator runs on one core, subjects and upstream
+on the other (stated in the output). Every subject must answer 2xx with no
+socket errors, in the check before timing and in every timed run, or the
+run stops. Loopback only; everything started here is stopped here.
 """
 
 import os
@@ -81,6 +90,15 @@ def parse_wrk(text):
     return rps, lat, int(non2xx.group(1)) if non2xx else 0, errors.group(0) if errors else ""
 
 
+def refuse_errors(label, text):
+    """Stops the run when wrk saw a non-2xx answer, a socket error or no
+    answer at all: a subject that fails is not measured."""
+    rps, _, non2xx, errors = parse_wrk(text)
+    counts = [int(n) for n in re.findall(r"\d+", errors)]
+    if non2xx or any(counts) or rps <= 0:
+        raise SystemExit(f"{label}: {non2xx} non-2xx answers, {rps:.0f} req/s; {errors or 'no socket errors'}")
+
+
 def wrk(url, connections, seconds, headers, script=None):
     argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for h in headers:
@@ -104,14 +122,20 @@ def cpu_times():
         return f.readline().split()[1:]
 
 
-def setup_portcullis(work, pc_port, up_port, scale=None):
+def bench_setup(work, pc_port, up_port, scale=None):
     """bench-setup into WORK (with --operations/--policies/--identities from
-    SCALE) and a token for its identity: (config path, token)."""
+    SCALE): the configuration's path."""
     argv = [os.path.join(RELEASE, "bench-setup"), work, f"127.0.0.1:{pc_port}", f"127.0.0.1:{up_port}"]
     for key, value in (scale or {}).items():
         argv += [f"--{key}", str(value)]
     subprocess.run(argv, check=True)
-    config = os.path.join(work, "portcullis.yaml")
+    return os.path.join(work, "portcullis.yaml")
+
+
+def setup_portcullis(work, pc_port, up_port, scale=None):
+    """bench-setup into WORK (with --operations/--policies/--identities from
+    SCALE) and a token for its identity: (config path, token)."""
+    config = bench_setup(work, pc_port, up_port, scale)
     token = subprocess.run(
         [os.path.join(RELEASE, "portcullis"), "token", "issue", "--identity", "bench-agent",
          "--scope", "bench:read", "--scope", "bench:write", "--ttl", "15m", "-c", config],
@@ -129,11 +153,27 @@ def post_script(work, body_file="body.json"):
     return script
 
 
+def row(case, conns, name, med):
+    """One line of the table: NAME's medians, and its ratios to nginx,
+    direct and the hyper floor (blank against itself)."""
+    rps, lat = med[name]
+
+    def vs(other, p99):
+        if name == other or name == "direct":
+            return ""
+        o_rps, o_lat = med[other]
+        return f"{rps / o_rps:5.2f}×, {lat['99'] / o_lat['99']:5.2f}×" if p99 else f"{rps / o_rps:5.2f}×"
+
+    return (f"{case:5} {conns:>5} {name:18} {rps:9.0f} {lat['50'] * 1e6:8.0f} {lat['90'] * 1e6:8.0f} "
+            f"{lat['99'] * 1e6:8.0f}   {vs('nginx', True):19}   {vs('direct', False):15}   {vs('hyper-floor', True)}").rstrip()
+
+
 def main():
     work = tempfile.mkdtemp(prefix="portcullis-bench-")
     procs = []
     try:
         up_port, ng_port, pc_port = free_port(), free_port(), free_port()
+        hf_port, pf_port = free_port(), free_port()
         procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-upstream"), f"127.0.0.1:{up_port}"]))
         wait_port(up_port)
 
@@ -142,6 +182,18 @@ def main():
         procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", config],
                             env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "portcullis.log"), "w")))
         wait_port(pc_port)
+
+        # The forwarding-only gateway gets the same configuration in a folder
+        # of its own: its own store and ledger, never the full gateway's.
+        forward_work = os.path.join(work, "forward")
+        forward_config = bench_setup(forward_work, pf_port, up_port)
+        procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-portcullis-forward"), forward_config],
+                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "portcullis-forward.log"), "w")))
+        wait_port(pf_port)
+
+        procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-forward"), f"127.0.0.1:{hf_port}",
+                                          f"127.0.0.1:{up_port}"]))
+        wait_port(hf_port)
 
         nginx_conf = os.path.join(work, "nginx.conf")
         with open(nginx_conf, "w") as f:
@@ -169,17 +221,16 @@ http {{
         subjects = {
             "direct": f"http://127.0.0.1:{up_port}",
             "nginx": f"http://127.0.0.1:{ng_port}",
+            "hyper-floor": f"http://127.0.0.1:{hf_port}",
+            "portcullis-forward": f"http://127.0.0.1:{pf_port}/bench",
             "portcullis": f"http://127.0.0.1:{pc_port}/bench",
         }
         cases = {"GET": ("/r0/42", None), "POST": ("/r0", post)}
 
-        # Every subject must answer each case with 200 before anything is timed.
+        # Every subject must answer each case with 2xx before anything is timed.
         for name, base in subjects.items():
             for case, (path, script) in cases.items():
-                out = wrk(base + path, 1, 1, auth, script)
-                _, _, non2xx, _ = parse_wrk(out)
-                if non2xx:
-                    raise SystemExit(f"{name} {case}: non-2xx answers; see {work}")
+                refuse_errors(f"{name} {case} (check before timing)", wrk(base + path, 1, 1, auth, script))
 
         print(f"machine: {CPUS} CPUs; wrk on CPU {LOAD_CPU}, subject and upstream on CPU {SUBJECT_CPU}; "
               f"{REPS} alternated runs of {SECONDS}s (+{WARMUP}s warm-up) per cell; medians")
@@ -193,15 +244,15 @@ http {{
                         before = cpu_times()
                         out = wrk(base + path, conns, SECONDS, auth, script)
                         busy = busy_share(before, cpu_times())
-                        rps, lat, non2xx, errors = parse_wrk(out)
-                        if non2xx:
-                            raise SystemExit(f"{name} {case} c={conns}: {non2xx} non-2xx answers")
+                        refuse_errors(f"{name} {case} c={conns}", out)
+                        rps, lat, _, _ = parse_wrk(out)
                         results.setdefault((case, conns, name), []).append((rps, lat, busy))
-                        print(f"  {case:4} c={conns:<2} run {rep + 1} {name:10} {rps:10.0f} req/s  "
+                        print(f"  {case:4} c={conns:<2} run {rep + 1} {name:18} {rps:10.0f} req/s  "
                               f"p50 {lat['50'] * 1e6:7.0f} µs  p99 {lat['99'] * 1e6:7.0f} µs  machine busy {busy:.0%}",
                               flush=True)
         print()
-        print(f"{'case':5} {'conns':>5} {'subject':11} {'req/s':>9} {'p50 µs':>8} {'p90 µs':>8} {'p99 µs':>8}   vs nginx (thr, p99)   vs direct (thr)")
+        print(f"{'case':5} {'conns':>5} {'subject':18} {'req/s':>9} {'p50 µs':>8} {'p90 µs':>8} {'p99 µs':>8}"
+              f"   vs nginx (thr, p99)   vs direct (thr)   vs floor (thr, p99)")
         for case in cases:
             for conns in CONNECTIONS:
                 med = {}
@@ -212,17 +263,13 @@ http {{
                         {p: statistics.median(r[1][p] for r in runs) for p in ("50", "90", "99")},
                     )
                 for name in subjects:
-                    rps, lat = med[name]
-                    extra = ""
-                    if name == "portcullis":
-                        n_rps, n_lat = med["nginx"]
-                        d_rps, _ = med["direct"]
-                        extra = f"   {rps / n_rps:5.2f}×, {lat['99'] / n_lat['99']:5.2f}×        {rps / d_rps:5.2f}×"
-                    elif name == "nginx":
-                        d_rps, _ = med["direct"]
-                        extra = f"                        {rps / d_rps:5.2f}×"
-                    print(f"{case:5} {conns:>5} {name:11} {rps:9.0f} {lat['50'] * 1e6:8.0f} {lat['90'] * 1e6:8.0f} {lat['99'] * 1e6:8.0f}{extra}")
-        print("\ntarget: portcullis throughput >= 1.0x nginx and p99 <= 1.0x nginx, each case and connection count")
+                    print(row(case, conns, name, med))
+                full, fwd = med["portcullis"], med["portcullis-forward"]
+                print(f"{'':12}stages (portcullis vs portcullis-forward): {full[0] / fwd[0]:4.2f}× throughput, "
+                      f"p50 {(full[1]['50'] - fwd[1]['50']) * 1e6:+.0f} µs")
+        print("\ntarget: portcullis throughput >= 1.0x nginx and p99 <= 1.0x nginx, each case and connection count"
+              "\nfloor: hyper-floor is a bare hyper 1 forwarder; portcullis-forward is Portcullis with its stages"
+              " reduced to forwarding (bench-only)")
     finally:
         for p in reversed(procs):
             stop(p)

@@ -50,6 +50,17 @@ impl Gateway {
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, StartError> {
+        Self::start_answering(config, clock, server::Pipeline).await
+    }
+
+    /// As [`Gateway::start_with_clock`], with `handler` answering each
+    /// request: the pipeline, or the load harness's forwarding-only
+    /// handler (`crate::bench`).
+    pub(crate) async fn start_answering(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        handler: impl server::Handler,
+    ) -> Result<Self, StartError> {
         let listen = config.listen;
         let listener = TcpListener::bind(listen)
             .await
@@ -64,7 +75,7 @@ impl Gateway {
         let authority = Arc::new(Authority::open(&config, &format!("http://{addr}"), clock)?);
         let live = Arc::new(Live::start(config, Arc::clone(&authority))?);
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(server::serve(listener, Arc::clone(&live), stopped));
+        let task = tokio::spawn(server::serve(listener, Arc::clone(&live), handler, stopped));
         Ok(Self {
             addr,
             stop: Some(stop),

@@ -7,6 +7,10 @@
 //! fault turn into an allow.
 
 pub mod authority;
+/// Public for the load harness only: the forwarding-only gateway its
+/// `portcullis-forward` row measures. Not a mode of the product.
+#[doc(hidden)]
+pub mod bench;
 mod exchange;
 mod explain;
 /// Public for its bench only: the request-head check the listener runs.

@@ -23,6 +23,8 @@ pub(crate) mod authorize;
 pub(crate) mod canonical;
 pub(crate) mod check_response;
 pub(crate) mod forward;
+/// The load harness's forwarding-only driver (`crate::bench`).
+pub(crate) mod forward_only;
 pub(crate) mod identity_state;
 pub(crate) mod limits;
 mod observe;

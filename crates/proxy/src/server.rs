@@ -37,7 +37,42 @@ pub(crate) type Body = Either<Full<Bytes>, crate::mcp::Events>;
 /// How long open connections get to finish after shutdown begins.
 const DRAIN: Duration = Duration::from_secs(5);
 
-pub(crate) async fn serve(listener: TcpListener, live: Arc<Live>, mut stop: oneshot::Receiver<()>) {
+/// What answers each request a connection reads: [`Pipeline`] in every
+/// gateway. The seam exists for the load harness alone, whose
+/// forwarding-only row (`crate::bench`) answers on this same listener, so
+/// the two rows differ by the stages and nothing else. A type parameter
+/// rather than a value: the gateway's request path is compiled exactly as
+/// if the seam were not there.
+pub(crate) trait Handler: Copy + Send + Sync + 'static {
+    fn answer(
+        self,
+        live: Arc<Live>,
+        request: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Result<Response<Body>, Infallible>> + Send + 'static;
+}
+
+/// Every request through the pipeline: the gateway.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pipeline;
+
+impl Handler for Pipeline {
+    fn answer(
+        self,
+        live: Arc<Live>,
+        request: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Result<Response<Body>, Infallible>> + Send + 'static {
+        handle(live, request, peer)
+    }
+}
+
+pub(crate) async fn serve(
+    listener: TcpListener,
+    live: Arc<Live>,
+    handler: impl Handler,
+    mut stop: oneshot::Receiver<()>,
+) {
     let graceful = GracefulShutdown::new();
     // Connection-level bounds come from the starting snapshot; the `limits`
     // stage applies each snapshot's own limits per request.
@@ -51,7 +86,7 @@ pub(crate) async fn serve(listener: TcpListener, live: Arc<Live>, mut stop: ones
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let live = Arc::clone(&live);
-                    let service = service_fn(move |req| handle(Arc::clone(&live), req, peer));
+                    let service = service_fn(move |req| handler.answer(Arc::clone(&live), req, peer));
                     // Every request head is checked before hyper reads it, so
                     // hyper never answers a malformed one with its bare 400.
                     let stream = Guarded::new(stream, max_head);
