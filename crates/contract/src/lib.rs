@@ -21,6 +21,7 @@ pub mod response;
 mod router;
 mod schema;
 pub mod secrets;
+mod splice;
 mod strict_json;
 mod strip;
 mod structure;
