@@ -21,7 +21,6 @@ pub mod response;
 mod router;
 mod schema;
 pub mod secrets;
-mod splice;
 mod strict_json;
 mod strip;
 mod structure;

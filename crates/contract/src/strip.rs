@@ -170,7 +170,10 @@ fn walk(
                     step: Step::Key(key),
                 };
                 match fields.decide(key) {
-                    Outcome::Walk(next) => walk(plan, next, child, remove, Some(&here), found),
+                    Outcome::Walk(next) if nested(child) => {
+                        walk(plan, next, child, remove, Some(&here), found)
+                    }
+                    Outcome::Walk(_) => {}
                     Outcome::Undeclared => {
                         found.push(pointer(&here));
                         if remove {
@@ -186,7 +189,7 @@ fn walk(
             }
         }
         Value::Array(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
+            for (i, item) in items.iter_mut().enumerate().filter(|(_, v)| nested(v)) {
                 let next = node.items.prefix.get(i).copied().unwrap_or(node.items.rest);
                 let here = Path {
                     parent: path,
@@ -197,6 +200,11 @@ fn walk(
         }
         _ => {}
     }
+}
+
+/// Only objects and arrays hold properties to find.
+fn nested(value: &Value) -> bool {
+    matches!(value, Value::Object(_) | Value::Array(_))
 }
 
 impl Fields {

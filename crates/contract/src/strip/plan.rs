@@ -154,10 +154,11 @@ impl<'s> Builder<'s> {
             .iter()
             .enumerate()
             .filter(|(_, p)| {
-                p.regex.is_some()
-                    && !branches
-                        .get(p.branch)
-                        .is_some_and(|b| name.is_some_and(|n| property(b, n).is_some()))
+                let named = branches
+                    .get(p.branch)
+                    .zip(name)
+                    .is_some_and(|(b, n)| property(b, n).is_some());
+                p.regex.is_some() && !named
             })
             .map(|(i, _)| i)
             .collect();
