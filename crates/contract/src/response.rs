@@ -95,12 +95,11 @@ pub fn check(
     let mut value =
         parse_body(body, RESPONSE_DEPTH).map_err(|_| violation("/body", "is not valid JSON"))?;
     let mut outcome = ResponseOutcome::default();
+    let mut stripped = Vec::new();
     if let Some(schema) = &media.schema {
         match policy.undeclared_fields {
             FieldsMode::Allow => {}
-            FieldsMode::Strip => {
-                outcome.fields_stripped = strip::undeclared(schema, &mut value, true).len()
-            }
+            FieldsMode::Strip => stripped = strip::undeclared(schema, &mut value, true),
             FieldsMode::Reject => {
                 let found = strip::undeclared(schema, &mut value, false);
                 if let Some(first) = found.first() {
@@ -118,13 +117,23 @@ pub fn check(
             )));
         }
     }
-    outcome.secrets_redacted = scan_json(&mut value, policy.secrets, scanner)?;
+    if policy.secrets != SecretsMode::Allow && may_hold_secrets(body, scanner) {
+        outcome.secrets_redacted = scan_json(&mut value, policy.secrets, scanner)?;
+    }
+    outcome.fields_stripped = stripped.len();
     if outcome.fields_stripped > 0 || outcome.secrets_redacted > 0 {
-        outcome.body = Some(
-            serde_json::to_vec(&value).map_err(|_| violation("/body", "cannot be re-encoded"))?,
-        );
+        outcome.body = Some(encode(&value, body.len())?);
     }
     Ok(outcome)
+}
+
+/// Re-encodes a changed body into a buffer the size of the original, which
+/// it rarely outgrows (saves the growth steps `to_vec` would take).
+fn encode(value: &Value, size: usize) -> Result<Vec<u8>, ResponseError> {
+    let mut out = Vec::with_capacity(size);
+    serde_json::to_writer(&mut out, value)
+        .map_err(|_| violation("/body", "cannot be re-encoded"))?;
+    Ok(out)
 }
 
 fn violation(pointer: &str, message: impl Into<String>) -> ResponseError {
@@ -139,6 +148,17 @@ fn blocked(kind: &str) -> ResponseError {
     ResponseError::Secret(Detail::new(format!(
         "the response contained a value that looks like a credential ({kind}) and was withheld"
     )))
+}
+
+/// Whether any string (or long integer) of a parsed body could hold a
+/// secret, from one pass over its bytes. Conservative: with no escape in the
+/// body, each string's text (and each integer's digits) sits in it verbatim
+/// between quotes or punctuation, which every secret pattern treats like the
+/// edge of the text, so a match in a value is a match in the body (keys and
+/// spans across values can only add false alarms, which cost a full scan).
+/// An escape anywhere means the text differs from the bytes: scan it all.
+fn may_hold_secrets(body: &[u8], scanner: &SecretScanner) -> bool {
+    body.contains(&b'\\') || scanner.may_match(body)
 }
 
 /// Redacts (or refuses) secrets in every string, and in long integers that

@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::document::{Documents, Loc, Source, escape_token, ref_of};
 use crate::error::LoadError;
+use crate::strip::Plan;
 
 mod keywords;
 
@@ -51,6 +52,8 @@ pub struct Schema {
     bundled: Value,
     /// `patternProperties` patterns, compiled once for stripping.
     patterns: HashMap<String, Regex>,
+    /// Where undeclared properties are, compiled from `bundled` at load.
+    plan: Plan,
 }
 
 /// Most violations reported for one value; the rest are summarised.
@@ -86,6 +89,11 @@ impl Schema {
     /// A `patternProperties` pattern of this schema, compiled at load.
     pub fn pattern(&self, pattern: &str) -> Option<&Regex> {
         self.patterns.get(pattern)
+    }
+
+    /// The strip plan compiled from this schema at load.
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.plan
     }
 
     /// The bundled schema (root plus `$defs`), for walking its shape.
@@ -200,11 +208,14 @@ impl<'a> Compiler<'a> {
             Ok(validator) => {
                 let mut patterns = HashMap::new();
                 collect_patterns(&root, &mut patterns);
-                Some(Schema {
+                let mut schema = Schema {
                     validator,
                     bundled: root,
                     patterns,
-                })
+                    plan: Plan::empty(),
+                };
+                schema.plan = Plan::compile(&schema);
+                Some(schema)
             }
             Err(message) => {
                 errors.push(loc.error(format!("schema does not compile: {message}")));

@@ -98,6 +98,12 @@ macro_rules! value_char {
     };
 }
 
+/// The response check's prefilter ([`SecretScanner::may_match`] over a whole
+/// JSON body) relies on every pattern treating a `"`, `,`, `:` or bracket
+/// just after or before a value like the end or start of the text: no `^`,
+/// no `$` except as the alternative to a class that admits those, and only
+/// ASCII word boundaries.
+///
 /// Pattern order is priority: where two patterns match at the same offset the
 /// earlier one wins, so specific token formats precede the generic one.
 /// Where a pattern has capture group 1, only that group is reported; the
@@ -186,6 +192,13 @@ impl SecretScanner {
 
     pub fn find(&self, text: &str) -> Vec<SecretMatch> {
         self.matches(text).collect()
+    }
+
+    /// Whether any pattern matches anywhere in `bytes`, before the checks a
+    /// regex cannot express: a cheap, conservative prefilter. False means no
+    /// part of `bytes` can hold a finding.
+    pub fn may_match(&self, bytes: &[u8]) -> bool {
+        self.regex.is_match(Input::new(bytes))
     }
 
     pub fn is_clean(&self, text: &str) -> bool {

@@ -184,3 +184,22 @@ fn closed_30_response_strips_or_refuses_undeclared_fields() {
     };
     assert_eq!(v.errors()[0].pointer, "/body/margin");
 }
+
+#[test]
+fn secrets_behind_escapes_and_in_long_integers_are_found() {
+    let p = policy(FieldsMode::Allow, SecretsMode::Redact);
+    // The raw bytes hold no key: only the decoded string does.
+    let escaped = r#"{"id":"1","notes":"temp key AKIA\u0049OSFODNN7EXAMPLE"}"#;
+    let out = run(200, JSON, escaped, p).unwrap();
+    let text = String::from_utf8(out.body.unwrap()).unwrap();
+    assert!(!text.contains("IOSFODNN7EXAMPLE"), "{text}");
+    assert_eq!(out.secrets_redacted, 1);
+    let card = r#"{"id":"1","ref":4111111111111111}"#;
+    let out = run(200, JSON, card, p).unwrap();
+    let text = String::from_utf8(out.body.unwrap()).unwrap();
+    assert!(!text.contains("4111111111111111"), "{text}");
+    assert_eq!(out.secrets_redacted, 1);
+    let clean = r#"{"id":"1","ref":4111111111111112,"notes":"order 12"}"#;
+    let out = run(200, JSON, clean, p).unwrap();
+    assert_eq!((out.body, out.secrets_redacted), (None, 0));
+}

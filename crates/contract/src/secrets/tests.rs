@@ -33,6 +33,22 @@ fn assert_single(text: &str, kind: SecretKind, secret: &str) {
     };
     assert_eq!(scanner().find(text), vec![expected], "in {text:?}");
     assert!(!scanner().is_clean(text));
+    assert_prefilter_sees(text);
+}
+
+/// The response check skips scanning a body `may_match` finds nothing in
+/// (unless it has an escape): a secret in a JSON string must be seen.
+fn assert_prefilter_sees(text: &str) {
+    for body in [
+        serde_json::json!({"v": text}),
+        serde_json::json!([1, text, {"k": [text]}]),
+    ] {
+        let body = body.to_string();
+        assert!(
+            body.contains('\\') || scanner().may_match(body.as_bytes()),
+            "the prefilter missed {text:?}"
+        );
+    }
 }
 
 fn assert_none(text: &str) {
