@@ -46,7 +46,7 @@ def main():
         load = subprocess.Popen(argv + [url], stdout=subprocess.PIPE, text=True)
         time.sleep(1)
         data = os.path.join(work, "perf.data")
-        subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "999", "-g", "-o", data,
+        subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "999", "--call-graph", os.environ.get("BENCH_CALL_GRAPH", "fp"), "-o", data,
                         "-p", str(gateway.pid), "--", "sleep", str(SECONDS)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         out, _ = load.communicate()

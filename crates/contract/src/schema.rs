@@ -9,6 +9,7 @@
 //! Nothing here runs per request except [`Schema::validate`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{PatternOptions, Validator};
@@ -45,9 +46,16 @@ impl Dialect {
     }
 }
 
-/// A compiled schema and the bundled form it was compiled from.
+/// A compiled schema and the bundled form it was compiled from. Shared:
+/// every place of a contract whose bundled schema is the same (operations
+/// answering with one component, say) holds the one compiled at its first
+/// use, so start time and memory follow the distinct schemas, not the
+/// operations.
+#[derive(Debug, Clone)]
+pub struct Schema(Arc<Compiled>);
+
 #[derive(Debug)]
-pub struct Schema {
+struct Compiled {
     validator: Validator,
     bundled: Value,
     /// `patternProperties` patterns, compiled once for stripping.
@@ -62,11 +70,11 @@ const MAX_REPORTED: usize = 20;
 impl Schema {
     /// Validates `instance`, reporting violations under `prefix` (e.g. `/body`).
     pub fn validate(&self, instance: &Value, prefix: &str) -> Result<(), Vec<FieldError>> {
-        if self.validator.is_valid(instance) {
+        if self.0.validator.is_valid(instance) {
             return Ok(());
         }
         let mut errors = Vec::new();
-        for e in self.validator.iter_errors(instance).take(MAX_REPORTED) {
+        for e in self.0.validator.iter_errors(instance).take(MAX_REPORTED) {
             let at = format!("{prefix}{}", e.instance_path().as_str());
             match e.kind() {
                 // One pointer per unknown property, so the caller sees which.
@@ -88,22 +96,22 @@ impl Schema {
 
     /// A `patternProperties` pattern of this schema, compiled at load.
     pub fn pattern(&self, pattern: &str) -> Option<&Regex> {
-        self.patterns.get(pattern)
+        self.0.patterns.get(pattern)
     }
 
     /// The strip plan compiled from this schema at load.
     pub(crate) fn plan(&self) -> &Plan {
-        &self.plan
+        &self.0.plan
     }
 
     /// The bundled schema (root plus `$defs`), for walking its shape.
     pub fn bundled(&self) -> &Value {
-        &self.bundled
+        &self.0.bundled
     }
 
     /// The JSON type(s) the schema's root admits, looking through a root `$ref`.
     pub fn root_types(&self) -> Vec<&str> {
-        let root = self.resolve_local(&self.bundled);
+        let root = self.resolve_local(&self.0.bundled);
         match root.get("type") {
             Some(Value::String(t)) => vec![t.as_str()],
             Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
@@ -113,7 +121,7 @@ impl Schema {
 
     /// The item types of an array schema's root.
     pub fn item_types(&self) -> Vec<&str> {
-        let root = self.resolve_local(&self.bundled);
+        let root = self.resolve_local(&self.0.bundled);
         let Some(items) = root.get("items") else {
             return Vec::new();
         };
@@ -128,7 +136,7 @@ impl Schema {
     pub fn resolve_local<'a>(&'a self, mut schema: &'a Value) -> &'a Value {
         for _ in 0..16 {
             match ref_of(schema).and_then(|r| r.strip_prefix('#')) {
-                Some(pointer) => match self.bundled.pointer(pointer) {
+                Some(pointer) => match self.0.bundled.pointer(pointer) {
                     Some(target) => schema = target,
                     None => return schema,
                 },
@@ -144,6 +152,8 @@ pub struct Compiler<'a> {
     docs: &'a mut Documents,
     source: &'a dyn Source,
     dialect: Dialect,
+    /// Every schema compiled so far, by its bundled text.
+    compiled: HashMap<String, Schema>,
 }
 
 impl std::fmt::Debug for Compiler<'_> {
@@ -166,6 +176,7 @@ impl<'a> Compiler<'a> {
             docs,
             source,
             dialect,
+            compiled: HashMap::new(),
         }
     }
 
@@ -204,17 +215,25 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
+        let text = root.to_string();
+        if let Some(schema) = self.compiled.get(&text) {
+            return Some(schema.clone());
+        }
         match build_validator(&root) {
             Ok(validator) => {
                 let mut patterns = HashMap::new();
                 collect_patterns(&root, &mut patterns);
-                let mut schema = Schema {
+                let mut schema = Schema(Arc::new(Compiled {
                     validator,
                     bundled: root,
                     patterns,
                     plan: Plan::empty(),
-                };
-                schema.plan = Plan::compile(&schema);
+                }));
+                let plan = Plan::compile(&schema);
+                if let Some(compiled) = Arc::get_mut(&mut schema.0) {
+                    compiled.plan = plan;
+                }
+                self.compiled.insert(text, schema.clone());
                 Some(schema)
             }
             Err(message) => {
