@@ -172,19 +172,22 @@ fn bench(c: &mut Criterion) {
     // What an identity's first request to the operation pays: its entity
     // and the fixed policies' outcome computed (a new identity id each time).
     let mut n = 0_u64;
-    c.bench_function("authorize: first request of an identity (slice of 8)", |b| {
-        b.iter(|| {
-            n += 1;
-            let fresh = Identity {
-                id: format!("bot-{n}"),
-                ..identity.clone()
-            };
-            black_box(spread.authorize(black_box(&AuthzRequest {
-                identity: &fresh,
-                ..request
-            })))
-        })
-    });
+    c.bench_function(
+        "authorize: first request of an identity (slice of 8)",
+        |b| {
+            b.iter(|| {
+                n += 1;
+                let fresh = Identity {
+                    id: format!("bot-{n}"),
+                    ..identity.clone()
+                };
+                black_box(spread.authorize(black_box(&AuthzRequest {
+                    identity: &fresh,
+                    ..request
+                })))
+            })
+        },
+    );
     c.bench_function("authorize: 100 policies in the slice", |b| {
         b.iter(|| black_box(crowded.authorize(black_box(&request))))
     });

@@ -118,10 +118,12 @@ impl PolicyStore {
 
     fn evaluate(&self, request: &AuthzRequest<'_>) -> Result<Decision, String> {
         let slice = self.slice(request)?;
-        let fixed =
-            slice
-                .principals
-                .get(slice, &self.identity_type, &self.authorizer, request.identity)?;
+        let fixed = slice.principals.get(
+            slice,
+            &self.identity_type,
+            &self.authorizer,
+            request.identity,
+        )?;
         let mut permits = fixed.permits.clone();
         let mut forbids = fixed.forbids.clone();
         let mut errors = fixed.errors.clone();

@@ -122,7 +122,11 @@ pub(super) fn check_parameters(
 }
 
 /// What `record` refuses, without building it.
-fn check_record(defs: &[AttrDef], values: &Map<String, Value>, location: &str) -> Result<(), String> {
+fn check_record(
+    defs: &[AttrDef],
+    values: &Map<String, Value>,
+    location: &str,
+) -> Result<(), String> {
     for (name, value) in values {
         let def = declared(defs, name, location)?;
         let fits = if def.set {

@@ -53,7 +53,11 @@ fn whole(store: &PolicyStore, call: &Call) -> Decision {
     let mut determining: Vec<String> = if cedar_allowed && !allowed {
         Vec::new()
     } else {
-        response.diagnostics().reason().map(ToString::to_string).collect()
+        response
+            .diagnostics()
+            .reason()
+            .map(ToString::to_string)
+            .collect()
     };
     determining.sort();
     Decision {
@@ -80,16 +84,25 @@ fn calls() -> Vec<Call> {
     for owner in ["acme", "evil", "other"] {
         for id in [1_i64, 50, 500, 5000, 100] {
             for time in [1_700_000_000_i64, 1_700_000_000 - 6 * 3600] {
-                let mut call = Call::new(identity("bot", owner), "getOrder", json!({"orderId": id}))
-                    .query(json!({"limit": 1}));
+                let mut call =
+                    Call::new(identity("bot", owner), "getOrder", json!({"orderId": id}))
+                        .query(json!({"limit": 1}));
                 call.time = time;
                 calls.push(call);
-                let mut cancel = Call::new(identity("bot", owner), "cancelOrder", json!({"orderId": id}));
+                let mut cancel = Call::new(
+                    identity("bot", owner),
+                    "cancelOrder",
+                    json!({"orderId": id}),
+                );
                 cancel.time = time;
                 calls.push(cancel);
             }
         }
-        calls.push(Call::new(identity("bot", owner), "getCustomer", json!({"customerId": "acme"})));
+        calls.push(Call::new(
+            identity("bot", owner),
+            "getCustomer",
+            json!({"customerId": "acme"}),
+        ));
         let mut untagged = identity("bot", owner);
         untagged.tags.clear();
         untagged.environment = "dev".into();
@@ -97,10 +110,22 @@ fn calls() -> Vec<Call> {
     }
     // What the schema check refused before: a missing required parameter,
     // an undeclared one, a value of the wrong type.
-    calls.push(Call::new(identity("bot", "acme"), "getOrder", json!({"orderId": 1})));
+    calls.push(Call::new(
+        identity("bot", "acme"),
+        "getOrder",
+        json!({"orderId": 1}),
+    ));
     calls.push(Call::new(identity("bot", "acme"), "cancelOrder", json!({})));
-    calls.push(Call::new(identity("bot", "acme"), "cancelOrder", json!({"orderId": 1, "x": 1})));
-    calls.push(Call::new(identity("bot", "acme"), "cancelOrder", json!({"orderId": "1"})));
+    calls.push(Call::new(
+        identity("bot", "acme"),
+        "cancelOrder",
+        json!({"orderId": 1, "x": 1}),
+    ));
+    calls.push(Call::new(
+        identity("bot", "acme"),
+        "cancelOrder",
+        json!({"orderId": "1"}),
+    ));
     calls
 }
 
@@ -121,9 +146,17 @@ fn the_split_decides_as_cedar_does_on_the_whole_slice() {
         for call in &calls {
             let split = store.authorize(&call.request());
             let expected = whole(&store, call);
-            assert_eq!(split.allowed, expected.allowed, "{mask:b} {:?}", call.params);
+            assert_eq!(
+                split.allowed, expected.allowed,
+                "{mask:b} {:?}",
+                call.params
+            );
             assert_eq!(split.determining, expected.determining, "{mask:b}");
-            assert_eq!(split.errors.is_empty(), expected.errors.is_empty(), "{mask:b} {split:?} {expected:?}");
+            assert_eq!(
+                split.errors.is_empty(),
+                expected.errors.is_empty(),
+                "{mask:b} {split:?} {expected:?}"
+            );
             compared += 1;
         }
     }
@@ -132,10 +165,19 @@ fn the_split_decides_as_cedar_does_on_the_whole_slice() {
 
 #[test]
 fn the_evaluation_errors_are_cedars_own() {
-    let store = store(&[("a.cedar", POLICIES[0]), ("b.cedar", POLICIES[7]), ("c.cedar", POLICIES[8])]);
+    let store = store(&[
+        ("a.cedar", POLICIES[0]),
+        ("b.cedar", POLICIES[7]),
+        ("c.cedar", POLICIES[8]),
+    ]);
     for call in [
-        Call::new(identity("bot", "evil"), "cancelOrder", json!({"orderId": 1})),
-        Call::new(identity("bot", "acme"), "getOrder", json!({"orderId": 1})).query(json!({"limit": 1})),
+        Call::new(
+            identity("bot", "evil"),
+            "cancelOrder",
+            json!({"orderId": 1}),
+        ),
+        Call::new(identity("bot", "acme"), "getOrder", json!({"orderId": 1}))
+            .query(json!({"limit": 1})),
     ] {
         assert_eq!(store.authorize(&call.request()), whole(&store, &call));
     }
@@ -144,7 +186,11 @@ fn the_evaluation_errors_are_cedars_own() {
 #[test]
 fn a_changed_identity_is_decided_as_it_is_now() {
     let store = store(&[("a.cedar", POLICIES[4]), ("b.cedar", POLICIES[0])]);
-    let mut call = Call::new(identity("bot", "acme"), "cancelOrder", json!({"orderId": 1}));
+    let mut call = Call::new(
+        identity("bot", "acme"),
+        "cancelOrder",
+        json!({"orderId": 1}),
+    );
     assert!(!store.authorize(&call.request()).allowed);
     call.identity.tags.clear();
     assert!(store.authorize(&call.request()).allowed);
@@ -157,11 +203,19 @@ fn the_kept_identities_are_bounded() {
     let store = store(&[("a.cedar", POLICIES[1])]);
     let mut owners = HashMap::new();
     for i in 0..principal::MAX_ENTRIES + 10 {
-        let call = Call::new(identity(&format!("bot-{i}"), "acme"), "getCustomer", json!({"customerId": "a"}));
+        let call = Call::new(
+            identity(&format!("bot-{i}"), "acme"),
+            "getCustomer",
+            json!({"customerId": "a"}),
+        );
         owners.insert(i, store.authorize(&call.request()).allowed);
     }
     assert!(owners.values().all(|allowed| *allowed));
-    let request = Call::new(identity("x", "acme"), "getCustomer", json!({"customerId": "a"}));
+    let request = Call::new(
+        identity("x", "acme"),
+        "getCustomer",
+        json!({"customerId": "a"}),
+    );
     let slice = store.slice(&request.request()).unwrap();
     assert!(slice.principals.len() <= principal::MAX_ENTRIES);
     assert!(slice.principals.len() > 0);

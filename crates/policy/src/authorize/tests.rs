@@ -252,6 +252,9 @@ fn the_json_context_is_the_context_evaluated() {
         let slice = store.slice(&request).unwrap();
         let json = store.context_json(&request).unwrap();
         let parsed = Context::from_json_value(json, Some((schema.cedar(), &slice.action))).unwrap();
-        assert_eq!(context::cedar_context(slice, &request, context::Reads::ALL).unwrap(), parsed);
+        assert_eq!(
+            context::cedar_context(slice, &request, context::Reads::ALL).unwrap(),
+            parsed
+        );
     }
 }
