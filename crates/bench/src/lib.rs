@@ -1,7 +1,7 @@
 //! Helpers of the load harness in `bench/`: the fixed ~1 KB JSON document
 //! the minimal upstream answers with, and the request body the POST case
-//! sends. Shared so the generated contract declares exactly what is sent
-//! and answered.
+//! sends (shared so the generated contract declares exactly what is sent
+//! and answered), and the runtime the forwarding subjects start on.
 
 use serde_json::{Value, json};
 
@@ -78,4 +78,23 @@ pub fn request_body_with(items: usize) -> Value {
         "deliverBy": "2026-12-24T12:00:00Z",
         "instructions": "Deliver to the loading bay at the rear of the building, ring twice."
     })
+}
+
+/// Runs `main` on the `portcullis` binary's runtime (tokio multi-thread,
+/// every driver enabled), so the bench subjects run as `serve` does; a
+/// runtime that cannot start is reported under `name` and fails.
+pub fn on_gateway_runtime(
+    name: &str,
+    main: impl std::future::Future<Output = std::process::ExitCode>,
+) -> std::process::ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(main),
+        Err(e) => {
+            eprintln!("{name}: cannot start the runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

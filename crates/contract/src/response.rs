@@ -95,11 +95,10 @@ pub fn check(
     let mut value =
         parse_body(body, RESPONSE_DEPTH).map_err(|_| violation("/body", "is not valid JSON"))?;
     let mut outcome = ResponseOutcome::default();
-    let mut stripped = Vec::new();
     if let Some(schema) = &media.schema {
         match policy.undeclared_fields {
             FieldsMode::Allow => {}
-            FieldsMode::Strip => stripped = strip::undeclared(schema, &mut value, true),
+            FieldsMode::Strip => outcome.fields_stripped = strip::strip(schema, &mut value),
             FieldsMode::Reject => {
                 let found = strip::undeclared(schema, &mut value, false);
                 if let Some(first) = found.first() {
@@ -120,7 +119,6 @@ pub fn check(
     if policy.secrets != SecretsMode::Allow && may_hold_secrets(body, scanner) {
         outcome.secrets_redacted = scan_json(&mut value, policy.secrets, scanner)?;
     }
-    outcome.fields_stripped = stripped.len();
     if outcome.fields_stripped > 0 || outcome.secrets_redacted > 0 {
         outcome.body = Some(encode(&value, body.len())?);
     }

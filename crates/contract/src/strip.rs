@@ -125,13 +125,40 @@ impl Plan {
     }
 }
 
-/// Walks `value` against `schema`; with `remove`, deletes undeclared
-/// properties. Returns the pointers of the undeclared properties found.
+/// Walks `value` against `schema` and returns the pointers of the
+/// properties it does not declare, leaving `value` as it is (or, with
+/// `remove`, without them).
 pub fn undeclared(schema: &Schema, value: &mut Value, remove: bool) -> Vec<String> {
     let plan = schema.plan();
-    let mut found = Vec::new();
-    walk(plan, plan.root, value, remove, None, &mut found);
-    found
+    let mut found = Found {
+        pointers: Some(Vec::new()),
+        count: 0,
+        remove,
+    };
+    walk(plan, plan.root, value, None, &mut found);
+    found.pointers.unwrap_or_default()
+}
+
+/// Removes the properties `schema` does not declare from `value` and says
+/// how many went: `undeclared` without building a pointer for each (the
+/// response path only counts them).
+pub fn strip(schema: &Schema, value: &mut Value) -> usize {
+    let plan = schema.plan();
+    let mut found = Found {
+        pointers: None,
+        count: 0,
+        remove: true,
+    };
+    walk(plan, plan.root, value, None, &mut found);
+    found.count
+}
+
+/// What the walk reports and does with an undeclared property.
+struct Found {
+    /// Their pointers, when asked for.
+    pointers: Option<Vec<String>>,
+    count: usize,
+    remove: bool,
 }
 
 /// A step of the path to the current position, kept on the stack so the
@@ -146,14 +173,7 @@ enum Step<'p> {
     Index(usize),
 }
 
-fn walk(
-    plan: &Plan,
-    id: NodeId,
-    value: &mut Value,
-    remove: bool,
-    path: Option<&Path<'_>>,
-    found: &mut Vec<String>,
-) {
+fn walk(plan: &Plan, id: NodeId, value: &mut Value, path: Option<&Path<'_>>, found: &mut Found) {
     let node = plan.node(id);
     if node.inert {
         return;
@@ -171,12 +191,15 @@ fn walk(
                 };
                 match fields.decide(key) {
                     Outcome::Walk(next) if nested(child) => {
-                        walk(plan, next, child, remove, Some(&here), found)
+                        walk(plan, next, child, Some(&here), found)
                     }
                     Outcome::Walk(_) => {}
                     Outcome::Undeclared => {
-                        found.push(pointer(&here));
-                        if remove {
+                        found.count += 1;
+                        if let Some(pointers) = &mut found.pointers {
+                            pointers.push(pointer(&here));
+                        }
+                        if found.remove {
                             gone.push(key.clone());
                         }
                     }
@@ -195,7 +218,7 @@ fn walk(
                     parent: path,
                     step: Step::Index(i),
                 };
-                walk(plan, next, item, remove, Some(&here), found);
+                walk(plan, next, item, Some(&here), found);
             }
         }
         _ => {}

@@ -148,21 +148,13 @@ fn main() -> ExitCode {
         eprintln!("usage: bench-forward 127.0.0.1:PORT UPSTREAM_HOST:PORT");
         return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("bench-forward: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
+    portcullis_bench::on_gateway_runtime("bench-forward", async move {
+        match serve(listen, upstream).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench-forward: {e}");
+                ExitCode::FAILURE
+            }
         }
-    };
-    match runtime.block_on(serve(listen, upstream)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench-forward: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }

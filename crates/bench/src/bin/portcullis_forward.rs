@@ -50,16 +50,5 @@ fn main() -> ExitCode {
         eprintln!("usage: bench-portcullis-forward CONFIG");
         return ExitCode::from(2);
     };
-    // The `portcullis` binary's runtime, as `serve` runs on it.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("bench-portcullis-forward: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(run(path))
+    portcullis_bench::on_gateway_runtime("bench-portcullis-forward", run(path))
 }

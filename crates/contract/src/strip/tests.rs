@@ -27,8 +27,13 @@ fn sorted(mut found: Vec<String>) -> Vec<String> {
     found
 }
 
+/// Strips with both entry points: the counting one must remove exactly
+/// what the reporting one reports.
 fn strip(c: &crate::Contract, mut v: serde_json::Value) -> (serde_json::Value, Vec<String>) {
+    let mut counted = v.clone();
     let found = undeclared(schema_of(c), &mut v, true);
+    assert_eq!(crate::strip::strip(schema_of(c), &mut counted), found.len());
+    assert_eq!(counted, v);
     (v, found)
 }
 

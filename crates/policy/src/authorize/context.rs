@@ -23,43 +23,44 @@ use crate::policies::ActionSlice;
 use crate::schema::{AttrDef, Elem};
 
 /// The context attributes a set of policies reads: a bit per attribute the
-/// schema declares, in [`NAMES`] order.
+/// schema declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Reads(u8);
-
-/// The context's attributes, as the generated schema declares them.
-const NAMES: [&str; 8] = [
-    "params",
-    "query",
-    "scopes",
-    "ip",
-    "time",
-    "hour",
-    "weekday",
-    "delegated_by",
-];
 
 impl Reads {
     pub(crate) const NONE: Reads = Reads(0);
     pub(crate) const ALL: Reads = Reads(u8::MAX);
+    const PARAMS: u8 = 1;
+    const QUERY: u8 = 1 << 1;
+    const SCOPES: u8 = 1 << 2;
+    const IP: u8 = 1 << 3;
+    const TIME: u8 = 1 << 4;
+    const HOUR: u8 = 1 << 5;
+    const WEEKDAY: u8 = 1 << 6;
+    const DELEGATED_BY: u8 = 1 << 7;
 
     /// `name` added; a name the schema does not declare means everything.
     pub(crate) fn with(self, name: &str) -> Reads {
-        match NAMES.iter().position(|n| *n == name) {
-            Some(i) => Reads(self.0 | 1 << i),
-            None => Reads::ALL,
-        }
+        let bit = match name {
+            "params" => Self::PARAMS,
+            "query" => Self::QUERY,
+            "scopes" => Self::SCOPES,
+            "ip" => Self::IP,
+            "time" => Self::TIME,
+            "hour" => Self::HOUR,
+            "weekday" => Self::WEEKDAY,
+            "delegated_by" => Self::DELEGATED_BY,
+            _ => return Reads::ALL,
+        };
+        Reads(self.0 | bit)
     }
 
     pub(crate) fn union(self, other: Reads) -> Reads {
         Reads(self.0 | other.0)
     }
 
-    fn has(self, name: &str) -> bool {
-        NAMES
-            .iter()
-            .position(|n| *n == name)
-            .is_none_or(|i| self.0 & 1 << i != 0)
+    fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
     }
 }
 
@@ -74,37 +75,43 @@ pub(super) fn cedar_context(
 ) -> Result<Context, String> {
     let text = |s: &str| RestrictedExpression::new_string(s.to_owned());
     let mut pairs = Vec::with_capacity(8);
-    for (name, defs, values, location) in [
-        ("params", &slice.params, request.params, "path"),
-        ("query", &slice.query, request.query, "query"),
+    for (bit, name, defs, values, location) in [
+        (
+            Reads::PARAMS,
+            "params",
+            &slice.params,
+            request.params,
+            "path",
+        ),
+        (Reads::QUERY, "query", &slice.query, request.query, "query"),
     ] {
-        if reads.has(name) {
+        if reads.has(bit) {
             pairs.push((name.to_owned(), record(defs, values, location)?));
         } else {
             check_record(defs, values, location)?;
         }
     }
-    if reads.has("scopes") {
+    if reads.has(Reads::SCOPES) {
         let scopes = RestrictedExpression::new_set(request.scopes.iter().map(|s| text(s)));
         pairs.push(("scopes".to_owned(), scopes));
     }
-    if reads.has("ip") {
+    if reads.has(Reads::IP) {
         pairs.push(("ip".to_owned(), text(request.ip)));
     }
-    if reads.has("time") {
+    if reads.has(Reads::TIME) {
         let time = RestrictedExpression::new_long(request.time);
         pairs.push(("time".to_owned(), time));
     }
     let (hour, weekday) = clock_face(request.time);
-    if reads.has("hour") {
+    if reads.has(Reads::HOUR) {
         pairs.push(("hour".to_owned(), RestrictedExpression::new_long(hour)));
     }
-    if reads.has("weekday") {
+    if reads.has(Reads::WEEKDAY) {
         let weekday = RestrictedExpression::new_long(weekday);
         pairs.push(("weekday".to_owned(), weekday));
     }
     if let Some(delegator) = request.delegated_by
-        && reads.has("delegated_by")
+        && reads.has(Reads::DELEGATED_BY)
     {
         pairs.push(("delegated_by".to_owned(), text(delegator)));
     }
@@ -254,34 +261,45 @@ fn mismatch(def: &AttrDef, location: &str) -> String {
     )
 }
 
-// INVARIANT: `cedar_scalar`, `json_scalar` and `fits` accept exactly the
-// same values.
-fn fits(elem: Elem, value: &Value) -> bool {
+/// A parameter's value as its Cedar type reads it: the one place that
+/// decides what fits, so the Cedar context, its JSON form and the check
+/// without building accept exactly the same values.
+enum Scalar<'v> {
+    Long(i64),
+    Bool(bool),
+    Text(&'v str),
+    /// A number or boolean where the type is `String`: its JSON text.
+    Rendered(&'v Value),
+}
+
+fn scalar(elem: Elem, value: &Value) -> Option<Scalar<'_>> {
     match (elem, value) {
-        (Elem::Long, Value::Number(n)) => n.as_i64().is_some(),
-        (Elem::Bool, Value::Bool(_)) => true,
-        (Elem::String, Value::String(_) | Value::Number(_) | Value::Bool(_)) => true,
-        _ => false,
+        (Elem::Long, Value::Number(n)) => n.as_i64().map(Scalar::Long),
+        (Elem::Bool, Value::Bool(b)) => Some(Scalar::Bool(*b)),
+        (Elem::String, Value::String(s)) => Some(Scalar::Text(s)),
+        (Elem::String, Value::Number(_) | Value::Bool(_)) => Some(Scalar::Rendered(value)),
+        _ => None,
     }
+}
+
+fn fits(elem: Elem, value: &Value) -> bool {
+    scalar(elem, value).is_some()
 }
 
 fn cedar_scalar(elem: Elem, value: &Value) -> Option<RestrictedExpression> {
-    match (elem, value) {
-        (Elem::Long, Value::Number(n)) => n.as_i64().map(RestrictedExpression::new_long),
-        (Elem::Bool, Value::Bool(b)) => Some(RestrictedExpression::new_bool(*b)),
-        (Elem::String, Value::String(s)) => Some(RestrictedExpression::new_string(s.clone())),
-        (Elem::String, Value::Number(_) | Value::Bool(_)) => {
-            Some(RestrictedExpression::new_string(value.to_string()))
-        }
-        _ => None,
-    }
+    Some(match scalar(elem, value)? {
+        Scalar::Long(n) => RestrictedExpression::new_long(n),
+        Scalar::Bool(b) => RestrictedExpression::new_bool(b),
+        Scalar::Text(s) => RestrictedExpression::new_string(s.to_owned()),
+        Scalar::Rendered(v) => RestrictedExpression::new_string(v.to_string()),
+    })
 }
 
 fn json_scalar(elem: Elem, value: &Value) -> Option<Value> {
-    match (elem, value) {
-        (Elem::Long, Value::Number(n)) => n.as_i64().map(Value::from),
-        (Elem::Bool, Value::Bool(_)) | (Elem::String, Value::String(_)) => Some(value.clone()),
-        (Elem::String, Value::Number(_) | Value::Bool(_)) => Some(Value::String(value.to_string())),
-        _ => None,
-    }
+    Some(match scalar(elem, value)? {
+        Scalar::Long(n) => Value::from(n),
+        Scalar::Bool(b) => Value::Bool(b),
+        Scalar::Text(s) => Value::String(s.to_owned()),
+        Scalar::Rendered(v) => Value::String(v.to_string()),
+    })
 }
