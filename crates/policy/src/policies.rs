@@ -12,13 +12,13 @@
 mod slice;
 mod split;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use cedar_policy::{Authorizer, Policy, PolicyId, PolicySet, ValidationMode, Validator};
+use cedar_policy::{Authorizer, Policy, PolicyId, PolicySet};
 use miette::Diagnostic;
 
 use crate::error::PolicyDiagnostic;
-use crate::schema::PolicySchema;
+use crate::schema::{PolicySchema, named_actions};
 pub(crate) use slice::ActionSlice;
 use split::{Piece, line_of, split};
 
@@ -43,7 +43,7 @@ impl PolicyOrigin {
 /// Validated policies, sliced per action. Immutable once loaded; shared by
 /// every request.
 pub struct PolicyStore {
-    pub(crate) schema: cedar_policy::Schema,
+    pub(crate) schema: std::sync::Arc<cedar_policy::Schema>,
     pub(crate) authorizer: Authorizer,
     pub(crate) identity_type: cedar_policy::EntityTypeName,
     /// API name → operation id → that action's slice.
@@ -65,6 +65,10 @@ impl std::fmt::Debug for PolicyStore {
 /// One parsed policy and where its text sits.
 struct Parsed<'a> {
     policy: Policy,
+    /// Cedar's JSON form, read once (it re-parses the text): what the
+    /// policy reads of `context` and which actions it names come from it.
+    /// `None` if Cedar could not write it.
+    json: Option<serde_json::Value>,
     file: &'a str,
     text: &'a str,
     piece: Piece<'a>,
@@ -116,7 +120,7 @@ impl PolicyStore {
         let policies = PolicySet::from_policies(parsed.iter().map(|p| p.policy.clone()))
             .map_err(|e| vec![PolicyDiagnostic::new("", 0, None, e.to_string())])?;
         let warnings = validate(&parsed, &policies, schema)?;
-        let actions = slice::slice(schema, parsed.iter().map(|p| &p.policy))
+        let actions = slice::slice(schema, parsed.iter().map(|p| (&p.policy, p.json.as_ref())))
             .map_err(|message| vec![PolicyDiagnostic::new("", 0, None, message)])?;
         let origins = parsed
             .iter()
@@ -129,7 +133,7 @@ impl PolicyStore {
             })
             .collect();
         Ok(Self {
-            schema: schema.cedar().clone(),
+            schema: schema.shared(),
             authorizer: Authorizer::new(),
             identity_type: schema.types().identity.clone(),
             actions,
@@ -211,6 +215,7 @@ fn parse_file<'a>(
             None => policy,
         };
         parsed.push(Parsed {
+            json: policy.to_json().ok(),
             policy,
             file,
             text,
@@ -259,7 +264,13 @@ fn validate(
             None => PolicyDiagnostic::new("", 0, Some(id_str(id)), message),
         }
     };
-    let result = Validator::new(schema.cedar().clone()).validate(policies, ValidationMode::Strict);
+    let named = parsed.iter().try_fold(HashSet::new(), |mut named, p| {
+        named_actions(p.json.as_ref()?, &mut named);
+        Some(named)
+    });
+    let result = schema
+        .validate(policies, named.as_ref())
+        .map_err(|e| vec![PolicyDiagnostic::new("", 0, None, e.to_string())])?;
     let errors: Vec<PolicyDiagnostic> = result
         .validation_errors()
         .map(|e| locate(e.policy_id(), e))

@@ -43,7 +43,7 @@ pub(crate) struct ActionSlice {
 /// operation id.
 pub(crate) fn slice<'p>(
     schema: &PolicySchema,
-    policies: impl Iterator<Item = &'p Policy>,
+    policies: impl Iterator<Item = (&'p Policy, Option<&'p serde_json::Value>)>,
 ) -> Result<HashMap<String, HashMap<String, ActionSlice>>, String> {
     let actions = schema.actions();
     let mut exact: HashMap<&str, usize> = HashMap::new();
@@ -53,9 +53,8 @@ pub(crate) fn slice<'p>(
         groups.entry(&action.group).or_default().push(i);
     }
     let mut members: Vec<Vec<(Policy, Reads)>> = actions.iter().map(|_| Vec::new()).collect();
-    for policy in policies {
-        // Once per policy: reading a policy's form re-parses its text.
-        let reads = context_reads(policy);
+    for (policy, json) in policies {
+        let reads = context_reads(json);
         let mut matched = BTreeSet::new();
         match policy.action_constraint() {
             ActionConstraint::Any => matched.extend(0..actions.len()),
@@ -134,11 +133,10 @@ fn build(
 /// a variable as `{"Var": "<name>"}`, an attribute access as `{".": {"left":
 /// ..., "attr": ...}}` and a presence test as `{"has": ...}` of the same
 /// shape; `context` used any other way (compared whole, say) reads all of
-/// it, and so does a policy whose form cannot be read: that only costs time.
-pub(crate) fn context_reads(policy: &Policy) -> Reads {
-    policy
-        .to_json()
-        .map_or(Reads::ALL, |json| reads_in(&json, Reads::NONE))
+/// it, and so does a policy whose form could not be read (`None`): that
+/// only costs time.
+pub(crate) fn context_reads(json: Option<&serde_json::Value>) -> Reads {
+    json.map_or(Reads::ALL, |json| reads_in(json, Reads::NONE))
 }
 
 fn reads_in(value: &serde_json::Value, reads: Reads) -> Reads {

@@ -92,3 +92,49 @@ fn a_30_contract_with_closed_bodies_types_its_parameters() {
         schema.text()
     );
 }
+
+/// Cedar is given the JSON form and users read the text: both must be the
+/// same schema, written back by Cedar's own printer.
+#[test]
+fn the_json_schema_cedar_is_given_is_the_text_users_read() {
+    use cedar_policy::SchemaFragment;
+    let weird = contract(
+        "\
+openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /a/{x-y}:
+    get:
+      operationId: 'we\"ird\\\\op}; action evil'
+      parameters:
+        - {name: x-y, in: path, required: true, schema: {type: integer}}
+        - {name: context, in: query, schema: {type: string}}
+        - {name: flag, in: query, required: true, schema: {type: boolean}}
+        - {name: ids, in: query, schema: {type: array, items: {type: integer}}}
+      responses: {'200': {description: ok}}
+",
+    );
+    let books = contract(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testkit/fixtures/books/openapi.yaml"
+    )));
+    let orders = contract(ORDERS);
+    let apis = [("orders", &orders), ("a\"pi", &weird), ("books", &books)];
+    let schema = generate_schema(&apis).unwrap();
+    let from_text = SchemaFragment::from_cedarschema_str(schema.text())
+        .unwrap()
+        .0
+        .to_cedarschema()
+        .unwrap();
+    let actions: Vec<_> = schema.actions().iter().collect();
+    let apis: Vec<String> = schema.apis().map(str::to_owned).collect();
+    let from_json = SchemaFragment::from_json_value(super::json::render(&apis, actions))
+        .unwrap()
+        .to_cedarschema()
+        .unwrap();
+    // The JSON form's types are Cedar's primitives, which its printer
+    // qualifies; the text names them bare (no type of ours shadows them).
+    assert_eq!(from_json.replace("__cedar::", ""), from_text);
+    assert!(from_text.contains("flag: Bool,"), "{from_text}");
+    assert!(schema.actions().len() > 10);
+}
