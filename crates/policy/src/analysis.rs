@@ -104,7 +104,7 @@ pub fn analyze(
     // Policy id -> the operations whose slice holds it.
     let mut holders: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, (_, slice)) in slices.iter().enumerate() {
-        for policy in slice.policies.policies() {
+        for policy in slice.sets.policies.policies() {
             holders.entry(policy.id().to_string()).or_default().push(i);
         }
     }
@@ -128,7 +128,10 @@ pub fn analyze(
             && !held.is_empty()
             && held.iter().all(|&i| {
                 slices.get(i).is_none_or(|(_, s)| {
-                    s.policies.policies().all(|p| p.effect() == Effect::Forbid)
+                    s.sets
+                        .policies
+                        .policies()
+                        .all(|p| p.effect() == Effect::Forbid)
                 })
             })
         {
@@ -247,11 +250,13 @@ fn operation_findings(
         basis,
     };
     let permits: Vec<&Policy> = slice
+        .sets
         .policies
         .policies()
         .filter(|p| p.effect() == Effect::Permit)
         .collect();
     let forbids = slice
+        .sets
         .policies
         .policies()
         .any(|p| p.effect() == Effect::Forbid);

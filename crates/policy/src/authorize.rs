@@ -127,10 +127,10 @@ impl PolicyStore {
         let mut permits = fixed.permits.clone();
         let mut forbids = fixed.forbids.clone();
         let mut errors = fixed.errors.clone();
-        if slice.contextual.is_empty() {
+        if slice.sets.contextual.is_empty() {
             context::check_parameters(slice, request)?;
         } else {
-            let context = context::cedar_context(slice, request, slice.reads)?;
+            let context = context::cedar_context(slice, request, slice.sets.reads)?;
             // Not checked against the schema again: `context` builds each
             // attribute from the contract-typed parameters by the schema's
             // own mapping and refuses what does not fit, and a policy that
@@ -143,9 +143,11 @@ impl PolicyStore {
                 None,
             )
             .map_err(|e| format!("request: {e}"))?;
-            let response =
-                self.authorizer
-                    .is_authorized(&cedar_request, &slice.contextual, &fixed.entities);
+            let response = self.authorizer.is_authorized(
+                &cedar_request,
+                &slice.sets.contextual,
+                &fixed.entities,
+            );
             let diagnostics = response.diagnostics();
             errors.extend(diagnostics.errors().map(ToString::to_string));
             let reasons = diagnostics.reason().map(ToString::to_string);

@@ -177,7 +177,7 @@ impl PolicyStore {
     /// How many policies a request for `api`/`operation` evaluates.
     pub fn slice_len(&self, api: &str, operation: &str) -> Option<usize> {
         let slice = self.actions.get(api)?.get(operation)?;
-        Some(slice.policies.num_of_policies())
+        Some(slice.sets.policies.num_of_policies())
     }
 }
 

@@ -65,9 +65,9 @@ impl PolicyStore {
             .schema(&self.schema)
             .build()
             .map_err(|e| format!("request: {e}"))?;
-        let response = self
-            .authorizer
-            .is_authorized_partial(&request, &slice.policies, &entities);
+        let response =
+            self.authorizer
+                .is_authorized_partial(&request, &slice.sets.policies, &entities);
         if let Some(id) = response.definitely_errored().next() {
             // A policy that errs for every request denies every request
             // (`authorize` denies on any error).

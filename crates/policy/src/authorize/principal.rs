@@ -116,8 +116,8 @@ fn compute(
         forbids: Vec::new(),
         errors: Vec::new(),
     };
-    if !slice.fixed.is_empty() {
-        evaluate_fixed(slice, authorizer, &slice.fixed, &mut fixed)?;
+    if !slice.sets.fixed.is_empty() {
+        evaluate_fixed(slice, authorizer, &slice.sets.fixed, &mut fixed)?;
     }
     Ok(fixed)
 }

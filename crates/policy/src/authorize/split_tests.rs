@@ -41,7 +41,7 @@ fn whole(store: &PolicyStore, call: &Call) -> Decision {
     };
     let response = store
         .authorizer
-        .is_authorized(&cedar_request, &slice.policies, &entities);
+        .is_authorized(&cedar_request, &slice.sets.policies, &entities);
     let mut errors: Vec<String> = response
         .diagnostics()
         .errors()

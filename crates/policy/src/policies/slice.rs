@@ -10,6 +10,7 @@
 //! evaluates only the ones that read it.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use cedar_policy::{ActionConstraint, Entities, Entity, EntityId, EntityUid, Policy, PolicySet};
 
@@ -23,6 +24,20 @@ pub(crate) struct ActionSlice {
     pub(crate) resource: EntityUid,
     /// The action and its group, so `action in Action::"<api>:read"` holds.
     pub(crate) entities: Entities,
+    /// The policies, shared by every action with the same ones.
+    pub(crate) sets: Arc<SliceSets>,
+    pub(crate) params: Vec<AttrDef>,
+    pub(crate) query: Vec<AttrDef>,
+    /// Per identity: its entity store and the fixed policies' outcome.
+    pub(crate) principals: Principals,
+}
+
+/// One slice's policies. Most actions of a large API match the same
+/// policies (those on their group and on every action), so one copy serves
+/// them all: at 10,000 operations, a copy per action was most of the
+/// memory the gateway held.
+#[derive(Debug)]
+pub(crate) struct SliceSets {
     /// The whole slice (analysis, reach, counts).
     pub(crate) policies: PolicySet,
     /// The slice's policies that never read `context`.
@@ -33,10 +48,6 @@ pub(crate) struct ActionSlice {
     /// The context attributes the contextual policies read: all a request
     /// builds.
     pub(crate) reads: Reads,
-    pub(crate) params: Vec<AttrDef>,
-    pub(crate) query: Vec<AttrDef>,
-    /// Per identity: its entity store and the fixed policies' outcome.
-    pub(crate) principals: Principals,
 }
 
 /// Slices `policies` for every action of `schema`, keyed by API then
@@ -52,9 +63,10 @@ pub(crate) fn slice<'p>(
         exact.insert(&action.id, i);
         groups.entry(&action.group).or_default().push(i);
     }
-    let mut members: Vec<Vec<(Policy, Reads)>> = actions.iter().map(|_| Vec::new()).collect();
-    for (policy, json) in policies {
-        let reads = context_reads(json);
+    let mut members: Vec<Vec<usize>> = actions.iter().map(|_| Vec::new()).collect();
+    let mut all = Vec::new();
+    for (index, (policy, json)) in policies.enumerate() {
+        all.push((policy, context_reads(json)));
         let mut matched = BTreeSet::new();
         match policy.action_constraint() {
             ActionConstraint::Any => matched.extend(0..actions.len()),
@@ -71,15 +83,24 @@ pub(crate) fn slice<'p>(
         }
         for i in matched {
             if let Some(list) = members.get_mut(i) {
-                list.push((policy.clone(), reads));
+                list.push(index);
             }
         }
     }
+    let mut shared: HashMap<Vec<usize>, Arc<SliceSets>> = HashMap::new();
     let mut out: HashMap<String, HashMap<String, ActionSlice>> = HashMap::new();
-    for (action, policies) in actions.iter().zip(members) {
+    for (action, indexes) in actions.iter().zip(members) {
+        let sets = match shared.get(&indexes) {
+            Some(sets) => Arc::clone(sets),
+            None => {
+                let sets = Arc::new(sets(indexes.iter().map(|i| all[*i]))?);
+                shared.insert(indexes, Arc::clone(&sets));
+                sets
+            }
+        };
         out.entry(action.api.clone())
             .or_default()
-            .insert(action.operation.clone(), build(schema, action, policies)?);
+            .insert(action.operation.clone(), build(schema, action, sets)?);
     }
     Ok(out)
 }
@@ -87,7 +108,7 @@ pub(crate) fn slice<'p>(
 fn build(
     schema: &PolicySchema,
     action: &ActionDef,
-    members: Vec<(Policy, Reads)>,
+    sets: Arc<SliceSets>,
 ) -> Result<ActionSlice, String> {
     let types = schema.types();
     let uid = |ty: &cedar_policy::EntityTypeName, id: &str| {
@@ -103,6 +124,18 @@ fn build(
         None,
     )
     .map_err(|e| e.to_string())?;
+    Ok(ActionSlice {
+        action: action_uid,
+        resource: uid(&types.api, &action.api),
+        entities,
+        sets,
+        params: action.params.clone(),
+        query: action.query.clone(),
+        principals: Principals::default(),
+    })
+}
+
+fn sets<'p>(members: impl Iterator<Item = (&'p Policy, Reads)>) -> Result<SliceSets, String> {
     let mut reads = Reads::NONE;
     let (mut policies, mut contextual, mut fixed) = (Vec::new(), Vec::new(), Vec::new());
     for (policy, policy_reads) in members {
@@ -112,20 +145,14 @@ fn build(
             reads = reads.union(policy_reads);
             contextual.push(policy.clone());
         }
-        policies.push(policy);
+        policies.push(policy.clone());
     }
     let set = |list: Vec<Policy>| PolicySet::from_policies(list).map_err(|e| e.to_string());
-    Ok(ActionSlice {
-        action: action_uid,
-        resource: uid(&types.api, &action.api),
-        entities,
+    Ok(SliceSets {
         policies: set(policies)?,
         fixed: set(fixed)?,
         contextual: set(contextual)?,
         reads,
-        params: action.params.clone(),
-        query: action.query.clone(),
-        principals: Principals::default(),
     })
 }
 
