@@ -19,6 +19,7 @@
 //! otherwise the tool has none and answers in text.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use portcullis_contract::{Contract, Method, Operation, StatusKey};
 use serde_json::{Map, Value, json};
@@ -38,8 +39,9 @@ pub struct Tool {
     pub index: usize,
     pub title: Option<String>,
     pub description: Option<String>,
-    pub input_schema: Value,
-    pub output_schema: Option<Value>,
+    /// Shared by the tools whose arguments are typed alike (see [`Shared`]).
+    pub input_schema: Arc<Value>,
+    pub output_schema: Option<Arc<Value>>,
     pub annotations: Annotations,
     /// SHA-256 of the contract it came from: a session is pinned to it.
     pub contract_digest: String,
@@ -98,6 +100,7 @@ impl ToolSet {
     /// The tools of each `(api, contract)`.
     pub fn from_contracts<'a>(apis: impl IntoIterator<Item = (&'a str, &'a Contract)>) -> Self {
         let mut set = ToolSet::default();
+        let mut shared = Shared::default();
         for (api, contract) in apis {
             for (index, op) in contract.operations().iter().enumerate() {
                 let out = |reason: String| Excluded {
@@ -105,7 +108,7 @@ impl ToolSet {
                     operation: op.id.clone(),
                     reason,
                 };
-                match tool(api, contract, index, op) {
+                match tool(api, contract, index, op, &mut shared) {
                     Err(reason) => set.excluded.push(out(reason)),
                     Ok(t) if set.by_name.contains_key(&t.name) => set.excluded.push(out(format!(
                         "its tool name `{}` is another operation's",
@@ -127,8 +130,44 @@ impl ToolSet {
     }
 }
 
-fn tool(api: &str, contract: &Contract, index: usize, op: &Operation) -> Result<Tool, String> {
+/// One copy of each distinct input and output schema: a large API's
+/// operations mostly take and return the same shapes, and a JSON value per
+/// tool was the larger part of the gateway's memory at 10,000 operations.
+/// Keyed by what each schema is made from: parameter names and flags, and
+/// the identity of the contract's compiled schemas (which the contract
+/// already shares when their text is the same).
+#[derive(Default)]
+struct Shared<'c> {
+    inputs: HashMap<Vec<schema::Part<'c>>, Arc<Value>>,
+    outputs: HashMap<*const Value, Arc<Value>>,
+}
+
+fn tool<'c>(
+    api: &str,
+    contract: &Contract,
+    index: usize,
+    op: &'c Operation,
+    shared: &mut Shared<'c>,
+) -> Result<Tool, String> {
     let name = tool_name(api, &op.id)?;
+    let key = schema::parts(op);
+    let input_schema = match shared.inputs.get(&key) {
+        Some(input) => Arc::clone(input),
+        None => {
+            let input = Arc::new(schema::input(op)?);
+            shared.inputs.insert(key, Arc::clone(&input));
+            input
+        }
+    };
+    let output_schema = output(op).map(|schema| {
+        let bundled: &Value = schema.bundled();
+        Arc::clone(
+            shared
+                .outputs
+                .entry(bundled)
+                .or_insert_with(|| Arc::new(with_object_type(bundled))),
+        )
+    });
     Ok(Tool {
         name,
         api: api.to_owned(),
@@ -136,15 +175,15 @@ fn tool(api: &str, contract: &Contract, index: usize, op: &Operation) -> Result<
         index,
         title: op.summary.clone(),
         description: op.description.clone().or_else(|| op.summary.clone()),
-        input_schema: schema::input(op)?,
-        output_schema: output(op),
+        input_schema,
+        output_schema,
         annotations: annotations(op.method),
         contract_digest: contract.digest().to_owned(),
     })
 }
 
 /// The first declared 2xx JSON schema, when it describes an object.
-fn output(op: &Operation) -> Option<Value> {
+fn output(op: &Operation) -> Option<&portcullis_contract::Schema> {
     let success = op.responses.iter().find(|r| match r.status {
         StatusKey::Exact(s) => (200..300).contains(&s),
         StatusKey::Range(h) => h == 2,
@@ -154,12 +193,17 @@ fn output(op: &Operation) -> Option<Value> {
     if schema.root_types() != ["object"] {
         return None;
     }
-    // MCP wants `type: object` at the root; a root `$ref` keeps it beside.
-    let mut out = schema.bundled().clone();
+    Some(schema)
+}
+
+/// MCP wants `type: object` at an output schema's root; a root `$ref`
+/// keeps it beside.
+fn with_object_type(bundled: &Value) -> Value {
+    let mut out = bundled.clone();
     if let Value::Object(map) = &mut out {
         map.entry("type").or_insert_with(|| json!("object"));
     }
-    Some(out)
+    out
 }
 
 fn annotations(method: Method) -> Annotations {
@@ -181,9 +225,9 @@ impl Tool {
         if let Some(description) = &self.description {
             doc.insert("description".into(), json!(description));
         }
-        doc.insert("inputSchema".into(), self.input_schema.clone());
+        doc.insert("inputSchema".into(), Value::clone(&self.input_schema));
         if let Some(output) = &self.output_schema {
-            doc.insert("outputSchema".into(), output.clone());
+            doc.insert("outputSchema".into(), Value::clone(output));
         }
         doc.insert(
             "annotations".into(),

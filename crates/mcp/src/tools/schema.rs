@@ -17,6 +17,36 @@ const GROUPS: [(&str, ParamIn); 3] = [
     ("header", ParamIn::Header),
 ];
 
+/// One thing an input schema is made from: a parameter (its group's place
+/// in [`GROUPS`], name, required, its compiled schema's address) or the
+/// body (group 3, whether it is required, JSON at all, its schema's
+/// address). Two operations with the same parts have the same input schema.
+pub(super) type Part<'o> = (usize, &'o str, bool, usize);
+
+/// What [`input`] builds `op`'s schema from.
+pub(super) fn parts(op: &Operation) -> Vec<Part<'_>> {
+    let address = |s: &Option<portcullis_contract::Schema>| {
+        s.as_ref()
+            .map_or(0, |s| std::ptr::from_ref::<Value>(s.bundled()) as usize)
+    };
+    let mut parts = Vec::new();
+    for (group, (_, location)) in GROUPS.iter().enumerate() {
+        for p in op.params_in(*location) {
+            parts.push((group, p.name.as_str(), p.required, address(&p.schema)));
+        }
+    }
+    if let Some(body) = &op.body {
+        let json = body.media.iter().find(|m| m.json);
+        parts.push((
+            GROUPS.len(),
+            if json.is_some() { "json" } else { "" },
+            body.required,
+            json.map_or(0, |m| address(&m.schema)),
+        ));
+    }
+    parts
+}
+
 /// The input schema of `op`, or why it cannot be a tool's.
 pub(super) fn input(op: &Operation) -> Result<Value, String> {
     let mut defs = Map::new();

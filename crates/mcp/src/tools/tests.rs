@@ -187,3 +187,63 @@ fn an_operation_that_cannot_be_a_faithful_tool_is_left_out_with_the_reason() {
             .any(|e| e.reason.contains("another operation's"))
     );
 }
+
+/// Operations typed alike share one schema value; any difference in what
+/// the schema is made from gives each its own, equal to building it alone.
+#[test]
+fn operations_typed_alike_share_one_schema_and_others_do_not() {
+    let text = "\
+openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /a/{id}:
+    get: {operationId: getA, parameters: [{name: id, in: path, required: true, schema: {type: integer}}],
+          responses: {'200': {description: ok, content: {application/json: {schema: {type: object, properties: {n: {type: integer}}}}}}}}
+  /b/{id}:
+    get: {operationId: getB, parameters: [{name: id, in: path, required: true, schema: {type: integer}}],
+          responses: {'200': {description: ok, content: {application/json: {schema: {type: object, properties: {n: {type: integer}}}}}}}}
+  /c/{id}:
+    get: {operationId: getC, parameters: [{name: id, in: path, required: true, schema: {type: string}}],
+          responses: {'200': {description: ok, content: {application/json: {schema: {type: object, properties: {n: {type: string}}}}}}}}
+  /d/{key}:
+    get: {operationId: getD, parameters: [{name: key, in: path, required: true, schema: {type: integer}}],
+          responses: {'200': {description: ok}}}
+";
+    struct One(String);
+    impl Source for One {
+        fn read(&self, _: &str) -> Result<String, String> {
+            Ok(self.0.clone())
+        }
+    }
+    let contract = Contract::load("t.yaml", &One(text.to_owned())).unwrap();
+    let set = ToolSet::from_contracts([("t", &contract)]);
+    let tool = |name: &str| set.get(name).unwrap();
+    let (a, b, c, d) = (
+        tool("t_getA"),
+        tool("t_getB"),
+        tool("t_getC"),
+        tool("t_getD"),
+    );
+    assert!(Arc::ptr_eq(&a.input_schema, &b.input_schema));
+    assert!(Arc::ptr_eq(
+        a.output_schema.as_ref().unwrap(),
+        b.output_schema.as_ref().unwrap()
+    ));
+    assert_ne!(a.input_schema, c.input_schema);
+    assert_ne!(a.output_schema, c.output_schema);
+    assert_ne!(a.input_schema, d.input_schema);
+    assert_eq!(
+        a.input_schema["properties"]["path"]["required"],
+        json!(["id"])
+    );
+    assert_eq!(
+        d.input_schema["properties"]["path"]["required"],
+        json!(["key"])
+    );
+    assert_eq!(
+        c.input_schema["properties"]["path"]["properties"]["id"]["type"],
+        "string"
+    );
+    assert_eq!(a.output_schema.as_ref().unwrap()["type"], "object");
+    assert_eq!(d.output_schema, None);
+}
