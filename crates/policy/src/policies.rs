@@ -43,7 +43,6 @@ impl PolicyOrigin {
 /// Validated policies, sliced per action. Immutable once loaded; shared by
 /// every request.
 pub struct PolicyStore {
-    pub(crate) schema: std::sync::Arc<cedar_policy::Schema>,
     pub(crate) authorizer: Authorizer,
     pub(crate) identity_type: cedar_policy::EntityTypeName,
     /// API name → operation id → that action's slice.
@@ -133,7 +132,6 @@ impl PolicyStore {
             })
             .collect();
         Ok(Self {
-            schema: schema.shared(),
             authorizer: Authorizer::new(),
             identity_type: schema.types().identity.clone(),
             actions,

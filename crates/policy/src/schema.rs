@@ -26,7 +26,7 @@ pub(crate) use validation::named_actions;
 
 use std::collections::HashSet;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::OnceLock;
 
 use cedar_policy::EntityTypeName;
 
@@ -139,9 +139,12 @@ pub(crate) fn action_id(api: &str, name: &str) -> String {
 /// The schema generated from every API's contract, with its text.
 #[derive(Debug, Clone)]
 pub struct PolicySchema {
-    /// Shared with every policy store loaded against it (a deep copy of a
-    /// 10,000-action schema is tens of megabytes).
-    cedar: Arc<cedar_policy::Schema>,
+    /// The whole schema as Cedar holds it, built on first use: the gateway
+    /// never needs it (policies are validated against a reduced one, see
+    /// `validation.rs`, and requests are typed by the contract), and at
+    /// 10,000 operations it was a fifth of start time and the larger part
+    /// of the memory left after it.
+    cedar: OnceLock<Result<cedar_policy::Schema, PolicyError>>,
     text: String,
     apis: Vec<String>,
     actions: Vec<ActionDef>,
@@ -169,13 +172,18 @@ impl Types {
 }
 
 impl PolicySchema {
-    /// The parsed schema, for Cedar's validator and request checks.
-    pub fn cedar(&self) -> &cedar_policy::Schema {
-        &self.cedar
-    }
-
-    pub(crate) fn shared(&self) -> Arc<cedar_policy::Schema> {
-        Arc::clone(&self.cedar)
+    /// The whole schema as Cedar reads it, built on first use.
+    ///
+    /// # Errors
+    /// Cedar refuses it (a generator defect).
+    pub fn cedar(&self) -> Result<&cedar_policy::Schema, PolicyError> {
+        self.cedar
+            .get_or_init(|| {
+                cedar_policy::Schema::from_json_value(json::render(&self.apis, &self.actions))
+                    .map_err(|e| PolicyError::Schema(e.to_string()))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The human-readable Cedar schema text (the same schema as [`Self::cedar`]).
@@ -205,8 +213,8 @@ impl PolicySchema {
 /// Generates the Cedar schema for `apis` (API name, its contract).
 ///
 /// # Errors
-/// Two APIs with one name, two operations mapping to one action, or (a
-/// generator defect) Cedar refusing the schema.
+/// Two APIs with one name, or two operations mapping to one action. (Cedar
+/// reads the schema when policies are validated against it.)
 pub fn generate_schema(apis: &[(&str, &Contract)]) -> Result<PolicySchema, PolicyError> {
     let mut names = HashSet::new();
     let mut ids = HashSet::new();
@@ -225,10 +233,8 @@ pub fn generate_schema(apis: &[(&str, &Contract)]) -> Result<PolicySchema, Polic
     }
     let apis: Vec<String> = apis.iter().map(|(name, _)| (*name).to_owned()).collect();
     let text = text::render(&apis, &actions);
-    let cedar = cedar_policy::Schema::from_json_value(json::render(&apis, &actions))
-        .map_err(|e| PolicyError::Schema(e.to_string()))?;
     Ok(PolicySchema {
-        cedar: Arc::new(cedar),
+        cedar: OnceLock::new(),
         text,
         apis,
         actions,

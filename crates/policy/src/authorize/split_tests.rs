@@ -8,12 +8,12 @@ use cedar_policy::{Entities, EntityId, EntityUid, Request};
 use serde_json::json;
 
 use super::{Decision, context, identity_entity, principal};
-use crate::PolicyStore;
-use crate::testing::{Call, identity, store};
+use crate::testing::{Call, identity, schema, store};
+use crate::{PolicySchema, PolicyStore};
 
 /// Cedar on the whole slice, request checked against the schema; the same
 /// fail-closed reading of its answer.
-fn whole(store: &PolicyStore, call: &Call) -> Decision {
+fn whole(store: &PolicyStore, schema: &PolicySchema, call: &Call) -> Decision {
     let request = call.request();
     let denied = |e: String| Decision::denied(e);
     let Ok(slice) = store.slice(&request) else {
@@ -34,7 +34,7 @@ fn whole(store: &PolicyStore, call: &Call) -> Decision {
         slice.action.clone(),
         slice.resource.clone(),
         context,
-        Some(&store.schema),
+        Some(schema.cedar().unwrap()),
     ) {
         Ok(r) => r,
         Err(e) => return denied(e.to_string()),
@@ -132,6 +132,7 @@ fn calls() -> Vec<Call> {
 #[test]
 fn the_split_decides_as_cedar_does_on_the_whole_slice() {
     let calls = calls();
+    let schema = schema();
     let mut compared = 0;
     // Every subset of the policies, each against every call.
     for mask in 0..(1_u32 << POLICIES.len()) {
@@ -145,7 +146,7 @@ fn the_split_decides_as_cedar_does_on_the_whole_slice() {
         let store = store(&files);
         for call in &calls {
             let split = store.authorize(&call.request());
-            let expected = whole(&store, call);
+            let expected = whole(&store, &schema, call);
             assert_eq!(
                 split.allowed, expected.allowed,
                 "{mask:b} {:?}",
@@ -165,6 +166,7 @@ fn the_split_decides_as_cedar_does_on_the_whole_slice() {
 
 #[test]
 fn the_evaluation_errors_are_cedars_own() {
+    let schema = schema();
     let store = store(&[
         ("a.cedar", POLICIES[0]),
         ("b.cedar", POLICIES[7]),
@@ -179,7 +181,10 @@ fn the_evaluation_errors_are_cedars_own() {
         Call::new(identity("bot", "acme"), "getOrder", json!({"orderId": 1}))
             .query(json!({"limit": 1})),
     ] {
-        assert_eq!(store.authorize(&call.request()), whole(&store, &call));
+        assert_eq!(
+            store.authorize(&call.request()),
+            whole(&store, &schema, &call)
+        );
     }
 }
 

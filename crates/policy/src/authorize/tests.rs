@@ -231,7 +231,7 @@ fn an_unknown_operation_denies_with_an_error() {
 fn the_identity_entity_conforms_to_the_schema() {
     let uid: EntityUid = "Identity::\"bot\"".parse().unwrap();
     let entity = identity_entity(uid, &identity("bot", "acme")).unwrap();
-    Entities::from_entities([entity], Some(schema().cedar())).unwrap();
+    Entities::from_entities([entity], Some(schema().cedar().unwrap())).unwrap();
 }
 
 #[test]
@@ -251,7 +251,8 @@ fn the_json_context_is_the_context_evaluated() {
         let request = call.request();
         let slice = store.slice(&request).unwrap();
         let json = store.context_json(&request).unwrap();
-        let parsed = Context::from_json_value(json, Some((schema.cedar(), &slice.action))).unwrap();
+        let parsed =
+            Context::from_json_value(json, Some((schema.cedar().unwrap(), &slice.action))).unwrap();
         assert_eq!(
             context::cedar_context(slice, &request, context::Reads::ALL).unwrap(),
             parsed

@@ -19,7 +19,7 @@ fn every_operation_is_an_action_in_its_group() {
             "orders:cancelOrder"
         ]
     );
-    let entities = schema.cedar().action_entities().unwrap();
+    let entities = schema.cedar().unwrap().action_entities().unwrap();
     let group = |action: &str| {
         let uid = format!("Action::\"{action}\"").parse().unwrap();
         let parents: Vec<String> = entities
@@ -52,6 +52,7 @@ paths:
     let schema = generate_schema(&[("a\"pi", &contract)]).unwrap();
     let actions: Vec<String> = schema
         .cedar()
+        .unwrap()
         .actions()
         .map(|a| a.id().unescaped().to_owned())
         .collect();

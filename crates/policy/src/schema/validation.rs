@@ -40,8 +40,7 @@ impl PolicySchema {
                 return Ok(result);
             }
         }
-        Ok(Validator::new(cedar_policy::Schema::clone(&self.cedar))
-            .validate(policies, ValidationMode::Strict))
+        Ok(Validator::new(self.cedar()?.clone()).validate(policies, ValidationMode::Strict))
     }
 
     /// The schema with every action in `named` and one other per (group,
