@@ -2,9 +2,12 @@
 //! and the token-signing keys, held in memory for the request path and kept
 //! in the store.
 //!
-//! The request path reads only memory (one `data_version` check per request
+//! The request path reads memory (one `data_version` check per request
 //! notices changes another process committed, such as the CLI suspending an
-//! identity, so a suspension bites on the very next request). Anything the
+//! identity, so a suspension bites on the very next request). Signing keys,
+//! revoked tokens and upstream credentials are held whole; identities and
+//! API keys are read from the store when first asked for and kept, bounded,
+//! until the store changes (`known.rs`). Anything the
 //! authority cannot read or decide is an error the caller turns into a
 //! refusal: it never answers "allowed" by default.
 
@@ -19,6 +22,7 @@ use portcullis_token::{KeySet, SecretHash, TokenError, Verifier};
 use crate::upstream::Injection;
 
 mod credentials;
+mod known;
 mod open;
 mod principal;
 mod revocation;
@@ -43,7 +47,7 @@ pub enum AuthorityError {
 }
 
 /// An API key as the request path needs it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct ApiKeyEntry {
     credential: String,
     identity: String,
@@ -54,14 +58,14 @@ struct ApiKeyEntry {
 #[derive(Debug)]
 struct Cache {
     keys: KeySet,
-    identities: HashMap<String, Identity>,
-    api_keys: HashMap<SecretHash, ApiKeyEntry>,
     revoked: HashSet<String>,
     /// Per-identity upstream credentials, opened and prepared:
     /// identity -> API -> what to inject.
     upstream: HashMap<String, HashMap<String, Arc<Injection>>>,
     data_version: i64,
-    /// When each identity's `last_used` was last written to the store.
+    /// When each identity's `last_used` was last written to the store
+    /// (emptied when it holds [`known::GENERATION`] identities: the cost is
+    /// one more write each).
     last_written: HashMap<String, UnixTime>,
 }
 
@@ -84,6 +88,8 @@ pub struct Authority {
     /// the same header or query parameter, so only these APIs take one.
     forms: HashMap<String, portcullis_config::UpstreamAuth>,
     cache: RwLock<Cache>,
+    /// The identities and API keys asked for since the store last changed.
+    known: known::Known,
     /// Tokens whose signature was already checked, by their exact text, so
     /// each is verified once rather than on every request (Ed25519 is the
     /// largest per-request cost). Times, revocation and the identity are
@@ -154,7 +160,7 @@ impl Authority {
 
     /// The identity as the inventory holds it now.
     pub fn identity(&self, id: &str) -> Result<Option<Identity>, AuthFailure> {
-        Ok(self.read()?.identities.get(id).cloned())
+        Ok(self.shared_identity(id)?.map(|i| Identity::clone(&i)))
     }
 
     /// Runs `f` on the identity as the inventory holds it now, in place
@@ -164,7 +170,38 @@ impl Authority {
         id: &str,
         f: impl FnOnce(&Identity) -> R,
     ) -> Result<Option<R>, AuthFailure> {
-        Ok(self.read()?.identities.get(id).map(f))
+        Ok(self.shared_identity(id)?.map(|i| f(&i)))
+    }
+
+    /// The identity from memory, or read from the store and remembered.
+    fn shared_identity(&self, id: &str) -> Result<Option<Arc<Identity>>, AuthFailure> {
+        self.known
+            .identity(id, || self.store.get_identity(id))
+            .map_err(|_| {
+                tracing::error!(identity = id, "identity store unavailable");
+                AuthFailure::Unavailable
+            })
+    }
+
+    /// The usable API key whose secret hashes to `hash`, from memory or
+    /// the store.
+    fn api_key(&self, hash: &SecretHash) -> Result<Option<ApiKeyEntry>, AuthFailure> {
+        let now = self.clock.now();
+        let read = || {
+            self.store
+                .find_credential_by_hash(portcullis_store::CredentialKind::ApiKey, hash)
+                .map(|found| {
+                    found.filter(|c| c.is_usable(now)).map(|c| ApiKeyEntry {
+                        credential: c.id,
+                        identity: c.identity,
+                        expires: c.expires,
+                    })
+                })
+        };
+        self.known.api_key(hash, read).map_err(|_| {
+            tracing::error!("identity store unavailable");
+            AuthFailure::Unavailable
+        })
     }
 
     /// Notes that `id` acted at `now`; written to the store at most once a minute.
@@ -181,6 +218,9 @@ impl Authority {
             return;
         }
         if let Ok(mut cache) = self.cache.write() {
+            if cache.last_written.len() >= known::GENERATION {
+                cache.last_written.clear();
+            }
             cache.last_written.insert(id.to_owned(), now);
         }
         if let Err(e) = self.store.touch_identity(id, now) {
@@ -204,6 +244,8 @@ impl Authority {
     }
 
     fn replace_cache(&self, version: i64) -> Result<(), AuthFailure> {
+        // First: a lookup from here on reads the store as it is now.
+        self.known.clear().map_err(|_| AuthFailure::Unavailable)?;
         let fresh = open::load_cache(
             self.store.as_ref(),
             self.sealing.as_ref(),

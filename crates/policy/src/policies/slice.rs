@@ -93,7 +93,7 @@ pub(crate) fn slice<'p>(
         let sets = match shared.get(&indexes) {
             Some(sets) => Arc::clone(sets),
             None => {
-                let sets = Arc::new(sets(indexes.iter().map(|i| all[*i]))?);
+                let sets = Arc::new(sets(indexes.iter().filter_map(|i| all.get(*i).copied()))?);
                 shared.insert(indexes, Arc::clone(&sets));
                 sets
             }

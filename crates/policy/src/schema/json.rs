@@ -81,8 +81,8 @@ fn record(attrs: &[AttrDef]) -> Value {
             } else {
                 elem
             };
-            if !attr.required {
-                ty["required"] = Value::Bool(false);
+            if let (false, Value::Object(map)) = (attr.required, &mut ty) {
+                map.insert("required".to_owned(), Value::Bool(false));
             }
             (attr.name.clone(), ty)
         })

@@ -12,7 +12,7 @@ use portcullis_token::{KeySet, SealingKey, SigningKey, Verifier};
 
 use crate::upstream::Injection;
 
-use super::{ApiKeyEntry, Authority, AuthorityError, Cache, secs};
+use super::{Authority, AuthorityError, Cache, secs};
 
 pub(super) fn open(
     config: &Config,
@@ -95,6 +95,7 @@ fn assemble(
         sealing,
         forms,
         cache: RwLock::new(cache),
+        known: super::known::Known::new(),
         verified: RwLock::new(HashMap::new()),
         throttle: super::throttle::ClientThrottle::new(&config.tokens.failed_auth),
     })
@@ -233,29 +234,6 @@ pub(super) fn load_cache(
             k.kid, k.created, k.retired, &k.pkcs8,
         )?);
     }
-    let identities: HashMap<_, _> = store
-        .list_identities()?
-        .into_iter()
-        .map(|i| (i.id.clone(), i))
-        .collect();
-    let mut api_keys = HashMap::new();
-    for id in identities.keys() {
-        for c in store.list_credentials(id)? {
-            if c.kind == CredentialKind::ApiKey
-                && c.is_usable(now)
-                && let Some(hash) = c.secret_hash
-            {
-                api_keys.insert(
-                    hash,
-                    ApiKeyEntry {
-                        credential: c.id,
-                        identity: c.identity,
-                        expires: c.expires,
-                    },
-                );
-            }
-        }
-    }
     let revoked = store
         .revoked_tokens(now)?
         .into_iter()
@@ -292,8 +270,6 @@ pub(super) fn load_cache(
     }
     Ok(Cache {
         keys: KeySet::new(keys)?,
-        identities,
-        api_keys,
         revoked,
         upstream,
         data_version,

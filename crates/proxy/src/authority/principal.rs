@@ -56,7 +56,7 @@ impl Authority {
         id: &str,
         now: portcullis_core::UnixTime,
     ) -> Result<Standing, AuthFailure> {
-        Ok(match self.read()?.identities.get(id) {
+        Ok(match self.shared_identity(id)? {
             None => Standing::Gone,
             Some(identity) => match identity.check_usable(now) {
                 Ok(()) => Standing::Usable,
@@ -111,7 +111,8 @@ impl Authority {
                     return Err(AuthFailure::Revoked);
                 }
                 // A token for an identity no longer in the inventory is dead.
-                if !cache.identities.contains_key(&claims.sub) {
+                drop(cache);
+                if self.shared_identity(&claims.sub)?.is_none() {
                     return Err(AuthFailure::UnknownCredential);
                 }
                 Ok(Principal {
@@ -124,16 +125,15 @@ impl Authority {
             }
             Presented::ApiKey(key) => {
                 // Looked up by hash: the map compares digests, not the secret.
-                let entry = cache
-                    .api_keys
-                    .get(&hash_secret(key))
+                drop(cache);
+                let entry = self
+                    .api_key(&hash_secret(key))?
                     .ok_or(AuthFailure::UnknownCredential)?;
                 if entry.expires <= now {
                     return Err(AuthFailure::UnknownCredential);
                 }
-                let identity = cache
-                    .identities
-                    .get(&entry.identity)
+                let identity = self
+                    .shared_identity(&entry.identity)?
                     .ok_or(AuthFailure::UnknownCredential)?;
                 Ok(Principal {
                     identity: identity.id.clone(),

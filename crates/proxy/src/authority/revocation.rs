@@ -37,18 +37,22 @@ impl Authority {
         let token = parse_introspection_request(body)?;
         self.refresh().map_err(|_| TokenIssued::Unavailable)?;
         let now = self.clock.now();
-        let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
-        let active = self
-            .verifier
-            .verify(&token, &cache.keys, now)
-            .ok()
-            .filter(|c| !cache.revoked.contains(&c.jti))
-            .filter(|c| {
-                cache
-                    .identities
-                    .get(&c.sub)
-                    .is_some_and(|i| i.check_usable(now).is_ok())
-            });
+        let claims = {
+            let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
+            self.verifier
+                .verify(&token, &cache.keys, now)
+                .ok()
+                .filter(|c| !cache.revoked.contains(&c.jti))
+        };
+        let active = match claims {
+            Some(c) => {
+                let standing = self
+                    .standing(&c.sub, now)
+                    .map_err(|_| TokenIssued::Unavailable)?;
+                (standing == super::Standing::Usable).then_some(c)
+            }
+            None => None,
+        };
         Ok(match active {
             Some(c) => json!({
                 "active": true,
