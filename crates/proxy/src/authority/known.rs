@@ -44,7 +44,10 @@ impl<K: Eq + Hash, V: Clone> Generations<K, V> {
         }
     }
 
-    fn get(&self, key: &K) -> Option<V> {
+    fn get<Q: Eq + Hash + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
         self.hot.get(key).cloned()
     }
 
@@ -114,11 +117,10 @@ impl Known {
         id: &str,
         read: impl FnOnce() -> Result<Option<Identity>, E>,
     ) -> Result<Option<Arc<Identity>>, Unavailable> {
-        let key = id.to_owned();
         self.lookup(
             |inner| &mut inner.identities,
-            |inner| inner.identities.get(&key),
-            key.clone(),
+            |inner| inner.identities.get(id),
+            || id.to_owned(),
             || read().map(|found| Some(found.map(Arc::new))),
         )
         .map(Option::flatten)
@@ -134,7 +136,7 @@ impl Known {
         self.lookup(
             |inner| &mut inner.api_keys,
             |inner| inner.api_keys.get(hash),
-            *hash,
+            || *hash,
             read,
         )
     }
@@ -154,9 +156,10 @@ impl Known {
         &self,
         map: impl Fn(&mut Inner) -> &mut Generations<K, V>,
         get: impl FnOnce(&Inner) -> Option<V>,
-        key: K,
+        key: impl FnOnce() -> K,
         read: impl FnOnce() -> Result<Option<V>, E>,
     ) -> Result<Option<V>, Unavailable> {
+        // The key is made only on a miss: the hit path allocates nothing.
         let generation = {
             let inner = self.inner.read().map_err(|_| Unavailable)?;
             if let Some(found) = get(&inner) {
@@ -164,6 +167,7 @@ impl Known {
             }
             inner.generation
         };
+        let key = key();
         {
             let mut inner = self.inner.write().map_err(|_| Unavailable)?;
             if let Some(found) = map(&mut inner).revive(&key) {
