@@ -763,6 +763,66 @@ async fn expired_and_deleted_identities() {
     world.stop().await;
 }
 
+/// Another process (the CLI) changing the store bites on the gateway's very
+/// next request, though the gateway found the identity and its API key in
+/// its memory on the request before: a suspension, a reactivation, a
+/// revoked key, a deleted identity.
+#[tokio::test]
+async fn a_change_another_process_commits_bites_on_the_very_next_request() {
+    use portcullis_store::{CredentialStore, IdentityStore};
+    let dir = std::env::temp_dir().join(format!("portcullis-other-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    portcullis_testkit::copy_example(&dir);
+    let path = dir.join("portcullis.db");
+    let config = portcullis_testkit::config_stored(
+        &dir,
+        &portcullis_testkit::example_config(),
+        &[("orders", "http://127.0.0.1:9")],
+        portcullis_config::Storage::Sqlite(path.clone()),
+    );
+    let gateway = portcullis_proxy::Gateway::start(config).await.unwrap();
+    let authority = gateway.authority();
+    let key = authority
+        .create_secret("reporting-agent", CredentialKind::ApiKey, 3600, None)
+        .unwrap();
+    let (token, _) = authority
+        .issue_for("reporting-agent", &["orders:read".into()], 600, "orders")
+        .unwrap();
+    let at = gateway.addr();
+    let codes = || async {
+        // A declared operation: the identity's state is checked before
+        // routing would refuse an undeclared one. The upstream is closed,
+        // so a caller who passes every check gets `upstream-unavailable`.
+        let by_token = portcullis_testkit::send(at, &bearer(&orders(), &token)).await;
+        let by_key =
+            portcullis_testkit::send(at, &with_header(&orders(), "X-Api-Key", &key.secret)).await;
+        (by_token.code(), by_key.code())
+    };
+    let passed = Some("upstream-unavailable".to_owned());
+    let routed = (passed.clone(), passed.clone());
+    // Twice: the second is answered from the gateway's memory.
+    assert_eq!(codes().await, routed);
+    assert_eq!(codes().await, routed);
+
+    let other = portcullis_store::SqliteStore::open(&path).unwrap();
+    other
+        .set_identity_state("reporting-agent", IdentityState::Suspended, 1)
+        .unwrap();
+    let suspended = Some("identity-suspended".to_owned());
+    assert_eq!(codes().await, (suspended.clone(), suspended));
+    other
+        .set_identity_state("reporting-agent", IdentityState::Active, 2)
+        .unwrap();
+    assert_eq!(codes().await, routed);
+    other.revoke_credential(&key.credential_id, 3).unwrap();
+    assert_eq!(codes().await, (passed, Some("unauthenticated".to_owned())));
+    other.delete_identity("reporting-agent").unwrap();
+    let unauthenticated = Some("unauthenticated".to_owned());
+    assert_eq!(codes().await, (unauthenticated.clone(), unauthenticated));
+    gateway.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The inventory is re-applied at every start, idempotently, on a store
 /// that persists: credentials and keys survive, and the file never
 /// re-activates an identity that was suspended since.
