@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import (  # noqa: E402
-    RELEASE, SUBJECT_CPU, LOAD_CPU, free_port, wait_port, pinned, stop, setup_portcullis, post_script,
+    LOAD_CPU, stop, start_gateway, post_script,
 )
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -28,15 +28,7 @@ def main():
     work = tempfile.mkdtemp(prefix="portcullis-profile-")
     procs = []
     try:
-        up_port, pc_port = free_port(), free_port()
-        procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-upstream"), f"127.0.0.1:{up_port}"]))
-        wait_port(up_port)
-        config, token = setup_portcullis(work, pc_port, up_port)
-        env = dict(os.environ, PORTCULLIS_LOG="warn")
-        gateway = pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", config],
-                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(gateway)
-        wait_port(pc_port)
+        gateway, pc_port, token = start_gateway(work, procs)
         argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", "-c32", f"-d{SECONDS + 2}s",
                 "-H", f"Authorization: Bearer {token}"]
         url = f"http://127.0.0.1:{pc_port}/bench/r0/42"

@@ -143,6 +143,21 @@ def setup_portcullis(work, pc_port, up_port, scale=None):
     return config, token
 
 
+def start_gateway(work, procs, stderr=subprocess.DEVNULL):
+    """The bench upstream and the full gateway in front of it (configured in
+    WORK), both pinned and appended to PROCS for the caller to stop; returns
+    (the gateway's process, its port, a token) once its port is open."""
+    up_port, pc_port = free_port(), free_port()
+    procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-upstream"), f"127.0.0.1:{up_port}"]))
+    wait_port(up_port)
+    config, token = setup_portcullis(work, pc_port, up_port)
+    gateway = pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", config],
+                     env=dict(os.environ, PORTCULLIS_LOG="warn"), stdout=subprocess.DEVNULL, stderr=stderr)
+    procs.append(gateway)
+    wait_port(pc_port)
+    return gateway, pc_port, token
+
+
 def post_script(work, body_file="body.json"):
     """A wrk script in WORK that POSTs WORK/BODY_FILE as JSON; its path."""
     with open(os.path.join(work, body_file)) as f:

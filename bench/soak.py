@@ -12,14 +12,12 @@ fails the run. Loopback only; everything started here is stopped here.
 
 import os
 import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import (  # noqa: E402
-    RELEASE, SUBJECT_CPU, LOAD_CPU, free_port, wait_port, pinned, stop, parse_wrk, wrk,
-    setup_portcullis, post_script,
+    SUBJECT_CPU, LOAD_CPU, stop, parse_wrk, wrk, start_gateway, post_script,
 )
 from scale import memory_kib, wait_ready  # noqa: E402
 
@@ -33,14 +31,7 @@ def main():
     work = tempfile.mkdtemp(prefix="portcullis-soak-")
     procs = []
     try:
-        up_port, pc_port = free_port(), free_port()
-        procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-upstream"), f"127.0.0.1:{up_port}"]))
-        wait_port(up_port)
-        config, token = setup_portcullis(work, pc_port, up_port)
-        gateway = pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", config],
-                         env=dict(os.environ, PORTCULLIS_LOG="warn"), stdout=subprocess.DEVNULL,
-                         stderr=open(os.path.join(work, "portcullis.log"), "w"))
-        procs.append(gateway)
+        gateway, pc_port, token = start_gateway(work, procs, open(os.path.join(work, "portcullis.log"), "w"))
         wait_ready(pc_port, token)
         auth = [f"Authorization: Bearer {token}"]
         script = post_script(work)

@@ -139,7 +139,7 @@ impl ToolSet {
 #[derive(Default)]
 struct Shared<'c> {
     inputs: HashMap<Vec<schema::Part<'c>>, Arc<Value>>,
-    outputs: HashMap<*const Value, Arc<Value>>,
+    outputs: HashMap<usize, Arc<Value>>,
 }
 
 fn tool<'c>(
@@ -160,12 +160,11 @@ fn tool<'c>(
         }
     };
     let output_schema = output(op).map(|schema| {
-        let bundled: &Value = schema.bundled();
         Arc::clone(
             shared
                 .outputs
-                .entry(bundled)
-                .or_insert_with(|| Arc::new(with_object_type(bundled))),
+                .entry(schema::address(schema))
+                .or_insert_with(|| Arc::new(with_object_type(schema.bundled()))),
         )
     });
     Ok(Tool {

@@ -62,6 +62,37 @@ impl Elem {
             Elem::String => "String",
         }
     }
+
+    /// The same type as Cedar's JSON schema names it.
+    fn cedar_json(self) -> &'static str {
+        match self {
+            Elem::Long => "Long",
+            Elem::Bool => "Boolean",
+            Elem::String => "String",
+        }
+    }
+}
+
+/// The context attributes every action has beside `params` and `query`:
+/// (name, element type, a `Set` of it, required). The text and the JSON
+/// writer both read this, so the two schemas cannot list different ones.
+// INVARIANT: `authorize::context` builds exactly these attributes.
+pub(crate) const CONTEXT: [(&str, Elem, bool, bool); 6] = [
+    ("scopes", Elem::String, true, true),
+    ("ip", Elem::String, false, true),
+    ("time", Elem::Long, false, true),
+    ("hour", Elem::Long, false, true),
+    ("weekday", Elem::Long, false, true),
+    ("delegated_by", Elem::String, false, false),
+];
+
+/// `elem`, or a `Set` of it, in the schema text.
+fn cedar_type(elem: Elem, set: bool) -> String {
+    if set {
+        format!("Set<{}>", elem.cedar())
+    } else {
+        elem.cedar().to_owned()
+    }
 }
 
 /// One attribute of the `params` or `query` record.
@@ -89,11 +120,7 @@ impl AttrDef {
     }
 
     pub(crate) fn cedar_type(&self) -> String {
-        if self.set {
-            format!("Set<{}>", self.elem.cedar())
-        } else {
-            self.elem.cedar().to_owned()
-        }
+        cedar_type(self.elem, self.set)
     }
 }
 

@@ -183,10 +183,13 @@ impl Authority {
             })
     }
 
-    /// The usable API key whose secret hashes to `hash`, from memory or
-    /// the store.
-    fn api_key(&self, hash: &SecretHash) -> Result<Option<ApiKeyEntry>, AuthFailure> {
-        let now = self.clock.now();
+    /// The API key whose secret hashes to `hash`, from memory or the store
+    /// (which answers only a key usable at `now`).
+    fn api_key(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+    ) -> Result<Option<ApiKeyEntry>, AuthFailure> {
         let read = || {
             self.store
                 .find_credential_by_hash(portcullis_store::CredentialKind::ApiKey, hash)

@@ -763,6 +763,30 @@ async fn expired_and_deleted_identities() {
     world.stop().await;
 }
 
+/// The store file of [`stored_config`].
+const STORE: &str = "portcullis.db";
+
+/// A copy of the example in a fresh folder of this test's (`name`): the
+/// store and the ledger beside its configuration are the test's, never
+/// files inside `examples/`.
+fn stored_example(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("portcullis-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    portcullis_testkit::copy_example(&dir);
+    dir
+}
+
+/// The example configuration in `dir`, its store the SQLite file [`STORE`]
+/// there, its upstream a closed port.
+fn stored_config(dir: &std::path::Path) -> portcullis_config::Config {
+    portcullis_testkit::config_stored(
+        dir,
+        &portcullis_testkit::example_config(),
+        &[("orders", "http://127.0.0.1:9")],
+        portcullis_config::Storage::Sqlite(dir.join(STORE)),
+    )
+}
+
 /// Another process (the CLI) changing the store bites on the gateway's very
 /// next request, though the gateway found the identity and its API key in
 /// its memory on the request before: a suspension, a reactivation, a
@@ -770,17 +794,10 @@ async fn expired_and_deleted_identities() {
 #[tokio::test]
 async fn a_change_another_process_commits_bites_on_the_very_next_request() {
     use portcullis_store::{CredentialStore, IdentityStore};
-    let dir = std::env::temp_dir().join(format!("portcullis-other-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    portcullis_testkit::copy_example(&dir);
-    let path = dir.join("portcullis.db");
-    let config = portcullis_testkit::config_stored(
-        &dir,
-        &portcullis_testkit::example_config(),
-        &[("orders", "http://127.0.0.1:9")],
-        portcullis_config::Storage::Sqlite(path.clone()),
-    );
-    let gateway = portcullis_proxy::Gateway::start(config).await.unwrap();
+    let dir = stored_example("other");
+    let gateway = portcullis_proxy::Gateway::start(stored_config(&dir))
+        .await
+        .unwrap();
     let authority = gateway.authority();
     let key = authority
         .create_secret("reporting-agent", CredentialKind::ApiKey, 3600, None)
@@ -804,7 +821,7 @@ async fn a_change_another_process_commits_bites_on_the_very_next_request() {
     assert_eq!(codes().await, routed);
     assert_eq!(codes().await, routed);
 
-    let other = portcullis_store::SqliteStore::open(&path).unwrap();
+    let other = portcullis_store::SqliteStore::open(&dir.join(STORE)).unwrap();
     other
         .set_identity_state("reporting-agent", IdentityState::Suspended, 1)
         .unwrap();
@@ -828,20 +845,11 @@ async fn a_change_another_process_commits_bites_on_the_very_next_request() {
 /// re-activates an identity that was suspended since.
 #[tokio::test]
 async fn the_inventory_is_reapplied_at_start_and_never_reactivates() {
-    let dir = std::env::temp_dir().join(format!("portcullis-restart-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    // A copy of the example: the store and the ledger beside its
-    // configuration are this test's, never files inside `examples/`.
-    portcullis_testkit::copy_example(&dir);
-    let storage = portcullis_config::Storage::Sqlite(dir.join("portcullis.db"));
+    let dir = stored_example("restart");
     let start = || async {
-        let config = portcullis_testkit::config_stored(
-            &dir,
-            &portcullis_testkit::example_config(),
-            &[("orders", "http://127.0.0.1:9")],
-            storage.clone(),
-        );
-        portcullis_proxy::Gateway::start(config).await.unwrap()
+        portcullis_proxy::Gateway::start(stored_config(&dir))
+            .await
+            .unwrap()
     };
     let first = start().await;
     let authority = first.authority();

@@ -23,12 +23,15 @@ const GROUPS: [(&str, ParamIn); 3] = [
 /// address). Two operations with the same parts have the same input schema.
 pub(super) type Part<'o> = (usize, &'o str, bool, usize);
 
+/// Which compiled schema this is: the contract shares one per distinct
+/// bundle, so equal addresses are equal schemas.
+pub(super) fn address(schema: &portcullis_contract::Schema) -> usize {
+    std::ptr::from_ref::<Value>(schema.bundled()) as usize
+}
+
 /// What [`input`] builds `op`'s schema from.
 pub(super) fn parts(op: &Operation) -> Vec<Part<'_>> {
-    let address = |s: &Option<portcullis_contract::Schema>| {
-        s.as_ref()
-            .map_or(0, |s| std::ptr::from_ref::<Value>(s.bundled()) as usize)
-    };
+    let address = |s: &Option<portcullis_contract::Schema>| s.as_ref().map_or(0, address);
     let mut parts = Vec::new();
     for (group, (_, location)) in GROUPS.iter().enumerate() {
         for p in op.params_in(*location) {

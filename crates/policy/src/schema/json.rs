@@ -47,26 +47,18 @@ pub(super) fn render<'a>(
 }
 
 fn render_action(action: &ActionDef) -> Value {
-    let long = json!({"type": "Long"});
-    let string = json!({"type": "String"});
+    let mut context = Map::new();
+    context.insert("params".to_owned(), record(&action.params));
+    context.insert("query".to_owned(), record(&action.query));
+    for (name, elem, set, required) in super::CONTEXT {
+        context.insert(name.to_owned(), attr_type(elem, set, required));
+    }
     json!({
         "memberOf": [{"id": action.group}],
         "appliesTo": {
             "principalTypes": ["Identity"],
             "resourceTypes": ["Api"],
-            "context": {
-                "type": "Record",
-                "attributes": {
-                    "params": record(&action.params),
-                    "query": record(&action.query),
-                    "scopes": {"type": "Set", "element": string},
-                    "ip": string,
-                    "time": long,
-                    "hour": long,
-                    "weekday": long,
-                    "delegated_by": {"type": "String", "required": false},
-                },
-            },
+            "context": {"type": "Record", "attributes": context},
         },
     })
 }
@@ -74,26 +66,21 @@ fn render_action(action: &ActionDef) -> Value {
 fn record(attrs: &[AttrDef]) -> Value {
     let attributes: Map<String, Value> = attrs
         .iter()
-        .map(|attr| {
-            let elem = json!({"type": elem(attr.elem)});
-            let mut ty = if attr.set {
-                json!({"type": "Set", "element": elem})
-            } else {
-                elem
-            };
-            if let (false, Value::Object(map)) = (attr.required, &mut ty) {
-                map.insert("required".to_owned(), Value::Bool(false));
-            }
-            (attr.name.clone(), ty)
-        })
+        .map(|a| (a.name.clone(), attr_type(a.elem, a.set, a.required)))
         .collect();
     json!({"type": "Record", "attributes": attributes})
 }
 
-fn elem(elem: Elem) -> &'static str {
-    match elem {
-        Elem::Long => "Long",
-        Elem::Bool => "Boolean",
-        Elem::String => "String",
+/// `elem`, or a `Set` of it, as a record attribute's type.
+fn attr_type(elem: Elem, set: bool, required: bool) -> Value {
+    let elem = json!({"type": elem.cedar_json()});
+    let mut ty = if set {
+        json!({"type": "Set", "element": elem})
+    } else {
+        elem
+    };
+    if let (false, Value::Object(map)) = (required, &mut ty) {
+        map.insert("required".to_owned(), Value::Bool(false));
     }
+    ty
 }

@@ -93,9 +93,15 @@ fn render_action(out: &mut String, action: &ActionDef) {
     );
     render_record(out, "params", &action.params);
     render_record(out, "query", &action.query);
-    out.push_str(
-        "    scopes: Set<String>,\n    ip: String,\n    time: Long,\n    hour: Long,\n    weekday: Long,\n    delegated_by?: String,\n  },\n};\n",
-    );
+    for (name, elem, set, required) in super::CONTEXT {
+        let optional = if required { "" } else { "?" };
+        let _ = writeln!(
+            out,
+            "    {name}{optional}: {},",
+            super::cedar_type(elem, set)
+        );
+    }
+    out.push_str("  },\n};\n");
 }
 
 fn render_record(out: &mut String, name: &str, attrs: &[AttrDef]) {

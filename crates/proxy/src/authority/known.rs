@@ -17,6 +17,7 @@
 //! it does: each emptying bumps `generation`, and a row read under an older
 //! generation is returned to its caller but not kept.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, RwLock};
@@ -36,6 +37,14 @@ struct Generations<K, V> {
     cold: HashMap<K, V>,
 }
 
+/// Where a key was found.
+enum Found<V> {
+    Hot(V),
+    /// In `cold`: kept, but moving it to `hot` needs the write lock.
+    Cold,
+    Nowhere,
+}
+
 impl<K: Eq + Hash, V: Clone> Generations<K, V> {
     fn new() -> Self {
         Self {
@@ -44,18 +53,25 @@ impl<K: Eq + Hash, V: Clone> Generations<K, V> {
         }
     }
 
-    fn get<Q: Eq + Hash + ?Sized>(&self, key: &Q) -> Option<V>
+    fn find<Q: Eq + Hash + ?Sized>(&self, key: &Q) -> Found<V>
     where
-        K: std::borrow::Borrow<Q>,
+        K: Borrow<Q>,
     {
-        self.hot.get(key).cloned()
+        match self.hot.get(key) {
+            Some(value) => Found::Hot(value.clone()),
+            None if self.cold.contains_key(key) => Found::Cold,
+            None => Found::Nowhere,
+        }
     }
 
     /// A `cold` entry, moved to `hot`.
-    fn revive(&mut self, key: &K) -> Option<V> {
-        let value = self.cold.remove_entry(key)?;
-        self.insert(value.0, value.1.clone());
-        Some(value.1)
+    fn revive<Q: Eq + Hash + ?Sized>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
+        let (key, value) = self.cold.remove_entry(key)?;
+        self.insert(key, value.clone());
+        Some(value)
     }
 
     fn insert(&mut self, key: K, value: V) {
@@ -117,13 +133,9 @@ impl Known {
         id: &str,
         read: impl FnOnce() -> Result<Option<Identity>, E>,
     ) -> Result<Option<Arc<Identity>>, Unavailable> {
-        self.lookup(
-            |inner| &mut inner.identities,
-            |inner| inner.identities.get(id),
-            || id.to_owned(),
-            || read().map(|found| Some(found.map(Arc::new))),
-        )
-        .map(Option::flatten)
+        let read = || read().map(|found| Some(found.map(Arc::new)));
+        self.lookup(|i| &i.identities, |i| &mut i.identities, id, read)
+            .map(Option::flatten)
     }
 
     /// The usable API key whose secret hashes to `hash`, from memory or
@@ -133,12 +145,7 @@ impl Known {
         hash: &SecretHash,
         read: impl FnOnce() -> Result<Option<ApiKeyEntry>, E>,
     ) -> Result<Option<ApiKeyEntry>, Unavailable> {
-        self.lookup(
-            |inner| &mut inner.api_keys,
-            |inner| inner.api_keys.get(hash),
-            || *hash,
-            read,
-        )
+        self.lookup(|i| &i.api_keys, |i| &mut i.api_keys, hash, read)
     }
 
     /// Entries held now (tests).
@@ -149,37 +156,48 @@ impl Known {
             .map_or(0, |i| i.identities.len() + i.api_keys.len())
     }
 
-    /// `get` under the read lock; else a `cold` entry revived, else `read`
-    /// outside any lock and kept if the store did not change meanwhile.
-    /// `read` answering `None` keeps nothing.
-    fn lookup<K: Eq + Hash, V: Clone, E>(
+    /// `key` from `hot` under the read lock; else a `cold` entry revived
+    /// under the write lock; else `read` outside any lock, kept if the
+    /// store did not change meanwhile. A miss takes no write lock until
+    /// there is something to keep, and `read` answering `None` keeps
+    /// nothing.
+    fn lookup<K, Q, V, E>(
         &self,
-        map: impl Fn(&mut Inner) -> &mut Generations<K, V>,
-        get: impl FnOnce(&Inner) -> Option<V>,
-        key: impl FnOnce() -> K,
+        map: fn(&Inner) -> &Generations<K, V>,
+        map_mut: fn(&mut Inner) -> &mut Generations<K, V>,
+        key: &Q,
         read: impl FnOnce() -> Result<Option<V>, E>,
-    ) -> Result<Option<V>, Unavailable> {
-        // The key is made only on a miss: the hit path allocates nothing.
+    ) -> Result<Option<V>, Unavailable>
+    where
+        K: Eq + Hash + Borrow<Q>,
+        Q: Eq + Hash + ToOwned<Owned = K> + ?Sized,
+        V: Clone,
+    {
         let generation = {
             let inner = self.inner.read().map_err(|_| Unavailable)?;
-            if let Some(found) = get(&inner) {
-                return Ok(Some(found));
+            match map(&inner).find(key) {
+                Found::Hot(value) => return Ok(Some(value)),
+                Found::Cold => None,
+                Found::Nowhere => Some(inner.generation),
             }
-            inner.generation
         };
-        let key = key();
-        {
-            let mut inner = self.inner.write().map_err(|_| Unavailable)?;
-            if let Some(found) = map(&mut inner).revive(&key) {
-                return Ok(Some(found));
+        let generation = match generation {
+            Some(generation) => generation,
+            None => {
+                let mut inner = self.inner.write().map_err(|_| Unavailable)?;
+                if let Some(value) = map_mut(&mut inner).revive(key) {
+                    return Ok(Some(value));
+                }
+                // Emptied since the read lock was let go.
+                inner.generation
             }
-        }
+        };
         let Some(found) = read().map_err(|_| Unavailable)? else {
             return Ok(None);
         };
         let mut inner = self.inner.write().map_err(|_| Unavailable)?;
         if inner.generation == generation {
-            map(&mut inner).insert(key, found.clone());
+            map_mut(&mut inner).insert(key.to_owned(), found.clone());
         }
         Ok(Some(found))
     }

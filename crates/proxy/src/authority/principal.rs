@@ -127,7 +127,7 @@ impl Authority {
                 // Looked up by hash: the map compares digests, not the secret.
                 drop(cache);
                 let entry = self
-                    .api_key(&hash_secret(key))?
+                    .api_key(&hash_secret(key), now)?
                     .ok_or(AuthFailure::UnknownCredential)?;
                 if entry.expires <= now {
                     return Err(AuthFailure::UnknownCredential);
