@@ -11,7 +11,10 @@
 //!
 //! All patterns are compiled once into a single multi-pattern
 //! `regex_automata::meta::Regex`, so scanning is one linear-time pass
-//! regardless of how many kinds are defined.
+//! regardless of how many kinds are defined. The prefilter a whole body
+//! goes through first (`may_match`) is cheaper still: the patterns that
+//! start with a literal as a second regex (its literal search skips most
+//! bytes), and byte-level necessary conditions for the two that do not.
 
 use regex_automata::meta::{BuildError, Regex};
 use regex_automata::util::primitives::NonMaxUsize;
@@ -154,6 +157,90 @@ const PATTERNS: &[(SecretKind, &str)] = &[
     )),
 ];
 
+/// The kinds whose patterns start without a literal, left out of
+/// `may_match`'s regex and stood in for by cheaper necessary conditions
+/// (`url_shaped`, `card_shaped`).
+const UNPREFIXED: [SecretKind; 2] = [SecretKind::PaymentCard, SecretKind::UrlPassword];
+
+/// What every text the URL-password pattern matches holds: `://` followed
+/// by an `@` before any whitespace, `/`, quote or angle bracket (the user
+/// and the password may hold none of them). A link without user info, the
+/// common case in API responses, is not one.
+fn url_shaped(bytes: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, b"://").any(|at| {
+        let after = bytes.get(at + 3..).unwrap_or_default();
+        after.iter().take(64 + 1 + 128 + 1).find(|b| {
+            b.is_ascii_whitespace() || matches!(b, b'/' | b'"' | b'\'' | b'<' | b'>' | b'@')
+        }) == Some(&b'@')
+    })
+}
+
+/// What every text the card pattern matches holds: a run of 13 digits, or a
+/// run of at least 4 digits, a space or hyphen, at least 3 digits, the same
+/// separator and a digit. (The pattern's lead group is exactly 4 digits and
+/// its groups 3 to 6; looser is let through, which only costs a closer
+/// look. An ISO date is not card-shaped.)
+///
+/// Either is a stretch of at least `SHORTEST` digits, spaces and hyphens, so
+/// one byte in every `SHORTEST` falls inside it: only those are looked at,
+/// and only around one that is such a byte is the stretch read whole.
+fn card_shaped(bytes: &[u8]) -> bool {
+    const SHORTEST: usize = 10;
+    let cardish = |b: &u8| b.is_ascii_digit() || matches!(b, b' ' | b'-');
+    let mut at = SHORTEST - 1;
+    while let Some(byte) = bytes.get(at) {
+        if !cardish(byte) {
+            at += SHORTEST;
+            continue;
+        }
+        let (before, from) = bytes.split_at(at);
+        let start = before
+            .iter()
+            .rposition(|b| !cardish(b))
+            .map_or(0, |p| p + 1);
+        let end = from
+            .iter()
+            .position(|b| !cardish(b))
+            .map_or(bytes.len(), |p| at + p);
+        let stretch = bytes.get(start..end).unwrap_or_default();
+        if stretch.len() >= SHORTEST && card_in(stretch) {
+            return true;
+        }
+        at = end + SHORTEST;
+    }
+    false
+}
+
+/// `card_shaped`'s condition, read over one stretch of digits, spaces and
+/// hyphens.
+fn card_in(stretch: &[u8]) -> bool {
+    let digits = |from: usize| {
+        stretch.get(from..).map_or(0, |rest| {
+            rest.iter().take_while(|b| b.is_ascii_digit()).count()
+        })
+    };
+    let mut run = 0usize;
+    for (i, byte) in stretch.iter().enumerate() {
+        if byte.is_ascii_digit() {
+            run += 1;
+            if run >= 13 {
+                return true;
+            }
+            continue;
+        }
+        let group = digits(i + 1);
+        if run >= 4
+            && group >= 3
+            && stretch.get(i + 1 + group) == Some(byte)
+            && digits(i + 2 + group) >= 1
+        {
+            return true;
+        }
+        run = 0;
+    }
+    false
+}
+
 /// Upper bound on capture slots, so a search can keep them on the stack and
 /// the clean path never allocates.
 const MAX_SLOTS: usize = 64;
@@ -168,6 +255,11 @@ const CAPTURE_WINDOW: usize = 256;
 /// and search scratch space is pooled per thread inside the regex.
 pub struct SecretScanner {
     regex: Regex,
+    /// [`SecretScanner::may_match`]'s first pass: every pattern that starts
+    /// with a literal (all but the card and URL-password ones), so the
+    /// regex engine's literal search skips the text between candidates
+    /// instead of walking every byte through the automaton.
+    prefixed: Regex,
 }
 
 impl std::fmt::Debug for SecretScanner {
@@ -180,14 +272,22 @@ impl std::fmt::Debug for SecretScanner {
 
 impl SecretScanner {
     pub fn builtin() -> Result<Self, SecretPatternError> {
+        let compile = |sources: &[&str]| {
+            Regex::new_many(sources).map_err(|e| SecretPatternError::Compile(Box::new(e)))
+        };
         let sources: Vec<&str> = PATTERNS.iter().map(|(_, source)| *source).collect();
-        let regex =
-            Regex::new_many(&sources).map_err(|e| SecretPatternError::Compile(Box::new(e)))?;
+        let regex = compile(&sources)?;
+        let prefixed: Vec<&str> = PATTERNS
+            .iter()
+            .filter(|(kind, _)| !UNPREFIXED.contains(kind))
+            .map(|(_, source)| *source)
+            .collect();
+        let prefixed = compile(&prefixed)?;
         let slots = regex.group_info().slot_len();
         if slots > MAX_SLOTS {
             return Err(SecretPatternError::TooManySlots(slots));
         }
-        Ok(Self { regex })
+        Ok(Self { regex, prefixed })
     }
 
     pub fn find(&self, text: &str) -> Vec<SecretMatch> {
@@ -198,7 +298,7 @@ impl SecretScanner {
     /// regex cannot express: a cheap, conservative prefilter. False means no
     /// part of `bytes` can hold a finding.
     pub fn may_match(&self, bytes: &[u8]) -> bool {
-        self.regex.is_match(Input::new(bytes))
+        self.prefixed.is_match(Input::new(bytes)) || url_shaped(bytes) || card_shaped(bytes)
     }
 
     pub fn is_clean(&self, text: &str) -> bool {

@@ -37,5 +37,5 @@ pub use gateway::{Gateway, StartError};
 pub use live::{ApplyError, DecisionEvent, LiveError};
 pub use oauth::ADMIN_SCOPE;
 pub use observer::Observer;
-pub use reload::{ReloadFailure, ReloadStatus, Reloader};
+pub use reload::{FolderWatch, ReloadFailure, ReloadStatus, Reloader};
 pub use snapshot::{Snapshot, SnapshotError};

@@ -13,6 +13,9 @@ use portcullis_config::{Inputs, Overrides};
 
 use crate::live::Live;
 
+mod watch;
+pub use watch::FolderWatch;
+
 /// The outcome of reloads so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReloadStatus {

@@ -441,3 +441,39 @@ fn url_passwords_near_miss() {
     assert_none("https://user@example.com/path");
     assert_none("http://example.com:8080/x");
 }
+
+/// The prefilter's stand-ins for the two patterns that start without a
+/// literal (card numbers, URL passwords) see them at every offset and at
+/// either end of the text, and let ordinary response content through
+/// unscanned: dates, phone numbers, SKUs, links without user info.
+#[test]
+fn prefilter_sees_cards_and_url_passwords_anywhere_and_not_their_look_alikes() {
+    let pw = cat(&["S3cr3t", "Passw0rd"]);
+    let url = format!("postgres://orders:{pw}@db.internal:5432/orders");
+    for secret in [
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "4111111111111111",
+        "3782 822463 10005",
+        url.as_str(),
+    ] {
+        for pad in 0..24 {
+            let lead = "ab ".repeat(pad / 3) + &"z".repeat(pad % 3);
+            for text in [format!("{lead}{secret}"), format!("{secret}{lead}")] {
+                assert!(scanner().may_match(text.as_bytes()), "missed in {text:?}");
+                assert_prefilter_sees(&text);
+            }
+        }
+    }
+    let ordinary = serde_json::json!({
+        "createdAt": "2026-11-26T10:00:00Z",
+        "phone": "555-123-4567",
+        "sku": "WID-0001",
+        "ids": [1234567890, 4111, "12 345 67"],
+        "self": "https://orders.example/v1/orders/42?page=2",
+        "mail": "orders@acme.example",
+        "notes": "Deliver between 0900 - 17 or call 0800 1111.",
+    })
+    .to_string();
+    assert!(!scanner().may_match(ordinary.as_bytes()), "{ordinary}");
+}

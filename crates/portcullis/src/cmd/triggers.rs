@@ -10,8 +10,9 @@
 //! watched set follows each reload. (Folders, not the files: a watch on a
 //! file that an editor replaces by renaming a new one over it follows the
 //! old file, and re-watching races with the watcher's own cleanup.) The
-//! gateway's own writes still wake the watcher's thread, which drops them;
-//! a watch mask without modify events would spare even that.
+//! watch (`portcullis_proxy::FolderWatch`) asks only for files written and
+//! closed, created, removed or renamed, so the gateway's own writes to the
+//! files it keeps open never reach it.
 //!
 //! Triggers are coalesced: however many arrive while a reload runs, one more
 //! reload follows after a quiet moment, so a storm of edits costs a couple
@@ -22,10 +23,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use notify::event::ModifyKind;
-use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 use portcullis_config::Inputs;
-use portcullis_proxy::Reloader;
+use portcullis_proxy::{FolderWatch, Reloader};
 use tokio::sync::mpsc;
 
 /// Quiet time after the last trigger before reloading.
@@ -45,7 +44,7 @@ impl Drop for Triggers {
 
 /// The watcher and the folders it watches now.
 struct Watching {
-    watcher: RecommendedWatcher,
+    watcher: FolderWatch,
     paths: BTreeSet<PathBuf>,
 }
 
@@ -91,25 +90,17 @@ async fn run(
     }
 }
 
-/// A watcher that sends a trigger for each event on a configuration input.
+/// A watcher that sends a trigger for each change to a configuration input.
 fn watcher(
     inputs: Arc<RwLock<Inputs>>,
     tx: mpsc::UnboundedSender<&'static str>,
-) -> Option<RecommendedWatcher> {
-    let handler = move |result: notify::Result<Event>| {
-        let Ok(event) = result else { return };
-        let changes = matches!(
-            event.kind,
-            EventKind::Create(_)
-                | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any)
-                | EventKind::Remove(_)
-        );
-        let concerns = |p: &PathBuf| inputs.read().is_ok_and(|i| i.concern(p));
-        if changes && event.paths.iter().any(concerns) {
+) -> Option<FolderWatch> {
+    let on_change = move |path: &std::path::Path| {
+        if inputs.read().is_ok_and(|i| i.concern(path)) {
             let _ = tx.send("file-change");
         }
     };
-    match notify::recommended_watcher(handler) {
+    match FolderWatch::start(on_change) {
         Ok(w) => Some(w),
         Err(e) => {
             tracing::warn!(error = %e, "cannot watch the configuration's files; reload with SIGHUP or the admin API");
@@ -129,12 +120,12 @@ fn follow(watching: &Mutex<Watching>, reloader: &Reloader) {
     let Watching { watcher, paths } = &mut *watching;
     let stale: Vec<PathBuf> = paths.difference(&wanted).cloned().collect();
     for folder in stale {
-        let _ = watcher.unwatch(&folder);
+        watcher.unwatch(&folder);
         paths.remove(&folder);
     }
     let new: Vec<PathBuf> = wanted.difference(paths).cloned().collect();
     for folder in new {
-        match watcher.watch(&folder, RecursiveMode::NonRecursive) {
+        match watcher.watch(&folder) {
             Ok(()) => {
                 tracing::info!(folder = %folder.display(), "watching for configuration changes");
                 paths.insert(folder);
