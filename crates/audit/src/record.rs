@@ -8,6 +8,8 @@
 //! and those bytes are what is stored, so verification never depends on
 //! re-encoding.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::chain::Hash;
@@ -15,7 +17,9 @@ use crate::chain::Hash;
 /// Time spent in one pipeline stage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageTime {
-    pub stage: String,
+    /// A stage's name: the gateway's are static, so a record costs no
+    /// allocation per stage.
+    pub stage: Cow<'static, str>,
     pub us: u64,
 }
 
@@ -38,13 +42,13 @@ pub struct Entry {
     /// The path as received, query values that look secret redacted.
     pub path: String,
     /// The stage that decided: the refusing one, or `check_response`.
-    pub stage: String,
+    pub stage: Cow<'static, str>,
     /// `allow`, `deny`, or `observe` (would have been denied, was forwarded).
-    pub decision: String,
+    pub decision: Cow<'static, str>,
     /// The problem code sent, when refused.
-    pub code: Option<String>,
+    pub code: Option<Cow<'static, str>>,
     /// Observe mode: the code it would have been refused with.
-    pub observed: Option<String>,
+    pub observed: Option<Cow<'static, str>>,
     /// Determining policy ids.
     pub policies: Vec<String>,
     /// How many policy evaluation errors there were (their text is logged).

@@ -234,6 +234,15 @@ fn random_hex(bytes: usize) -> String {
 mod tests {
     use super::*;
 
+    /// Timings and the metrics' stage histograms are indexed by a stage's
+    /// discriminant and read back through `Stage::ALL`.
+    #[test]
+    fn every_stage_sits_at_its_own_index_in_all() {
+        for (i, stage) in Stage::ALL.iter().enumerate() {
+            assert_eq!(*stage as usize, i, "{stage:?}");
+        }
+    }
+
     #[test]
     fn traceparent_is_carried_only_when_valid() {
         let t = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

@@ -487,8 +487,8 @@ fn stored(row: &rusqlite::Row<'_>) -> Result<Sealed, u64> {
             e.identity,
             e.api,
             e.operation,
-            e.decision,
-            e.code,
+            e.decision.into_owned(),
+            e.code.map(std::borrow::Cow::into_owned),
         );
         (copied == columns).then_some(sealed)
     })();

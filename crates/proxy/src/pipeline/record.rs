@@ -138,10 +138,10 @@ impl Record {
             operation: ex.operation.clone(),
             method: std::mem::take(&mut self.method),
             path: std::mem::take(&mut self.path),
-            stage: ex.stage.as_str().to_owned(),
-            decision: decision(code, ex.observed).to_owned(),
-            code: code.map(|c| c.as_str().to_owned()),
-            observed: ex.observed.map(|c| c.as_str().to_owned()),
+            stage: ex.stage.as_str().into(),
+            decision: decision(code, ex.observed).into(),
+            code: code.map(|c| c.as_str().into()),
+            observed: ex.observed.map(|c| c.as_str().into()),
             policies: ex
                 .decision
                 .as_ref()
@@ -161,7 +161,7 @@ impl Record {
             stages: ex
                 .stage_times()
                 .map(|(stage, us)| StageTime {
-                    stage: stage.as_str().to_owned(),
+                    stage: stage.as_str().into(),
                     us,
                 })
                 .collect(),

@@ -281,8 +281,8 @@ mod tests {
         let new = dir.path().join(".portcullis.yaml.swp");
         std::fs::write(&new, "y").unwrap();
         std::fs::rename(&new, &config).unwrap();
-        let seen: Vec<_> = std::iter::from_fn(|| rx.recv_timeout(Duration::from_millis(300)).ok())
-            .collect();
+        let seen: Vec<_> =
+            std::iter::from_fn(|| rx.recv_timeout(Duration::from_millis(300)).ok()).collect();
         assert!(seen.contains(&config), "{seen:?}");
 
         // No longer watched: nothing.

@@ -33,7 +33,7 @@ fn entry(n: u64) -> Entry {
         path: "/orders/v1/orders".into(),
         stage: "check_response".into(),
         decision: if n.is_multiple_of(3) { "deny" } else { "allow" }.into(),
-        code: (n.is_multiple_of(3)).then(|| "forbidden".to_owned()),
+        code: (n.is_multiple_of(3)).then(|| "forbidden".into()),
         status: if n.is_multiple_of(3) { 403 } else { 200 },
         ..Entry::default()
     }

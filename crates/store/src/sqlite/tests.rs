@@ -253,11 +253,32 @@ fn data_version_moves_when_another_connection_commits() {
     let path = dir.join("dv.db");
     let a = SqliteStore::open(&path).unwrap();
     let b = SqliteStore::open(&path).unwrap();
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    assert!(
+        a.version.lock().unwrap().changes.is_some(),
+        "a store file is watched"
+    );
     let before = a.data_version().unwrap();
     a.revoke_token("own-write", 10).unwrap();
     assert_eq!(a.data_version().unwrap(), before, "own writes do not count");
     b.revoke_token("other-write", 10).unwrap();
-    assert_ne!(a.data_version().unwrap(), before);
+    let mut seen = a.data_version().unwrap();
+    assert_ne!(seen, before);
+    // Every commit is seen on the very next ask, asks in between agree,
+    // and a checkpoint that rewrites the database file and empties the
+    // log changes none of that.
+    for i in 0..20 {
+        if i == 10 {
+            b.lock_for_test()
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .unwrap();
+        }
+        b.revoke_token(&format!("other-{i}"), 10).unwrap();
+        let now = a.data_version().unwrap();
+        assert_ne!(now, seen, "commit {i} was not seen");
+        assert_eq!(a.data_version().unwrap(), now);
+        seen = now;
+    }
     drop((a, b));
     let _ = std::fs::remove_dir_all(&dir);
 }
