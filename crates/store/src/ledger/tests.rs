@@ -264,3 +264,36 @@ fn a_clock_stepping_backwards_changes_no_order_and_breaks_nothing() {
         "time filters read the recorded times"
     );
 }
+
+/// The log is copied into the database file in small steps: a few thousand
+/// records leave a log of a few hundred KB, not SQLite's default 4 MB
+/// reached in one burst (which showed as the gateway's tail latency).
+#[test]
+fn the_write_ahead_log_is_copied_back_in_small_steps() {
+    let fixture = fixture("wal-size");
+    let mut ledger = Ledger::open(&Location::File(fixture.path.clone()), Sync::Normal).unwrap();
+    let (mut seq, mut prev) = ledger.head().unwrap();
+    for _ in 0..60 {
+        let batch: Vec<(Sealed, Entry)> = (0..50)
+            .map(|_| {
+                seq += 1;
+                let e = entry(seq);
+                let sealed = Sealed::seal(seq, prev, e.clone()).unwrap();
+                prev = sealed.hash;
+                (sealed, e)
+            })
+            .collect();
+        ledger.append(&batch).unwrap();
+    }
+    let database = std::fs::metadata(&fixture.path).unwrap().len();
+    let log = std::fs::metadata(format!("{}-wal", fixture.path.display()))
+        .unwrap()
+        .len();
+    assert!(
+        database > 1_000_000,
+        "3,000 records in the file: {database}"
+    );
+    assert!(log < 1_000_000, "the log holds {log} bytes");
+    drop(ledger);
+    assert_eq!(fixture.problem(), None);
+}
