@@ -169,7 +169,8 @@ const UNPREFIXED: [SecretKind; 2] = [SecretKind::PaymentCard, SecretKind::UrlPas
 fn url_shaped(bytes: &[u8]) -> bool {
     memchr::memmem::find_iter(bytes, b"://").any(|at| {
         let after = bytes.get(at + 3..).unwrap_or_default();
-        after.iter().take(64 + 1 + 128 + 1).find(|b| {
+        // The pattern counts characters, up to four bytes each.
+        after.iter().take(4 * 64 + 1 + 4 * 128 + 1).find(|b| {
             b.is_ascii_whitespace() || matches!(b, b'/' | b'"' | b'\'' | b'<' | b'>' | b'@')
         }) == Some(&b'@')
     })

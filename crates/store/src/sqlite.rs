@@ -6,7 +6,6 @@
 //! from a newer build is `Unavailable`, never a panic and never a silent
 //! downgrade.
 
-mod changes;
 mod credentials;
 mod decode;
 mod fault;
@@ -27,7 +26,6 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::StoreError;
-use changes::{Changes, Seen};
 use fault::Fault;
 
 /// How long a statement waits for another process's write lock before the
@@ -38,17 +36,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteStore {
     // INVARIANT: configured (pragmas) and migrated to the latest schema.
     conn: Mutex<Connection>,
-    /// The data version last read, and what says whether it may have moved
-    /// since (`changes.rs`). Locked before `conn`, never after.
-    version: Mutex<Version>,
     /// For `Debug` only: the file path, or `:memory:`.
     location: String,
-}
-
-#[derive(Default)]
-struct Version {
-    changes: Option<Changes>,
-    known: Option<i64>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -68,12 +57,7 @@ impl SqliteStore {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|e| Fault::from(e).into_store_error(OPENING))?;
-        let mut store = Self::init(conn, path.display().to_string(), true)?;
-        // After `init`: its migrations have made the `-wal` file.
-        if let Ok(version) = store.version.get_mut() {
-            version.changes = Changes::watch(path);
-        }
-        Ok(store)
+        Self::init(conn, path.display().to_string(), true)
     }
 
     /// A private database that lives as long as the store (tests, demo).
@@ -95,7 +79,6 @@ impl SqliteStore {
         migrations::migrate(&mut conn).map_err(|f| f.into_store_error(OPENING))?;
         Ok(Self {
             conn: Mutex::new(conn),
-            version: Mutex::default(),
             location,
         })
     }
@@ -140,37 +123,17 @@ impl SqliteStore {
 
 impl crate::store::ChangeStore for SqliteStore {
     fn data_version(&self) -> Result<i64, StoreError> {
-        const ACTION: &str = "reading the data version";
-        let mut version = self
-            .version
-            .lock()
-            .map_err(|_| StoreError::unavailable(ACTION, "the version lock is poisoned"))?;
-        let Version { changes, known } = &mut *version;
-        // The look comes first: a commit after it is either in what SQLite
-        // answers next or queues an event the next look finds.
-        let quiet = match changes.as_mut().map(Changes::look) {
-            Some(Seen::Nothing) => true,
-            Some(Seen::Something) | None => false,
-            Some(Seen::Lost) => {
-                tracing::info!(store = %self.location, "the store's files are no longer watched; reading its data version from SQLite on every request");
-                *changes = None;
-                false
-            }
-        };
-        if let (true, Some(known)) = (quiet, *known) {
-            return Ok(known);
-        }
-        // Forgotten first: if SQLite fails now, the next call asks again
-        // rather than trusting a look that has already taken the event.
-        *known = None;
-        // Asked on most requests when unwatched: the statement is kept.
-        let read = self.run(ACTION, |conn| {
+        // Asked on every request: the statement is prepared once and kept.
+        // SQLite itself is asked each time. A watch on the files cannot
+        // stand in for it: a commit writes its log frames (the file event)
+        // before it publishes them in the shared-memory index (no event),
+        // so a look between the two would take the event, read the old
+        // version and keep serving it (tried on 2026-12-04 and taken out).
+        self.run("reading the data version", |conn| {
             Ok(conn
                 .prepare_cached("PRAGMA data_version")?
                 .query_row([], |row| row.get(0))?)
-        })?;
-        *known = Some(read);
-        Ok(read)
+        })
     }
 
     fn check_writable(&self) -> Result<(), StoreError> {

@@ -95,8 +95,9 @@ fn watcher(
     inputs: Arc<RwLock<Inputs>>,
     tx: mpsc::UnboundedSender<&'static str>,
 ) -> Option<FolderWatch> {
-    let on_change = move |path: &std::path::Path| {
-        if inputs.read().is_ok_and(|i| i.concern(path)) {
+    // `None`: the kernel lost events, so any input may have changed.
+    let on_change = move |path: Option<&std::path::Path>| {
+        if path.is_none_or(|path| inputs.read().is_ok_and(|i| i.concern(path))) {
             let _ = tx.send("file-change");
         }
     };

@@ -13,14 +13,16 @@
 //! Elsewhere `notify` watches (it cannot narrow the events it asks for) and
 //! the same kinds of change are passed on.
 //!
-//! What is reported is the path that changed; the caller decides whether it
-//! concerns the configuration.
+//! What is reported is the path that changed, for the caller to decide
+//! whether it concerns the configuration, or `None` when the kernel's queue
+//! overflowed and events were lost: anything may have changed.
 
 use std::io;
 use std::path::Path;
 
 /// A watch over some folders (not recursive), calling `on_change` on its
-/// own thread with each path that changed in one of them.
+/// own thread with each path that changed in one of them (`None`: events
+/// were lost).
 pub struct FolderWatch {
     inner: imp::Inner,
 }
@@ -36,7 +38,7 @@ impl FolderWatch {
     ///
     /// # Errors
     /// The platform's watch cannot be made (too many watchers, say).
-    pub fn start(on_change: impl Fn(&Path) + Send + 'static) -> io::Result<Self> {
+    pub fn start(on_change: impl Fn(Option<&Path>) + Send + 'static) -> io::Result<Self> {
         imp::Inner::start(Box::new(on_change)).map(|inner| Self { inner })
     }
 
@@ -54,7 +56,7 @@ impl FolderWatch {
     }
 }
 
-type OnChange = Box<dyn Fn(&Path) + Send>;
+type OnChange = Box<dyn Fn(Option<&Path>) + Send>;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod imp {
@@ -108,6 +110,10 @@ mod imp {
                             return;
                         }
                         for event in events {
+                            if event.mask.contains(EventMask::Q_OVERFLOW) {
+                                on_change(None);
+                                continue;
+                            }
                             if event.mask.contains(EventMask::IGNORED) {
                                 continue;
                             }
@@ -118,7 +124,7 @@ mod imp {
                                 continue;
                             };
                             drop(folders);
-                            on_change(&folder.join(name));
+                            on_change(Some(&folder.join(name)));
                         }
                     }
                 })?;
@@ -130,10 +136,14 @@ mod imp {
         }
 
         pub(super) fn watch(&mut self, folder: &Path) -> io::Result<()> {
+            // Added under the lock: an event arriving at once waits for its
+            // folder to be known rather than being dropped.
+            let mut folders = self
+                .folders
+                .lock()
+                .map_err(|_| io::Error::other("the watch's folder list is poisoned"))?;
             let wd = self.watches.add(folder, MASK)?;
-            if let Ok(mut folders) = self.folders.lock() {
-                folders.insert(wd, folder.to_path_buf());
-            }
+            folders.insert(wd, folder.to_path_buf());
             Ok(())
         }
 
@@ -195,8 +205,10 @@ mod imp {
                         )
                         | EventKind::Remove(_)
                 );
-                if changes {
-                    event.paths.iter().for_each(|p| on_change(p));
+                if event.need_rescan() {
+                    on_change(None);
+                } else if changes {
+                    event.paths.iter().for_each(|p| on_change(Some(p)));
                 }
             };
             let watcher = notify::recommended_watcher(handler).map_err(io::Error::other)?;
@@ -252,8 +264,8 @@ mod tests {
     fn a_file_written_and_closed_or_renamed_in_is_reported_and_a_write_to_an_open_file_is_not() {
         let dir = Folder::new();
         let (tx, rx) = mpsc::channel();
-        let mut watch = FolderWatch::start(move |p| {
-            let _ = tx.send(p.to_path_buf());
+        let mut watch = FolderWatch::start(move |p: Option<&std::path::Path>| {
+            let _ = tx.send(p.map(std::path::Path::to_path_buf).unwrap_or_default());
         })
         .unwrap();
         watch.watch(dir.path()).unwrap();

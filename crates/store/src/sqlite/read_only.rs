@@ -35,7 +35,6 @@ impl SqliteStore {
         migrations::require_latest(current).map_err(|f| f.into_store_error(OPENING))?;
         Ok(Self {
             conn: std::sync::Mutex::new(conn),
-            version: std::sync::Mutex::default(),
             location: path.display().to_string(),
         })
     }
