@@ -24,7 +24,11 @@ pub struct Inputs {
 impl Inputs {
     /// Whether a change at `path` could change the configuration: it is a
     /// file that was read, or a file with the right suffix in a folder that
-    /// was listed (one added, removed or renamed there counts).
+    /// was listed (one added, removed or renamed there counts), or a name
+    /// starting with `..` beside either. That last is how Kubernetes
+    /// updates a mounted ConfigMap or Secret: the files are symbolic links
+    /// through `..data`, and an update swaps `..data` by a rename, never
+    /// touching the names the configuration read.
     pub fn concern(&self, path: &Path) -> bool {
         let path = absolute(path);
         if self.files.contains(&path) {
@@ -37,6 +41,9 @@ impl Inputs {
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
+        if name.starts_with("..") && self.folders_to_watch().contains(parent) {
+            return true;
+        }
         self.folders
             .iter()
             .any(|(folder, suffix)| folder == parent && name.ends_with(suffix.as_str()))
@@ -184,6 +191,10 @@ mod tests {
         assert!(!inputs.concern(&dir.join("portcullis.db-wal")));
         assert!(!inputs.concern(&dir.join("audit.db")));
         assert!(!inputs.concern(&dir.join("gateway.log")));
+        // A Kubernetes volume update: `..data` swapped beside the files.
+        assert!(inputs.concern(&dir.join("..data")));
+        assert!(inputs.concern(&dir.join("policies/..data")));
+        assert!(!inputs.concern(&dir.join("elsewhere/..data")));
         assert_eq!(
             inputs.folders_to_watch().into_iter().collect::<Vec<_>>(),
             [dir.clone(), dir.join("policies")]

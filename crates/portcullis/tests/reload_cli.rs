@@ -2,7 +2,8 @@
 //! (coalesced) and SIGHUP both reload; a bad policy is refused, reported,
 //! and the last good configuration keeps serving; files the configuration
 //! does not read (the store, the ledger, a log) never reload it; a `-c`
-//! path relative to the working directory reloads the same way.
+//! path relative to the working directory reloads the same way; so does a
+//! Kubernetes-style volume update (`..data` swapped by a rename).
 
 #![allow(
     clippy::indexing_slicing,
@@ -237,5 +238,39 @@ fn a_relative_config_path_reloads_on_a_change_to_the_configuration_or_a_contract
     let parent = dir.parent().unwrap();
     let name = dir.file_name().unwrap();
     reloads_with_a_relative_path(parent, &Path::new(name).join("portcullis.yaml"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A configuration mounted the way Kubernetes mounts a ConfigMap: each
+/// file a symbolic link through `..data`, and an update that swaps
+/// `..data` by a rename without touching any name the configuration read.
+#[cfg(unix)]
+#[test]
+fn a_kubernetes_style_volume_update_reloads() {
+    use std::os::unix::fs::symlink;
+    let dir = std::env::temp_dir().join(format!("portcullis-reload-k8s-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let first = example_copy("reload-k8s-v1");
+    std::fs::rename(&first, dir.join("..v1")).unwrap();
+    symlink("..v1", dir.join("..data")).unwrap();
+    for entry in std::fs::read_dir(dir.join("..v1")).unwrap() {
+        let name = entry.unwrap().file_name();
+        symlink(Path::new("..data").join(&name), dir.join(&name)).unwrap();
+    }
+    let serve = serve(&dir, &dir.join("portcullis.yaml"));
+    serve.wait_for("portcullis listening");
+
+    let second = example_copy("reload-k8s-v2");
+    let text = std::fs::read_to_string(dir.join("..v1/portcullis.yaml")).unwrap();
+    std::fs::write(second.join("portcullis.yaml"), format!("{text}\n# v2\n")).unwrap();
+    std::fs::rename(&second, dir.join("..v2")).unwrap();
+    symlink("..v2", dir.join("..data_tmp")).unwrap();
+    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
+    let applied = serve.wait_for("configuration reloaded");
+    assert_eq!(applied["trigger"], "file-change", "{applied}");
+    assert_eq!(applied["version"], 2, "{applied}");
+    signal(&serve.child, "-TERM");
+    drop(serve);
     let _ = std::fs::remove_dir_all(&dir);
 }
