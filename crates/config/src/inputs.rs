@@ -41,7 +41,10 @@ impl Inputs {
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
-        if name.starts_with("..") && self.folders_to_watch().contains(parent) {
+        let watched = |folder: &Path| folder == parent;
+        let beside = self.files.iter().filter_map(|f| f.parent()).any(watched)
+            || self.folders.iter().any(|(folder, _)| watched(folder));
+        if name.starts_with("..") && beside {
             return true;
         }
         self.folders

@@ -189,7 +189,7 @@ impl Authority {
         &self,
         hash: &SecretHash,
         now: UnixTime,
-    ) -> Result<Option<ApiKeyEntry>, AuthFailure> {
+    ) -> Result<Option<Arc<ApiKeyEntry>>, AuthFailure> {
         let read = || {
             self.store
                 .find_credential_by_hash(portcullis_store::CredentialKind::ApiKey, hash)

@@ -57,8 +57,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// on a gateway sharing its core a 4 MB burst showed as its requests' tail:
 /// at 32 connections p99 4.8-5.6 ms against 6.7-7.2 ms with the default, at
 /// one connection 1.5-1.6 ms against 2.2-2.9 ms (BENCHMARKS.md, 2026-12-04).
-/// The same pages are copied either way; only the bursts are smaller (and
-/// the log file stays near 400 KB).
+/// Each copy moves fewer pages (a page rewritten between two copies is
+/// copied twice) and ends with an fsync, so there are more, shorter bursts;
+/// the log file stays near 400 KB.
 const CHECKPOINT_PAGES: u32 = 100;
 
 const SCHEMA: &str = "

@@ -787,6 +787,19 @@ fn stored_config(dir: &std::path::Path) -> portcullis_config::Config {
     )
 }
 
+/// A new API key of `reporting-agent`'s and a token for it to read orders.
+fn reporting_agent_credentials(
+    authority: &portcullis_proxy::authority::Authority,
+) -> (portcullis_proxy::authority::NewSecret, String) {
+    let key = authority
+        .create_secret("reporting-agent", CredentialKind::ApiKey, 3600, None)
+        .unwrap();
+    let (token, _) = authority
+        .issue_for("reporting-agent", &["orders:read".into()], 600, "orders")
+        .unwrap();
+    (key, token)
+}
+
 /// Another process (the CLI) changing the store bites on the gateway's very
 /// next request, though the gateway found the identity and its API key in
 /// its memory on the request before: a suspension, a reactivation, a
@@ -799,12 +812,7 @@ async fn a_change_another_process_commits_bites_on_the_very_next_request() {
         .await
         .unwrap();
     let authority = gateway.authority();
-    let key = authority
-        .create_secret("reporting-agent", CredentialKind::ApiKey, 3600, None)
-        .unwrap();
-    let (token, _) = authority
-        .issue_for("reporting-agent", &["orders:read".into()], 600, "orders")
-        .unwrap();
+    let (key, token) = reporting_agent_credentials(authority);
     let at = gateway.addr();
     let codes = || async {
         // A declared operation: the identity's state is checked before
@@ -853,12 +861,7 @@ async fn the_inventory_is_reapplied_at_start_and_never_reactivates() {
     };
     let first = start().await;
     let authority = first.authority();
-    let key = authority
-        .create_secret("reporting-agent", CredentialKind::ApiKey, 3600, None)
-        .unwrap();
-    let (token, _) = authority
-        .issue_for("reporting-agent", &["orders:read".into()], 600, "orders")
-        .unwrap();
+    let (key, token) = reporting_agent_credentials(authority);
     authority
         .set_state("stale-bot", IdentityState::Suspended)
         .unwrap();

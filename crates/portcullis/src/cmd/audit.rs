@@ -260,15 +260,14 @@ async fn tail(args: &TailArgs) -> anyhow::Result<ExitCode> {
 /// One decision on one line.
 fn line(body: &portcullis_audit::record::Body) -> String {
     let e = &body.entry;
-    let or_dash = |v: Option<&str>| v.unwrap_or("-").to_owned();
     format!(
         "{} {} {:<7} {} {:<24} {:<20} {} {} {}{}",
         body.seq,
         body.id,
         e.decision,
         e.status,
-        or_dash(e.code.as_deref()),
-        or_dash(e.identity.as_deref()),
+        e.code.as_deref().unwrap_or("-"),
+        e.identity.as_deref().unwrap_or("-"),
         e.method,
         e.path,
         e.policies.join(","),

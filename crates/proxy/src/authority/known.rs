@@ -100,7 +100,7 @@ struct Inner {
     identities: Generations<String, Option<Arc<Identity>>>,
     /// Usable keys only; an unknown hash is not remembered, since anyone
     /// can present any number of them.
-    api_keys: Generations<SecretHash, ApiKeyEntry>,
+    api_keys: Generations<SecretHash, Arc<ApiKeyEntry>>,
 }
 
 /// Why a lookup failed: the store could not answer, or a lock was poisoned.
@@ -144,7 +144,8 @@ impl Known {
         &self,
         hash: &SecretHash,
         read: impl FnOnce() -> Result<Option<ApiKeyEntry>, E>,
-    ) -> Result<Option<ApiKeyEntry>, Unavailable> {
+    ) -> Result<Option<Arc<ApiKeyEntry>>, Unavailable> {
+        let read = || read().map(|found| found.map(Arc::new));
         self.lookup(|i| &i.api_keys, |i| &mut i.api_keys, hash, read)
     }
 

@@ -39,6 +39,16 @@ fn entry(n: u64) -> Entry {
     }
 }
 
+/// The record after `head` (its entry made for its sequence number),
+/// sealed; it becomes the head.
+fn seal_next(head: &mut (u64, Hash), make: impl FnOnce(u64) -> Entry) -> (Sealed, Entry) {
+    head.0 += 1;
+    let entry = make(head.0);
+    let sealed = Sealed::seal(head.0, head.1, entry.clone()).unwrap();
+    head.1 = sealed.hash;
+    (sealed, entry)
+}
+
 /// Twenty records in a file, checkpoints at 10 and 20.
 fn fixture(name: &str) -> Fixture {
     let path = std::env::temp_dir().join(format!(
@@ -52,15 +62,13 @@ fn fixture(name: &str) -> Fixture {
     remove(&fixture.path);
     let mut ledger = Ledger::open(&Location::File(fixture.path.clone()), Sync::Normal).unwrap();
     ledger.put_key(&fixture.key.public()).unwrap();
-    let mut prev = Hash::GENESIS;
-    for seq in 1..=20 {
-        let e = entry(seq);
-        let sealed = Sealed::seal(seq, prev, e.clone()).unwrap();
-        prev = sealed.hash;
-        ledger.append(&[(sealed, e)]).unwrap();
-        if seq % 10 == 0 {
+    let mut head = (0, Hash::GENESIS);
+    for _ in 0..20 {
+        let record = seal_next(&mut head, entry);
+        ledger.append(&[record]).unwrap();
+        if head.0 % 10 == 0 {
             ledger
-                .add_checkpoint(&Checkpoint::sign(&fixture.key, seq, prev, 1))
+                .add_checkpoint(&Checkpoint::sign(&fixture.key, head.0, head.1, 1))
                 .unwrap();
         }
     }
@@ -230,18 +238,17 @@ fn pruning_by_size_keeps_at_most_that_many() {
 fn a_clock_stepping_backwards_changes_no_order_and_breaks_nothing() {
     let f = fixture("clock");
     let mut ledger = Ledger::open(&Location::File(f.path.clone()), Sync::Normal).unwrap();
-    let (mut seq, mut prev) = ledger.head().unwrap();
+    let mut head = ledger.head().unwrap();
     // Three records written after the clock stepped back an hour.
     for n in 0..3 {
-        seq += 1;
-        let mut e = entry(seq);
-        e.time_ms = 1_700_000_000_000 - 3_600_000 + n;
-        let sealed = Sealed::seal(seq, prev, e.clone()).unwrap();
-        prev = sealed.hash;
-        ledger.append(&[(sealed, e)]).unwrap();
+        let record = seal_next(&mut head, |seq| Entry {
+            time_ms: 1_700_000_000_000 - 3_600_000 + n,
+            ..entry(seq)
+        });
+        ledger.append(&[record]).unwrap();
     }
     ledger
-        .add_checkpoint(&Checkpoint::sign(&f.key, seq, prev, 1))
+        .add_checkpoint(&Checkpoint::sign(&f.key, head.0, head.1, 1))
         .unwrap();
     assert_eq!(f.problem(), None, "order is the sequence, not the clock");
     let newest = ledger
@@ -272,17 +279,9 @@ fn a_clock_stepping_backwards_changes_no_order_and_breaks_nothing() {
 fn the_write_ahead_log_is_copied_back_in_small_steps() {
     let fixture = fixture("wal-size");
     let mut ledger = Ledger::open(&Location::File(fixture.path.clone()), Sync::Normal).unwrap();
-    let (mut seq, mut prev) = ledger.head().unwrap();
+    let mut head = ledger.head().unwrap();
     for _ in 0..60 {
-        let batch: Vec<(Sealed, Entry)> = (0..50)
-            .map(|_| {
-                seq += 1;
-                let e = entry(seq);
-                let sealed = Sealed::seal(seq, prev, e.clone()).unwrap();
-                prev = sealed.hash;
-                (sealed, e)
-            })
-            .collect();
+        let batch: Vec<(Sealed, Entry)> = (0..50).map(|_| seal_next(&mut head, entry)).collect();
         ledger.append(&batch).unwrap();
     }
     let database = std::fs::metadata(&fixture.path).unwrap().len();
