@@ -59,6 +59,7 @@ fn entry() -> Entry {
         secrets_redacted: 0,
         client_id: None,
         mcp: None,
+        on_behalf_of: None,
     }
 }
 

@@ -35,5 +35,5 @@ pub use chain::Hash;
 pub use checkpoint::Checkpoint;
 pub use key::{AuditKey, KeyError, PublicKey};
 pub use ledger::{LedgerRead, LedgerWrite, verify_ledger};
-pub use record::{Entry, McpCall, Sealed, StageTime};
+pub use record::{Entry, McpCall, OnBehalfOf, Sealed, StageTime};
 pub use verify::{Anchor, Problem, Report, verify};

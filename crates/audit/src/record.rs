@@ -76,6 +76,20 @@ pub struct Entry {
     /// session (absent from every other record, for the same reason).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp: Option<McpCall>,
+    /// Whom the request acted for, when its token was exchanged (RFC 8693),
+    /// or, at the token endpoint, whom the token it issued acts for (absent
+    /// from every other record, for the same reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<OnBehalfOf>,
+}
+
+/// The delegation behind a request: the person, where they come from, and
+/// every identity acting, outermost (the caller) first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnBehalfOf {
+    pub person: String,
+    pub issuer: String,
+    pub chain: Vec<String>,
 }
 
 /// What an MCP request was, beside the HTTP request that carried it.

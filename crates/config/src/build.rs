@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_saphyr::Spanned;
 
+use crate::delegation::DelegationSettings;
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
 use crate::raw::{RawConfig, RawLimits};
@@ -15,6 +16,7 @@ use crate::source::{Disk, Files};
 
 mod api;
 mod audit;
+mod delegation;
 mod identities;
 mod policies;
 mod rate_limits;
@@ -124,7 +126,14 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
         overrides,
         &mut out,
     );
-    let policies = policies::load(files, name, raw.policies.as_ref(), &apis, &mut out);
+    let tokens = service::tokens(name, raw.tokens.as_ref(), &mut out);
+    let delegation =
+        delegation::delegation(files, name, raw.delegation.as_ref(), &tokens, &mut out);
+    let person = delegation
+        .as_ref()
+        .map(DelegationSettings::person_attrs)
+        .unwrap_or_default();
+    let policies = policies::load(files, name, raw.policies.as_ref(), &apis, &person, &mut out);
     let storage = match &overrides.storage {
         Some(s) => s.clone(),
         None => service::storage(files, name, raw.storage.as_ref(), &mut out),
@@ -132,7 +141,6 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
     let identities = identities::inventory(files, name, raw.identities.as_ref(), &mut out);
     let audit = audit::audit(files, name, raw.audit.as_ref(), &storage, &mut out);
     let rate_limits = rate_limits::rate_limits(name, raw.rate_limits.as_ref(), &apis, &mut out);
-    let tokens = service::tokens(name, raw.tokens.as_ref(), &mut out);
     let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
         .map(|a| overrides.admin.unwrap_or(a));
     let sealing_key = match &overrides.sealing_key {
@@ -156,6 +164,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
             storage,
             identities,
             tokens,
+            delegation,
             admin,
             sealing_key,
             accept,

@@ -25,6 +25,47 @@ pub(crate) struct RawConfig {
     pub accept: Option<Spanned<Vec<Spanned<RawAccept>>>>,
     /// The MCP face's settings.
     pub mcp: Option<Spanned<RawMcp>>,
+    /// Token exchange: agents acting for people.
+    pub delegation: Option<Spanned<RawDelegation>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDelegation {
+    pub issuers: Option<Spanned<Vec<Spanned<RawIssuer>>>>,
+    pub actors: Option<Spanned<Vec<Spanned<String>>>>,
+    pub max_chain: Option<Spanned<u32>>,
+    pub max_ttl: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawIssuer {
+    pub issuer: Spanned<String>,
+    pub jwks: Spanned<String>,
+    pub audience: Spanned<String>,
+    pub algorithms: Spanned<Vec<Spanned<String>>>,
+    pub claims: Option<Spanned<std::collections::BTreeMap<String, Spanned<RawClaim>>>>,
+    pub scopes: Option<Spanned<RawScopes>>,
+}
+
+/// A claim mapped onto `Person`: its name in the token, or that and a type.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawClaim {
+    Name(String),
+    Typed {
+        claim: String,
+        #[serde(rename = "type")]
+        ty: Option<String>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScopes {
+    pub claim: Option<String>,
+    pub map: Option<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -55,6 +55,8 @@ pub struct Config {
     /// The declarative inventory (`identities.yaml`), applied at start.
     pub identities: Vec<SeedIdentity>,
     pub tokens: TokenSettings,
+    /// Token exchange (agents acting for people); `None` when not configured.
+    pub delegation: Option<crate::DelegationSettings>,
     /// The admin listener, if any. Never the gateway's own address.
     pub admin: Option<SocketAddr>,
     /// Seals per-identity upstream credentials at rest (base64 of 32 bytes).

@@ -155,7 +155,7 @@ fn bench(c: &mut Criterion) {
         scopes: &scopes,
         ip: "10.1.2.3",
         time: 1_764_000_000,
-        delegated_by: None,
+        delegation: None,
     };
     let decision = spread.authorize(&request);
     assert!(decision.allowed, "{decision:?}");

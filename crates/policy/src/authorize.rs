@@ -19,6 +19,7 @@ use portcullis_core::{Identity, UnixTime};
 use serde_json::{Map, Value};
 
 use crate::policies::{ActionSlice, PolicyStore};
+use crate::schema::{ClaimType, PersonAttr};
 
 /// Everything one decision depends on.
 #[derive(Debug, Clone, Copy)]
@@ -36,8 +37,21 @@ pub struct AuthzRequest<'a> {
     /// The caller's address as text.
     pub ip: &'a str,
     pub time: UnixTime,
-    /// The identity that delegated to this one (exchanged tokens).
-    pub delegated_by: Option<&'a str>,
+    /// Whom the request acts for, when its token was exchanged.
+    pub delegation: Option<&'a Delegation>,
+}
+
+/// Whom a request acts for, when its token was exchanged (RFC 8693).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    /// The person's id at their issuer (the subject token's `sub`), or the
+    /// identity's id when an identity delegated.
+    pub person: String,
+    pub issuer: String,
+    /// The claims the configuration maps onto `Person`, by mapped name.
+    pub claims: Map<String, Value>,
+    /// The identities acting, outermost (the principal) first.
+    pub chain: Vec<String>,
 }
 
 /// Cedar's answer, made fail-closed.
@@ -89,7 +103,21 @@ impl PolicyStore {
         let context = self
             .context_json(request)
             .unwrap_or_else(|e| serde_json::json!({ "error": e }));
-        serde_json::json!({
+        let person = request.delegation.map(|d| {
+            let mut attributes = Map::new();
+            attributes.insert("id".into(), Value::String(d.person.clone()));
+            attributes.insert("issuer".into(), Value::String(d.issuer.clone()));
+            for attr in &self.person {
+                if let Some(value) = d.claims.get(&attr.name) {
+                    attributes.insert(attr.name.clone(), value.clone());
+                }
+            }
+            serde_json::json!({
+                "entity": format!("Person::{:?}", d.person),
+                "attributes": attributes,
+            })
+        });
+        let mut shown = serde_json::json!({
             "principal": format!("{}::{:?}", self.identity_type, identity.id),
             "principal_attributes": {
                 "kind": identity.kind.as_str(),
@@ -101,7 +129,11 @@ impl PolicyStore {
             "action": format!("Action::{:?}", format!("{}:{}", request.api, request.operation)),
             "resource": format!("Api::{:?}", request.api),
             "context": context,
-        })
+        });
+        if let (Some(person), Value::Object(map)) = (person, &mut shown) {
+            map.insert("on_behalf_of".to_owned(), person);
+        }
+        shown
     }
 
     fn slice(&self, request: &AuthzRequest<'_>) -> Result<&ActionSlice, String> {
@@ -130,7 +162,23 @@ impl PolicyStore {
         if slice.sets.contextual.is_empty() {
             context::check_parameters(slice, request)?;
         } else {
-            let context = context::cedar_context(slice, request, slice.sets.reads)?;
+            let reads = slice.sets.reads;
+            let context = context::cedar_context(slice, request, reads, &self.person_type)?;
+            // The person is an entity: a policy reading its attributes needs
+            // it in the store beside the principal.
+            let with_person;
+            let entities = match request.delegation {
+                Some(delegation) if reads.person() => {
+                    let person = person_entity(&self.person_type, &self.person, delegation)?;
+                    with_person = fixed
+                        .entities
+                        .clone()
+                        .add_entities([person], None)
+                        .map_err(|e| format!("person: {e}"))?;
+                    &with_person
+                }
+                _ => &fixed.entities,
+            };
             // Not checked against the schema again: `context` builds each
             // attribute from the contract-typed parameters by the schema's
             // own mapping and refuses what does not fit, and a policy that
@@ -143,11 +191,9 @@ impl PolicyStore {
                 None,
             )
             .map_err(|e| format!("request: {e}"))?;
-            let response = self.authorizer.is_authorized(
-                &cedar_request,
-                &slice.sets.contextual,
-                &fixed.entities,
-            );
+            let response =
+                self.authorizer
+                    .is_authorized(&cedar_request, &slice.sets.contextual, entities);
             let diagnostics = response.diagnostics();
             errors.extend(diagnostics.errors().map(ToString::to_string));
             let reasons = diagnostics.reason().map(ToString::to_string);
@@ -200,6 +246,44 @@ pub(crate) fn identity_entity(uid: EntityUid, identity: &Identity) -> Result<Ent
         tags.entry(name.to_owned()).or_insert_with(|| text(value));
     }
     Entity::new_with_tags(uid, attrs, HashSet::new(), tags).map_err(|e| format!("identity: {e}"))
+}
+
+/// The `Person` entity a delegated request acts for: `id`, `issuer`, and
+/// each mapped claim the token carries in the type the configuration gave
+/// it (a claim that does not fit is left out: the attributes are optional,
+/// so a policy reading it sees it absent).
+// INVARIANT: the attributes `schema::person_attrs` declares, no others.
+fn person_entity(
+    person_type: &cedar_policy::EntityTypeName,
+    mapped: &[PersonAttr],
+    delegation: &Delegation,
+) -> Result<Entity, String> {
+    let uid = context::person_uid(person_type, delegation)?;
+    let text = |s: &str| RestrictedExpression::new_string(s.to_owned());
+    let mut attrs = HashMap::from([
+        ("id".to_owned(), text(&delegation.person)),
+        ("issuer".to_owned(), text(&delegation.issuer)),
+    ]);
+    for attr in mapped {
+        let value = delegation.claims.get(&attr.name);
+        let typed = match (attr.ty, value) {
+            (ClaimType::String, Some(Value::String(v))) => Some(text(v)),
+            (ClaimType::Long, Some(Value::Number(n))) => {
+                n.as_i64().map(RestrictedExpression::new_long)
+            }
+            (ClaimType::Bool, Some(Value::Bool(b))) => Some(RestrictedExpression::new_bool(*b)),
+            (ClaimType::StringSet, Some(Value::Array(items))) => items
+                .iter()
+                .map(|i| i.as_str().map(text))
+                .collect::<Option<Vec<_>>>()
+                .map(RestrictedExpression::new_set),
+            _ => None,
+        };
+        if let Some(typed) = typed {
+            attrs.insert(attr.name.clone(), typed);
+        }
+    }
+    Entity::new(uid, attrs, HashSet::new()).map_err(|e| format!("person: {e}"))
 }
 
 /// The identity's tags written `name:value`, split at the first colon, in

@@ -15,11 +15,11 @@ mod reach;
 mod schema;
 
 pub use analysis::{Analysis, Basis, Cell, Coverage, Finding, Severity, analyze};
-pub use authorize::{AuthzRequest, Decision};
+pub use authorize::{AuthzRequest, Decision, Delegation};
 pub use error::{PolicyDiagnostic, PolicyError};
 pub use policies::{PolicyOrigin, PolicyStore};
 pub use reach::Reach;
-pub use schema::{PolicySchema, generate_schema};
+pub use schema::{ClaimType, PersonAttr, PolicySchema, generate_schema, generate_schema_with};
 
 #[cfg(test)]
 mod testing;

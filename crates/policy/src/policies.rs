@@ -45,6 +45,9 @@ impl PolicyOrigin {
 pub struct PolicyStore {
     pub(crate) authorizer: Authorizer,
     pub(crate) identity_type: cedar_policy::EntityTypeName,
+    pub(crate) person_type: cedar_policy::EntityTypeName,
+    /// The claims delegation maps onto `Person`, with their types.
+    pub(crate) person: Vec<crate::schema::PersonAttr>,
     /// API name → operation id → that action's slice.
     pub(crate) actions: HashMap<String, HashMap<String, ActionSlice>>,
     policies: PolicySet,
@@ -134,6 +137,8 @@ impl PolicyStore {
         Ok(Self {
             authorizer: Authorizer::new(),
             identity_type: schema.types().identity.clone(),
+            person_type: schema.types().person.clone(),
+            person: schema.person().to_vec(),
             actions,
             policies,
             origins,

@@ -17,6 +17,12 @@
 //! are required attributes of `params`; query parameters are attributes of
 //! `query`, optional unless the contract requires them (policies test
 //! optional ones with `has`). Header parameters are not in the context.
+//!
+//! Delegation (RFC 8693 token exchange): every action's context also has
+//! `on_behalf_of`, a `Person` entity present only when the token acts for
+//! someone (`id`, `issuer`, and each claim the configuration maps, all
+//! optional), and `chain`, the identities acting (`ids`) and how many
+//! (`length`, 0 without delegation).
 
 mod json;
 mod text;
@@ -77,14 +83,76 @@ impl Elem {
 /// (name, element type, a `Set` of it, required). The text and the JSON
 /// writer both read this, so the two schemas cannot list different ones.
 // INVARIANT: `authorize::context` builds exactly these attributes.
-pub(crate) const CONTEXT: [(&str, Elem, bool, bool); 6] = [
+pub(crate) const CONTEXT: [(&str, Elem, bool, bool); 5] = [
     ("scopes", Elem::String, true, true),
     ("ip", Elem::String, false, true),
     ("time", Elem::Long, false, true),
     ("hour", Elem::Long, false, true),
     ("weekday", Elem::Long, false, true),
-    ("delegated_by", Elem::String, false, false),
 ];
+
+/// The type of a subject-token claim the configuration maps onto `Person`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClaimType {
+    String,
+    Long,
+    Bool,
+    /// A set of strings (a JSON array of strings; a lone string is a set of one).
+    StringSet,
+}
+
+impl ClaimType {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "string" => Some(Self::String),
+            "long" => Some(Self::Long),
+            "bool" => Some(Self::Bool),
+            "set" => Some(Self::StringSet),
+            _ => None,
+        }
+    }
+
+    fn elem(self) -> (Elem, bool) {
+        match self {
+            Self::String => (Elem::String, false),
+            Self::Long => (Elem::Long, false),
+            Self::Bool => (Elem::Bool, false),
+            Self::StringSet => (Elem::String, true),
+        }
+    }
+}
+
+/// One mapped claim: an optional attribute of `Person`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PersonAttr {
+    pub name: String,
+    pub ty: ClaimType,
+}
+
+/// `Person`'s attributes as (name, element type, a set, required): `id`
+/// and `issuer`, then the mapped claims.
+pub(crate) fn person_attrs(mapped: &[PersonAttr]) -> Vec<AttrDef> {
+    let fixed = [("id", Elem::String), ("issuer", Elem::String)];
+    let mut out: Vec<AttrDef> = fixed
+        .into_iter()
+        .map(|(name, elem)| AttrDef {
+            name: name.to_owned(),
+            elem,
+            set: false,
+            required: true,
+        })
+        .collect();
+    out.extend(mapped.iter().map(|a| {
+        let (elem, set) = a.ty.elem();
+        AttrDef {
+            name: a.name.clone(),
+            elem,
+            set,
+            required: false,
+        }
+    }));
+    out
+}
 
 /// `elem`, or a `Set` of it, in the schema text.
 fn cedar_type(elem: Elem, set: bool) -> String {
@@ -175,6 +243,8 @@ pub struct PolicySchema {
     text: String,
     apis: Vec<String>,
     actions: Vec<ActionDef>,
+    /// The claims mapped onto `Person`.
+    person: Vec<PersonAttr>,
     types: Types,
 }
 
@@ -182,6 +252,7 @@ pub struct PolicySchema {
 #[derive(Debug, Clone)]
 pub(crate) struct Types {
     pub(crate) identity: EntityTypeName,
+    pub(crate) person: EntityTypeName,
     pub(crate) api: EntityTypeName,
     pub(crate) action: EntityTypeName,
 }
@@ -192,6 +263,7 @@ impl Types {
             |n: &str| EntityTypeName::from_str(n).map_err(|e| PolicyError::Schema(e.to_string()));
         Ok(Self {
             identity: name("Identity")?,
+            person: name("Person")?,
             api: name("Api")?,
             action: name("Action")?,
         })
@@ -206,7 +278,8 @@ impl PolicySchema {
     pub fn cedar(&self) -> Result<&cedar_policy::Schema, PolicyError> {
         self.cedar
             .get_or_init(|| {
-                cedar_policy::Schema::from_json_value(json::render(&self.apis, &self.actions))
+                let json = json::render(&self.apis, &self.person, &self.actions);
+                cedar_policy::Schema::from_json_value(json)
                     .map_err(|e| PolicyError::Schema(e.to_string()))
             })
             .as_ref()
@@ -235,6 +308,11 @@ impl PolicySchema {
     pub(crate) fn types(&self) -> &Types {
         &self.types
     }
+
+    /// The claims mapped onto `Person`.
+    pub fn person(&self) -> &[PersonAttr] {
+        &self.person
+    }
 }
 
 /// Generates the Cedar schema for `apis` (API name, its contract).
@@ -243,6 +321,25 @@ impl PolicySchema {
 /// Two APIs with one name, or two operations mapping to one action. (Cedar
 /// reads the schema when policies are validated against it.)
 pub fn generate_schema(apis: &[(&str, &Contract)]) -> Result<PolicySchema, PolicyError> {
+    generate_schema_with(apis, &[])
+}
+
+/// [`generate_schema`] with the claims delegation maps onto `Person`.
+///
+/// # Errors
+/// As [`generate_schema`]; also a mapped claim named `id` or `issuer`, or
+/// named twice.
+pub fn generate_schema_with(
+    apis: &[(&str, &Contract)],
+    person: &[PersonAttr],
+) -> Result<PolicySchema, PolicyError> {
+    let mut seen: HashSet<&str> = HashSet::from(["id", "issuer"]);
+    if let Some(a) = person.iter().find(|a| !seen.insert(&a.name)) {
+        return Err(PolicyError::Schema(format!(
+            "`Person` cannot have a second attribute `{}`",
+            a.name
+        )));
+    }
     let mut names = HashSet::new();
     let mut ids = HashSet::new();
     let mut actions = Vec::new();
@@ -259,12 +356,13 @@ pub fn generate_schema(apis: &[(&str, &Contract)]) -> Result<PolicySchema, Polic
         }
     }
     let apis: Vec<String> = apis.iter().map(|(name, _)| (*name).to_owned()).collect();
-    let text = text::render(&apis, &actions);
+    let text = text::render(&apis, person, &actions);
     Ok(PolicySchema {
         cedar: OnceLock::new(),
         text,
         apis,
         actions,
+        person: person.to_vec(),
         types: Types::new()?,
     })
 }

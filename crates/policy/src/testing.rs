@@ -4,7 +4,10 @@ use portcullis_contract::{Contract, Source};
 use portcullis_core::{Identity, IdentityKind, IdentityState};
 use serde_json::{Map, Value};
 
-use crate::{AuthzRequest, PolicyDiagnostic, PolicySchema, PolicyStore, generate_schema};
+use crate::{
+    AuthzRequest, ClaimType, Delegation, PersonAttr, PolicyDiagnostic, PolicySchema, PolicyStore,
+    generate_schema_with,
+};
 
 struct Text(String);
 
@@ -48,8 +51,36 @@ pub(crate) fn contract(text: &str) -> Contract {
     }
 }
 
+/// The claims the test configuration maps onto `Person`.
+pub(crate) fn person_attrs() -> Vec<PersonAttr> {
+    [
+        ("tenant", ClaimType::String),
+        ("roles", ClaimType::StringSet),
+        ("level", ClaimType::Long),
+        ("mfa", ClaimType::Bool),
+    ]
+    .into_iter()
+    .map(|(name, ty)| PersonAttr {
+        name: name.to_owned(),
+        ty,
+    })
+    .collect()
+}
+
 pub(crate) fn schema() -> PolicySchema {
-    generate_schema(&[("orders", &contract(ORDERS))]).unwrap()
+    generate_schema_with(&[("orders", &contract(ORDERS))], &person_attrs()).unwrap()
+}
+
+/// `person` of `tenant`, acted for by `chain` (outermost first).
+pub(crate) fn delegation(person: &str, tenant: &str, chain: &[&str]) -> Delegation {
+    Delegation {
+        person: person.to_owned(),
+        issuer: "https://idp.example".to_owned(),
+        claims: object(
+            serde_json::json!({ "tenant": tenant, "roles": ["support"], "level": 3, "mfa": true }),
+        ),
+        chain: chain.iter().map(|s| (*s).to_owned()).collect(),
+    }
 }
 
 /// Loads `(file, text)` policies against the orders schema.
@@ -91,7 +122,7 @@ pub(crate) struct Call {
     pub(crate) query: Map<String, Value>,
     pub(crate) scopes: Vec<String>,
     pub(crate) time: i64,
-    pub(crate) delegated_by: Option<&'static str>,
+    pub(crate) delegation: Option<Delegation>,
 }
 
 impl Call {
@@ -103,7 +134,7 @@ impl Call {
             query: Map::new(),
             scopes: vec!["orders:read".to_owned()],
             time: 1_700_000_000,
-            delegated_by: None,
+            delegation: None,
         }
     }
 
@@ -122,7 +153,7 @@ impl Call {
             scopes: &self.scopes,
             ip: "10.0.0.7",
             time: self.time,
-            delegated_by: self.delegated_by,
+            delegation: self.delegation.as_ref(),
         }
     }
 }

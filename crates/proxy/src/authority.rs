@@ -22,6 +22,8 @@ use portcullis_token::{KeySet, SecretHash, TokenError, Verifier};
 use crate::upstream::Injection;
 
 mod credentials;
+mod delegation;
+mod exchange;
 mod known;
 mod open;
 mod principal;
@@ -30,6 +32,7 @@ mod throttle;
 mod token_endpoint;
 
 pub use credentials::{ManageError, NewSecret};
+pub use delegation::{REFRESH_EVERY, person_token_id};
 pub use principal::{AuthFailure, Principal, Standing};
 pub use token_endpoint::{TokenAttempt, TokenIssued};
 
@@ -98,6 +101,9 @@ pub struct Authority {
     verified: RwLock<HashMap<Box<str>, portcullis_token::AccessClaims>>,
     /// Failed client authentications at the token endpoint.
     throttle: throttle::ClientThrottle,
+    /// Token exchange's trusted issuers and their keys; `None` without a
+    /// `delegation:` section.
+    issuers: Option<delegation::Issuers>,
 }
 
 /// The most verified tokens remembered before the memory is emptied.
@@ -143,6 +149,11 @@ impl Authority {
 
     pub fn settings(&self) -> &TokenSettings {
         &self.settings
+    }
+
+    /// The `delegation:` section this authority was opened with.
+    pub fn delegation(&self) -> Option<&portcullis_config::DelegationSettings> {
+        self.issuers.as_ref().map(|i| &i.settings)
     }
 
     pub fn base_url(&self) -> &str {

@@ -95,6 +95,8 @@ pub(crate) struct Exchange {
     pub refused_as: Option<portcullis_core::ProblemCode>,
     /// A request to `/mcp`: what it was, for the record.
     pub mcp: Option<portcullis_audit::McpCall>,
+    /// Whom the caller's token acts for, or the token an exchange issued.
+    pub delegation: Option<std::sync::Arc<portcullis_policy::Delegation>>,
     /// The matched API's contract (its digest goes in the record).
     pub contract: Option<std::sync::Arc<portcullis_contract::Contract>>,
     pub upstream_status: Option<u16>,
@@ -150,6 +152,7 @@ impl Exchange {
             client_id: None,
             refused_as: None,
             mcp: None,
+            delegation: None,
             contract: None,
             upstream_status: None,
             bytes_in: 0,

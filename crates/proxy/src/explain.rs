@@ -26,6 +26,9 @@ pub struct ExplainRequest {
     /// The scopes the caller's token would carry; `None`: every scope the
     /// identity is granted.
     pub scopes: Option<Vec<String>>,
+    /// Whom the caller's token would act for (an exchanged token); its
+    /// chain starts with `identity`.
+    pub delegation: Option<portcullis_policy::Delegation>,
 }
 
 /// What one stage did with the request.
@@ -127,6 +130,7 @@ impl Snapshot {
             audience: None,
             token_id: None,
             credential_id: None,
+            delegation: request.delegation.clone().map(std::sync::Arc::new),
         }))
     }
 

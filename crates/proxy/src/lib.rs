@@ -18,6 +18,7 @@ mod explain;
 pub mod framing;
 mod gateway;
 mod headers;
+mod jwks;
 mod live;
 mod mcp;
 pub mod metrics;

@@ -92,6 +92,7 @@ struct Fixed {
     storage: portcullis_config::Storage,
     sealing_key: Option<portcullis_config::SecretText>,
     tokens: portcullis_config::TokenSettings,
+    delegation: Option<portcullis_config::DelegationSettings>,
     /// Each API's name, mount and upstream credential form (tokens are
     /// issued per API name; per-identity credentials follow the form).
     apis: Vec<(String, String, Option<portcullis_config::UpstreamAuth>)>,
@@ -107,6 +108,7 @@ impl Fixed {
             storage: config.storage.clone(),
             sealing_key: config.sealing_key.clone(),
             tokens: config.tokens.clone(),
+            delegation: config.delegation.clone(),
             apis: config
                 .apis
                 .iter()
@@ -129,6 +131,7 @@ impl Fixed {
         check("storage", self.storage == other.storage);
         check("sealing_key", self.sealing_key == other.sealing_key);
         check("tokens", self.tokens == other.tokens);
+        check("delegation", self.delegation == other.delegation);
         check(
             "apis (names, mounts, upstream_auth)",
             self.apis == other.apis,

@@ -81,9 +81,15 @@ pub(crate) async fn serve(
     let authority = &snapshot.authority;
     let outcome = match endpoint {
         Endpoint::Token => {
-            let attempt = authority.token(&body, authorization, ex.peer.ip());
+            let mut attempt = authority.token(&body, authorization, ex.peer.ip());
+            if let Err(TokenIssued::KeysStale(issuer)) = attempt.result {
+                // Read the issuer's keys again (bounded), then judge once more.
+                authority.refresh_issuer_keys(issuer).await;
+                attempt = authority.token(&body, authorization, ex.peer.ip());
+            }
             snapshot.metrics.token(attempt.result.is_ok());
             ex.client_id = attempt.client_id;
+            ex.delegation = attempt.delegation;
             attempt.result
         }
         Endpoint::Revoke => authority
@@ -105,7 +111,7 @@ pub(crate) async fn serve(
             "too many failed client authentications; wait before trying again",
         )
         .with_retry_after(retry_after_secs(wait))),
-        Err(TokenIssued::Unavailable) => Err(Refusal::new(
+        Err(TokenIssued::Unavailable | TokenIssued::KeysStale(_)) => Err(Refusal::new(
             ProblemCode::Unavailable,
             "the token service could not reach a decision",
         )),
@@ -121,6 +127,7 @@ fn recorded_as(code: OAuthErrorCode) -> ProblemCode {
         OAuthErrorCode::InvalidScope => ProblemCode::InsufficientScope,
         OAuthErrorCode::InvalidRequest
         | OAuthErrorCode::InvalidGrant
+        | OAuthErrorCode::InvalidTarget
         | OAuthErrorCode::UnsupportedGrantType => ProblemCode::InvalidRequest,
     }
 }

@@ -45,6 +45,7 @@ pub(crate) fn serve(
             &authority.settings().issuer,
             authority.base_url(),
             authority.scopes(),
+            authority.delegation().is_some(),
         )
     } else if path == RESOURCE_METADATA {
         metadata::protected_resource(authority.base_url(), authority.scopes())

@@ -68,7 +68,9 @@ fn claims(world: &World, identity: &str) -> AccessClaims {
         iat: now,
         nbf: None,
         jti: format!("test-{identity}-{now}"),
-        delegated_by: None,
+        act: None,
+        person: None,
+        exchanged_from: Vec::new(),
     }
 }
 

@@ -311,6 +311,7 @@ async fn the_listing_is_exactly_what_the_policies_permit() {
                 headers: Vec::new(),
                 body: None,
                 scopes: None,
+                delegation: None,
             })
             .await
             .unwrap();

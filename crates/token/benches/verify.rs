@@ -36,7 +36,9 @@ fn fixture() -> Result<(KeySet, AccessClaims, String), TokenError> {
         iat: NOW,
         nbf: None,
         jti: new_jti()?,
-        delegated_by: None,
+        act: None,
+        person: None,
+        exchanged_from: Vec::new(),
     };
     let token = issue(&keys, &claims)?;
     Ok((keys, claims, token))

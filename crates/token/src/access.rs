@@ -5,6 +5,7 @@
 //! scopes for how long is the token endpoint's job. Must never read the
 //! clock; every time comes from the caller.
 
+mod delegation;
 mod verify;
 
 use jsonwebtoken::{Algorithm, Header};
@@ -15,6 +16,7 @@ use crate::error::{Claim, TokenError};
 use crate::keys::KeySet;
 use crate::{jws, random};
 
+pub use delegation::{Actor, MAX_CHAIN, Person};
 pub use verify::{MAX_LEEWAY_SECS, Verifier};
 
 /// The `typ` header of an access token (RFC 9068 section 2.1).
@@ -24,7 +26,8 @@ pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub iss: String,
-    /// The identity id the token speaks for.
+    /// The identity id the token speaks for; for an exchanged token, the
+    /// person (or identity) it acts for, and `act` names who acts.
     pub sub: String,
     /// The API the token is for.
     pub aud: String,
@@ -36,9 +39,18 @@ pub struct AccessClaims {
     pub nbf: Option<UnixTime>,
     /// Unique per token, so it can be revoked and audited.
     pub jti: String,
-    /// The identity that exchanged its own token for this one (RFC 8693).
+    /// Who acts for `sub` (RFC 8693 section 4.1): the identity using this
+    /// token, and nested inside it each identity that delegated to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delegated_by: Option<String>,
+    pub act: Option<Actor>,
+    /// Where `sub` comes from when `act` is present: its issuer and the
+    /// claims the configuration maps for policies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<Person>,
+    /// The revocation ids of every token this one was exchanged from,
+    /// transitively: revoking any of them ends this one too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanged_from: Vec<String>,
 }
 
 impl AccessClaims {
@@ -52,8 +64,15 @@ impl AccessClaims {
         self.scope.is_empty() || self.scope.split(' ').all(valid_scope)
     }
 
+    /// The identity using this token: the outermost actor of an exchanged
+    /// token, else the subject.
+    pub fn acting(&self) -> &str {
+        self.act.as_ref().map_or(&self.sub, |a| &a.sub)
+    }
+
     /// Refuses claims this crate would refuse on the way back in.
     fn check_shape(&self) -> Result<(), TokenError> {
+        delegation::check(self.act.as_ref(), self.person.as_ref())?;
         for (value, claim) in [
             (&self.iss, Claim::Iss),
             (&self.sub, Claim::Sub),

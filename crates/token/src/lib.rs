@@ -3,7 +3,8 @@
 //! secrets and API keys (generated, hashed, checked in constant time), and
 //! RFC 7523 `private_key_jwt` client assertions, the token endpoint's request
 //! parsing and grant decision, the credential a request presents and the
-//! challenge to answer with, and the discovery documents.
+//! challenge to answer with, and the discovery documents; subject tokens
+//! from trusted issuers and the RFC 8693 exchange decision (delegation).
 //!
 //! Pure: no sockets, files, tokio or storage, and no clock reads: every
 //! time-based decision takes `now: UnixTime`. Randomness comes only from
@@ -25,11 +26,15 @@ pub mod oauth;
 mod presented;
 mod random;
 mod sealing;
+pub mod subject;
 #[cfg(test)]
 mod testing;
 mod validity;
 
-pub use access::{ACCESS_TOKEN_TYP, AccessClaims, MAX_LEEWAY_SECS, Verifier, issue, new_jti};
+pub use access::{
+    ACCESS_TOKEN_TYP, AccessClaims, Actor, MAX_CHAIN, MAX_LEEWAY_SECS, Person, Verifier, issue,
+    new_jti,
+};
 pub use assertion::{
     ASSERTION_LEEWAY_SECS, AssertionClaims, ClientKey, ClientKeyAlgorithm, MAX_JTI_LEN,
     unverified_client_id, verify_assertion,

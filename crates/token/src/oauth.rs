@@ -1,5 +1,6 @@
 //! The token endpoint's request and answers (RFC 6749 section 4.4, client
-//! credentials; client authentication per section 2.3 and RFC 7523).
+//! credentials; RFC 8693, token exchange, in `exchange`; client
+//! authentication per section 2.3 and RFC 7523).
 //!
 //! Parsing only: which client this is, what it asks for, and the RFC 6749
 //! error shape. Checking the secret or assertion against storage, and the
@@ -13,8 +14,13 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
+mod exchange;
 mod grant;
 
+pub use exchange::{
+    ACCESS_TOKEN_TYPE, DelegationLimits, ExchangeAsk, ExchangeRequest, Exchanged, JWT_TOKEN_TYPE,
+    SubjectView, TOKEN_EXCHANGE, exchange, exchange_response,
+};
 pub use grant::{Grant, GrantLimits, grant};
 
 /// `client_assertion_type` for RFC 7523 JWT client assertions.
@@ -29,6 +35,9 @@ pub enum OAuthErrorCode {
     UnauthorizedClient,
     UnsupportedGrantType,
     InvalidScope,
+    /// RFC 8693 section 2.2.2: the audience or resource is not one the
+    /// server issues tokens for.
+    InvalidTarget,
 }
 
 impl OAuthErrorCode {
@@ -40,6 +49,7 @@ impl OAuthErrorCode {
             Self::UnauthorizedClient => "unauthorized_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
+            Self::InvalidTarget => "invalid_target",
         }
     }
 
@@ -78,7 +88,7 @@ impl OAuthError {
     }
 }
 
-fn invalid_request(description: &str) -> OAuthError {
+pub(crate) fn invalid_request(description: &str) -> OAuthError {
     OAuthError::new(OAuthErrorCode::InvalidRequest, description)
 }
 
@@ -92,12 +102,17 @@ pub enum ClientAuth {
         client_id: Option<String>,
         assertion: String,
     },
+    /// Token exchange only: the acting identity's own access token as the
+    /// `actor_token` (RFC 8693 section 2.1), in place of a client credential.
+    ActorToken(String),
 }
 
-/// A parsed `client_credentials` token request.
+/// A parsed token request: `client_credentials`, or a token exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRequest {
     pub client: ClientAuth,
+    /// `Some` for the token-exchange grant: what is exchanged.
+    pub exchange: Option<ExchangeRequest>,
     /// Requested scopes, in order, without repeats.
     pub scopes: Vec<String>,
     /// The API the token is for (`resource`, RFC 8707, or `audience`).
@@ -118,6 +133,11 @@ const KNOWN: &[&str] = &[
     "resource",
     "audience",
     "expires_in",
+    "subject_token",
+    "subject_token_type",
+    "actor_token",
+    "actor_token_type",
+    "requested_token_type",
 ];
 
 /// Parameters of the revocation (RFC 7009) and introspection (RFC 7662) endpoints.
@@ -189,17 +209,43 @@ pub fn parse_token_request(
 ) -> Result<TokenRequest, OAuthError> {
     let params = parse_form(body, KNOWN)?;
     let get = |name: &str| params.get(name);
-    match get("grant_type") {
-        Some("client_credentials") => {}
+    let (exchange, actor_token) = match get("grant_type") {
+        Some("client_credentials") => {
+            if let Some(name) = exchange::PARAMETERS.iter().find(|p| get(p).is_some()) {
+                return Err(invalid_request(&format!(
+                    "`{name}` belongs to the token-exchange grant"
+                )));
+            }
+            (None, None)
+        }
+        Some(TOKEN_EXCHANGE) => {
+            let (request, actor_token) = exchange::parse(&params)?;
+            (Some(request), actor_token)
+        }
         Some(_) => {
             return Err(OAuthError::new(
                 OAuthErrorCode::UnsupportedGrantType,
-                "only `client_credentials` is supported",
+                "supported grant types: `client_credentials` and \
+                 `urn:ietf:params:oauth:grant-type:token-exchange`",
             ));
         }
         None => return Err(invalid_request("`grant_type` is required")),
-    }
-    let client = client_auth(&params, authorization)?;
+    };
+    let client = match actor_token {
+        Some(token) => {
+            if authorization.is_some()
+                || ["client_id", "client_secret", "client_assertion"]
+                    .iter()
+                    .any(|p| get(p).is_some())
+            {
+                return Err(invalid_request(
+                    "authenticate the actor one way: an `actor_token` or a client credential",
+                ));
+            }
+            ClientAuth::ActorToken(token)
+        }
+        None => client_auth(&params, authorization)?,
+    };
     let scopes = match get("scope") {
         Some(s) => parse_scope(s)?,
         None => Vec::new(),
@@ -219,6 +265,7 @@ pub fn parse_token_request(
         };
     Ok(TokenRequest {
         client,
+        exchange,
         scopes,
         resource,
         lifetime,
@@ -226,10 +273,10 @@ pub fn parse_token_request(
 }
 
 /// The form's parameters, each at most once.
-struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>);
 
 impl Params {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)

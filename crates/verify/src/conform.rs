@@ -247,6 +247,7 @@ impl Run<'_> {
                 headers,
                 body: probe.body.as_ref().map(|(_, b)| b.clone()),
                 scopes: Some(caller.scopes.clone()),
+                delegation: None,
             })
             .await
             .map_err(|e| {

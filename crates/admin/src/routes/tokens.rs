@@ -1,6 +1,7 @@
 //! Tokens and the keys that sign them: revoke one token by its `jti` (until
-//! it would have expired anyway), and rotate the signing key (the old one
-//! stays published until its tokens have expired).
+//! it would have expired anyway), a person's subject token by its issuer and
+//! `jti` (which ends every token exchanged from it), and rotate the signing
+//! key (the old one stays published until its tokens have expired).
 
 use std::sync::Arc;
 
@@ -27,6 +28,10 @@ pub(super) struct Revocation {
     jti: String,
     /// The token's `exp`: the revocation is kept until then.
     expires: UnixTime,
+    /// A trusted issuer (`delegation.issuers`) when the token is a person's
+    /// subject token from it; absent for this gateway's own tokens.
+    #[serde(default)]
+    issuer: Option<String>,
 }
 
 pub(super) async fn revoke(
@@ -48,16 +53,31 @@ pub(super) async fn revoke(
             "must be the token's `exp`, a Unix time",
         ));
     }
+    if let Some(issuer) = &body.issuer {
+        let trusted = authority
+            .delegation()
+            .is_some_and(|d| d.issuer(issuer).is_some());
+        if !trusted {
+            errors.push(FieldError::new(
+                "/body/issuer",
+                "must be one of `delegation.issuers`",
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(Refusal::invalid("the revocation is not valid", errors));
     }
-    let jti = body.jti.clone();
+    let jti = match &body.issuer {
+        Some(issuer) => portcullis_proxy::authority::person_token_id(issuer, &body.jti),
+        None => body.jti.clone(),
+    };
+    let logged = jti.clone();
     blocking(&authority, move |a| {
         a.revoke_token(&jti, body.expires)
             .map_err(|e| managed(e, "/body/jti"))
     })
     .await?;
-    tracing::info!(admin = %caller.identity, jti = %body.jti, "token revoked");
+    tracing::info!(admin = %caller.identity, jti = %logged, "token revoked");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use portcullis_policy::{PolicyStore, generate_schema};
+use portcullis_policy::{PersonAttr, PolicyStore, generate_schema_with};
 use serde_saphyr::Spanned;
 
 use super::api::{Apis, Contracted};
@@ -25,6 +25,7 @@ pub(super) fn load(
     config: &str,
     raw: Option<&Spanned<String>>,
     apis: &Apis,
+    person: &[PersonAttr],
     out: &mut Vec<Diagnostic>,
 ) -> Option<Policies> {
     if let Some(broken) = apis.first_broken() {
@@ -48,7 +49,7 @@ pub(super) fn load(
         .iter()
         .map(|a| (a.name.as_str(), &*a.contract))
         .collect();
-    let schema = match generate_schema(&contracts) {
+    let schema = match generate_schema_with(&contracts, person) {
         Ok(schema) => schema,
         Err(e) => {
             out.push(Diagnostic::error_at_line(config, 0, e.to_string()));

@@ -74,7 +74,7 @@ pub(crate) fn cell(
                 scopes: &identity.scopes,
                 ip: "127.0.0.1",
                 time,
-                delegated_by: None,
+                delegation: None,
             });
             if decision.allowed {
                 allowed = true;

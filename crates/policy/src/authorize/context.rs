@@ -1,6 +1,8 @@
 //! The request's Cedar context, typed by the generated schema's mapping of
 //! the operation's parameters: `params`, `query`, `scopes`, `ip`, `time`,
-//! `hour`, `weekday`, `delegated_by`.
+//! `hour`, `weekday`, `on_behalf_of` (the `Person` a delegated request acts
+//! for; its entity goes in the entity store, `authorize::person_entity`)
+//! and `chain`.
 //!
 //! `hour` (0–23) and `weekday` (ISO: 1 is Monday, 7 Sunday) are derived from
 //! `time` in UTC, because Cedar has no arithmetic to derive them itself and a
@@ -15,7 +17,7 @@
 //! that reads the context builds none, but its parameters are still checked
 //! the same way (`check_parameters`).
 
-use cedar_policy::{Context, RestrictedExpression};
+use cedar_policy::{Context, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 use serde_json::{Map, Value};
 
 use super::AuthzRequest;
@@ -25,19 +27,20 @@ use crate::schema::{AttrDef, Elem};
 /// The context attributes a set of policies reads: a bit per attribute the
 /// schema declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Reads(u8);
+pub(crate) struct Reads(u16);
 
 impl Reads {
     pub(crate) const NONE: Reads = Reads(0);
-    pub(crate) const ALL: Reads = Reads(u8::MAX);
-    const PARAMS: u8 = 1;
-    const QUERY: u8 = 1 << 1;
-    const SCOPES: u8 = 1 << 2;
-    const IP: u8 = 1 << 3;
-    const TIME: u8 = 1 << 4;
-    const HOUR: u8 = 1 << 5;
-    const WEEKDAY: u8 = 1 << 6;
-    const DELEGATED_BY: u8 = 1 << 7;
+    pub(crate) const ALL: Reads = Reads(u16::MAX);
+    const PARAMS: u16 = 1;
+    const QUERY: u16 = 1 << 1;
+    const SCOPES: u16 = 1 << 2;
+    const IP: u16 = 1 << 3;
+    const TIME: u16 = 1 << 4;
+    const HOUR: u16 = 1 << 5;
+    const WEEKDAY: u16 = 1 << 6;
+    const ON_BEHALF_OF: u16 = 1 << 7;
+    const CHAIN: u16 = 1 << 8;
 
     /// `name` added; a name the schema does not declare means everything.
     pub(crate) fn with(self, name: &str) -> Reads {
@@ -49,7 +52,8 @@ impl Reads {
             "time" => Self::TIME,
             "hour" => Self::HOUR,
             "weekday" => Self::WEEKDAY,
-            "delegated_by" => Self::DELEGATED_BY,
+            "on_behalf_of" => Self::ON_BEHALF_OF,
+            "chain" => Self::CHAIN,
             _ => return Reads::ALL,
         };
         Reads(self.0 | bit)
@@ -59,7 +63,12 @@ impl Reads {
         Reads(self.0 | other.0)
     }
 
-    fn has(self, bit: u8) -> bool {
+    /// Whether `on_behalf_of` is read, so the `Person` entity is needed.
+    pub(super) fn person(self) -> bool {
+        self.has(Self::ON_BEHALF_OF)
+    }
+
+    fn has(self, bit: u16) -> bool {
         self.0 & bit != 0
     }
 }
@@ -72,6 +81,7 @@ pub(super) fn cedar_context(
     slice: &ActionSlice,
     request: &AuthzRequest<'_>,
     reads: Reads,
+    person_type: &EntityTypeName,
 ) -> Result<Context, String> {
     let text = |s: &str| RestrictedExpression::new_string(s.to_owned());
     let mut pairs = Vec::with_capacity(8);
@@ -110,10 +120,26 @@ pub(super) fn cedar_context(
         let weekday = RestrictedExpression::new_long(weekday);
         pairs.push(("weekday".to_owned(), weekday));
     }
-    if let Some(delegator) = request.delegated_by
-        && reads.has(Reads::DELEGATED_BY)
+    if let Some(delegation) = request.delegation
+        && reads.has(Reads::ON_BEHALF_OF)
     {
-        pairs.push(("delegated_by".to_owned(), text(delegator)));
+        let person = RestrictedExpression::new_entity_uid(person_uid(person_type, delegation)?);
+        pairs.push(("on_behalf_of".to_owned(), person));
+    }
+    if reads.has(Reads::CHAIN) {
+        let ids = request.delegation.map_or(&[][..], |d| d.chain.as_slice());
+        let chain = RestrictedExpression::new_record([
+            (
+                "ids".to_owned(),
+                RestrictedExpression::new_set(ids.iter().map(|id| text(id))),
+            ),
+            (
+                "length".to_owned(),
+                RestrictedExpression::new_long(chain_length(ids)),
+            ),
+        ])
+        .map_err(|e| format!("context: {e}"))?;
+        pairs.push(("chain".to_owned(), chain));
     }
     Context::from_pairs(pairs).map_err(|e| format!("context: {e}"))
 }
@@ -171,10 +197,37 @@ pub(super) fn context_json(
     let (hour, weekday) = clock_face(request.time);
     context.insert("hour".into(), Value::from(hour));
     context.insert("weekday".into(), Value::from(weekday));
-    if let Some(delegator) = request.delegated_by {
-        context.insert("delegated_by".into(), Value::String(delegator.to_owned()));
+    let ids = request.delegation.map_or(&[][..], |d| d.chain.as_slice());
+    if let Some(delegation) = request.delegation {
+        // An entity reference, as Cedar's JSON writes one; its attributes
+        // are the `Person` entity's (`request_json` shows them).
+        let person =
+            serde_json::json!({ "__entity": { "type": "Person", "id": delegation.person } });
+        context.insert("on_behalf_of".into(), person);
     }
+    context.insert(
+        "chain".into(),
+        serde_json::json!({ "ids": ids, "length": chain_length(ids) }),
+    );
     Ok(Value::Object(context))
+}
+
+/// `Person::"<id>"` for the person a delegated request acts for.
+pub(super) fn person_uid(
+    person_type: &EntityTypeName,
+    delegation: &super::Delegation,
+) -> Result<EntityUid, String> {
+    if delegation.person.is_empty() {
+        return Err("delegation: the person has no id".to_owned());
+    }
+    Ok(EntityUid::from_type_name_and_id(
+        person_type.clone(),
+        EntityId::new(&delegation.person),
+    ))
+}
+
+fn chain_length(ids: &[String]) -> i64 {
+    i64::try_from(ids.len()).unwrap_or(i64::MAX)
 }
 
 /// The UTC hour of day and ISO weekday of a Unix time.

@@ -19,10 +19,11 @@ fn whole(store: &PolicyStore, schema: &PolicySchema, call: &Call) -> Decision {
     let Ok(slice) = store.slice(&request) else {
         return denied("unknown operation".into());
     };
-    let context = match context::cedar_context(slice, &request, context::Reads::ALL) {
-        Ok(c) => c,
-        Err(e) => return denied(e),
-    };
+    let context =
+        match context::cedar_context(slice, &request, context::Reads::ALL, &store.person_type) {
+            Ok(c) => c,
+            Err(e) => return denied(e),
+        };
     let principal = EntityUid::from_type_name_and_id(
         store.identity_type.clone(),
         EntityId::new(&request.identity.id),

@@ -2,7 +2,7 @@ use cedar_policy::{Context, Entities, EntityUid};
 use serde_json::json;
 
 use super::{context, identity_entity};
-use crate::testing::{Call, identity, schema, store};
+use crate::testing::{Call, delegation, identity, schema, store};
 use crate::{Decision, PolicyStore};
 
 fn decide(store: &PolicyStore, call: &Call) -> Decision {
@@ -108,13 +108,13 @@ fn query_numbers_are_text_and_optional_attributes_need_has() {
 fn time_scopes_ip_and_delegation_are_in_the_context() {
     let store = store(&[(
         "a.cedar",
-        "permit(principal, action == Action::\"orders:getCustomer\", resource)\n  when { context.time >= 1700000000 && context.scopes.contains(\"orders:read\")\n    && context.ip == \"10.0.0.7\" && !(context has delegated_by) };",
+        "permit(principal, action == Action::\"orders:getCustomer\", resource)\n  when { context.time >= 1700000000 && context.scopes.contains(\"orders:read\")\n    && context.ip == \"10.0.0.7\" && !(context has on_behalf_of) && context.chain.length == 0 };",
     )]);
     let mut call = customer("acme");
     assert!(decide(&store, &call).allowed);
-    call.delegated_by = Some("person");
+    call.delegation = Some(delegation("alice", "acme", &["bot"]));
     assert!(!decide(&store, &call).allowed);
-    call.delegated_by = None;
+    call.delegation = None;
     call.time = 1_699_999_999;
     assert!(!decide(&store, &call).allowed);
 }
@@ -245,7 +245,7 @@ fn the_json_context_is_the_context_evaluated() {
     let store = store(&[]);
     let schema = schema();
     let mut delegated = customer("acme");
-    delegated.delegated_by = Some("person");
+    delegated.delegation = Some(delegation("alice", "acme", &["bot", "planner"]));
     let full = json!({"limit": 1, "max-price": 9.5, "tag": ["x"], "in": true, "status": "paid"});
     for call in [order(7).query(full), order(8), delegated] {
         let request = call.request();
@@ -254,8 +254,39 @@ fn the_json_context_is_the_context_evaluated() {
         let parsed =
             Context::from_json_value(json, Some((schema.cedar().unwrap(), &slice.action))).unwrap();
         assert_eq!(
-            context::cedar_context(slice, &request, context::Reads::ALL).unwrap(),
+            context::cedar_context(slice, &request, context::Reads::ALL, &store.person_type)
+                .unwrap(),
             parsed
         );
     }
+}
+
+#[test]
+fn policies_see_the_person_acted_for_and_the_chain() {
+    let store = store(&[
+        (
+            "tenant.cedar",
+            "@id(\"own-tenant\")\npermit(principal, action == Action::\"orders:getCustomer\", resource)\n  when { context has on_behalf_of && context.on_behalf_of has tenant\n    && context.on_behalf_of.tenant == context.params.customerId\n    && context.on_behalf_of has roles && context.on_behalf_of.roles.contains(\"support\")\n    && context.on_behalf_of has level && context.on_behalf_of.level >= 3\n    && context.on_behalf_of has mfa && context.on_behalf_of.mfa\n    && context.on_behalf_of.issuer == \"https://idp.example\" };",
+        ),
+        (
+            "chain.cedar",
+            "@id(\"short-chains\")\nforbid(principal, action, resource)\n  when { context.chain.length > 2 || context.chain.ids.contains(\"rogue\") };",
+        ),
+    ]);
+    let mut call = customer("acme");
+    // Without delegation: no `on_behalf_of`, so the permit does not hold.
+    assert_eq!(decide(&store, &call), denied(&[]));
+    call.delegation = Some(delegation("alice", "acme", &["bot"]));
+    assert_eq!(decide(&store, &call), allowed(&["own-tenant"]));
+    call.delegation = Some(delegation("bob", "globex", &["bot"]));
+    assert_eq!(decide(&store, &call), denied(&[]));
+    call.delegation = Some(delegation("alice", "acme", &["bot", "planner", "third"]));
+    assert_eq!(decide(&store, &call), denied(&["short-chains"]));
+    call.delegation = Some(delegation("alice", "acme", &["bot", "rogue"]));
+    assert_eq!(decide(&store, &call), denied(&["short-chains"]));
+    // A mapped claim of the wrong type is absent, never a wrong value.
+    let mut odd = delegation("alice", "acme", &["bot"]);
+    odd.claims.insert("tenant".into(), json!(42));
+    call.delegation = Some(odd);
+    assert_eq!(decide(&store, &call), denied(&[]));
 }

@@ -8,12 +8,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ActionDef, AttrDef, Elem};
+use super::{ActionDef, AttrDef, Elem, PersonAttr, person_attrs};
 
 /// The schema for `apis` with the actions `actions` (all of them, or the
 /// subset a policy validation needs; see `validation.rs`).
 pub(super) fn render<'a>(
     apis: &[String],
+    person: &[PersonAttr],
     actions: impl IntoIterator<Item = &'a ActionDef>,
 ) -> Value {
     let mut entries = Map::new();
@@ -39,6 +40,7 @@ pub(super) fn render<'a>(
                     },
                     "tags": {"type": "String"},
                 },
+                "Person": { "shape": record(&person_attrs(person)) },
                 "Api": {},
             },
             "actions": entries,
@@ -53,6 +55,17 @@ fn render_action(action: &ActionDef) -> Value {
     for (name, elem, set, required) in super::CONTEXT {
         context.insert(name.to_owned(), attr_type(elem, set, required));
     }
+    context.insert(
+        "on_behalf_of".to_owned(),
+        json!({"type": "Entity", "name": "Person", "required": false}),
+    );
+    context.insert(
+        "chain".to_owned(),
+        json!({"type": "Record", "attributes": {
+            "ids": {"type": "Set", "element": {"type": "String"}},
+            "length": {"type": "Long"},
+        }}),
+    );
     json!({
         "memberOf": [{"id": action.group}],
         "appliesTo": {

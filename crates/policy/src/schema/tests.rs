@@ -111,7 +111,8 @@ fn the_json_schema_cedar_is_given_is_the_text_users_read() {
     )));
     let orders = contract(ORDERS);
     let apis = [("orders", &orders), ("a\"pi", &weird), ("books", &books)];
-    let schema = generate_schema(&apis).unwrap();
+    let person = crate::testing::person_attrs();
+    let schema = crate::generate_schema_with(&apis, &person).unwrap();
     let from_text = SchemaFragment::from_cedarschema_str(schema.text())
         .unwrap()
         .0
@@ -119,7 +120,7 @@ fn the_json_schema_cedar_is_given_is_the_text_users_read() {
         .unwrap();
     let actions: Vec<_> = schema.actions().iter().collect();
     let apis: Vec<String> = schema.apis().map(str::to_owned).collect();
-    let from_json = SchemaFragment::from_json_value(super::json::render(&apis, actions))
+    let from_json = SchemaFragment::from_json_value(super::json::render(&apis, &person, actions))
         .unwrap()
         .to_cedarschema()
         .unwrap();

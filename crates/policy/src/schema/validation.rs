@@ -54,7 +54,7 @@ impl PolicySchema {
             .actions
             .iter()
             .filter(|a| named.contains(&a.id) || classes.insert((&a.group, &a.params, &a.query)));
-        cedar_policy::Schema::from_json_value(json::render(&self.apis, kept))
+        cedar_policy::Schema::from_json_value(json::render(&self.apis, &self.person, kept))
             .map_err(|e| PolicyError::Schema(e.to_string()))
     }
 }

@@ -138,6 +138,7 @@ fn request(args: &ExplainArgs) -> anyhow::Result<ExplainRequest> {
         headers,
         body,
         scopes: (!args.scopes.is_empty()).then(|| args.scopes.clone()),
+        delegation: None,
     })
 }
 

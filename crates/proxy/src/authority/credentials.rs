@@ -246,7 +246,9 @@ impl Authority {
             iat: now,
             nbf: None,
             jti: new_jti()?,
-            delegated_by: None,
+            act: None,
+            person: None,
+            exchanged_from: Vec::new(),
         };
         let token = issue(&self.read()?.keys, &claims)?;
         Ok((token, claims))

@@ -98,6 +98,10 @@ fn assemble(
         known: super::known::Known::new(),
         verified: RwLock::new(HashMap::new()),
         throttle: super::throttle::ClientThrottle::new(&config.tokens.failed_auth),
+        issuers: config
+            .delegation
+            .as_ref()
+            .map(super::delegation::Issuers::new),
     })
 }
 

@@ -1,5 +1,8 @@
 //! Who is calling: the outcome of authentication, and why it failed.
 
+use std::sync::Arc;
+
+use portcullis_policy::Delegation;
 use portcullis_token::{
     API_KEY_HEADER, Presented, PresentedError, TokenError, hash_secret, presented,
 };
@@ -20,6 +23,9 @@ pub struct Principal {
     pub token_id: Option<String>,
     /// The credential's id (API keys).
     pub credential_id: Option<String>,
+    /// Whom the token acts for, when it was exchanged (RFC 8693); then
+    /// `identity` is the outermost actor.
+    pub delegation: Option<Arc<Delegation>>,
 }
 
 /// Why a request is not authenticated.
@@ -48,7 +54,37 @@ pub enum Standing {
     Gone,
 }
 
+/// Whom an exchanged token acts for, and through whom.
+pub(super) fn delegation_of(claims: &portcullis_token::AccessClaims) -> Option<Delegation> {
+    match (&claims.act, &claims.person) {
+        (Some(act), Some(person)) => Some(Delegation {
+            person: claims.sub.clone(),
+            issuer: person.iss.clone(),
+            claims: person.claims.clone(),
+            chain: act.ids().into_iter().map(str::to_owned).collect(),
+        }),
+        _ => None,
+    }
+}
+
 impl Authority {
+    /// The identities a delegated token was delegated through, beside the
+    /// one using it: the rest of its act chain, and the identity it acts
+    /// for when that is one of this gateway's (an identity's own token
+    /// exchanged). Each must still be usable for the token to be.
+    pub fn delegated_through<'a>(
+        &self,
+        delegation: &'a Delegation,
+    ) -> impl Iterator<Item = &'a str> + use<'a> {
+        let own = (delegation.issuer == self.settings.issuer).then_some(delegation.person.as_str());
+        delegation
+            .chain
+            .iter()
+            .skip(1)
+            .map(String::as_str)
+            .chain(own)
+    }
+
     /// Checks an identity's state in place, without copying it (the request
     /// path asks this on every request).
     pub fn standing(
@@ -107,20 +143,28 @@ impl Authority {
                         claims
                     }
                 };
-                if cache.revoked.contains(&claims.jti) {
+                // Revoking any token this one was exchanged from ends it too.
+                if cache.revoked.contains(&claims.jti)
+                    || claims
+                        .exchanged_from
+                        .iter()
+                        .any(|id| cache.revoked.contains(id))
+                {
                     return Err(AuthFailure::Revoked);
                 }
                 // A token for an identity no longer in the inventory is dead.
                 drop(cache);
-                if self.shared_identity(&claims.sub)?.is_none() {
+                if self.shared_identity(claims.acting())?.is_none() {
                     return Err(AuthFailure::UnknownCredential);
                 }
+                let delegation = delegation_of(&claims).map(Arc::new);
                 Ok(Principal {
                     scopes: claims.scopes().map(str::to_owned).collect(),
-                    identity: claims.sub,
+                    identity: claims.acting().to_owned(),
                     audience: Some(claims.aud),
                     token_id: Some(claims.jti),
                     credential_id: None,
+                    delegation,
                 })
             }
             Presented::ApiKey(key) => {
@@ -141,6 +185,7 @@ impl Authority {
                     audience: None,
                     token_id: None,
                     credential_id: Some(entry.credential.clone()),
+                    delegation: None,
                 })
             }
         }

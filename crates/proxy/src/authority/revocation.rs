@@ -15,12 +15,13 @@ impl Authority {
         let request = parse_revocation_request(body, authorization)?;
         self.refresh().map_err(|_| TokenIssued::Unavailable)?;
         let now = self.clock.now();
-        let client = self.authenticate_client(&request.client, now)?;
+        let client = self.authenticate_client(&request.client, now)?.id;
         let claims = {
             let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
             self.verifier.verify(&request.token, &cache.keys, now).ok()
         };
-        if let Some(claims) = claims.filter(|c| c.sub == client) {
+        // An exchanged token is revoked by the identity using it.
+        if let Some(claims) = claims.filter(|c| c.acting() == client) {
             self.store
                 .revoke_token(&claims.jti, claims.exp)
                 .map_err(|_| TokenIssued::Unavailable)?;
@@ -42,30 +43,47 @@ impl Authority {
             self.verifier
                 .verify(&token, &cache.keys, now)
                 .ok()
-                .filter(|c| !cache.revoked.contains(&c.jti))
+                .filter(|c| {
+                    !cache.revoked.contains(&c.jti)
+                        && !c.exchanged_from.iter().any(|id| cache.revoked.contains(id))
+                })
         };
         let active = match claims {
             Some(c) => {
-                let standing = self
-                    .standing(&c.sub, now)
-                    .map_err(|_| TokenIssued::Unavailable)?;
-                (standing == super::Standing::Usable).then_some(c)
+                // The identity using it, and every one it was delegated through.
+                let delegation = super::principal::delegation_of(&c);
+                let through = delegation.iter().flat_map(|d| self.delegated_through(d));
+                let mut usable = true;
+                for id in std::iter::once(c.acting()).chain(through) {
+                    usable &= self
+                        .standing(id, now)
+                        .map_err(|_| TokenIssued::Unavailable)?
+                        == super::Standing::Usable;
+                }
+                usable.then_some(c)
             }
             None => None,
         };
         Ok(match active {
-            Some(c) => json!({
-                "active": true,
-                "scope": c.scope,
-                "client_id": c.sub,
-                "sub": c.sub,
-                "aud": c.aud,
-                "iss": c.iss,
-                "exp": c.exp,
-                "iat": c.iat,
-                "jti": c.jti,
-                "token_type": "Bearer",
-            }),
+            Some(c) => {
+                let mut answer = json!({
+                    "active": true,
+                    "scope": c.scope,
+                    "client_id": c.acting(),
+                    "sub": c.sub,
+                    "aud": c.aud,
+                    "iss": c.iss,
+                    "exp": c.exp,
+                    "iat": c.iat,
+                    "jti": c.jti,
+                    "token_type": "Bearer",
+                });
+                // RFC 8693 section 4.1: who acts for `sub`.
+                if let (Some(act), Value::Object(map)) = (&c.act, &mut answer) {
+                    map.insert("act".to_owned(), json!(act));
+                }
+                answer
+            }
             None => json!({ "active": false }),
         })
     }

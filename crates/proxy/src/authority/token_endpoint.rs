@@ -1,5 +1,7 @@
 //! `POST /oauth/token`: client credentials in, a short-lived, least-scope
-//! access token out. Errors are RFC 6749's; a store fault is `Unavailable`
+//! access token out; or, for a token exchange (RFC 8693, `exchange.rs`), a
+//! subject token and an authenticated actor in, a delegated token out.
+//! Errors are RFC 6749's (and RFC 8693's); a store fault is `Unavailable`
 //! and never a token.
 
 use std::net::IpAddr;
@@ -31,6 +33,12 @@ pub enum TokenIssued {
     Throttled(std::time::Duration),
     #[error("the identity store is unavailable")]
     Unavailable,
+    /// A token exchange's subject token names a key its issuer's set (at
+    /// this index in `delegation.issuers`) lacks, and the set may be read
+    /// again: the caller reads it (`Authority::refresh_issuer_keys`) and
+    /// asks once more. Never an answer.
+    #[error("the issuer's key set needs reading again")]
+    KeysStale(usize),
 }
 
 /// One token request: the client id it tried (for the record, whether or
@@ -39,6 +47,16 @@ pub enum TokenIssued {
 pub struct TokenAttempt {
     pub client_id: Option<String>,
     pub result: Result<Value, TokenIssued>,
+    /// For an exchange that issued a token: whom it acts for.
+    pub delegation: Option<std::sync::Arc<portcullis_policy::Delegation>>,
+}
+
+/// An authenticated client: its identity id, and the actor token's id when
+/// it authenticated with one (a token exchange), which the exchanged token
+/// then depends on.
+pub(super) struct Client {
+    pub(super) id: String,
+    pub(super) token: Option<String>,
 }
 
 impl From<OAuthError> for TokenIssued {
@@ -66,6 +84,7 @@ impl Authority {
                 return TokenAttempt {
                     client_id: None,
                     result: Err(e.into()),
+                    delegation: None,
                 };
             }
         };
@@ -77,26 +96,37 @@ impl Authority {
             } => client_id
                 .clone()
                 .or_else(|| unverified_client_id(assertion).ok()),
+            ClientAuth::ActorToken(token) => unverified_client_id(token).ok(),
         };
-        let result = self.grant_token(&request, client_id.as_deref().unwrap_or(""), source);
-        TokenAttempt { client_id, result }
+        let tried = client_id.as_deref().unwrap_or("");
+        let (result, delegation) = match &request.exchange {
+            None => (self.grant_token(&request, tried, source), None),
+            Some(exchange) => match self.exchange_token(&request, exchange, tried, source) {
+                Ok((document, delegation)) => (Ok(document), Some(delegation)),
+                Err(e) => (Err(e), None),
+            },
+        };
+        TokenAttempt {
+            client_id,
+            result,
+            delegation,
+        }
     }
 
-    /// Authenticates the client (counting failures against `tried` and
-    /// `source`) and issues the token.
-    fn grant_token(
+    /// Authenticates the client, counting failures against `tried` and
+    /// `source`, and returns its identity if it may act now.
+    pub(super) fn authenticated_client(
         &self,
-        request: &TokenRequest,
+        client: &ClientAuth,
         tried: &str,
         source: IpAddr,
-    ) -> Result<Value, TokenIssued> {
-        self.refresh().map_err(|_| TokenIssued::Unavailable)?;
+        now: i64,
+    ) -> Result<(Client, portcullis_core::Identity), TokenIssued> {
         if let Some(wait) = self.throttle.locked(tried) {
             return Err(TokenIssued::Throttled(wait));
         }
-        let now = self.clock.now();
-        let client_id = match self.authenticate_client(&request.client, now) {
-            Ok(id) => id,
+        let client = match self.authenticate_client(client, now) {
+            Ok(client) => client,
             Err(TokenIssued::Refused(e)) => {
                 tracing::info!(client_id = %tried, %source, "client authentication failed");
                 return Err(match self.throttle.failed(tried, source) {
@@ -107,7 +137,7 @@ impl Authority {
             Err(other) => return Err(other),
         };
         let identity = self
-            .identity(&client_id)
+            .identity(&client.id)
             .map_err(|_| TokenIssued::Unavailable)?
             .ok_or_else(client_failed)?;
         if identity.check_usable(now).is_err() {
@@ -117,6 +147,19 @@ impl Authority {
             )
             .into());
         }
+        Ok((client, identity))
+    }
+
+    /// The client-credentials grant.
+    fn grant_token(
+        &self,
+        request: &TokenRequest,
+        tried: &str,
+        source: IpAddr,
+    ) -> Result<Value, TokenIssued> {
+        self.refresh().map_err(|_| TokenIssued::Unavailable)?;
+        let now = self.clock.now();
+        let (_, identity) = self.authenticated_client(&request.client, tried, source, now)?;
         let audience = self.audience(request.resource.as_deref())?;
         let limits = GrantLimits {
             default_ttl: secs(self.settings.default_ttl),
@@ -132,22 +175,27 @@ impl Authority {
             iat: now,
             nbf: None,
             jti: new_jti().map_err(|_| TokenIssued::Unavailable)?,
-            delegated_by: None,
+            act: None,
+            person: None,
+            exchanged_from: Vec::new(),
         };
-        let token = {
-            let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
-            issue(&cache.keys, &claims).map_err(|e| {
-                tracing::error!(error = %e, "could not sign a token");
-                TokenIssued::Unavailable
-            })?
-        };
+        let token = self.sign(&claims)?;
         self.touch(&identity.id, now);
         tracing::info!(identity = %identity.id, audience = %claims.aud, scope = %claims.scope, jti = %claims.jti, lifetime = granted.lifetime, "token issued");
         Ok(token_response(&token, granted.lifetime, &granted.scopes))
     }
 
+    /// Signs `claims` with the active key.
+    pub(super) fn sign(&self, claims: &AccessClaims) -> Result<String, TokenIssued> {
+        let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
+        issue(&cache.keys, claims).map_err(|e| {
+            tracing::error!(error = %e, "could not sign a token");
+            TokenIssued::Unavailable
+        })
+    }
+
     /// The API a token is for: its name or mount; optional when there is one API.
-    fn audience(&self, resource: Option<&str>) -> Result<String, OAuthError> {
+    pub(super) fn audience(&self, resource: Option<&str>) -> Result<String, OAuthError> {
         let invalid = || {
             OAuthError::new(
                 OAuthErrorCode::InvalidRequest,
@@ -173,14 +221,15 @@ impl Authority {
             .ok_or_else(invalid)
     }
 
-    /// Checks the client's secret or assertion; returns the identity id.
+    /// Checks the client's secret, assertion or actor token.
     pub(super) fn authenticate_client(
         &self,
         client: &ClientAuth,
         now: i64,
-    ) -> Result<String, TokenIssued> {
+    ) -> Result<Client, TokenIssued> {
         let store: &dyn Store = self.store.as_ref();
-        match client {
+        let id = match client {
+            ClientAuth::ActorToken(token) => return self.actor_token(token, now),
             ClientAuth::Secret { client_id, secret } => {
                 let credentials = store
                     .list_credentials(client_id)
@@ -199,9 +248,9 @@ impl Authority {
                     let _ = verify_secret(secret, &hash_secret("portcullis-no-such-client"));
                 }
                 if matched {
-                    Ok(client_id.clone())
+                    client_id.clone()
                 } else {
-                    Err(client_failed())
+                    return Err(client_failed());
                 }
             }
             ClientAuth::Assertion {
@@ -254,8 +303,27 @@ impl Authority {
                     )
                     .into());
                 }
-                Ok(client_id)
+                client_id
             }
+        };
+        Ok(Client { id, token: None })
+    }
+
+    /// An actor token: the acting identity's own access token from this
+    /// gateway, not revoked and not itself delegated (an exchanged token
+    /// acts for someone; it cannot stand for the actor).
+    fn actor_token(&self, token: &str, now: i64) -> Result<Client, TokenIssued> {
+        let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
+        let claims = self
+            .verifier
+            .verify(token, &cache.keys, now)
+            .map_err(|_| client_failed())?;
+        if cache.revoked.contains(&claims.jti) || claims.act.is_some() {
+            return Err(client_failed());
         }
+        Ok(Client {
+            id: claims.sub,
+            token: Some(claims.jti),
+        })
     }
 }

@@ -33,6 +33,7 @@ pub(crate) fn check(
             ex.identity = Some(principal.identity.clone());
             ex.credential.clone_from(&principal.credential_id);
             ex.token.clone_from(&principal.token_id);
+            ex.delegation.clone_from(&principal.delegation);
             Ok(Caller::Identity(principal))
         }
         Err(AuthFailure::Unavailable) => Err(Refusal::new(

@@ -63,7 +63,7 @@ pub(crate) fn check<'s, 'p>(
             scopes: &principal.scopes,
             ip: &ip,
             time,
-            delegated_by: None,
+            delegation: principal.delegation.as_deref(),
         };
         let store = &snapshot.policies.store;
         let shown = offline.then(|| store.request_json(&request));

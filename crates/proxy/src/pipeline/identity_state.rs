@@ -1,5 +1,8 @@
 //! Stage 5: a suspended, quarantined, retired or expired identity is refused
-//! on its very next request, tokens it already holds included.
+//! on its very next request, tokens it already holds included. For a
+//! delegated token, so is every identity it was delegated through (the rest
+//! of its act chain, and the identity it acts for when an identity's own
+//! token was exchanged): ending an agent ends every token exchanged from it.
 
 use portcullis_core::ProblemCode;
 
@@ -19,21 +22,35 @@ pub(crate) fn check(snapshot: &Snapshot, ex: &Exchange, caller: &Caller) -> Resu
             "the gateway could not check the identity",
         )
     })?;
-    match standing {
-        Standing::Usable => {
-            // An offline explanation is not a use of the identity.
-            if !ex.offline {
-                authority.touch(&principal.identity, now);
-            }
-            Ok(())
+    refuse(standing, "calling")?;
+    if let Some(delegation) = &principal.delegation {
+        for id in authority.delegated_through(delegation) {
+            let standing = authority.standing(id, now).map_err(|_| {
+                Refusal::new(
+                    ProblemCode::Unavailable,
+                    "the gateway could not check the identity",
+                )
+            })?;
+            refuse(standing, "delegating")?;
         }
+    }
+    // An offline explanation is not a use of the identity.
+    if !ex.offline {
+        authority.touch(&principal.identity, now);
+    }
+    Ok(())
+}
+
+fn refuse(standing: Standing, role: &str) -> Result<(), Refusal> {
+    match standing {
+        Standing::Usable => Ok(()),
         Standing::Unusable(why) => Err(Refusal::new(
             ProblemCode::IdentitySuspended,
-            format!("the calling {why}"),
+            format!("the {role} {why}"),
         )),
         Standing::Gone => Err(Refusal::new(
             ProblemCode::IdentitySuspended,
-            "the identity no longer exists",
+            format!("the {role} identity no longer exists"),
         )),
     }
 }

@@ -11,7 +11,7 @@
 use http::Response;
 use http_body_util::Either;
 use hyper::body::Body as _;
-use portcullis_audit::{Entry, StageTime};
+use portcullis_audit::{Entry, OnBehalfOf, StageTime};
 use portcullis_core::ProblemCode;
 
 use crate::exchange::Exchange;
@@ -169,6 +169,11 @@ impl Record {
             fields_stripped: ex.fields_stripped,
             secrets_redacted: ex.secrets_redacted,
             mcp: ex.mcp.take(),
+            on_behalf_of: ex.delegation.as_deref().map(|d| OnBehalfOf {
+                person: d.person.clone(),
+                issuer: d.issuer.clone(),
+                chain: d.chain.clone(),
+            }),
         }
     }
 }

@@ -32,7 +32,9 @@ fn claims() -> AccessClaims {
         iat: NOW,
         nbf: None,
         jti: new_jti().unwrap(),
-        delegated_by: None,
+        act: None,
+        person: None,
+        exchanged_from: Vec::new(),
     }
 }
 
@@ -58,10 +60,17 @@ fn verify(token: &str, keys: &KeySet, now: UnixTime) -> Result<AccessClaims, Tok
 fn issue_then_verify_round_trips() {
     let keys = keys();
     let mut claims = claims();
-    claims.delegated_by = Some("planner-agent".into());
+    claims.sub = "alice".into();
+    claims.act = Actor::chain(&["planner-agent", "reporting-bot"]);
+    claims.person = Some(Person {
+        iss: "https://idp.example".into(),
+        claims: serde_json::from_value(json!({ "tenant": "acme", "roles": ["support"] })).unwrap(),
+    });
+    claims.exchanged_from = vec!["jti-1".into(), "https://idp.example#p-9".into()];
     claims.nbf = Some(NOW);
     let token = issue(&keys, &claims).unwrap();
     assert_eq!(verify(&token, &keys, NOW), Ok(claims.clone()));
+    assert_eq!(claims.acting(), "planner-agent");
 
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.alg, Algorithm::EdDSA);

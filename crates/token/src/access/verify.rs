@@ -9,7 +9,7 @@ use jsonwebtoken::Algorithm;
 use portcullis_core::UnixTime;
 use serde::Deserialize;
 
-use super::{ACCESS_TOKEN_TYP, AccessClaims};
+use super::{ACCESS_TOKEN_TYP, AccessClaims, Actor, Person, delegation};
 use crate::error::{Claim, TokenError};
 use crate::jws::Compact;
 use crate::keys::KeySet;
@@ -38,7 +38,10 @@ struct Found {
     iat: Option<UnixTime>,
     nbf: Option<UnixTime>,
     jti: Option<String>,
-    delegated_by: Option<String>,
+    act: Option<Actor>,
+    person: Option<Person>,
+    #[serde(default)]
+    exchanged_from: Vec<String>,
 }
 
 impl Verifier {
@@ -103,6 +106,7 @@ impl Verifier {
         if !claims.scope_is_valid() {
             return Err(TokenError::InvalidScope);
         }
+        delegation::check(claims.act.as_ref(), claims.person.as_ref())?;
         Ok(claims)
     }
 }
@@ -133,6 +137,8 @@ fn required(found: Found) -> Result<AccessClaims, TokenError> {
         jti: present(found.jti, Claim::Jti)?,
         scope: found.scope.ok_or(TokenError::MissingClaim(Claim::Scope))?,
         nbf: found.nbf,
-        delegated_by: found.delegated_by,
+        act: found.act,
+        person: found.person,
+        exchanged_from: found.exchanged_from,
     })
 }

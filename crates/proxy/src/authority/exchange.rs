@@ -1,0 +1,144 @@
+//! The token-exchange grant (RFC 8693): an authenticated actor, listed in
+//! `delegation.actors`, presents a subject token (a person's, from a trusted
+//! issuer, or one of this gateway's own) and receives a token whose `sub` is
+//! that person and whose `act` chain ends with the actor.
+//!
+//! Order: a subject token naming a key its issuer's set lacks first has the
+//! set read again (before the client authenticates, so a retry never
+//! replays a client assertion); then the actor authenticates, exactly as for
+//! client credentials (failures count against the same throttle); then the
+//! subject token is verified, and the pure decision (`oauth::exchange`)
+//! narrows scopes, lifetime and chain.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use portcullis_policy::Delegation;
+use portcullis_token::oauth::{
+    DelegationLimits, ExchangeAsk, ExchangeRequest, GrantLimits, OAuthError, OAuthErrorCode,
+    TokenRequest, exchange, exchange_response,
+};
+use portcullis_token::subject::unverified_issuer;
+use portcullis_token::{AccessClaims, new_jti};
+use serde_json::Value;
+
+use super::delegation::Issuers;
+use super::token_endpoint::TokenIssued;
+use super::{Authority, secs};
+
+impl Authority {
+    /// Handles a token-exchange request; the token's delegation comes back
+    /// for the record.
+    pub(super) fn exchange_token(
+        &self,
+        request: &TokenRequest,
+        asked: &ExchangeRequest,
+        tried: &str,
+        source: IpAddr,
+    ) -> Result<(Value, Arc<Delegation>), TokenIssued> {
+        let Some(issuers) = &self.issuers else {
+            return Err(OAuthError::new(
+                OAuthErrorCode::UnsupportedGrantType,
+                "token exchange is not configured on this gateway (`delegation`)",
+            )
+            .into());
+        };
+        if let Some(index) = stale_issuer(issuers, &asked.subject_token) {
+            return Err(TokenIssued::KeysStale(index));
+        }
+        self.refresh().map_err(|_| TokenIssued::Unavailable)?;
+        let now = self.clock.now();
+        let (client, identity) = self.authenticated_client(&request.client, tried, source, now)?;
+        if !issuers.settings.actors.contains(&identity.id) {
+            return Err(OAuthError::new(
+                OAuthErrorCode::UnauthorizedClient,
+                "this identity may not act for others (it is not in `delegation.actors`)",
+            )
+            .into());
+        }
+        let subject = self.subject_view(issuers, &asked.subject_token, now)?;
+        let audience = match (request.resource.as_deref(), &subject.audience) {
+            (None, Some(api)) => api.clone(),
+            (resource, _) => self.audience(resource).map_err(|e| match resource {
+                Some(_) => OAuthError::new(
+                    OAuthErrorCode::InvalidTarget,
+                    "`resource` must name one of the gateway's APIs",
+                ),
+                None => e,
+            })?,
+        };
+        let limits = GrantLimits {
+            default_ttl: secs(self.settings.default_ttl),
+            max_ttl: secs(self.settings.max_ttl),
+        };
+        let bounds = DelegationLimits {
+            max_chain: issuers.settings.max_chain,
+            max_ttl: secs(issuers.settings.max_ttl),
+            issuer: self.settings.issuer.clone(),
+        };
+        let ask = ExchangeAsk {
+            actor: &identity.id,
+            actor_grant: &identity.scopes,
+            requested: &request.scopes,
+            audience: &audience,
+            lifetime: request.lifetime,
+        };
+        let mut issued = exchange(ask, &subject, limits, &bounds, now)?;
+        // Revoking the actor token the actor authenticated with ends this one.
+        issued.exchanged_from.extend(client.token);
+        let claims = AccessClaims {
+            iss: self.settings.issuer.clone(),
+            sub: issued.sub,
+            aud: audience,
+            scope: issued.scopes.join(" "),
+            exp: now + issued.lifetime,
+            iat: now,
+            nbf: None,
+            jti: new_jti().map_err(|_| TokenIssued::Unavailable)?,
+            act: Some(issued.act),
+            person: Some(issued.person),
+            exchanged_from: issued.exchanged_from,
+        };
+        let token = self.sign(&claims)?;
+        self.touch(&identity.id, now);
+        let delegation = super::principal::delegation_of(&claims)
+            .map(Arc::new)
+            .ok_or(TokenIssued::Unavailable)?;
+        tracing::info!(
+            identity = %identity.id,
+            person = %claims.sub,
+            issuer = %delegation.issuer,
+            chain = ?delegation.chain,
+            audience = %claims.aud,
+            scope = %claims.scope,
+            jti = %claims.jti,
+            lifetime = issued.lifetime,
+            "token exchanged"
+        );
+        Ok((
+            exchange_response(&token, issued.lifetime, &issued.scopes),
+            delegation,
+        ))
+    }
+
+    /// Reads the key set of issuer `index` again (bounded: at most once per
+    /// `delegation::REFRESH_EVERY`), after `KeysStale`.
+    pub async fn refresh_issuer_keys(&self, index: usize) {
+        if let Some(issuers) = &self.issuers {
+            issuers.refresh(index).await;
+        }
+    }
+}
+
+/// The index of the configured issuer whose key set a subject token needs
+/// read again: the set was never read, or lacks the token's `kid`, and may
+/// be read now. Reads nothing of the token but its `iss` and `kid`.
+fn stale_issuer(issuers: &Issuers, token: &str) -> Option<usize> {
+    let (iss, kid) = unverified_issuer(token).ok()?;
+    let index = issuers
+        .settings
+        .issuers
+        .iter()
+        .position(|i| i.issuer == iss)?;
+    issuers.needs_keys(index, kid.as_deref()).then_some(index)
+}

@@ -1,0 +1,48 @@
+//! Fetching a trusted issuer's JWK Set from the URL the configuration gives
+//! (`delegation.issuers[].jwks`): a GET the gateway makes on its own
+//! schedule, bounded in time and size, with no redirect followed (a
+//! redirect is an answer other than 200, so nothing the set's host says can
+//! send the gateway elsewhere).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// The longest a fetch may take, connection, answer and body together.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// GETs `url` and returns its body, if it answered 200 within the bounds.
+pub(crate) async fn fetch(url: &str) -> Result<Vec<u8>, String> {
+    let uri: http::Uri = url.parse().map_err(|_| format!("`{url}` is not a URL"))?;
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(FETCH_TIMEOUT));
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build(connector);
+    let request = Request::get(uri)
+        .header(header::ACCEPT, "application/jwk-set+json, application/json")
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| e.to_string())?;
+    let exchange = async {
+        let response = client
+            .request(request)
+            .await
+            .map_err(|e| format!("request failed: {e}"))?;
+        if response.status() != StatusCode::OK {
+            return Err(format!("answered {}", response.status().as_u16()));
+        }
+        let limited = Limited::new(response.into_body(), portcullis_config::MAX_JWKS_BYTES);
+        let body = limited
+            .collect()
+            .await
+            .map_err(|_| "the body could not be read within the size bound".to_owned())?;
+        Ok(body.to_bytes().to_vec())
+    };
+    tokio::time::timeout(FETCH_TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("no answer within {}s", FETCH_TIMEOUT.as_secs()))?
+}
