@@ -52,6 +52,9 @@ pub struct SubjectIssuer {
     pub issuer: String,
     /// Where its JWK Set is.
     pub jwks: JwksSource,
+    /// The least time between two reads of the set: a token naming a key
+    /// the set lacks has it read again only this long after the last read.
+    pub jwks_refresh: Duration,
     /// The `aud` its tokens must carry to be exchanged here.
     pub audience: String,
     /// The only algorithms its tokens may be signed with.
@@ -139,6 +142,9 @@ impl MappedClaim {
         fits.then(|| value.clone())
     }
 }
+
+/// `jwks_refresh` when not given.
+pub const DEFAULT_JWKS_REFRESH: Duration = Duration::from_secs(30);
 
 /// The most bytes of a JWK Set document read.
 pub const MAX_JWKS_BYTES: usize = 256 * 1024;

@@ -43,6 +43,8 @@ pub(crate) struct RawDelegation {
 pub(crate) struct RawIssuer {
     pub issuer: Spanned<String>,
     pub jwks: Spanned<String>,
+    /// The least time between two reads of the key set.
+    pub jwks_refresh: Option<Spanned<String>>,
     pub audience: Spanned<String>,
     pub algorithms: Spanned<Vec<Spanned<String>>>,
     pub claims: Option<Spanned<std::collections::BTreeMap<String, Spanned<RawClaim>>>>,

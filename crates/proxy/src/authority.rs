@@ -32,7 +32,7 @@ mod throttle;
 mod token_endpoint;
 
 pub use credentials::{ManageError, NewSecret};
-pub use delegation::{REFRESH_EVERY, person_token_id};
+pub use delegation::person_token_id;
 pub use principal::{AuthFailure, Principal, Standing};
 pub use token_endpoint::{TokenAttempt, TokenIssued};
 

@@ -280,11 +280,26 @@ pub async fn spawn_at(time: portcullis_core::UnixTime) -> World {
     .await
 }
 
+/// The orders API behind a gateway running `config_text`, every file it
+/// names read from `dir` (a copy of the example with files added, say).
+pub async fn spawn_in(dir: &std::path::Path, config_text: &str) -> World {
+    spawn_from(dir, config_text, Arc::new(portcullis_core::SystemClock)).await
+}
+
 async fn spawn_clocked(config_text: &str, clock: Arc<dyn portcullis_core::Clock>) -> World {
+    spawn_from(&examples_dir(), config_text, clock).await
+}
+
+async fn spawn_from(
+    dir: &std::path::Path,
+    config_text: &str,
+    clock: Arc<dyn portcullis_core::Clock>,
+) -> World {
     let orders = OrdersApi::start(loopback())
         .await
         .unwrap_or_else(|e| panic!("orders API: {e}"));
-    let config = config(config_text, &format!("http://{}", orders.addr()));
+    let upstream = format!("http://{}", orders.addr());
+    let config = config_in(dir, config_text, "orders", &upstream);
     let gateway = Gateway::start_with_clock(config, clock)
         .await
         .unwrap_or_else(|e| panic!("gateway: {e}"));

@@ -101,6 +101,24 @@ pub fn issue(keys: &KeySet, claims: &AccessClaims) -> Result<String, TokenError>
     jsonwebtoken::encode(&header, claims, key.encoding_key()).map_err(|_| TokenError::Signing)
 }
 
+/// The identity an access token says is using it (its outermost actor, or
+/// its subject), NOT verified: only for recording who a refused actor token
+/// claimed to be.
+pub fn unverified_acting(token: &str) -> Result<String, TokenError> {
+    #[derive(Deserialize)]
+    struct Acting {
+        sub: Option<String>,
+        act: Option<Actor>,
+    }
+    let found: Acting = jws::Compact::parse(token)?.claims()?;
+    found
+        .act
+        .map(|a| a.sub)
+        .or(found.sub)
+        .filter(|s| !s.is_empty())
+        .ok_or(TokenError::MissingClaim(Claim::Sub))
+}
+
 /// A fresh `jti`: 128 random bits, base64url (22 characters).
 pub fn new_jti() -> Result<String, TokenError> {
     Ok(jws::b64(&random::bytes::<16>()?))

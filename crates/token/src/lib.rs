@@ -33,7 +33,7 @@ mod validity;
 
 pub use access::{
     ACCESS_TOKEN_TYP, AccessClaims, Actor, MAX_CHAIN, MAX_LEEWAY_SECS, Person, Verifier, issue,
-    new_jti,
+    new_jti, unverified_acting,
 };
 pub use assertion::{
     ASSERTION_LEEWAY_SECS, AssertionClaims, ClientKey, ClientKeyAlgorithm, MAX_JTI_LEN,

@@ -13,7 +13,8 @@ use portcullis_token::subject::SubjectAlgorithm;
 use serde_saphyr::Spanned;
 
 use crate::delegation::{
-    DelegationSettings, JwksSource, MappedClaim, ScopeMapping, SubjectIssuer, jwks_from_bytes,
+    DEFAULT_JWKS_REFRESH, DelegationSettings, JwksSource, MappedClaim, ScopeMapping, SubjectIssuer,
+    jwks_from_bytes,
 };
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
@@ -162,6 +163,20 @@ fn issuer(
         ok = false;
     }
     let jwks = jwks(files, &raw.jwks, error);
+    let jwks_refresh = match &raw.jwks_refresh {
+        None => DEFAULT_JWKS_REFRESH,
+        Some(t) => match parse_duration(&t.value) {
+            Some(d) if d >= Duration::from_secs(1) && d <= Duration::from_secs(86_400) => d,
+            _ => {
+                error(
+                    at(t),
+                    "`jwks_refresh` must be a duration from 1s to 24h".into(),
+                );
+                ok = false;
+                DEFAULT_JWKS_REFRESH
+            }
+        },
+    };
     let mut algorithms = Vec::new();
     for alg in &raw.algorithms.value {
         match SubjectAlgorithm::parse(&alg.value) {
@@ -201,6 +216,7 @@ fn issuer(
     Some(SubjectIssuer {
         issuer: name.clone(),
         jwks: jwks?,
+        jwks_refresh,
         audience,
         algorithms,
         claims: claims?,

@@ -3,12 +3,13 @@
 //!
 //! An issuer's key set is read from its file at start and fetched from its
 //! URL on first need; when a subject token names a key the set lacks, the set
-//! is read again, at most once per [`REFRESH_EVERY`] per issuer, so a caller
-//! inventing key ids cannot make the gateway hammer the issuer. The fetch is
+//! is read again, at most once per `jwks_refresh` (30 s unless configured)
+//! per issuer, so a caller inventing key ids cannot make the gateway hammer
+//! the issuer. The fetch is
 //! the gateway's own (`jwks.rs`), never directed by anything the caller sent.
 
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use portcullis_config::{DelegationSettings, JwksSource, SubjectIssuer};
 use portcullis_token::TokenError;
@@ -17,9 +18,6 @@ use portcullis_token::subject::{IssuerKeys, SubjectRules, unverified_issuer, ver
 
 use super::Authority;
 use super::token_endpoint::TokenIssued;
-
-/// The least time between two reads of one issuer's key set.
-pub const REFRESH_EVERY: Duration = Duration::from_secs(30);
 
 /// The configured issuers, each with its keys.
 #[derive(Debug)]
@@ -77,17 +75,19 @@ impl Issuers {
 
     /// Whether the key set of issuer `index` may be read again now.
     fn may_refresh(&self, index: usize) -> bool {
-        self.keys.get(index).is_some_and(|state| {
-            state
-                .read_at
-                .lock()
-                .map(|at| at.is_none_or(|at| at.elapsed() >= REFRESH_EVERY))
-                .unwrap_or(false)
-        })
+        let (Some(issuer), Some(state)) = (self.settings.issuers.get(index), self.keys.get(index))
+        else {
+            return false;
+        };
+        state
+            .read_at
+            .lock()
+            .map(|at| at.is_none_or(|at| at.elapsed() >= issuer.jwks_refresh))
+            .unwrap_or(false)
     }
 
     /// Reads issuer `index`'s key set again (its file, or its URL), unless
-    /// it was read within [`REFRESH_EVERY`]. A failure keeps the old set.
+    /// it was read within its `jwks_refresh`. A failure keeps the old set.
     pub(crate) async fn refresh(&self, index: usize) {
         let (Some(issuer), Some(state)) = (self.settings.issuers.get(index), self.keys.get(index))
         else {
@@ -97,7 +97,7 @@ impl Issuers {
             let Ok(mut at) = state.read_at.lock() else {
                 return;
             };
-            if at.is_some_and(|at| at.elapsed() < REFRESH_EVERY) {
+            if at.is_some_and(|at| at.elapsed() < issuer.jwks_refresh) {
                 return;
             }
             *at = Some(Instant::now());

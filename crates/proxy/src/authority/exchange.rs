@@ -122,7 +122,7 @@ impl Authority {
     }
 
     /// Reads the key set of issuer `index` again (bounded: at most once per
-    /// `delegation::REFRESH_EVERY`), after `KeysStale`.
+    /// its `jwks_refresh`), after `KeysStale`.
     pub async fn refresh_issuer_keys(&self, index: usize) {
         if let Some(issuers) = &self.issuers {
             issuers.refresh(index).await;

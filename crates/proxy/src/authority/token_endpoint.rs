@@ -12,8 +12,8 @@ use portcullis_token::oauth::{
     token_response,
 };
 use portcullis_token::{
-    AccessClaims, ClientKey, TokenError, hash_secret, issue, new_jti, unverified_client_id,
-    verify_assertion, verify_secret,
+    AccessClaims, ClientKey, TokenError, hash_secret, issue, new_jti, unverified_acting,
+    unverified_client_id, verify_assertion, verify_secret,
 };
 use serde_json::Value;
 
@@ -96,7 +96,7 @@ impl Authority {
             } => client_id
                 .clone()
                 .or_else(|| unverified_client_id(assertion).ok()),
-            ClientAuth::ActorToken(token) => unverified_client_id(token).ok(),
+            ClientAuth::ActorToken(token) => unverified_acting(token).ok(),
         };
         let tried = client_id.as_deref().unwrap_or("");
         let (result, delegation) = match &request.exchange {

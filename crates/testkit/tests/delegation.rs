@@ -1,0 +1,412 @@
+//! Agents acting for people (RFC 8693 token exchange) through the real
+//! listener, against a test IdP whose key set the gateway fetches from a
+//! loopback listener: what an exchanged token says, what policies see, the
+//! scope intersection, a two-hop chain, refresh on an unknown key, and the
+//! cascade that ends exchanged tokens.
+
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a missing value should fail the test"
+)]
+
+#[path = "support/delegated.rs"]
+mod delegated;
+#[path = "support/idp.rs"]
+mod idp;
+
+use delegated::{ACCESS_TOKEN, Delegated, JWT, basic, payload};
+use idp::{ISSUER, IdpKey};
+use portcullis_example_orders::seed::{CUSTOMER_ACME, CUSTOMER_GLOBEX, ORDER_PENDING};
+use portcullis_testkit::raw::request;
+use serde_json::json;
+
+fn customer_orders(customer: &str) -> String {
+    format!("/orders/v1/customers/{customer}/orders")
+}
+
+#[tokio::test]
+async fn an_agent_acts_for_a_person_and_policies_see_both() {
+    let d = Delegated::start("delegation-basics").await;
+    let alice = d.idp.token(
+        "alice",
+        d.now(),
+        json!({ "tenant_id": CUSTOMER_ACME, "scope": "orders:read orders:write", "roles": ["support-lead"] }),
+    );
+    let r = d.exchange("support-bot", &alice, JWT, "orders:read").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let body = r.json();
+    assert_eq!(body["issued_token_type"], ACCESS_TOKEN);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["scope"], "orders:read");
+    assert_eq!(body["expires_in"], 120, "delegation.max_ttl bounds it");
+    let token = body["access_token"].as_str().unwrap();
+    let claims = payload(token);
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["act"], json!({ "sub": "support-bot" }));
+    assert_eq!(claims["person"]["iss"], ISSUER);
+    assert_eq!(claims["person"]["claims"]["tenant"], CUSTOMER_ACME);
+    assert_eq!(claims["person"]["claims"]["roles"], json!(["support-lead"]));
+
+    // The person's own customer: permitted; another customer: forbidden.
+    let own = d.get(&customer_orders(CUSTOMER_ACME), token).await;
+    assert_eq!(own.status, 200, "{}", own.text());
+    let other = d.get(&customer_orders(CUSTOMER_GLOBEX), token).await;
+    assert_eq!(other.code().as_deref(), Some("forbidden"));
+    // The same agent without a person: the rule needs `on_behalf_of`.
+    let own_token = d.own_token("support-bot", "orders:read").await;
+    let alone = d.get(&customer_orders(CUSTOMER_ACME), &own_token).await;
+    assert_eq!(alone.code().as_deref(), Some("forbidden"));
+
+    // The ledger names the person, the issuer and the chain, for the
+    // exchange and for the call made with its token.
+    let records = d.records(5).await;
+    let delegated: Vec<_> = records
+        .iter()
+        .filter(|r| !r["entry"]["on_behalf_of"].is_null())
+        .collect();
+    let expected = json!({ "person": "alice", "issuer": ISSUER, "chain": ["support-bot"] });
+    assert!(delegated.len() >= 3, "{delegated:#?}");
+    assert!(
+        delegated
+            .iter()
+            .all(|r| r["entry"]["on_behalf_of"] == expected)
+    );
+    assert!(
+        delegated
+            .iter()
+            .any(|r| r["entry"]["path"] == "/oauth/token"
+                && r["entry"]["client_id"] == "support-bot")
+    );
+    let metadata = d
+        .world
+        .gateway_anonymous(&portcullis_testkit::raw::get(
+            "/.well-known/oauth-authorization-server",
+        ))
+        .await
+        .json();
+    assert_eq!(
+        metadata["grant_types_supported"],
+        json!(["client_credentials", delegated::EXCHANGE])
+    );
+    d.world.stop().await;
+}
+
+/// Agent grant x what the subject token allows x what is asked: the token
+/// carries exactly what was asked, and only when both sides allow all of it.
+#[tokio::test]
+async fn scopes_are_the_intersection_of_the_agents_grant_and_the_subject_token() {
+    let d = Delegated::start("delegation-scopes").await;
+    let table = [
+        // support-bot holds orders:read orders:write customers:read.
+        (
+            "support-bot",
+            "orders:read orders:write",
+            "orders:read orders:write",
+            Ok("orders:read orders:write"),
+        ),
+        (
+            "support-bot",
+            "orders:read",
+            "orders:read",
+            Ok("orders:read"),
+        ),
+        (
+            "support-bot",
+            "orders:read",
+            "orders:write",
+            Err("scope `orders:write` is not allowed by the subject token"),
+        ),
+        // third-agent holds orders:read only.
+        (
+            "third-agent",
+            "orders:read orders:write",
+            "orders:read",
+            Ok("orders:read"),
+        ),
+        (
+            "third-agent",
+            "orders:read orders:write",
+            "orders:write",
+            Err("scope `orders:write` is not granted to this client"),
+        ),
+        (
+            "support-bot",
+            "",
+            "orders:read",
+            Err("scope `orders:read` is not allowed by the subject token"),
+        ),
+        (
+            "support-bot",
+            "orders:read",
+            "",
+            Err("`scope` is not a list of valid scope tokens"),
+        ),
+    ];
+    for (actor, allows, asked, expected) in table {
+        let subject = d.idp.token("alice", d.now(), json!({ "scope": allows }));
+        let r = d.exchange(actor, &subject, JWT, asked).await;
+        match expected {
+            Ok(scope) => {
+                assert_eq!(r.status, 200, "{actor} {allows} {asked}: {}", r.text());
+                assert_eq!(r.json()["scope"], scope);
+                assert_eq!(
+                    payload(r.json()["access_token"].as_str().unwrap())["scope"],
+                    scope
+                );
+            }
+            Err(why) => {
+                assert_eq!(r.status, 400, "{actor} {allows} {asked}");
+                assert_eq!(r.json()["error"], "invalid_scope");
+                assert_eq!(r.json()["error_description"], why);
+            }
+        }
+    }
+    // A roles claim lists scopes too when the issuer maps it that way; here
+    // the array form of `scope` is read as well.
+    let subject = d
+        .idp
+        .token("alice", d.now(), json!({ "scope": ["orders:read"] }));
+    assert_eq!(
+        d.exchange("support-bot", &subject, JWT, "orders:read")
+            .await
+            .status,
+        200
+    );
+    d.world.stop().await;
+}
+
+#[tokio::test]
+async fn a_sub_agent_exchanges_the_exchanged_token_for_a_two_hop_chain() {
+    let d = Delegated::start("delegation-chain").await;
+    let bob = d.idp.token(
+        "bob",
+        d.now(),
+        json!({ "tenant_id": CUSTOMER_ACME, "scope": "orders:read orders:write", "roles": ["support-lead"] }),
+    );
+    let first = d
+        .exchanged("support-bot", &bob, "orders:read orders:write")
+        .await;
+    let second = d
+        .exchanged("sub-agent", &first, "orders:read orders:write")
+        .await;
+    let claims = payload(&second);
+    assert_eq!(claims["sub"], "bob");
+    assert_eq!(
+        claims["act"],
+        json!({ "sub": "sub-agent", "act": { "sub": "support-bot" } })
+    );
+    assert_eq!(claims["person"]["claims"]["tenant"], CUSTOMER_ACME);
+    assert!(claims["exp"].as_i64() <= payload(&first)["exp"].as_i64());
+    // Reads pass; a write through a chain longer than one is forbidden,
+    // while the one-hop token may cancel for a support lead.
+    assert_eq!(
+        d.get(&customer_orders(CUSTOMER_ACME), &second).await.status,
+        200
+    );
+    let cancel = request(
+        "DELETE",
+        &format!("/orders/v1/orders/{ORDER_PENDING}"),
+        &[],
+        b"",
+    );
+    let bearer = |t: &str| {
+        portcullis_testkit::raw::with_header(&cancel, "Authorization", &format!("Bearer {t}"))
+    };
+    let two = d.world.gateway_anonymous(&bearer(&second)).await;
+    assert_eq!(two.code().as_deref(), Some("forbidden"), "{}", two.text());
+    let one = d.world.gateway_anonymous(&bearer(&first)).await;
+    assert_eq!(one.status, 204, "{}", one.text());
+    // A third hop passes max_chain (2); acting twice in one chain never.
+    let third = d
+        .exchange("third-agent", &second, ACCESS_TOKEN, "orders:read")
+        .await;
+    assert_eq!(third.json()["error"], "invalid_request");
+    assert_eq!(
+        third.json()["error_description"],
+        "the act chain would be 3 long; at most 2 is allowed"
+    );
+    let looped = d
+        .exchange("support-bot", &second, ACCESS_TOKEN, "orders:read")
+        .await;
+    assert_eq!(looped.json()["error"], "invalid_request");
+    // The audience stays: a token for the orders API cannot become another's.
+    let moved = d
+        .token_request(
+            basic("sub-agent", d.secret("sub-agent")),
+            &[
+                ("grant_type", delegated::EXCHANGE),
+                ("subject_token", &first),
+                ("subject_token_type", ACCESS_TOKEN),
+                ("scope", "orders:read"),
+                ("resource", "/billing"),
+            ],
+        )
+        .await;
+    assert_eq!(moved.json()["error"], "invalid_target");
+    d.world.stop().await;
+}
+
+#[tokio::test]
+async fn ending_the_agent_or_any_token_upstream_ends_every_exchanged_token() {
+    let d = Delegated::start("delegation-cascade").await;
+    let authority = d.world.gateway.authority();
+    let carol = d.idp.token(
+        "carol",
+        d.now(),
+        json!({ "tenant_id": CUSTOMER_ACME, "scope": "orders:read" }),
+    );
+    let path = customer_orders(CUSTOMER_ACME);
+    let first = d.exchanged("support-bot", &carol, "orders:read").await;
+    let second = d.exchanged("sub-agent", &first, "orders:read").await;
+    assert_eq!(d.get(&path, &second).await.status, 200);
+
+    // Suspending the agent that delegated refuses both on the next request.
+    authority
+        .set_state("support-bot", portcullis_core::IdentityState::Suspended)
+        .unwrap();
+    for token in [&first, &second] {
+        let r = d.get(&path, token).await;
+        assert_eq!(
+            (r.status, r.code().as_deref()),
+            (403, Some("identity-suspended")),
+            "{}",
+            r.text()
+        );
+    }
+    authority
+        .set_state("support-bot", portcullis_core::IdentityState::Active)
+        .unwrap();
+    assert_eq!(d.get(&path, &second).await.status, 200);
+
+    // Revoking the first token (by the agent holding it) ends the second.
+    let revoke = d
+        .world
+        .gateway_anonymous(&request(
+            "POST",
+            "/oauth/revoke",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                (
+                    "Authorization",
+                    &basic("support-bot", d.secret("support-bot")).unwrap(),
+                ),
+            ],
+            format!("token={first}").as_bytes(),
+        ))
+        .await;
+    assert_eq!(revoke.status, 200);
+    for token in [&first, &second] {
+        assert_eq!(
+            d.get(&path, token).await.code().as_deref(),
+            Some("unauthenticated")
+        );
+    }
+
+    // Revoking the person's subject token (issuer and jti) ends what came from it.
+    let dave = d.idp.token(
+        "dave",
+        d.now(),
+        json!({ "tenant_id": CUSTOMER_ACME, "scope": "orders:read" }),
+    );
+    let from_dave = d.exchanged("support-bot", &dave, "orders:read").await;
+    assert_eq!(d.get(&path, &from_dave).await.status, 200);
+    let jti = payload(&dave)["jti"].as_str().unwrap().to_owned();
+    let id = portcullis_proxy::authority::person_token_id(ISSUER, &jti);
+    authority.revoke_token(&id, d.now() + 3600).unwrap();
+    assert_eq!(
+        d.get(&path, &from_dave).await.code().as_deref(),
+        Some("unauthenticated")
+    );
+    let again = d.exchange("support-bot", &dave, JWT, "orders:read").await;
+    assert_eq!(
+        again.json()["error_description"],
+        "the subject token has been revoked"
+    );
+
+    // An actor token instead of a client secret: revoking it ends the exchange.
+    let erin = d.idp.token(
+        "erin",
+        d.now(),
+        json!({ "tenant_id": CUSTOMER_ACME, "scope": "orders:read" }),
+    );
+    let actor = d.own_token("support-bot", "orders:read").await;
+    let r = d
+        .token_request(
+            None,
+            &[
+                ("grant_type", delegated::EXCHANGE),
+                ("subject_token", &erin),
+                ("subject_token_type", JWT),
+                ("actor_token", &actor),
+                ("actor_token_type", ACCESS_TOKEN),
+                ("scope", "orders:read"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let from_erin = r.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(payload(&from_erin)["act"]["sub"], "support-bot");
+    assert_eq!(d.get(&path, &from_erin).await.status, 200);
+    authority
+        .revoke_token(payload(&actor)["jti"].as_str().unwrap(), d.now() + 600)
+        .unwrap();
+    assert_eq!(
+        d.get(&path, &from_erin).await.code().as_deref(),
+        Some("unauthenticated")
+    );
+    d.world.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_key_reads_the_issuers_set_again_at_most_once_per_interval() {
+    let d = Delegated::start("delegation-refresh").await;
+    let scope = json!({ "scope": "orders:read" });
+    let fay = |key: &IdpKey| key.sign(&d.idp.person_claims("fay", d.now(), scope.clone()));
+    // The set is fetched on first need.
+    assert_eq!(d.idp.fetches(), 0);
+    d.exchanged("support-bot", &fay(&d.idp.key), "orders:read")
+        .await;
+    assert_eq!(d.idp.fetches(), 1);
+    // Rotated at the IdP: within `jwks_refresh` (3s here) of the last read
+    // the new key is unknown and the set is not read again...
+    let rotated = IdpKey::generate("idp-key-2");
+    d.idp.publish(&[&d.idp.key, &rotated]);
+    let r = d
+        .exchange("support-bot", &fay(&rotated), JWT, "orders:read")
+        .await;
+    assert_eq!(
+        (
+            r.json()["error"].as_str(),
+            r.json()["error_description"].as_str()
+        ),
+        (
+            Some("invalid_request"),
+            Some("the subject token names a key its issuer does not publish")
+        )
+    );
+    assert_eq!(d.idp.fetches(), 1);
+    // ...after it, the unknown key has the set read again, once.
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    d.exchanged("support-bot", &fay(&rotated), "orders:read")
+        .await;
+    assert_eq!(d.idp.fetches(), 2);
+    // Invented key ids: refused, and no more reads within the interval.
+    for i in 0..5 {
+        let header = json!({ "alg": "ES256", "kid": format!("invented-{i}") });
+        let claims = d.idp.person_claims("fay", d.now(), scope.clone());
+        let r = d
+            .exchange(
+                "support-bot",
+                &d.idp.key.sign_with_header(&header, &claims),
+                JWT,
+                "orders:read",
+            )
+            .await;
+        assert_eq!(r.json()["error"], "invalid_request");
+    }
+    assert_eq!(d.idp.fetches(), 2, "no fetch within the refresh interval");
+    d.world.stop().await;
+}
