@@ -20,7 +20,13 @@ pub enum Caller {
     Suspended,
     /// `partner-connector`, whose requests carry its own upstream credential.
     Partner,
+    /// `support-agent`, holding a token exchanged (RFC 8693) to act for
+    /// alice, a person of customer ACME (her token from the demo IdP).
+    Delegated,
 }
+
+/// The person the demo's support agent acts for, and her customer.
+pub const PERSON: (&str, &str) = ("alice", seed::CUSTOMER_ACME);
 
 impl Caller {
     /// The identity behind the caller, and the scopes its demo token holds.
@@ -39,6 +45,7 @@ impl Caller {
             )),
             Caller::Suspended => Some(("stale-bot", &["orders:read"])),
             Caller::Partner => Some(("partner-connector", &["orders:read"])),
+            Caller::Delegated => Some(("support-agent", &["orders:read"])),
         }
     }
 
@@ -50,7 +57,32 @@ impl Caller {
             Caller::Writer => Some("WRITER"),
             Caller::Suspended => Some("STALE"),
             Caller::Partner => Some("PARTNER"),
+            Caller::Delegated => Some("SUPPORT"),
         }
+    }
+}
+
+impl Caller {
+    /// The lines that give this caller a token acting for [`PERSON`]: her
+    /// token `subject` (from the demo IdP) exchanged at `base`'s token
+    /// endpoint with the caller's client `secret`.
+    pub fn exchange_lines(self, subject: &str, secret: &str, base: &str) -> Vec<String> {
+        let (Some((identity, scopes)), Some(var)) = (self.identity(), self.variable()) else {
+            return Vec::new();
+        };
+        let (person, tenant) = PERSON;
+        vec![
+            format!(
+                "# {identity} acts for {person} of customer {tenant}: her token from the demo IdP,"
+            ),
+            "# exchanged for one acting on her behalf (RFC 8693; policies/delegation.cedar):"
+                .to_owned(),
+            format!("ALICE='{subject}'"),
+            format!(
+                "{var}=$(curl -s -u '{identity}:{secret}' -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange -d subject_token=\"$ALICE\" -d subject_token_type=urn:ietf:params:oauth:token-type:jwt -d 'scope={}' {base}/oauth/token | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')",
+                scopes.join(" "),
+            ),
+        ]
     }
 }
 
@@ -173,9 +205,30 @@ fn credentials_and_scopes() -> Vec<DemoCall> {
     ]
 }
 
-/// What the policies decide: the partner's credential and tenant rule, a forbid, a suspension.
+/// What the policies decide: the partner's credential and tenant rule, a
+/// forbid, a suspension, an agent acting for a person.
 fn policies() -> Vec<DemoCall> {
     vec![
+        DemoCall {
+            caller: Caller::Delegated,
+            ..call(
+                "allowed: acting for alice (token exchange), her own customer's orders",
+                "GET",
+                format!("/orders/v1/customers/{}/orders", seed::CUSTOMER_ACME),
+                (200, None),
+                (200, ""),
+            )
+        },
+        DemoCall {
+            caller: Caller::Delegated,
+            ..call(
+                "acting for alice, another customer's orders",
+                "GET",
+                format!("/orders/v1/customers/{}/orders", seed::CUSTOMER_GLOBEX),
+                (403, Some("forbidden")),
+                (200, ""),
+            )
+        },
         DemoCall {
             caller: Caller::Partner,
             ..call(

@@ -17,8 +17,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 mod data;
+pub mod demo_banner;
+pub mod demo_idp;
 pub mod demo_mcp;
 pub mod demo_script;
+pub mod example_files;
 mod formats;
 mod input;
 mod leaks;

@@ -91,6 +91,15 @@ impl Parsed<'_> {
 }
 
 impl PolicyStore {
+    /// Whether a policy of the operation's slice reads `on_behalf_of` or
+    /// `chain` (so a delegated request may be decided differently).
+    pub(crate) fn reads_delegation(&self, api: &str, operation: &str) -> bool {
+        self.actions
+            .get(api)
+            .and_then(|ops| ops.get(operation))
+            .is_some_and(|slice| slice.sets.reads.delegation())
+    }
+
     /// Parses, validates and slices the policy files against `schema`.
     /// No files, or files holding no policy, is a store that denies
     /// everything (see [`PolicyStore::is_empty`]).

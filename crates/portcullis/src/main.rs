@@ -68,7 +68,7 @@ enum Command {
         #[command(subcommand)]
         command: cmd::audit::AuditCommand,
     },
-    /// Issue access tokens.
+    /// Issue access tokens, or exchange one to act for a person.
     Token {
         #[command(subcommand)]
         command: cmd::token::TokenCommand,
@@ -102,7 +102,7 @@ fn main() -> ExitCode {
             Command::Explain(args) => cmd::explain::run(args).await,
             Command::Demo { port } => cmd::demo::run(port).await,
             Command::Identity { command } => cmd::identity::run(command),
-            Command::Token { command } => cmd::token::run(command),
+            Command::Token { command } => cmd::token::run(command).await,
             Command::Audit { command } => cmd::audit::run(command).await,
             Command::Verify(args) => cmd::verify::run(&args).await,
         }

@@ -10,12 +10,14 @@
 
 use base64::Engine;
 use portcullis_core::IdentityState;
-use portcullis_example_orders::demo_script::{Caller, calls};
+use portcullis_example_orders::demo_idp::DemoIdp;
+use portcullis_example_orders::demo_script::{Caller, PERSON, calls};
 use portcullis_store::CredentialKind;
-use portcullis_testkit::{World, raw, spawn};
+use portcullis_testkit::{World, raw, spawn_with_idp};
 
-/// Gets a token the way the demo's curl line does: client secret, token endpoint.
-async fn token_via_endpoint(world: &World, caller: Caller) -> String {
+/// Gets a token the way the demo's curl line does: client secret, token
+/// endpoint; for the delegated caller, exchanging the person's token.
+async fn token_via_endpoint(world: &World, caller: Caller, idp: &DemoIdp) -> String {
     let (identity, scopes) = caller.identity().unwrap();
     let secret = world
         .gateway
@@ -24,7 +26,19 @@ async fn token_via_endpoint(world: &World, caller: Caller) -> String {
         .unwrap()
         .secret;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{identity}:{secret}"));
-    let body = format!("grant_type=client_credentials&scope={}", scopes.join("+"));
+    let mut body = format!("grant_type=client_credentials&scope={}", scopes.join("+"));
+    if caller == Caller::Delegated {
+        let (person, tenant) = PERSON;
+        let now = world.gateway.authority().now();
+        let subject = idp
+            .person_token(person, tenant, &scopes.join(" "), now)
+            .unwrap();
+        body = format!(
+            "grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token={subject}\
+             &subject_token_type=urn:ietf:params:oauth:token-type:jwt&scope={}",
+            scopes.join("+")
+        );
+    }
     let r = world
         .gateway_anonymous(&raw::request(
             "POST",
@@ -42,10 +56,12 @@ async fn token_via_endpoint(world: &World, caller: Caller) -> String {
 
 #[tokio::test]
 async fn every_demo_call_does_what_it_says() {
-    let world = spawn().await;
-    let reader = token_via_endpoint(&world, Caller::Reader).await;
-    let writer = token_via_endpoint(&world, Caller::Writer).await;
-    let partner = token_via_endpoint(&world, Caller::Partner).await;
+    let idp = DemoIdp::start(([127, 0, 0, 1], 0).into()).await.unwrap();
+    let world = spawn_with_idp(&idp.jwks_url()).await;
+    let reader = token_via_endpoint(&world, Caller::Reader, &idp).await;
+    let writer = token_via_endpoint(&world, Caller::Writer, &idp).await;
+    let partner = token_via_endpoint(&world, Caller::Partner, &idp).await;
+    let support = token_via_endpoint(&world, Caller::Delegated, &idp).await;
     let authority = world.gateway.authority();
     let (stale_id, stale_scopes) = Caller::Suspended.identity().unwrap();
     let stale_scopes: Vec<String> = stale_scopes.iter().map(|s| (*s).to_owned()).collect();
@@ -65,6 +81,7 @@ async fn every_demo_call_does_what_it_says() {
             Caller::Writer => Some(&writer),
             Caller::Suspended => Some(&stale),
             Caller::Partner => Some(&partner),
+            Caller::Delegated => Some(&support),
         };
         let request = match token {
             Some(t) => raw::with_header(&request, "Authorization", &format!("Bearer {t}")),
@@ -143,8 +160,9 @@ fn curl_lines_keep_the_path_as_written_and_carry_the_token() {
 #[tokio::test]
 async fn the_demo_mcp_session_does_what_it_says() {
     use portcullis_example_orders::demo_mcp::{INITIALIZE, STEPS, lines};
-    let world = spawn().await;
-    let reader = token_via_endpoint(&world, Caller::Reader).await;
+    let idp = DemoIdp::start(([127, 0, 0, 1], 0).into()).await.unwrap();
+    let world = spawn_with_idp(&idp.jwks_url()).await;
+    let reader = token_via_endpoint(&world, Caller::Reader, &idp).await;
     let bearer = format!("Bearer {reader}");
     let post = |body: &str, session: Option<&str>| {
         let mut headers = vec![

@@ -133,7 +133,8 @@ fn list_shows_the_declared_identities() {
             "fulfilment-service",
             "partner-connector",
             "reporting-agent",
-            "stale-bot"
+            "stale-bot",
+            "support-agent"
         ]
     );
     assert_eq!(list[2]["kind"], "agent");
@@ -238,7 +239,7 @@ fn add_refuses_bad_input() {
         world.run(args).refused();
     }
     let list = world.run(&["identity", "list", "--json"]).ok().json();
-    assert_eq!(list.as_array().unwrap().len(), 4, "nothing was added");
+    assert_eq!(list.as_array().unwrap().len(), 5, "nothing was added");
 }
 
 #[test]

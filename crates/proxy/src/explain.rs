@@ -282,3 +282,56 @@ impl Explanation {
         })
     }
 }
+
+/// The delegation `explain --on-behalf-of` stands in for: `identity` acting
+/// for `person` of `issuer` (the only configured issuer when none is named)
+/// with `claims`, a JSON object of the mapped claims by their mapped names,
+/// each checked against the type the configuration gives it.
+///
+/// # Errors
+/// No `delegation:` section, an issuer it does not list, claims that are not
+/// an object, a claim it does not map, or a value of another type.
+pub fn explained_delegation(
+    config: &portcullis_config::Config,
+    identity: &str,
+    person: &str,
+    issuer: Option<&str>,
+    claims: Option<&str>,
+) -> Result<portcullis_policy::Delegation, String> {
+    let delegation = config
+        .delegation
+        .as_ref()
+        .ok_or("the configuration has no `delegation:` section")?;
+    let issuer = match (issuer, delegation.issuers.as_slice()) {
+        (Some(iss), _) => delegation
+            .issuer(iss)
+            .ok_or_else(|| format!("`{iss}` is not in `delegation.issuers`"))?,
+        (None, [only]) => only,
+        (None, _) => return Err("name the person's issuer with `--issuer`".to_owned()),
+    };
+    let given: serde_json::Map<String, Value> = match claims {
+        None => serde_json::Map::new(),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|_| "`--claims` must be a JSON object, like {\"tenant\":\"acme\"}")?,
+    };
+    let mut mapped = serde_json::Map::new();
+    for (name, value) in given {
+        let claim = issuer
+            .claims
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| format!("`{name}` is not a claim `{}` maps", issuer.issuer))?;
+        // Read as the token's claim would be: the same type check.
+        let as_token = serde_json::Map::from_iter([(claim.claim.clone(), value)]);
+        let value = claim
+            .read(&as_token)
+            .ok_or_else(|| format!("`{name}` must be of type {:?}", claim.ty))?;
+        mapped.insert(name, value);
+    }
+    Ok(portcullis_policy::Delegation {
+        person: person.to_owned(),
+        issuer: issuer.issuer.clone(),
+        claims: mapped,
+        chain: vec![identity.to_owned()],
+    })
+}

@@ -33,7 +33,7 @@ mod snapshot;
 mod upstream;
 mod wellknown;
 
-pub use explain::{ExplainRequest, Explanation, StageReport};
+pub use explain::{ExplainRequest, Explanation, StageReport, explained_delegation};
 pub use gateway::{Gateway, StartError};
 pub use live::{ApplyError, DecisionEvent, LiveError};
 pub use oauth::ADMIN_SCOPE;

@@ -9,6 +9,7 @@
 //! record means and whether the chain holds is `portcullis_audit`'s to say.
 
 mod query;
+mod row;
 pub mod writer;
 
 use std::path::PathBuf;
@@ -77,6 +78,8 @@ CREATE TABLE IF NOT EXISTS records (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS records_time ON records (time_ms);
 CREATE INDEX IF NOT EXISTS records_identity ON records (identity, seq);
+-- `person` (whom a delegated request acted for) is added by `row::add_person`,
+-- which also indexes it: a ledger from before it gains the column there.
 CREATE TABLE IF NOT EXISTS checkpoints (
     seq INTEGER PRIMARY KEY,
     hash TEXT NOT NULL,
@@ -91,6 +94,9 @@ CREATE TABLE IF NOT EXISTS keys (kid TEXT PRIMARY KEY, jwk TEXT NOT NULL) STRICT
 #[derive(Debug)]
 pub struct Ledger {
     conn: Connection,
+    /// Whether `records` has the `person` column (a ledger written before
+    /// delegation, opened to read, does not).
+    has_person: bool,
 }
 
 impl Ledger {
@@ -111,7 +117,11 @@ impl Ledger {
         conn.pragma_update(None, "synchronous", level)?;
         conn.pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Self { conn })
+        row::add_person(&conn)?;
+        Ok(Self {
+            conn,
+            has_person: true,
+        })
     }
 
     /// Opens an existing ledger to read (queries, verification, tail).
@@ -121,7 +131,8 @@ impl Ledger {
     pub fn open_reader(location: &Location) -> Result<Self, LedgerError> {
         let conn = connect(location, true)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        Ok(Self { conn })
+        let has_person = row::has_person(&conn)?;
+        Ok(Self { conn, has_person })
     }
 
     /// Where the chain starts: genesis, or the checkpoint it was pruned at.
@@ -182,8 +193,8 @@ impl Ledger {
             // Cached: the writer appends many times a second, and parsing
             // the statement each time showed in its profile.
             let mut insert = tx.prepare_cached(
-                "INSERT INTO records (seq, time_ms, identity, api, operation, decision, code, body, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO records (seq, time_ms, identity, api, operation, decision, code, body, hash, person)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for (sealed, entry) in batch {
                 let entry: &Entry = entry.borrow();
@@ -197,6 +208,7 @@ impl Ledger {
                     entry.code,
                     sealed.body,
                     sealed.hash.0.as_slice(),
+                    entry.on_behalf_of.as_ref().map(|o| o.person.as_str()),
                 ])?;
             }
         }
@@ -417,6 +429,11 @@ impl Ledger {
     pub(super) fn conn(&self) -> &Connection {
         &self.conn
     }
+
+    /// Whether the `person` column is there to filter on.
+    pub(super) fn has_person(&self) -> bool {
+        self.has_person
+    }
 }
 
 impl LedgerRead for Ledger {
@@ -427,11 +444,14 @@ impl LedgerRead for Ledger {
     }
 
     fn read_range(&self, after: u64, limit: u32) -> Result<Vec<Result<Sealed, u64>>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, body, hash, time_ms, identity, api, operation, decision, code
-             FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![to_i64(after)?, limit], |row| Ok(stored(row)))?;
+        let mut stmt = self.conn.prepare_cached(if self.has_person {
+            "SELECT seq, body, hash, time_ms, identity, api, operation, decision, code, person
+             FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        } else {
+            "SELECT seq, body, hash, time_ms, identity, api, operation, decision, code, NULL
+             FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        })?;
+        let rows = stmt.query_map(params![to_i64(after)?, limit], |r| Ok(row::stored(r)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -464,46 +484,6 @@ impl LedgerWrite for Ledger {
     fn publish_key(&mut self, key: &PublicKey) -> Result<(), LedgerError> {
         self.put_key(key)
     }
-}
-
-/// A row as a record, or its sequence number when the row is not one: text
-/// that does not decode, a hash of the wrong size, or indexed columns that do
-/// not say what the record says.
-fn stored(row: &rusqlite::Row<'_>) -> Result<Sealed, u64> {
-    let seq = row
-        .get::<_, i64>(0)
-        .ok()
-        .and_then(|s| u64::try_from(s).ok())
-        .unwrap_or(0);
-    let sealed = (|| {
-        let body: String = row.get(1).ok()?;
-        let hash = to_hash(&row.get::<_, Vec<u8>>(2).ok()?).ok()?;
-        let columns = (
-            row.get::<_, i64>(3).ok()?,
-            row.get::<_, Option<String>>(4).ok()?,
-            row.get::<_, Option<String>>(5).ok()?,
-            row.get::<_, Option<String>>(6).ok()?,
-            row.get::<_, String>(7).ok()?,
-            row.get::<_, Option<String>>(8).ok()?,
-        );
-        let sealed = Sealed { seq, body, hash };
-        let body = sealed.decode().ok()?;
-        if body.seq != seq {
-            // Moved whole: the walk names it as reordered.
-            return Some(sealed);
-        }
-        let e = body.entry;
-        let copied = (
-            e.time_ms,
-            e.identity,
-            e.api,
-            e.operation,
-            e.decision.into_owned(),
-            e.code.map(std::borrow::Cow::into_owned),
-        );
-        (copied == columns).then_some(sealed)
-    })();
-    sealed.ok_or(seq)
 }
 
 fn connect(location: &Location, read_only: bool) -> Result<Connection, LedgerError> {

@@ -95,6 +95,24 @@ pub fn example_config() -> String {
     std::fs::read_to_string(examples_dir().join("portcullis.yaml")).unwrap_or_default()
 }
 
+/// `config` without its top-level section `key` (and the comments just
+/// above the next section stay): to replace one section in a test.
+pub fn without_section(config: &str, key: &str) -> String {
+    let mut skipping = false;
+    let kept: Vec<&str> = config
+        .lines()
+        .filter(|line| {
+            if line.starts_with(&format!("{key}:")) {
+                skipping = true;
+            } else if !line.starts_with(' ') && !line.trim().is_empty() {
+                skipping = false;
+            }
+            !skipping
+        })
+        .collect();
+    kept.join("\n") + "\n"
+}
+
 /// The policy every test world adds to its configuration's: identities the
 /// test suite made (owner `test-suite`, as [`tester`] is) may call every
 /// operation, so tests of other stages reach them. Every other identity is
@@ -283,23 +301,42 @@ pub async fn spawn_at(time: portcullis_core::UnixTime) -> World {
 /// The orders API behind a gateway running `config_text`, every file it
 /// names read from `dir` (a copy of the example with files added, say).
 pub async fn spawn_in(dir: &std::path::Path, config_text: &str) -> World {
-    spawn_from(dir, config_text, Arc::new(portcullis_core::SystemClock)).await
+    spawn_from(
+        dir,
+        config_text,
+        Arc::new(portcullis_core::SystemClock),
+        None,
+    )
+    .await
+}
+
+/// The example world, its `delegation:` issuers' key sets fetched from
+/// `jwks_url` (a test IdP's, as `portcullis demo` points them at its own).
+pub async fn spawn_with_idp(jwks_url: &str) -> World {
+    let clock = Arc::new(portcullis_core::SystemClock);
+    spawn_from(&examples_dir(), &example_config(), clock, Some(jwks_url)).await
 }
 
 async fn spawn_clocked(config_text: &str, clock: Arc<dyn portcullis_core::Clock>) -> World {
-    spawn_from(&examples_dir(), config_text, clock).await
+    spawn_from(&examples_dir(), config_text, clock, None).await
 }
 
 async fn spawn_from(
     dir: &std::path::Path,
     config_text: &str,
     clock: Arc<dyn portcullis_core::Clock>,
+    jwks_url: Option<&str>,
 ) -> World {
     let orders = OrdersApi::start(loopback())
         .await
         .unwrap_or_else(|e| panic!("orders API: {e}"));
     let upstream = format!("http://{}", orders.addr());
-    let config = config_in(dir, config_text, "orders", &upstream);
+    let mut config = config_in(dir, config_text, "orders", &upstream);
+    if let Some(url) = jwks_url {
+        for issuer in config.delegation.iter_mut().flat_map(|d| &mut d.issuers) {
+            issuer.jwks = portcullis_config::JwksSource::Url(url.to_owned());
+        }
+    }
     let gateway = Gateway::start_with_clock(config, clock)
         .await
         .unwrap_or_else(|e| panic!("gateway: {e}"));

@@ -298,7 +298,10 @@ async fn every_bad_exchange_gets_its_exact_error_is_recorded_and_issues_nothing(
 
 #[tokio::test]
 async fn without_a_delegation_section_the_grant_is_unsupported() {
-    let world = portcullis_testkit::spawn().await;
+    let config =
+        portcullis_testkit::without_section(&portcullis_testkit::example_config(), "delegation");
+    assert!(!config.contains("issuers:"));
+    let world = portcullis_testkit::spawn_with(&config).await;
     let body = format!(
         "grant_type={EXCHANGE}&subject_token=a.b.c&subject_token_type={JWT}&client_id=x&client_secret=y"
     );

@@ -82,6 +82,11 @@ impl OAuthError {
         self.code
     }
 
+    /// The `error_description`: what was wrong, for a person.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
     /// The body: `{"error": ..., "error_description": ...}`.
     pub fn to_json(&self) -> Value {
         json!({ "error": self.code.as_str(), "error_description": self.description })

@@ -53,6 +53,8 @@ pub(super) async fn metrics(State(observer): State<Option<Observer>>) -> Result<
 #[serde(deny_unknown_fields)]
 pub(super) struct DecisionsQuery {
     identity: Option<String>,
+    /// Whom a delegated request acted for (the subject token's `sub`).
+    person: Option<String>,
     api: Option<String>,
     operation: Option<String>,
     decision: Option<String>,
@@ -105,6 +107,7 @@ pub(super) async fn decisions(
     }
     let filter = Filter {
         identity: q.identity,
+        person: q.person,
         api: q.api,
         operation: q.operation,
         decision: q.decision,

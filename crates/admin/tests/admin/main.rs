@@ -11,6 +11,7 @@
 )]
 
 mod access;
+mod delegation;
 mod observe;
 mod operations;
 mod reload;

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use portcullis_admin::{ADMIN_SCOPE, AdminServer, BOOTSTRAP_IDENTITY, bootstrap};
 use portcullis_testkit::raw::{request, with_header};
-use portcullis_testkit::{RawResponse, World, send, spawn};
+use portcullis_testkit::{RawResponse, World, send, spawn, spawn_with_idp};
 use serde_json::Value;
 
 pub(crate) const SECRET: &str = "bootstrap-secret-0123456789-abcdefghij";
@@ -21,7 +21,15 @@ pub(crate) struct Admin {
 
 impl Admin {
     pub(crate) async fn start() -> Self {
-        let world = spawn().await;
+        Self::around(spawn().await).await
+    }
+
+    /// As [`Self::start`], the example's delegation issuer's keys at `jwks_url`.
+    pub(crate) async fn start_with_idp(jwks_url: &str) -> Self {
+        Self::around(spawn_with_idp(jwks_url).await).await
+    }
+
+    async fn around(world: World) -> Self {
         let authority = world.gateway.authority().clone();
         assert_eq!(
             bootstrap(&authority, Some(SECRET)).unwrap().as_deref(),

@@ -5,7 +5,11 @@
 //! `name:value` tags carry (so tenant rules are seen from the inside) and
 //! one value no tag carries (from the outside); integers are 1, booleans
 //! true; optional query parameters are absent. Each is asked at two times,
-//! a weekday morning and a weekend night (UTC), so time rules show. A cell
+//! a weekday morning and a weekend night (UTC), so time rules show. When the
+//! operation's policies read `on_behalf_of` or `chain`, each is also asked
+//! acting for a person (the identity alone in the chain) whose string
+//! claims are the same sampled value, so a rule tying the person to a
+//! parameter shows from the inside and the outside too. A cell
 //! is `allow` or `deny` when every sample agrees, `cond` when they differ,
 //! and `scope` when the identity's grant lacks the operation's scope (the
 //! scope stage refuses before the policies are asked).
@@ -13,9 +17,9 @@
 use portcullis_core::Identity;
 use serde_json::{Map, Value};
 
-use crate::authorize::AuthzRequest;
+use crate::authorize::{AuthzRequest, Delegation};
 use crate::policies::PolicyStore;
-use crate::schema::{AttrDef, Elem};
+use crate::schema::{AttrDef, ClaimType, Elem};
 
 /// Tuesday 2026-11-24 10:00 UTC.
 pub(crate) const WEEKDAY_MORNING: i64 = 1_795_514_400;
@@ -60,26 +64,30 @@ pub(crate) fn cell(
         .filter_map(|t| t.split_once(':').map(|(_, v)| v))
         .collect();
     strings.push(OUTSIDER);
+    let delegated = store.reads_delegation(api, operation);
     let (mut allowed, mut denied) = (false, false);
     for value in strings {
         let params = sample(params, value, true);
         let query = sample(query, value, false);
-        for time in [WEEKDAY_MORNING, WEEKEND_NIGHT] {
-            let decision = store.authorize(&AuthzRequest {
-                identity,
-                api,
-                operation,
-                params: &params,
-                query: &query,
-                scopes: &identity.scopes,
-                ip: "127.0.0.1",
-                time,
-                delegation: None,
-            });
-            if decision.allowed {
-                allowed = true;
-            } else {
-                denied = true;
+        let person = delegated.then(|| sample_person(store, identity, value));
+        for delegation in std::iter::once(None).chain(person.as_ref().map(Some)) {
+            for time in [WEEKDAY_MORNING, WEEKEND_NIGHT] {
+                let decision = store.authorize(&AuthzRequest {
+                    identity,
+                    api,
+                    operation,
+                    params: &params,
+                    query: &query,
+                    scopes: &identity.scopes,
+                    ip: "127.0.0.1",
+                    time,
+                    delegation,
+                });
+                if decision.allowed {
+                    allowed = true;
+                } else {
+                    denied = true;
+                }
             }
         }
     }
@@ -87,6 +95,30 @@ pub(crate) fn cell(
         (true, false) => Cell::Allow,
         (true, true) => Cell::Conditional,
         _ => Cell::Deny,
+    }
+}
+
+/// A person `identity` acts for, each mapped claim sampled like a
+/// parameter: strings (and sets of them) `string`, numbers 1, `true`.
+fn sample_person(store: &PolicyStore, identity: &Identity, string: &str) -> Delegation {
+    let claims = store
+        .person
+        .iter()
+        .map(|attr| {
+            let value = match attr.ty {
+                ClaimType::String => Value::String(string.to_owned()),
+                ClaimType::StringSet => Value::Array(vec![Value::String(string.to_owned())]),
+                ClaimType::Long => Value::from(1),
+                ClaimType::Bool => Value::Bool(true),
+            };
+            (attr.name.clone(), value)
+        })
+        .collect();
+    Delegation {
+        person: "portcullis-sample-person".to_owned(),
+        issuer: "portcullis-sample-issuer".to_owned(),
+        claims,
+        chain: vec![identity.id.clone()],
     }
 }
 

@@ -63,6 +63,11 @@ impl Reads {
         Reads(self.0 | other.0)
     }
 
+    /// Whether `on_behalf_of` or `chain` is read: delegation can change the answer.
+    pub(crate) fn delegation(self) -> bool {
+        self.has(Self::ON_BEHALF_OF | Self::CHAIN)
+    }
+
     /// Whether `on_behalf_of` is read, so the `Person` entity is needed.
     pub(super) fn person(self) -> bool {
         self.has(Self::ON_BEHALF_OF)

@@ -1,15 +1,18 @@
 //! `portcullis demo [--port N]`: the bundled orders API on a free loopback
 //! port and the gateway in front of it on 127.0.0.1:N, in one process, with
-//! the example configuration compiled into the binary. Prints the calls to
-//! try; Ctrl-C stops both cleanly.
+//! the example configuration compiled into the binary, and the demo's
+//! identity provider (the people an agent acts for) on another. Prints the
+//! calls to try; Ctrl-C stops them cleanly.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use portcullis_config::{Config, Embedded, Overrides, load_from};
+use portcullis_config::{Config, Embedded, JwksSource, Overrides, load_from};
 use portcullis_core::IdentityState;
 use portcullis_example_orders::OrdersApi;
-use portcullis_example_orders::demo_script::{Caller, MOUNT, calls};
+use portcullis_example_orders::demo_banner::Banner;
+use portcullis_example_orders::demo_idp::{DemoIdp, ISSUER};
+use portcullis_example_orders::demo_script::{Caller, PERSON};
 use std::sync::Arc;
 
 use portcullis_admin::AdminServer;
@@ -18,42 +21,14 @@ use portcullis_store::CredentialKind;
 
 use super::{report, shutdown_signal};
 
-const FILES: Embedded = Embedded(&[
-    (
-        "portcullis.yaml",
-        include_str!("../../../../examples/orders/portcullis.yaml"),
-    ),
-    (
-        "openapi.yaml",
-        include_str!("../../../../examples/orders/openapi.yaml"),
-    ),
-    (
-        "identities.yaml",
-        include_str!("../../../../examples/orders/identities.yaml"),
-    ),
-    (
-        "upstream.key",
-        include_str!("../../../../examples/orders/upstream.key"),
-    ),
-    (
-        "policies/fulfilment.cedar",
-        include_str!("../../../../examples/orders/policies/fulfilment.cedar"),
-    ),
-    (
-        "policies/partners.cedar",
-        include_str!("../../../../examples/orders/policies/partners.cedar"),
-    ),
-    (
-        "policies/readers.cedar",
-        include_str!("../../../../examples/orders/policies/readers.cedar"),
-    ),
-]);
+const FILES: Embedded = Embedded(portcullis_example_orders::example_files::FILES);
 
 pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     // Listening before the banner says the demo is up (see `shutdown_signal`).
     let stop = shutdown_signal();
     let orders = OrdersApi::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    let Some(config) = demo_config(port, orders.addr())? else {
+    let idp = DemoIdp::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let Some(config) = demo_config(port, orders.addr(), &idp)? else {
         orders.stop().await;
         return Ok(ExitCode::FAILURE);
     };
@@ -67,7 +42,7 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
             );
         }
     };
-    let (tokens, admin, admin_lines) = match setup(&gateway, admin_addr).await {
+    let (tokens, admin, admin_lines) = match setup(&gateway, admin_addr, &idp).await {
         Ok(done) => done,
         Err(e) => {
             gateway.stop().await;
@@ -75,7 +50,15 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
             return Err(e);
         }
     };
-    print_banner(gateway.addr(), orders.addr(), &tokens, &admin_lines);
+    let (tokens, secrets) = &tokens;
+    let banner = Banner {
+        gateway: gateway.addr(),
+        bare: orders.addr(),
+        tokens,
+        secrets,
+        admin: &admin_lines,
+    };
+    print!("{}", banner.text());
     stop.await;
     println!("\nstopping the demo");
     if let Some(admin) = admin {
@@ -89,7 +72,7 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
 /// The bundled configuration, in front of the example API at `orders`, on
 /// `port`, with everything else in memory; `None` (its diagnostics printed)
 /// when it does not load.
-fn demo_config(port: u16, orders: SocketAddr) -> anyhow::Result<Option<Config>> {
+fn demo_config(port: u16, orders: SocketAddr, idp: &DemoIdp) -> anyhow::Result<Option<Config>> {
     // Nothing of the demo outlives it: a fresh sealing key each run.
     let (_, sealing_key) = portcullis_token::SealingKey::generate()?;
     let overrides = Overrides {
@@ -100,8 +83,12 @@ fn demo_config(port: u16, orders: SocketAddr) -> anyhow::Result<Option<Config>> 
         upstreams: vec![("orders".to_owned(), format!("http://{orders}"))],
     };
     match load_from(&FILES, "portcullis.yaml", &overrides) {
-        Ok((config, warnings)) => {
+        Ok((mut config, warnings)) => {
             report(&warnings);
+            let issuers = config.delegation.iter_mut().flat_map(|d| &mut d.issuers);
+            for issuer in issuers.filter(|i| i.issuer == ISSUER) {
+                issuer.jwks = JwksSource::Url(idp.jwks_url());
+            }
             Ok(Some(config))
         }
         Err(diagnostics) => {
@@ -115,8 +102,13 @@ fn demo_config(port: u16, orders: SocketAddr) -> anyhow::Result<Option<Config>> 
 /// listener (when configured) and its lines.
 type Setup = ((Vec<String>, Vec<String>), Option<AdminServer>, Vec<String>);
 
-async fn setup(gateway: &Gateway, admin_addr: Option<SocketAddr>) -> anyhow::Result<Setup> {
-    let tokens = credentials(gateway)?;
+async fn setup(
+    gateway: &Gateway,
+    admin_addr: Option<SocketAddr>,
+    idp: &DemoIdp,
+) -> anyhow::Result<Setup> {
+    let mut tokens = credentials(gateway)?;
+    tokens.0.extend(delegated(gateway, idp)?);
     let admin = match admin_addr {
         Some(addr) => Some(
             AdminServer::start(
@@ -134,62 +126,6 @@ async fn setup(gateway: &Gateway, admin_addr: Option<SocketAddr>) -> anyhow::Res
         None => Vec::new(),
     };
     Ok((tokens, admin, admin_lines))
-}
-
-fn print_banner(
-    gateway: SocketAddr,
-    bare: SocketAddr,
-    (tokens, secrets): &(Vec<String>, Vec<String>),
-    admin: &[String],
-) {
-    let gw = format!("http://{gateway}");
-    let api = format!("http://{bare}");
-    println!("Portcullis demo");
-    println!("  gateway   {gw}{MOUNT}  (contract: examples/orders/openapi.yaml)");
-    println!(
-        "  policies  examples/orders/policies/*.cedar  (deny by default; `portcullis explain` shows why)"
-    );
-    println!("  bare API  {api}  (the upstream, reachable directly for comparison)");
-    println!("  catalogue {gw}/.well-known/portcullis/problems");
-    println!("  contracts {gw}/.well-known/portcullis/contracts");
-    println!("  keys      {gw}/.well-known/jwks.json");
-    println!();
-    println!("# Tokens: each identity authenticates with its client secret (shown once, here)");
-    println!("# and asks for the scopes it needs; tokens live 5 minutes.");
-    for line in tokens {
-        println!("{line}");
-    }
-    println!();
-    for c in calls() {
-        let verdict = match c.gateway_code {
-            Some(code) => format!("refused {} {code}", c.gateway_status),
-            None => format!("allowed {}", c.gateway_status),
-        };
-        println!("# {} -> gateway: {verdict}", c.title);
-        println!("{}", c.curl(&gw, &c.path, true));
-        let leak = if c.bare_leak.is_empty() {
-            String::new()
-        } else {
-            format!(", shows `{}`", c.bare_leak)
-        };
-        println!("#   bare API answers {}{leak}:", c.bare_status);
-        println!("{}", c.curl(&api, c.bare_path(), false));
-        println!();
-    }
-    let mcp = portcullis_example_orders::demo_mcp::lines(&gw);
-    for line in admin.iter().chain(&mcp) {
-        println!("{line}");
-    }
-    println!();
-    println!(
-        "# Prove it all: every operation × identity through the gateway, each operation's negative\n# requests, and every route the bare API answers that its contract does not declare (report: verify.html):"
-    );
-    println!(
-        "{} cargo run --release -- verify -c examples/orders/portcullis.yaml --identities examples/orders/verify-identities.yaml --gateway {gw} --discover --upstream {api} --fail-on never --report verify.html",
-        secrets.join(" ")
-    );
-    println!();
-    println!("Press Ctrl-C to stop.");
 }
 
 /// An admin identity for the demo, and what to try on the admin listener.
@@ -214,21 +150,10 @@ fn admin_lines(gateway: &Gateway, admin: SocketAddr) -> anyhow::Result<Vec<Strin
         86_400,
         Some("demo".into()),
     )?;
-    let base = format!("http://{admin}/admin/v1");
-    Ok(vec![
-        format!(
-            "# The admin API, on its own listener, with its own credential (demo-admin's API key):"
-        ),
-        format!("ADMIN='{}'", key.secret),
-        format!("curl -s -H \"X-Api-Key: $ADMIN\" {base}/identities"),
-        "# every decision, from the audit ledger (newest first; filter by identity, api, operation, decision, code, since, until)".to_owned(),
-        format!("curl -s -H \"X-Api-Key: $ADMIN\" '{base}/decisions?decision=deny&limit=5'"),
-        format!("curl -s http://{admin}/metrics   # Prometheus; also /healthz and /readyz, no credential"),
-        "# suspend the reader: its token is refused on its very next request".to_owned(),
-        format!(
-            "curl -s -X POST -H \"X-Api-Key: $ADMIN\" -H 'Content-Type: application/json' --data '{{\"state\":\"suspended\"}}' {base}/identities/reporting-agent/state"
-        ),
-    ])
+    Ok(portcullis_example_orders::demo_banner::admin_lines(
+        admin,
+        &key.secret,
+    ))
 }
 
 /// Gives each demo identity its credential and prints how to turn it into a
@@ -275,28 +200,18 @@ fn credentials(gateway: &Gateway) -> anyhow::Result<(Vec<String>, Vec<String>)> 
     Ok((lines, secrets))
 }
 
-#[cfg(test)]
-mod tests {
-    /// The demo embeds the example's files: a policy added to the folder
-    /// but not embedded would make the demo differ from `serve` on the example.
-    #[test]
-    fn every_example_policy_is_embedded() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/orders");
-        let mut on_disk: Vec<String> = std::fs::read_dir(dir.join("policies"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| format!("policies/{}", e.file_name().to_string_lossy()))
-            .collect();
-        on_disk.sort();
-        let mut embedded: Vec<String> = super::FILES
-            .0
-            .iter()
-            .filter(|(n, _)| n.starts_with("policies/"))
-            .map(|(n, _)| (*n).to_owned())
-            .collect();
-        embedded.sort();
-        assert!(!on_disk.is_empty());
-        assert_eq!(embedded, on_disk);
-    }
+/// The lines that give the support agent a token acting for the demo's
+/// person: her token from the demo IdP, exchanged at the token endpoint.
+fn delegated(gateway: &Gateway, idp: &DemoIdp) -> anyhow::Result<Vec<String>> {
+    let authority = gateway.authority();
+    let Some((identity, scopes)) = Caller::Delegated.identity() else {
+        return Ok(Vec::new());
+    };
+    let (person, tenant) = PERSON;
+    let subject = idp
+        .person_token(person, tenant, &scopes.join(" "), authority.now())
+        .map_err(anyhow::Error::msg)?;
+    let secret = authority.create_secret(identity, CredentialKind::ClientSecret, 86_400, None)?;
+    let base = authority.base_url();
+    Ok(Caller::Delegated.exchange_lines(&subject, &secret.secret, base))
 }

@@ -41,6 +41,16 @@ pub struct ExplainArgs {
     /// The scopes the caller's token carries (default: all it is granted); repeatable.
     #[arg(long = "scope")]
     scopes: Vec<String>,
+    /// Decide as if the token acted for this person (a token exchanged
+    /// under `delegation:`); the chain is `--identity` alone.
+    #[arg(long = "on-behalf-of", value_name = "ID")]
+    on_behalf_of: Option<String>,
+    /// That person's mapped claims as JSON, e.g. '{"tenant":"acme"}'.
+    #[arg(long, requires = "on_behalf_of")]
+    claims: Option<String>,
+    /// That person's issuer (default: the only one configured).
+    #[arg(long, requires = "on_behalf_of")]
+    issuer: Option<String>,
     /// Decide as of this time (RFC 3339, e.g. 2026-11-24T10:00:00Z) instead of now.
     #[arg(long)]
     at: Option<String>,
@@ -50,7 +60,7 @@ pub struct ExplainArgs {
 }
 
 pub async fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let request = match request(&args) {
+    let mut request = match request(&args) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -73,6 +83,22 @@ pub async fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let Some(config) = super::load_reported(&args.config, "the configuration has errors") else {
         return Ok(ExitCode::from(2));
     };
+    if let Some(person) = &args.on_behalf_of {
+        let (issuer, claims) = (args.issuer.as_deref(), args.claims.as_deref());
+        match portcullis_proxy::explained_delegation(
+            &config,
+            &args.identity,
+            person,
+            issuer,
+            claims,
+        ) {
+            Ok(d) => request.delegation = Some(d),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
     if config.policies.store.is_empty() {
         eprintln!("warning: no policies are loaded: every request is denied");
     }

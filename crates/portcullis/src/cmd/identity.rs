@@ -154,15 +154,23 @@ pub fn with_authority(
     path: &Path,
     f: impl FnOnce(&Config, &Authority) -> anyhow::Result<()>,
 ) -> anyhow::Result<ExitCode> {
-    let Some(config) = super::load_reported(path, "the configuration has errors") else {
+    let Some((config, authority)) = open(path)? else {
         return Ok(ExitCode::FAILURE);
     };
+    f(&config, &authority)?;
+    Ok(ExitCode::SUCCESS)
+}
 
+/// The configuration and its authority (the store opened to write), or
+/// `None` when the configuration has errors (they are reported).
+pub fn open(path: &Path) -> anyhow::Result<Option<(Config, Authority)>> {
+    let Some(config) = super::load_reported(path, "the configuration has errors") else {
+        return Ok(None);
+    };
     let base_url = format!("http://{}", config.listen);
     let authority = Authority::open(&config, &base_url, Arc::new(SystemClock))
         .context("cannot open the identity store")?;
-    f(&config, &authority)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Some((config, authority)))
 }
 
 /// The identity, or a clear error naming it.

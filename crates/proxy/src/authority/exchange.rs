@@ -37,11 +37,7 @@ impl Authority {
         source: IpAddr,
     ) -> Result<(Value, Arc<Delegation>), TokenIssued> {
         let Some(issuers) = &self.issuers else {
-            return Err(OAuthError::new(
-                OAuthErrorCode::UnsupportedGrantType,
-                "token exchange is not configured on this gateway (`delegation`)",
-            )
-            .into());
+            return Err(not_configured().into());
         };
         if let Some(index) = stale_issuer(issuers, &asked.subject_token) {
             return Err(TokenIssued::KeysStale(index));
@@ -49,6 +45,71 @@ impl Authority {
         self.refresh().map_err(|_| TokenIssued::Unavailable)?;
         let now = self.clock.now();
         let (client, identity) = self.authenticated_client(&request.client, tried, source, now)?;
+        let ask = Ask {
+            subject_token: &asked.subject_token,
+            scopes: &request.scopes,
+            resource: request.resource.as_deref(),
+            lifetime: request.lifetime,
+        };
+        let issued = self.exchange_as(issuers, &identity, client.token, &ask, now)?;
+        Ok((
+            exchange_response(&issued.token, issued.lifetime, &issued.scopes),
+            issued.delegation,
+        ))
+    }
+
+    /// An exchange made by someone who holds the store (`portcullis token
+    /// exchange`): `identity` acts without a client credential, under every
+    /// other rule of the grant. Reads the issuer's key set again first when
+    /// the subject token names a key it lacks (bounded, as for the endpoint).
+    ///
+    /// # Errors
+    /// The grant's own refusals (`TokenIssued::Refused`), or `Unavailable`.
+    pub async fn exchange_for(
+        &self,
+        identity: &str,
+        subject_token: &str,
+        scopes: &[String],
+        resource: Option<&str>,
+        lifetime: Option<i64>,
+    ) -> Result<(String, AccessClaims), TokenIssued> {
+        let Some(issuers) = &self.issuers else {
+            return Err(not_configured().into());
+        };
+        if let Some(index) = stale_issuer(issuers, subject_token) {
+            issuers.refresh(index).await;
+        }
+        self.refresh().map_err(|_| TokenIssued::Unavailable)?;
+        let now = self.clock.now();
+        let found = self
+            .identity(identity)
+            .map_err(|_| TokenIssued::Unavailable)?
+            .filter(|i| i.check_usable(now).is_ok())
+            .ok_or_else(|| {
+                OAuthError::new(
+                    OAuthErrorCode::UnauthorizedClient,
+                    "the identity is not in the inventory or not active",
+                )
+            })?;
+        let ask = Ask {
+            subject_token,
+            scopes,
+            resource,
+            lifetime,
+        };
+        let issued = self.exchange_as(issuers, &found, None, &ask, now)?;
+        Ok((issued.token, issued.claims))
+    }
+
+    /// The grant for an authenticated, usable `identity`.
+    fn exchange_as(
+        &self,
+        issuers: &Issuers,
+        identity: &portcullis_core::Identity,
+        actor_token: Option<String>,
+        asked: &Ask<'_>,
+        now: i64,
+    ) -> Result<Issued, TokenIssued> {
         if !issuers.settings.actors.contains(&identity.id) {
             return Err(OAuthError::new(
                 OAuthErrorCode::UnauthorizedClient,
@@ -56,8 +117,8 @@ impl Authority {
             )
             .into());
         }
-        let subject = self.subject_view(issuers, &asked.subject_token, now)?;
-        let audience = match (request.resource.as_deref(), &subject.audience) {
+        let subject = self.subject_view(issuers, asked.subject_token, now)?;
+        let audience = match (asked.resource, &subject.audience) {
             (None, Some(api)) => api.clone(),
             (resource, _) => self.audience(resource).map_err(|e| match resource {
                 Some(_) => OAuthError::new(
@@ -79,13 +140,13 @@ impl Authority {
         let ask = ExchangeAsk {
             actor: &identity.id,
             actor_grant: &identity.scopes,
-            requested: &request.scopes,
+            requested: asked.scopes,
             audience: &audience,
-            lifetime: request.lifetime,
+            lifetime: asked.lifetime,
         };
         let mut issued = exchange(ask, &subject, limits, &bounds, now)?;
         // Revoking the actor token the actor authenticated with ends this one.
-        issued.exchanged_from.extend(client.token);
+        issued.exchanged_from.extend(actor_token);
         let claims = AccessClaims {
             iss: self.settings.issuer.clone(),
             sub: issued.sub,
@@ -115,10 +176,13 @@ impl Authority {
             lifetime = issued.lifetime,
             "token exchanged"
         );
-        Ok((
-            exchange_response(&token, issued.lifetime, &issued.scopes),
+        Ok(Issued {
+            token,
+            lifetime: issued.lifetime,
+            scopes: issued.scopes,
+            claims,
             delegation,
-        ))
+        })
     }
 
     /// Reads the key set of issuer `index` again (bounded: at most once per
@@ -128,6 +192,30 @@ impl Authority {
             issuers.refresh(index).await;
         }
     }
+}
+
+/// What one exchange asks for.
+struct Ask<'a> {
+    subject_token: &'a str,
+    scopes: &'a [String],
+    resource: Option<&'a str>,
+    lifetime: Option<i64>,
+}
+
+/// A token the grant issued, with what the answer and the record need.
+struct Issued {
+    token: String,
+    lifetime: i64,
+    scopes: Vec<String>,
+    claims: AccessClaims,
+    delegation: Arc<Delegation>,
+}
+
+fn not_configured() -> OAuthError {
+    OAuthError::new(
+        OAuthErrorCode::UnsupportedGrantType,
+        "token exchange is not configured on this gateway (`delegation`)",
+    )
 }
 
 /// The index of the configured issuer whose key set a subject token needs

@@ -195,7 +195,10 @@ impl Authority {
     }
 
     /// The API a token is for: its name or mount; optional when there is one API.
-    pub(super) fn audience(&self, resource: Option<&str>) -> Result<String, OAuthError> {
+    ///
+    /// # Errors
+    /// `invalid_request`: no such API, or none named where there are several.
+    pub fn audience(&self, resource: Option<&str>) -> Result<String, OAuthError> {
         let invalid = || {
             OAuthError::new(
                 OAuthErrorCode::InvalidRequest,

@@ -14,6 +14,8 @@ pub const MAX_PAGE: u32 = 500;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub identity: Option<String>,
+    /// Whom the request acted for (delegated requests only).
+    pub person: Option<String>,
     pub api: Option<String>,
     pub operation: Option<String>,
     /// `allow`, `deny` or `observe`.
@@ -54,7 +56,15 @@ impl Ledger {
                 values.push(SqlValue::Text(v.clone()));
             }
         };
+        if filter.person.is_some() && !self.has_person() {
+            // Written before delegation: nothing in it acted for anyone.
+            return Ok(Page {
+                records: Vec::new(),
+                next: None,
+            });
+        }
         text("identity", &filter.identity);
+        text("person", &filter.person);
         text("api", &filter.api);
         text("operation", &filter.operation);
         text("decision", &filter.decision);

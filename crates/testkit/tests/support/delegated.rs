@@ -15,7 +15,9 @@ use portcullis_core::{Identity, IdentityKind, IdentityState};
 use portcullis_store::CredentialKind;
 use portcullis_store::ledger::{Filter, Ledger};
 use portcullis_testkit::raw::{request, with_header};
-use portcullis_testkit::{ExampleCopy, RawResponse, World, example_config, spawn_in};
+use portcullis_testkit::{
+    ExampleCopy, RawResponse, World, example_config, spawn_in, without_section,
+};
 use serde_json::Value;
 
 use super::idp::{AUDIENCE, ISSUER, Idp};
@@ -82,7 +84,7 @@ impl Delegated {
              jwks_refresh: 3s\n      audience: {AUDIENCE}\n      algorithms: [ES256]\n      claims:\n        \
              tenant: tenant_id\n        roles: {{ claim: roles, type: set }}\n  \
              actors: [{}]\n  max_chain: 2\n  max_ttl: 2m\n",
-            example_config(),
+            without_section(&example_config(), "delegation"),
             idp.jwks_url(),
             actors.join(", ")
         );
