@@ -93,7 +93,7 @@ impl Parsed<'_> {
 impl PolicyStore {
     /// Whether a policy of the operation's slice reads `on_behalf_of` or
     /// `chain` (so a delegated request may be decided differently).
-    pub(crate) fn reads_delegation(&self, api: &str, operation: &str) -> bool {
+    pub fn reads_delegation(&self, api: &str, operation: &str) -> bool {
         self.actions
             .get(api)
             .and_then(|ops| ops.get(operation))

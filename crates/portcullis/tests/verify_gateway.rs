@@ -142,6 +142,29 @@ fn a_faithful_gateway_passes_and_refuses_every_discovered_route() {
         .collect();
     assert_eq!(partner.len(), 2, "{partner:#?}");
     assert_ne!(partner[0]["expected"], partner[1]["expected"]);
+    // So is the delegation rule, for the agent acting for a person of the
+    // path's customer and for one of no customer.
+    let delegated: Vec<&Value> = checks
+        .iter()
+        .filter(|c| c["kind"] == "delegated" && c["operation"] == "listCustomerOrders")
+        .collect();
+    let sides: Vec<(&str, &str)> = delegated
+        .iter()
+        .map(|c| {
+            (
+                c["identity"].as_str().unwrap(),
+                c["expected"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sides,
+        [
+            ("support-agent for verify-person-inside", "forwarded"),
+            ("support-agent for verify-person-outside", "forbidden")
+        ]
+    );
+    assert!(delegated.iter().all(|c| c["ok"] == true), "{delegated:#?}");
     // The negative family went out too, and every refusal had the one
     // problem shape; every forwarded answer was already checked.
     let kinds: std::collections::BTreeSet<&str> =
@@ -241,6 +264,27 @@ fn a_policy_that_permits_too_much_is_caught() {
             .iter()
             .all(|m| m["expected"] == "forbidden" && m["got"] == "forwarded"),
         "{found:#?}"
+    );
+}
+
+#[test]
+fn a_delegation_rule_the_gateway_does_not_enforce_is_caught() {
+    let found = caught("delegation-unchecked", |dir| {
+        replace_in(
+            dir,
+            "policies/delegation.cedar",
+            "context.on_behalf_of.tenant == context.params.customerId",
+            "context.on_behalf_of.tenant != \"\"",
+        );
+    });
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        found[0]["identity"],
+        "support-agent for verify-person-outside"
+    );
+    assert_eq!(
+        (found[0]["expected"].as_str(), found[0]["got"].as_str()),
+        (Some("forbidden"), Some("forwarded"))
     );
 }
 

@@ -16,9 +16,11 @@
 //! routes discovery found on the upstream, each of which the gateway must
 //! refuse; and every refusal seen must be the one problem+json shape.
 //!
-//! Last, per API, the MCP face (`mcp`): each identity's `tools/list`
-//! against the tools the configuration permits, and the negatives that
-//! have a `tools/call` form sent as calls, each refused with the same code.
+//! Then, for identities that may act for people, both sides of each
+//! delegation rule (`delegated`). Last, per API, the MCP face (`mcp`): each
+//! identity's `tools/list` against the tools the configuration permits, and
+//! the negatives that have a `tools/call` form sent as calls, each refused
+//! with the same code.
 
 use std::sync::Arc;
 
@@ -34,6 +36,7 @@ use crate::discovery::Finding;
 use crate::progress::Progress;
 use crate::wire::{self, Target};
 
+mod delegated;
 mod judge;
 mod mcp;
 mod negative;
@@ -133,6 +136,7 @@ pub async fn run(plan: Plan<'_>, progress: &mut dyn Progress) -> Result<Report, 
         }
         let senders = run.valid_requests(api, &callers, progress).await?;
         run.negatives(api, &senders, progress).await;
+        run.delegated(api, &callers, progress).await?;
         let discovered: Vec<&Finding> = plan
             .discovered
             .iter()
@@ -234,6 +238,16 @@ impl Run<'_> {
     /// What the intended configuration answers `probe` from `caller`:
     /// `forwarded`, or the code it is refused with.
     async fn expect(&self, caller: &Caller, probe: &Probe) -> Result<String, ConformError> {
+        self.expect_for(caller, probe, None).await
+    }
+
+    /// As [`Self::expect`], the caller's token acting for `delegation`'s person.
+    async fn expect_for(
+        &self,
+        caller: &Caller,
+        probe: &Probe,
+        delegation: Option<portcullis_policy::Delegation>,
+    ) -> Result<String, ConformError> {
         let mut headers = probe.headers.clone();
         if let Some((content_type, _)) = &probe.body {
             headers.push(("Content-Type".into(), content_type.clone()));
@@ -247,7 +261,7 @@ impl Run<'_> {
                 headers,
                 body: probe.body.as_ref().map(|(_, b)| b.clone()),
                 scopes: Some(caller.scopes.clone()),
-                delegation: None,
+                delegation,
             })
             .await
             .map_err(|e| {

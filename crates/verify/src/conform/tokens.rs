@@ -206,6 +206,30 @@ impl<'a> Issuer<'a> {
         }
     }
 
+    /// A token of `caller` acting for `delegation`'s person, issued from
+    /// the gateway's store (a person's token from the IdP is not ours to
+    /// make, so the token endpoint cannot be used).
+    ///
+    /// # Errors
+    /// Why none can be had: without the gateway's store, none can.
+    pub fn delegated(
+        &self,
+        caller: &Caller,
+        delegation: &portcullis_policy::Delegation,
+        api: &str,
+    ) -> Result<String, String> {
+        let Some(store) = &self.store else {
+            return Err(format!(
+                "a delegated token is made from the gateway's store: {}",
+                self.no_store
+            ));
+        };
+        store
+            .issue_delegated(delegation, &caller.scopes, 60, api)
+            .map(|(t, _)| t)
+            .map_err(|e| format!("no token: {e}"))
+    }
+
     /// A token of `caller` that has already expired.
     ///
     /// # Errors
