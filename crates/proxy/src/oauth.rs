@@ -103,7 +103,7 @@ pub(crate) async fn serve(
     match outcome {
         Ok(document) => Ok(json(StatusCode::OK, &document)),
         Err(TokenIssued::Refused(e)) => {
-            ex.refused_as = Some(recorded_as(e.code()));
+            ex.refused_as = Some(e.recorded().unwrap_or_else(|| recorded_as(e.code())));
             Ok(oauth_error(&e))
         }
         Err(TokenIssued::Throttled(wait)) => Err(Refusal::new(

@@ -410,3 +410,29 @@ async fn an_unknown_key_reads_the_issuers_set_again_at_most_once_per_interval() 
     assert_eq!(d.idp.fetches(), 2, "no fetch within the refresh interval");
     d.world.stop().await;
 }
+
+#[tokio::test]
+async fn a_key_set_in_a_file_is_read_at_start_and_again_for_an_unknown_key() {
+    let d = Delegated::start_with("delegation-file", |idp, dir| {
+        std::fs::write(
+            dir.join("idp.jwks.json"),
+            json!({ "keys": [idp.key.jwk] }).to_string(),
+        )
+        .unwrap();
+        "file:idp.jwks.json".to_owned()
+    })
+    .await;
+    let scope = json!({ "scope": "orders:read" });
+    let gus = |key: &IdpKey| key.sign(&d.idp.person_claims("gus", d.now(), scope.clone()));
+    d.exchanged("support-bot", &gus(&d.idp.key), "orders:read")
+        .await;
+    assert_eq!(d.idp.fetches(), 0, "nothing fetched: the set is the file's");
+    // The operator writes the rotated set; past `jwks_refresh` the file is read again.
+    let rotated = IdpKey::generate("idp-key-2");
+    let set = json!({ "keys": [d.idp.key.jwk, rotated.jwk] }).to_string();
+    std::fs::write(d.dir().join("idp.jwks.json"), set).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    d.exchanged("support-bot", &gus(&rotated), "orders:read")
+        .await;
+    d.world.stop().await;
+}

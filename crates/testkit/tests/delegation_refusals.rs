@@ -292,6 +292,10 @@ async fn every_bad_exchange_gets_its_exact_error_is_recorded_and_issues_nothing(
         .filter(|r| r["entry"]["path"] == "/oauth/token" && r["entry"]["decision"] == "allow")
         .count();
     assert_eq!(issued, 2, "only the two good exchanges issued a token");
+    // Not allowed to act for others is recorded as what it is.
+    assert!(records.iter().any(|r| {
+        r["entry"]["client_id"] == "outsider-bot" && r["entry"]["code"] == "forbidden"
+    }));
     assert!(ISSUER.starts_with("https://"));
     d.world.stop().await;
 }

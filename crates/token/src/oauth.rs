@@ -68,6 +68,10 @@ impl OAuthErrorCode {
 pub struct OAuthError {
     code: OAuthErrorCode,
     description: String,
+    /// The catalogue code to record it under, when the OAuth code alone
+    /// would say less (`unauthorized_client` covers both a suspended client
+    /// and one not allowed to delegate).
+    recorded: Option<portcullis_core::ProblemCode>,
 }
 
 impl OAuthError {
@@ -75,7 +79,20 @@ impl OAuthError {
         Self {
             code,
             description: description.into(),
+            recorded: None,
         }
+    }
+
+    /// Records this refusal under `code` in the ledger and metrics.
+    #[must_use]
+    pub fn recorded_as(mut self, code: portcullis_core::ProblemCode) -> Self {
+        self.recorded = Some(code);
+        self
+    }
+
+    /// The catalogue code given by [`Self::recorded_as`], if any.
+    pub fn recorded(&self) -> Option<portcullis_core::ProblemCode> {
+        self.recorded
     }
 
     pub fn code(&self) -> OAuthErrorCode {

@@ -307,3 +307,87 @@ fn mcp_origins_must_be_origins() {
     assert!(errors[0].contains("c.yaml:4:") && errors[0].contains("https://agent.example.com/app"));
     assert!(errors[1].contains("c.yaml:5:"));
 }
+
+const DELEGATING: &str = "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\ntokens: {issuer: gw, max_ttl: 10m}\ndelegation:\n";
+
+#[test]
+fn delegation_loads_with_its_defaults_and_typed_claims() {
+    let text = format!(
+        "{DELEGATING}  issuers:\n    - issuer: https://idp.example\n      jwks: http://127.0.0.1:9/jwks.json\n      audience: gw\n      algorithms: [RS256, ES256]\n      claims:\n        tenant: tenant_id\n        roles: {{ claim: groups, type: set }}\n        level: {{ claim: lvl, type: long }}\n      scopes: {{ claim: groups, map: {{ support: [a:read] }} }}\n  actors: [bot]\n"
+    );
+    let files = Embedded(Box::leak(Box::new([
+        ("c.yaml", &*Box::leak(text.into_boxed_str())),
+        (
+            "ok.yaml",
+            "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths: {}\n",
+        ),
+    ])));
+    let overrides = Overrides {
+        storage: Some(crate::Storage::Memory),
+        ..Overrides::default()
+    };
+    let (config, _) = load_from(&files, "c.yaml", &overrides).unwrap();
+    let d = config.delegation.unwrap();
+    assert_eq!((d.max_chain, d.max_ttl.as_secs()), (3, 300));
+    assert_eq!(d.actors, ["bot"]);
+    let issuer = &d.issuers[0];
+    assert_eq!(issuer.jwks_refresh, crate::DEFAULT_JWKS_REFRESH);
+    let names: Vec<(String, portcullis_policy::ClaimType)> = d
+        .person_attrs()
+        .into_iter()
+        .map(|a| (a.name, a.ty))
+        .collect();
+    assert!(names.contains(&("roles".into(), portcullis_policy::ClaimType::StringSet)));
+    assert!(names.contains(&("level".into(), portcullis_policy::ClaimType::Long)));
+    let groups = serde_json::json!({ "groups": ["support", "other"] });
+    assert_eq!(
+        issuer.scopes.allowed(groups.as_object().unwrap()),
+        ["a:read"]
+    );
+    // The mapped claims are `Person`'s attributes in the policies' schema.
+    assert!(
+        config
+            .policies
+            .schema
+            .text()
+            .contains("roles?: Set<String>")
+    );
+}
+
+#[test]
+fn delegation_problems_name_their_line() {
+    let d = diagnostics(
+        "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\ntokens: {issuer: gw, max_ttl: 10m}\ndelegation:\n  issuers:\n    - issuer: gw\n      jwks: https://idp.example/jwks\n      audience: gw\n      algorithms: [none, HS256, PS999]\n      claims: { id: sub, tenant: { claim: t, type: float } }\n    - issuer: https://b.example\n      jwks: ftp://x\n      jwks_refresh: 0s\n      audience: ''\n      algorithms: []\n  actors: []\n  max_chain: 9\n  max_ttl: 1h\n",
+    );
+    let expect = [
+        ("c.yaml:6:", "gateway's own issuer"),
+        ("c.yaml:7:", "`http://` only"),
+        (
+            "c.yaml:9:",
+            "`none`: unsigned and shared-secret algorithms are never accepted",
+        ),
+        ("c.yaml:9:", "`HS256`: unsigned and shared-secret"),
+        ("c.yaml:9:", "`PS999`: not a signature algorithm"),
+        (
+            "c.yaml:10:",
+            "`claims.id`: a `Person` attribute is a plain name",
+        ),
+        ("c.yaml:10:", "`claims.tenant`: `type` is one of"),
+        ("c.yaml:12:", "write `file:PATH` or an `http://` URL"),
+        ("c.yaml:13:", "`jwks_refresh` must be"),
+        ("c.yaml:14:", "`audience` must not be empty"),
+        ("c.yaml:15:", "`algorithms` must pin at least one"),
+        ("c.yaml:16:", "`delegation.actors` must name at least one"),
+        ("c.yaml:17:", "`delegation.max_chain` must be 1 to 8"),
+        (
+            "c.yaml:18:",
+            "`delegation.max_ttl` must be a duration from 1s",
+        ),
+    ];
+    for (at, what) in expect {
+        assert!(
+            d.iter().any(|l| l.contains(at) && l.contains(what)),
+            "no {at} {what}: {d:#?}"
+        );
+    }
+}

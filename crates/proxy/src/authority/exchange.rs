@@ -115,6 +115,7 @@ impl Authority {
                 OAuthErrorCode::UnauthorizedClient,
                 "this identity may not act for others (it is not in `delegation.actors`)",
             )
+            .recorded_as(portcullis_core::ProblemCode::Forbidden)
             .into());
         }
         let subject = self.subject_view(issuers, asked.subject_token, now)?;

@@ -66,13 +66,23 @@ pub struct Delegated {
     pub idp: Idp,
     /// Each identity's client secret, in [`IDENTITIES`] order.
     pub secrets: Vec<String>,
-    _dir: ExampleCopy,
+    dir: ExampleCopy,
 }
 
 impl Delegated {
     pub async fn start(name: &str) -> Self {
+        Self::start_with(name, |idp, _| idp.jwks_url()).await
+    }
+
+    /// As [`Self::start`], the `jwks:` value chosen by `jwks` (given the IdP
+    /// and the example copy's folder).
+    pub async fn start_with(
+        name: &str,
+        jwks: impl FnOnce(&Idp, &std::path::Path) -> String,
+    ) -> Self {
         let idp = Idp::start().await;
         let dir = ExampleCopy::new(name);
+        let jwks = jwks(&idp, &dir);
         std::fs::write(dir.join("policies/delegation.cedar"), POLICY).unwrap();
         let actors: Vec<&str> = IDENTITIES
             .iter()
@@ -85,7 +95,7 @@ impl Delegated {
              tenant: tenant_id\n        roles: {{ claim: roles, type: set }}\n  \
              actors: [{}]\n  max_chain: 2\n  max_ttl: 2m\n",
             without_section(&example_config(), "delegation"),
-            idp.jwks_url(),
+            jwks,
             actors.join(", ")
         );
         let world = spawn_in(&dir, &config).await;
@@ -114,8 +124,13 @@ impl Delegated {
             world,
             idp,
             secrets,
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// The example copy the gateway reads its files from.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 
     pub fn now(&self) -> i64 {
