@@ -2,13 +2,16 @@
 //! (`delegation.issuers[].jwks`): a GET the gateway makes on its own
 //! schedule, bounded in time and size, with no redirect followed (a
 //! redirect is an answer other than 200, so nothing the set's host says can
-//! send the gateway elsewhere).
+//! send the gateway elsewhere). `https://` is verified against Mozilla's
+//! root certificates (compiled in); `http://` is for a loopback or
+//! in-cluster endpoint.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -19,9 +22,18 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// GETs `url` and returns its body, if it answered 200 within the bounds.
 pub(crate) async fn fetch(url: &str) -> Result<Vec<u8>, String> {
     let uri: http::Uri = url.parse().map_err(|_| format!("`{url}` is not a URL"))?;
-    let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(Some(FETCH_TIMEOUT));
-    let client: Client<HttpConnector, Full<Bytes>> =
+    let mut plain = HttpConnector::new();
+    plain.set_connect_timeout(Some(FETCH_TIMEOUT));
+    // `https://` would otherwise be refused by the plain connector.
+    plain.enforce_http(false);
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    let connector = HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(provider)
+        .map_err(|e| format!("TLS: {e}"))?
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(plain);
+    let client: Client<HttpsConnector<HttpConnector>, Full<Bytes>> =
         Client::builder(TokioExecutor::new()).build(connector);
     let request = Request::get(uri)
         .header(header::ACCEPT, "application/jwk-set+json, application/json")

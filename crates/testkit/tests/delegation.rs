@@ -436,3 +436,63 @@ async fn a_key_set_in_a_file_is_read_at_start_and_again_for_an_unknown_key() {
         .await;
     d.world.stop().await;
 }
+
+/// An `https://` key set is fetched over TLS and its certificate verified:
+/// one no public root signed is not trusted, the set is never read, and the
+/// exchange answers `unavailable` rather than trusting anything.
+#[tokio::test]
+async fn an_https_key_set_with_an_untrusted_certificate_is_never_read() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let fixtures = portcullis_testkit::fixtures_dir().join("tls");
+    let cert = rustls::pki_types::CertificateDer::from(
+        std::fs::read(fixtures.join("localhost.cert.der")).unwrap(),
+    );
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(
+        std::fs::read(fixtures.join("localhost.key.der"))
+            .unwrap()
+            .into(),
+    );
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let (seen, done) = (Arc::clone(&handshakes), Arc::new(AtomicUsize::new(0)));
+    let completed = Arc::clone(&done);
+    let task = tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            if acceptor.accept(socket).await.is_ok() {
+                completed.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    let url = format!("https://localhost:{}/jwks.json", addr.port());
+    let d = Delegated::start_with("delegation-https", |_, _| url.clone()).await;
+    let subject = d
+        .idp
+        .token("hal", d.now(), json!({ "scope": "orders:read" }));
+    let r = d
+        .exchange("support-bot", &subject, JWT, "orders:read")
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (503, Some("unavailable")),
+        "{}",
+        r.text()
+    );
+    assert!(
+        handshakes.load(Ordering::SeqCst) >= 1,
+        "the gateway never connected"
+    );
+    assert_eq!(done.load(Ordering::SeqCst), 0, "a handshake completed");
+    task.abort();
+    d.world.stop().await;
+}

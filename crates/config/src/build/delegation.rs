@@ -252,7 +252,10 @@ fn jwks(
             }
         };
     }
-    if let Some(rest) = text.strip_prefix("http://") {
+    if let Some(rest) = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+    {
         let host = rest.split('/').next().unwrap_or("");
         if host.is_empty() || !text.bytes().all(|b| b.is_ascii_graphic()) {
             error(line, format!("`jwks`: `{text}` is not a URL"));
@@ -260,12 +263,7 @@ fn jwks(
         }
         return Some(JwksSource::Url(text.to_owned()));
     }
-    let why = if text.starts_with("https://") {
-        "this build fetches JWK Sets over `http://` only (a loopback or in-cluster \
-         endpoint); for an `https://` one, save the set and use `file:`"
-    } else {
-        "write `file:PATH` or an `http://` URL"
-    };
+    let why = "write `file:PATH` or an `https://` (or `http://`) URL";
     error(line, format!("`jwks`: `{text}`: {why}"));
     None
 }

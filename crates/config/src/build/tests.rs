@@ -357,11 +357,11 @@ fn delegation_loads_with_its_defaults_and_typed_claims() {
 #[test]
 fn delegation_problems_name_their_line() {
     let d = diagnostics(
-        "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\ntokens: {issuer: gw, max_ttl: 10m}\ndelegation:\n  issuers:\n    - issuer: gw\n      jwks: https://idp.example/jwks\n      audience: gw\n      algorithms: [none, HS256, PS999]\n      claims: { id: sub, tenant: { claim: t, type: float } }\n    - issuer: https://b.example\n      jwks: ftp://x\n      jwks_refresh: 0s\n      audience: ''\n      algorithms: []\n  actors: []\n  max_chain: 9\n  max_ttl: 1h\n",
+        "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\ntokens: {issuer: gw, max_ttl: 10m}\ndelegation:\n  issuers:\n    - issuer: gw\n      jwks: 'https://'\n      audience: gw\n      algorithms: [none, HS256, PS999]\n      claims: { id: sub, tenant: { claim: t, type: float } }\n    - issuer: https://b.example\n      jwks: ftp://x\n      jwks_refresh: 0s\n      audience: ''\n      algorithms: []\n  actors: []\n  max_chain: 9\n  max_ttl: 1h\n",
     );
     let expect = [
         ("c.yaml:6:", "gateway's own issuer"),
-        ("c.yaml:7:", "`http://` only"),
+        ("c.yaml:7:", "is not a URL"),
         (
             "c.yaml:9:",
             "`none`: unsigned and shared-secret algorithms are never accepted",
@@ -373,7 +373,7 @@ fn delegation_problems_name_their_line() {
             "`claims.id`: a `Person` attribute is a plain name",
         ),
         ("c.yaml:10:", "`claims.tenant`: `type` is one of"),
-        ("c.yaml:12:", "write `file:PATH` or an `http://` URL"),
+        ("c.yaml:12:", "write `file:PATH` or an `https://`"),
         ("c.yaml:13:", "`jwks_refresh` must be"),
         ("c.yaml:14:", "`audience` must not be empty"),
         ("c.yaml:15:", "`algorithms` must pin at least one"),
