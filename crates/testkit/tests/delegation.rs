@@ -496,3 +496,43 @@ async fn an_https_key_set_with_an_untrusted_certificate_is_never_read() {
     task.abort();
     d.world.stop().await;
 }
+
+/// An identity's own token as the subject: a sub-agent acts for the agent
+/// itself, which is then `on_behalf_of` with this gateway as its issuer,
+/// and ending that agent ends the sub-agent's token.
+#[tokio::test]
+async fn an_agent_delegates_its_own_token_to_a_sub_agent() {
+    let d = Delegated::start("delegation-own").await;
+    let own = d.own_token("support-bot", "orders:read").await;
+    let sub = d.exchanged("sub-agent", &own, "orders:read").await;
+    let claims = payload(&sub);
+    assert_eq!(claims["sub"], "support-bot");
+    assert_eq!(claims["act"], json!({ "sub": "sub-agent" }));
+    assert_eq!(claims["person"]["iss"], "portcullis");
+    assert_eq!(claims["aud"], payload(&own)["aud"]);
+    // No person of a customer: the tenant rule does not hold.
+    let path = customer_orders(CUSTOMER_ACME);
+    assert_eq!(
+        d.get(&path, &sub).await.code().as_deref(),
+        Some("forbidden")
+    );
+    // The identity acted for is part of the chain's standing.
+    let authority = d.world.gateway.authority();
+    authority
+        .set_state("support-bot", portcullis_core::IdentityState::Quarantined)
+        .unwrap();
+    let r = d.get(&path, &sub).await;
+    assert_eq!(
+        r.code().as_deref(),
+        Some("identity-suspended"),
+        "{}",
+        r.text()
+    );
+    // Acting for oneself is not delegation.
+    let own_sub = d.own_token("sub-agent", "orders:read").await;
+    let r = d
+        .exchange("sub-agent", &own_sub, ACCESS_TOKEN, "orders:read")
+        .await;
+    assert_eq!(r.json()["error"], "invalid_request");
+    d.world.stop().await;
+}
