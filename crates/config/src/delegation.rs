@@ -55,6 +55,9 @@ pub struct SubjectIssuer {
     /// The least time between two reads of the set: a token naming a key
     /// the set lacks has it read again only this long after the last read.
     pub jwks_refresh: Duration,
+    /// The longest a set is used before it is read again, so a key the
+    /// issuer withdrew (rotated out, or compromised) stops being trusted.
+    pub jwks_max_age: Duration,
     /// The `aud` its tokens must carry to be exchanged here.
     pub audience: String,
     /// The only algorithms its tokens may be signed with.
@@ -145,6 +148,9 @@ impl MappedClaim {
 
 /// `jwks_refresh` when not given.
 pub const DEFAULT_JWKS_REFRESH: Duration = Duration::from_secs(30);
+
+/// `jwks_max_age` when not given.
+pub const DEFAULT_JWKS_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// The most bytes of a JWK Set document read.
 pub const MAX_JWKS_BYTES: usize = 256 * 1024;

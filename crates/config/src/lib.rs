@@ -21,8 +21,8 @@ mod verify_identities;
 pub use accept::{Acceptance, Acceptances};
 pub use build::{Loaded, Overrides, load, load_for_check, load_from, load_traced};
 pub use delegation::{
-    DEFAULT_JWKS_REFRESH, DelegationSettings, JwksSource, MAX_JWKS_BYTES, MappedClaim,
-    ScopeMapping, SubjectIssuer, jwks_from_bytes, read_jwks_file,
+    DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_REFRESH, DelegationSettings, JwksSource, MAX_JWKS_BYTES,
+    MappedClaim, ScopeMapping, SubjectIssuer, jwks_from_bytes, read_jwks_file,
 };
 pub use diagnostic::{Diagnostic, Severity};
 pub use duration::parse_duration;

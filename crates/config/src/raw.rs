@@ -45,6 +45,8 @@ pub(crate) struct RawIssuer {
     pub jwks: Spanned<String>,
     /// The least time between two reads of the key set.
     pub jwks_refresh: Option<Spanned<String>>,
+    /// The longest a read key set is trusted before it is read again.
+    pub jwks_max_age: Option<Spanned<String>>,
     pub audience: Spanned<String>,
     pub algorithms: Spanned<Vec<Spanned<String>>>,
     pub claims: Option<Spanned<std::collections::BTreeMap<String, Spanned<RawClaim>>>>,

@@ -536,3 +536,35 @@ async fn an_agent_delegates_its_own_token_to_a_sub_agent() {
     assert_eq!(r.json()["error"], "invalid_request");
     d.world.stop().await;
 }
+
+/// A key the issuer withdraws (rotated out, or compromised) stops being
+/// trusted once the set is older than `jwks_max_age` (3s here): the set is
+/// read again before the next token is judged, even one naming a known key.
+#[tokio::test]
+async fn a_key_the_issuer_withdraws_stops_being_trusted() {
+    let d = Delegated::start("delegation-withdrawn").await;
+    let scope = json!({ "scope": "orders:read" });
+    let ida = |key: &IdpKey| key.sign(&d.idp.person_claims("ida", d.now(), scope.clone()));
+    d.exchanged("support-bot", &ida(&d.idp.key), "orders:read")
+        .await;
+    let replacement = IdpKey::generate("idp-key-2");
+    d.idp.publish(&[&replacement]);
+    // Within the age, the set in hand still holds the old key.
+    d.exchanged("support-bot", &ida(&d.idp.key), "orders:read")
+        .await;
+    assert_eq!(d.idp.fetches(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let r = d
+        .exchange("support-bot", &ida(&d.idp.key), JWT, "orders:read")
+        .await;
+    assert_eq!(
+        r.json()["error_description"],
+        "the subject token names a key its issuer does not publish",
+        "{}",
+        r.text()
+    );
+    assert_eq!(d.idp.fetches(), 2);
+    d.exchanged("support-bot", &ida(&replacement), "orders:read")
+        .await;
+    d.world.stop().await;
+}

@@ -13,8 +13,8 @@ use portcullis_token::subject::SubjectAlgorithm;
 use serde_saphyr::Spanned;
 
 use crate::delegation::{
-    DEFAULT_JWKS_REFRESH, DelegationSettings, JwksSource, MappedClaim, ScopeMapping, SubjectIssuer,
-    jwks_from_bytes,
+    DEFAULT_JWKS_MAX_AGE, DEFAULT_JWKS_REFRESH, DelegationSettings, JwksSource, MappedClaim,
+    ScopeMapping, SubjectIssuer, jwks_from_bytes,
 };
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
@@ -163,20 +163,21 @@ fn issuer(
         ok = false;
     }
     let jwks = jwks(files, &raw.jwks, error);
-    let jwks_refresh = match &raw.jwks_refresh {
-        None => DEFAULT_JWKS_REFRESH,
+    let mut duration = |raw: &Option<Spanned<String>>, name: &str, default: Duration| match raw {
+        None => default,
         Some(t) => match parse_duration(&t.value) {
             Some(d) if d >= Duration::from_secs(1) && d <= Duration::from_secs(86_400) => d,
             _ => {
-                error(
-                    at(t),
-                    "`jwks_refresh` must be a duration from 1s to 24h".into(),
-                );
+                error(at(t), format!("`{name}` must be a duration from 1s to 24h"));
                 ok = false;
-                DEFAULT_JWKS_REFRESH
+                default
             }
         },
     };
+    let jwks_refresh = duration(&raw.jwks_refresh, "jwks_refresh", DEFAULT_JWKS_REFRESH);
+    // Never shorter than the refresh bound, which caps how often it is read.
+    let jwks_max_age =
+        duration(&raw.jwks_max_age, "jwks_max_age", DEFAULT_JWKS_MAX_AGE).max(jwks_refresh);
     let mut algorithms = Vec::new();
     for alg in &raw.algorithms.value {
         match SubjectAlgorithm::parse(&alg.value) {
@@ -217,6 +218,7 @@ fn issuer(
         issuer: name.clone(),
         jwks: jwks?,
         jwks_refresh,
+        jwks_max_age,
         audience,
         algorithms,
         claims: claims?,

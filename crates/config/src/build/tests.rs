@@ -332,6 +332,7 @@ fn delegation_loads_with_its_defaults_and_typed_claims() {
     assert_eq!(d.actors, ["bot"]);
     let issuer = &d.issuers[0];
     assert_eq!(issuer.jwks_refresh, crate::DEFAULT_JWKS_REFRESH);
+    assert_eq!(issuer.jwks_max_age, crate::DEFAULT_JWKS_MAX_AGE);
     let names: Vec<(String, portcullis_policy::ClaimType)> = d
         .person_attrs()
         .into_iter()

@@ -5,7 +5,9 @@
 //! URL on first need; when a subject token names a key the set lacks, the set
 //! is read again, at most once per `jwks_refresh` (30 s unless configured)
 //! per issuer, so a caller inventing key ids cannot make the gateway hammer
-//! the issuer. The fetch is
+//! the issuer. A set older than `jwks_max_age` (10 minutes unless
+//! configured) is read again before the next token is judged with it, so a
+//! key the issuer withdrew stops being trusted. The fetch is
 //! the gateway's own (`jwks.rs`), never directed by anything the caller sent.
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -43,7 +45,12 @@ impl Issuers {
                 let state = IssuerKeysState::default();
                 if let JwksSource::File(path) = &issuer.jwks {
                     match portcullis_config::read_jwks_file(path) {
-                        Ok(keys) => state.store(keys),
+                        Ok(keys) => {
+                            state.store(keys);
+                            if let Ok(mut at) = state.read_at.lock() {
+                                *at = Some(Instant::now());
+                            }
+                        }
                         Err(e) => {
                             tracing::warn!(issuer = %issuer.issuer, error = %e, "key set not read")
                         }
@@ -59,10 +66,11 @@ impl Issuers {
     }
 
     /// Whether issuer `index`'s key set should be read again before a token
-    /// naming `kid` is judged: never read, or without that key; and it may
-    /// be read again now.
+    /// naming `kid` is judged: never read, without that key, or older than
+    /// its `jwks_max_age`; and it may be read again now.
     pub(crate) fn needs_keys(&self, index: usize, kid: Option<&str>) -> bool {
-        let Some(state) = self.keys.get(index) else {
+        let (Some(issuer), Some(state)) = (self.settings.issuers.get(index), self.keys.get(index))
+        else {
             return false;
         };
         let lacking = match (state.current(), kid) {
@@ -70,7 +78,11 @@ impl Issuers {
             (Some(keys), Some(kid)) => !keys.has_kid(kid),
             (Some(_), None) => false,
         };
-        lacking && self.may_refresh(index)
+        let old = state
+            .read_at
+            .lock()
+            .is_ok_and(|at| at.is_some_and(|at| at.elapsed() >= issuer.jwks_max_age));
+        (lacking || old) && self.may_refresh(index)
     }
 
     /// Whether the key set of issuer `index` may be read again now.

@@ -91,7 +91,7 @@ impl Delegated {
             .collect();
         let config = format!(
             "{}\ndelegation:\n  issuers:\n    - issuer: {ISSUER}\n      jwks: {}\n      \
-             jwks_refresh: 3s\n      audience: {AUDIENCE}\n      algorithms: [ES256]\n      claims:\n        \
+             jwks_refresh: 3s\n      jwks_max_age: 3s\n      audience: {AUDIENCE}\n      algorithms: [ES256]\n      claims:\n        \
              tenant: tenant_id\n        roles: {{ claim: roles, type: set }}\n  \
              actors: [{}]\n  max_chain: 2\n  max_ttl: 2m\n",
             without_section(&example_config(), "delegation"),
