@@ -112,6 +112,19 @@ impl ClaimType {
         }
     }
 
+    /// A value of this type for sampling requests (`check`'s matrix,
+    /// `verify`'s delegation checks): strings, and sets of them, `string`;
+    /// 1; `true`.
+    pub fn sample(self, string: &str) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Self::String => Value::String(string.to_owned()),
+            Self::StringSet => Value::Array(vec![Value::String(string.to_owned())]),
+            Self::Long => Value::from(1),
+            Self::Bool => Value::Bool(true),
+        }
+    }
+
     fn elem(self) -> (Elem, bool) {
         match self {
             Self::String => (Elem::String, false),

@@ -8,7 +8,6 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use base64::Engine;
 use portcullis_core::IdentityState;
 use portcullis_example_orders::demo_idp::DemoIdp;
 use portcullis_example_orders::demo_script::{Caller, PERSON, calls};
@@ -25,7 +24,6 @@ async fn token_via_endpoint(world: &World, caller: Caller, idp: &DemoIdp) -> Str
         .create_secret(identity, CredentialKind::ClientSecret, 3600, None)
         .unwrap()
         .secret;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{identity}:{secret}"));
     let mut body = format!("grant_type=client_credentials&scope={}", scopes.join("+"));
     if caller == Caller::Delegated {
         let (person, tenant) = PERSON;
@@ -39,17 +37,8 @@ async fn token_via_endpoint(world: &World, caller: Caller, idp: &DemoIdp) -> Str
             scopes.join("+")
         );
     }
-    let r = world
-        .gateway_anonymous(&raw::request(
-            "POST",
-            "/oauth/token",
-            &[
-                ("Authorization", &format!("Basic {basic}")),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            body.as_bytes(),
-        ))
-        .await;
+    let client = raw::basic(identity, &secret);
+    let r = world.token_request(Some(&client), &body).await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["access_token"].as_str().unwrap().to_owned()
 }

@@ -72,6 +72,18 @@ struct Cache {
     last_written: HashMap<String, UnixTime>,
 }
 
+impl Cache {
+    /// Whether `claims` is revoked, or was exchanged from a token that is:
+    /// revoking any token upstream ends every token exchanged from it.
+    fn revokes(&self, claims: &portcullis_token::AccessClaims) -> bool {
+        self.revoked.contains(&claims.jti)
+            || claims
+                .exchanged_from
+                .iter()
+                .any(|id| self.revoked.contains(id))
+    }
+}
+
 /// Identities, credentials, keys and tokens for one gateway.
 #[derive(Debug)]
 pub struct Authority {
@@ -311,6 +323,16 @@ impl Authority {
 
     fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Cache>, AuthFailure> {
         self.cache.read().map_err(|_| AuthFailure::Unavailable)
+    }
+}
+
+impl Authority {
+    /// The configured token lifetimes, in seconds, as the grants take them.
+    fn grant_limits(&self) -> portcullis_token::oauth::GrantLimits {
+        portcullis_token::oauth::GrantLimits {
+            default_ttl: secs(self.settings.default_ttl),
+            max_ttl: secs(self.settings.max_ttl),
+        }
     }
 }
 

@@ -208,6 +208,17 @@ impl World {
         send(self.gateway_addr(), request).await
     }
 
+    /// `POST /oauth/token` with the form `body`, and `authorization` when
+    /// given (a [`raw::basic`] value, say).
+    pub async fn token_request(&self, authorization: Option<&str>, body: &str) -> RawResponse {
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        if let Some(value) = authorization {
+            headers.push(("Authorization", value));
+        }
+        let bytes = raw::request("POST", "/oauth/token", &headers, body.as_bytes());
+        self.gateway_anonymous(&bytes).await
+    }
+
     /// Sends raw request bytes straight to the orders API.
     pub async fn direct(&self, request: &[u8]) -> RawResponse {
         send(self.upstream_addr(), request).await

@@ -122,3 +122,14 @@ fn parse(buf: &[u8]) -> Option<RawResponse> {
         body: r.body,
     })
 }
+
+/// `Basic base64(id:secret)`, the `Authorization` value of a client
+/// authenticating with its secret (RFC 6749 section 2.3.1).
+pub fn basic(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    let pair = format!("{id}:{secret}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}

@@ -11,7 +11,7 @@
 )]
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis_core::IdentityState;
 use portcullis_store::CredentialKind;
 use portcullis_store::ledger::{Filter, Ledger};
@@ -328,17 +328,7 @@ async fn scopes_come_from_the_operation() {
 }
 
 async fn token_request(world: &World, auth: Option<String>, body: &str) -> RawResponse {
-    let mut headers = vec![(
-        "Content-Type",
-        "application/x-www-form-urlencoded".to_owned(),
-    )];
-    if let Some(a) = auth {
-        headers.push(("Authorization", a));
-    }
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    world
-        .gateway_anonymous(&request("POST", "/oauth/token", &headers, body.as_bytes()))
-        .await
+    world.token_request(auth.as_deref(), body).await
 }
 
 /// A new client secret of `identity`, made through the gateway's authority.
@@ -352,10 +342,7 @@ fn client_secret(world: &World, identity: &str) -> String {
 }
 
 fn basic(id: &str, secret: &str) -> Option<String> {
-    Some(format!(
-        "Basic {}",
-        STANDARD.encode(format!("{id}:{secret}"))
-    ))
+    Some(portcullis_testkit::raw::basic(id, secret))
 }
 
 #[tokio::test]

@@ -10,30 +10,14 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use base64::Engine;
 use portcullis_example_orders::demo_idp::DemoIdp;
 use portcullis_example_orders::seed::{
     CUSTOMER_ACME, CUSTOMER_GLOBEX, CUSTOMER_INITECH, ORDER_PENDING,
 };
 use portcullis_store::CredentialKind;
-use portcullis_testkit::{RawResponse, World, raw, spawn_with_idp};
+use portcullis_testkit::{World, raw, spawn_with_idp};
 
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
-
-async fn token_request(world: &World, secret: &str, body: &str) -> RawResponse {
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("support-agent:{secret}"));
-    world
-        .gateway_anonymous(&raw::request(
-            "POST",
-            "/oauth/token",
-            &[
-                ("Authorization", &format!("Basic {basic}")),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            body.as_bytes(),
-        ))
-        .await
-}
 
 /// The support agent's token acting for `person` of customer `tenant`, or
 /// its own token when `person` is `None`.
@@ -51,7 +35,8 @@ async fn token(world: &World, idp: &DemoIdp, secret: &str, person: Option<(&str,
             )
         }
     };
-    let r = token_request(world, secret, &body).await;
+    let client = raw::basic("support-agent", secret);
+    let r = world.token_request(Some(&client), &body).await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["access_token"].as_str().unwrap().to_owned()
 }

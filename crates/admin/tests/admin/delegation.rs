@@ -2,11 +2,10 @@
 //! (`decisions?person=`), and revoking a person's subject token by issuer
 //! and `jti`, which ends every token exchanged from it.
 
-use base64::Engine;
 use portcullis_example_orders::demo_idp::{DemoIdp, ISSUER};
 use portcullis_example_orders::seed::CUSTOMER_ACME;
 use portcullis_store::CredentialKind;
-use portcullis_testkit::raw::{get, json, request, with_header};
+use portcullis_testkit::raw::{get, json, with_header};
 
 use super::support::{Admin, assert_problem, jti_exp, pointers};
 
@@ -22,23 +21,12 @@ async fn decisions_by_person_and_revoking_a_persons_token() {
     let alice = idp
         .person_token("alice", CUSTOMER_ACME, "orders:read", authority.now())
         .unwrap();
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("support-agent:{secret}"));
     let body = format!(
         "grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token={alice}\
          &subject_token_type=urn:ietf:params:oauth:token-type:jwt&scope=orders:read"
     );
-    let exchanged = admin
-        .world
-        .gateway_anonymous(&request(
-            "POST",
-            "/oauth/token",
-            &[
-                ("Authorization", &format!("Basic {basic}")),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            body.as_bytes(),
-        ))
-        .await;
+    let client = portcullis_testkit::raw::basic("support-agent", &secret);
+    let exchanged = admin.world.token_request(Some(&client), &body).await;
     assert_eq!(exchanged.status, 200, "{}", exchanged.text());
     let token = exchanged.json()["access_token"]
         .as_str()

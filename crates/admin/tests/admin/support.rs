@@ -3,9 +3,9 @@
 use std::net::SocketAddr;
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis_admin::{ADMIN_SCOPE, AdminServer, BOOTSTRAP_IDENTITY, bootstrap};
-use portcullis_testkit::raw::{request, with_header};
+use portcullis_testkit::raw::with_header;
 use portcullis_testkit::{RawResponse, World, send, spawn, spawn_with_idp};
 use serde_json::Value;
 
@@ -74,19 +74,9 @@ pub(crate) fn bearer(req: &[u8], token: &str) -> Vec<u8> {
 
 /// `client_credentials` at the gateway's real token endpoint, Basic auth.
 pub(crate) async fn token(world: &World, id: &str, secret: &str, scope: &str) -> RawResponse {
-    let basic = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
     let body = format!("grant_type=client_credentials&scope={scope}");
-    world
-        .gateway_anonymous(&request(
-            "POST",
-            "/oauth/token",
-            &[
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                ("Authorization", &basic),
-            ],
-            body.as_bytes(),
-        ))
-        .await
+    let client = portcullis_testkit::raw::basic(id, secret);
+    world.token_request(Some(&client), &body).await
 }
 
 /// The `jti` and `exp` of a token we were given.

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::authorize::{AuthzRequest, Delegation};
 use crate::policies::PolicyStore;
-use crate::schema::{AttrDef, ClaimType, Elem};
+use crate::schema::{AttrDef, Elem};
 
 /// Tuesday 2026-11-24 10:00 UTC.
 pub(crate) const WEEKDAY_MORNING: i64 = 1_795_514_400;
@@ -104,15 +104,7 @@ fn sample_person(store: &PolicyStore, identity: &Identity, string: &str) -> Dele
     let claims = store
         .person
         .iter()
-        .map(|attr| {
-            let value = match attr.ty {
-                ClaimType::String => Value::String(string.to_owned()),
-                ClaimType::StringSet => Value::Array(vec![Value::String(string.to_owned())]),
-                ClaimType::Long => Value::from(1),
-                ClaimType::Bool => Value::Bool(true),
-            };
-            (attr.name.clone(), value)
-        })
+        .map(|attr| (attr.name.clone(), attr.ty.sample(string)))
         .collect();
     Delegation {
         person: "portcullis-sample-person".to_owned(),

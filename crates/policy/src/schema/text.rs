@@ -85,15 +85,7 @@ pub(super) fn render(apis: &[String], person: &[PersonAttr], actions: &[ActionDe
     );
     out.push_str(IDENTITY);
     out.push_str(PERSON);
-    for attr in person_attrs(person) {
-        let optional = if attr.required { "" } else { "?" };
-        let _ = writeln!(
-            out,
-            "  {}{optional}: {},",
-            attr_name(&attr.name),
-            attr.cedar_type()
-        );
-    }
+    render_attrs(&mut out, "  ", &person_attrs(person));
     out.push_str("};\n");
     for api in apis {
         let _ = write!(
@@ -138,16 +130,17 @@ fn render_record(out: &mut String, name: &str, attrs: &[AttrDef]) {
         return;
     }
     let _ = writeln!(out, "    {name}: {{");
+    render_attrs(out, "      ", attrs);
+    out.push_str("    },\n");
+}
+
+/// One line per attribute, `name?: Type,`, at `indent`.
+fn render_attrs(out: &mut String, indent: &str, attrs: &[AttrDef]) {
     for attr in attrs {
         let optional = if attr.required { "" } else { "?" };
-        let _ = writeln!(
-            out,
-            "      {}{optional}: {},",
-            attr_name(&attr.name),
-            attr.cedar_type()
-        );
+        let name = attr_name(&attr.name);
+        let _ = writeln!(out, "{indent}{name}{optional}: {},", attr.cedar_type());
     }
-    out.push_str("    },\n");
 }
 
 /// A record attribute name: bare when it is a plain identifier.

@@ -19,7 +19,9 @@ use portcullis_token::oauth::{OAuthError, OAuthErrorCode, SubjectView};
 use portcullis_token::subject::{IssuerKeys, SubjectRules, unverified_issuer, verify_subject};
 
 use super::Authority;
+use super::principal::delegation_of;
 use super::token_endpoint::TokenIssued;
+use portcullis_policy::Delegation;
 
 /// The configured issuers, each with its keys.
 #[derive(Debug)]
@@ -166,8 +168,8 @@ fn subject_failure(e: TokenError) -> TokenIssued {
 
 impl Authority {
     /// Reads `token` as a subject token: one of this gateway's own, or one
-    /// from a configured issuer. `KeysStale` when the issuer's key set
-    /// should be read again before the token can be judged.
+    /// from a configured issuer (whose key set `exchange::stale_issuer` had
+    /// read again first if it needed to be).
     pub(super) fn subject_view(
         &self,
         issuers: &Issuers,
@@ -204,7 +206,7 @@ impl Authority {
             .iter()
             .map(|jti| person_token_id(&issuer.issuer, jti))
             .collect();
-        self.not_revoked(&sources)?;
+        self.not_revoked(sources.first())?;
         let claims = issuer
             .claims
             .iter()
@@ -228,61 +230,49 @@ impl Authority {
     fn own_subject_view(&self, token: &str, now: i64) -> Result<SubjectView, TokenIssued> {
         let claims = {
             let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
-            self.verifier
+            let claims = self
+                .verifier
                 .verify(token, &cache.keys, now)
-                .map_err(subject_failure)?
+                .map_err(subject_failure)?;
+            if cache.revokes(&claims) {
+                return Err(refused("the subject token has been revoked"));
+            }
+            claims
         };
+        let usable = self
+            .usable_throughout(&claims, now)
+            .map_err(|_| TokenIssued::Unavailable)?;
+        if !usable {
+            return Err(refused(
+                "an identity the subject token was issued to or delegated through is not active",
+            ));
+        }
+        // An identity's own token: the identity is whom the next one acts for.
+        let delegation = delegation_of(&claims).unwrap_or_else(|| Delegation {
+            person: claims.sub.clone(),
+            issuer: self.settings.issuer.clone(),
+            claims: serde_json::Map::new(),
+            chain: Vec::new(),
+        });
         let mut sources = claims.exchanged_from.clone();
         sources.push(claims.jti.clone());
-        self.not_revoked(&sources)?;
-        let mut identities = vec![claims.acting()];
-        if let Some(act) = &claims.act {
-            identities.extend(act.ids().into_iter().skip(1));
-        } else {
-            identities.push(&claims.sub);
-        }
-        for id in identities {
-            if self
-                .standing(id, now)
-                .map_err(|_| TokenIssued::Unavailable)?
-                != super::Standing::Usable
-            {
-                return Err(refused(
-                    "an identity the subject token was issued to or delegated through is not active",
-                ));
-            }
-        }
-        let (person, issuer, mapped, chain) = match (&claims.act, &claims.person) {
-            (Some(act), Some(person)) => (
-                claims.sub.clone(),
-                person.iss.clone(),
-                person.claims.clone(),
-                act.ids().into_iter().map(str::to_owned).collect(),
-            ),
-            _ => (
-                claims.sub.clone(),
-                self.settings.issuer.clone(),
-                serde_json::Map::new(),
-                Vec::new(),
-            ),
-        };
         Ok(SubjectView {
             allows: claims.scopes().map(str::to_owned).collect(),
-            person,
-            issuer,
-            claims: mapped,
+            person: delegation.person,
+            issuer: delegation.issuer,
+            claims: delegation.claims,
             exp: claims.exp,
-            chain,
+            chain: delegation.chain,
             sources,
             may_act: None,
             audience: Some(claims.aud),
         })
     }
 
-    /// Refuses a subject token that is, or comes from, a revoked token.
-    fn not_revoked(&self, ids: &[String]) -> Result<(), TokenIssued> {
+    /// Refuses a person's subject token revoked by its issuer and `jti`.
+    fn not_revoked(&self, id: Option<&String>) -> Result<(), TokenIssued> {
         let cache = self.read().map_err(|_| TokenIssued::Unavailable)?;
-        if ids.iter().any(|id| cache.revoked.contains(id)) {
+        if id.is_some_and(|id| cache.revoked.contains(id)) {
             return Err(refused("the subject token has been revoked"));
         }
         Ok(())

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use portcullis_policy::Delegation;
 use portcullis_token::oauth::{
-    DelegationLimits, ExchangeAsk, ExchangeRequest, GrantLimits, OAuthError, OAuthErrorCode,
-    TokenRequest, exchange, exchange_response,
+    DelegationLimits, ExchangeAsk, ExchangeRequest, OAuthError, OAuthErrorCode, TokenRequest,
+    exchange, exchange_response,
 };
 use portcullis_token::subject::unverified_issuer;
 use portcullis_token::{AccessClaims, new_jti};
@@ -129,10 +129,7 @@ impl Authority {
                 None => e,
             })?,
         };
-        let limits = GrantLimits {
-            default_ttl: secs(self.settings.default_ttl),
-            max_ttl: secs(self.settings.max_ttl),
-        };
+        let limits = self.grant_limits();
         let bounds = DelegationLimits {
             max_chain: issuers.settings.max_chain,
             max_ttl: secs(issuers.settings.max_ttl),

@@ -85,6 +85,24 @@ impl Authority {
             .chain(own)
     }
 
+    /// Whether the identity using a token, and every one it was delegated
+    /// through, may act at `now` (what the token endpoint and introspection
+    /// ask; the request path asks each in turn, to say which one failed).
+    pub(super) fn usable_throughout(
+        &self,
+        claims: &portcullis_token::AccessClaims,
+        now: portcullis_core::UnixTime,
+    ) -> Result<bool, AuthFailure> {
+        let delegation = delegation_of(claims);
+        let through = delegation.iter().flat_map(|d| self.delegated_through(d));
+        for id in std::iter::once(claims.acting()).chain(through) {
+            if self.standing(id, now)? != Standing::Usable {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Checks an identity's state in place, without copying it (the request
     /// path asks this on every request).
     pub fn standing(
@@ -143,13 +161,7 @@ impl Authority {
                         claims
                     }
                 };
-                // Revoking any token this one was exchanged from ends it too.
-                if cache.revoked.contains(&claims.jti)
-                    || claims
-                        .exchanged_from
-                        .iter()
-                        .any(|id| cache.revoked.contains(id))
-                {
+                if cache.revokes(&claims) {
                     return Err(AuthFailure::Revoked);
                 }
                 // A token for an identity no longer in the inventory is dead.
@@ -158,9 +170,15 @@ impl Authority {
                     return Err(AuthFailure::UnknownCredential);
                 }
                 let delegation = delegation_of(&claims).map(Arc::new);
+                let scopes = claims.scopes().map(str::to_owned).collect();
+                // The subject is moved, not copied, unless someone acts for it.
+                let identity = match claims.act {
+                    Some(act) => act.sub,
+                    None => claims.sub,
+                };
                 Ok(Principal {
-                    scopes: claims.scopes().map(str::to_owned).collect(),
-                    identity: claims.acting().to_owned(),
+                    scopes,
+                    identity,
                     audience: Some(claims.aud),
                     token_id: Some(claims.jti),
                     credential_id: None,

@@ -43,25 +43,13 @@ impl Authority {
             self.verifier
                 .verify(&token, &cache.keys, now)
                 .ok()
-                .filter(|c| {
-                    !cache.revoked.contains(&c.jti)
-                        && !c.exchanged_from.iter().any(|id| cache.revoked.contains(id))
-                })
+                .filter(|c| !cache.revokes(c))
         };
         let active = match claims {
-            Some(c) => {
-                // The identity using it, and every one it was delegated through.
-                let delegation = super::principal::delegation_of(&c);
-                let through = delegation.iter().flat_map(|d| self.delegated_through(d));
-                let mut usable = true;
-                for id in std::iter::once(c.acting()).chain(through) {
-                    usable &= self
-                        .standing(id, now)
-                        .map_err(|_| TokenIssued::Unavailable)?
-                        == super::Standing::Usable;
-                }
-                usable.then_some(c)
-            }
+            Some(c) => self
+                .usable_throughout(&c, now)
+                .map_err(|_| TokenIssued::Unavailable)?
+                .then_some(c),
             None => None,
         };
         Ok(match active {

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use portcullis_store::{CredentialKind, Store};
 use portcullis_token::oauth::{
-    ClientAuth, GrantLimits, OAuthError, OAuthErrorCode, TokenRequest, grant, parse_token_request,
+    ClientAuth, OAuthError, OAuthErrorCode, TokenRequest, grant, parse_token_request,
     token_response,
 };
 use portcullis_token::{
@@ -17,7 +17,7 @@ use portcullis_token::{
 };
 use serde_json::Value;
 
-use super::{Authority, secs};
+use super::Authority;
 
 /// Longest lifetime accepted for a client assertion.
 const MAX_ASSERTION_LIFETIME: i64 = 300;
@@ -161,10 +161,7 @@ impl Authority {
         let now = self.clock.now();
         let (_, identity) = self.authenticated_client(&request.client, tried, source, now)?;
         let audience = self.audience(request.resource.as_deref())?;
-        let limits = GrantLimits {
-            default_ttl: secs(self.settings.default_ttl),
-            max_ttl: secs(self.settings.max_ttl),
-        };
+        let limits = self.grant_limits();
         let granted = grant(&request.scopes, &identity.scopes, request.lifetime, limits)?;
         let claims = AccessClaims {
             iss: self.settings.issuer.clone(),

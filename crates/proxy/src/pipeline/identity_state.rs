@@ -16,23 +16,19 @@ pub(crate) fn check(snapshot: &Snapshot, ex: &Exchange, caller: &Caller) -> Resu
     let Caller::Identity(principal) = caller;
     let authority = &snapshot.authority;
     let now = authority.now();
-    let standing = authority.standing(&principal.identity, now).map_err(|_| {
-        Refusal::new(
-            ProblemCode::Unavailable,
-            "the gateway could not check the identity",
-        )
-    })?;
-    refuse(standing, "calling")?;
-    if let Some(delegation) = &principal.delegation {
-        for id in authority.delegated_through(delegation) {
-            let standing = authority.standing(id, now).map_err(|_| {
-                Refusal::new(
-                    ProblemCode::Unavailable,
-                    "the gateway could not check the identity",
-                )
-            })?;
-            refuse(standing, "delegating")?;
-        }
+    let through = principal
+        .delegation
+        .iter()
+        .flat_map(|d| authority.delegated_through(d));
+    let calling = std::iter::once((principal.identity.as_str(), "calling"));
+    for (id, role) in calling.chain(through.map(|id| (id, "delegating"))) {
+        let standing = authority.standing(id, now).map_err(|_| {
+            Refusal::new(
+                ProblemCode::Unavailable,
+                "the gateway could not check the identity",
+            )
+        })?;
+        refuse(standing, role)?;
     }
     // An offline explanation is not a use of the identity.
     if !ex.offline {

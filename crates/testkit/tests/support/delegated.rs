@@ -10,11 +10,11 @@
 use std::time::Duration;
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis_core::{Identity, IdentityKind, IdentityState};
 use portcullis_store::CredentialKind;
 use portcullis_store::ledger::{Filter, Ledger};
-use portcullis_testkit::raw::{request, with_header};
+use portcullis_testkit::raw::with_header;
 use portcullis_testkit::{
     ExampleCopy, RawResponse, World, example_config, spawn_in, without_section,
 };
@@ -148,16 +148,8 @@ impl Delegated {
             .iter()
             .map(|(k, v)| format!("{k}={}", encode(v)))
             .collect();
-        let mut headers = vec![(
-            "Content-Type",
-            "application/x-www-form-urlencoded".to_owned(),
-        )];
-        if let Some(a) = auth {
-            headers.push(("Authorization", a));
-        }
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let bytes = request("POST", "/oauth/token", &headers, body.join("&").as_bytes());
-        self.world.gateway_anonymous(&bytes).await
+        let body = body.join("&");
+        self.world.token_request(auth.as_deref(), &body).await
     }
 
     /// `actor` exchanges `subject` (of `subject_type`) for `scope`.
@@ -231,10 +223,7 @@ impl Delegated {
 }
 
 pub fn basic(id: &str, secret: &str) -> Option<String> {
-    Some(format!(
-        "Basic {}",
-        STANDARD.encode(format!("{id}:{secret}"))
-    ))
+    Some(portcullis_testkit::raw::basic(id, secret))
 }
 
 /// A JWT's claims, unverified (the test reads what the gateway issued).

@@ -15,8 +15,7 @@ use std::collections::BTreeMap;
 
 use portcullis_config::Api;
 use portcullis_contract::ParamIn;
-use portcullis_policy::{ClaimType, Delegation};
-use serde_json::Value;
+use portcullis_policy::Delegation;
 
 use super::tokens::Caller;
 use super::{Check, ConformError, Run};
@@ -79,7 +78,7 @@ impl Run<'_> {
                         issuer: issuer.to_owned(),
                         claims: attrs
                             .iter()
-                            .map(|a| (a.name.clone(), sample(a.ty, value)))
+                            .map(|a| (a.name.clone(), a.ty.sample(value)))
                             .collect(),
                         chain: vec![caller.identity.id.clone()],
                     };
@@ -119,15 +118,5 @@ impl Run<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// A mapped claim's sampled value: strings (and sets of them) `value`.
-fn sample(ty: ClaimType, value: &str) -> Value {
-    match ty {
-        ClaimType::String => Value::String(value.to_owned()),
-        ClaimType::StringSet => Value::Array(vec![Value::String(value.to_owned())]),
-        ClaimType::Long => Value::from(1),
-        ClaimType::Bool => Value::Bool(true),
     }
 }
