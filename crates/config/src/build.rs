@@ -23,6 +23,7 @@ mod rate_limits;
 mod responses;
 mod service;
 mod upstream_auth;
+mod watch;
 
 /// Values that replace the file's, for the demo and tests.
 #[derive(Debug, Clone, Default)]
@@ -149,6 +150,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
     };
     let accept = crate::accept::acceptances(name, raw.accept.as_ref(), &mut out);
     let mcp = service::mcp(name, raw.mcp.as_ref(), &mut out);
+    let watch = watch::watch(name, raw.watch.as_ref(), &mut out);
     let Some(policies) = policies.filter(|_| !out.iter().any(Diagnostic::is_error)) else {
         return Err(out);
     };
@@ -169,6 +171,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
             sealing_key,
             accept,
             mcp,
+            watch,
         },
         out,
     ))
@@ -279,3 +282,5 @@ fn limits(file: &str, raw: Option<&RawLimits>, out: &mut Vec<Diagnostic>) -> Lim
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod watch_tests;

@@ -27,6 +27,76 @@ pub(crate) struct RawConfig {
     pub mcp: Option<Spanned<RawMcp>>,
     /// Token exchange: agents acting for people.
     pub delegation: Option<Spanned<RawDelegation>>,
+    /// The anomaly watch and its graded response.
+    pub watch: Option<Spanned<RawWatch>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWatch {
+    pub mode: Option<Spanned<String>>,
+    pub escalation: Option<Spanned<String>>,
+    pub history: Option<Spanned<String>>,
+    pub max_identities: Option<Spanned<i64>>,
+    pub throttle: Option<Spanned<RawThrottle>>,
+    pub webhook: Option<Spanned<RawWebhook>>,
+    pub detectors: Option<Spanned<RawDetectors>>,
+    pub overrides: Option<Spanned<Vec<Spanned<RawWatchOverride>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawThrottle {
+    pub rate: Spanned<String>,
+    #[serde(rename = "for")]
+    pub lasts: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWebhook {
+    pub url: Spanned<String>,
+    pub timeout: Option<Spanned<String>>,
+    pub attempts: Option<Spanned<i64>>,
+}
+
+/// The detectors by name: a misspelt one is a load error at its line.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDetectors {
+    pub probing: Option<Spanned<RawDetector>>,
+    pub enumeration: Option<Spanned<RawDetector>>,
+    pub deny_spike: Option<Spanned<RawDetector>>,
+    pub novelty: Option<Spanned<RawDetector>>,
+    pub volume: Option<Spanned<RawDetector>>,
+}
+
+/// Every detector's settings in one shape; which belong to which detector
+/// is checked when building.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDetector {
+    pub enabled: Option<Spanned<bool>>,
+    pub window: Option<Spanned<String>>,
+    pub threshold: Option<Spanned<i64>>,
+    pub distinct: Option<Spanned<i64>>,
+    pub sequence: Option<Spanned<i64>>,
+    pub min: Option<Spanned<i64>>,
+    pub factor: Option<Spanned<i64>>,
+    pub warmup_windows: Option<Spanned<i64>>,
+    pub warmup: Option<Spanned<String>>,
+    pub warmup_records: Option<Spanned<i64>>,
+    pub cooldown: Option<Spanned<String>>,
+    pub kinds: Option<Spanned<Vec<Spanned<String>>>>,
+    pub respond: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWatchOverride {
+    pub identity: Option<Spanned<String>>,
+    pub kind: Option<Spanned<String>>,
+    pub detectors: Option<Spanned<RawDetectors>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -64,6 +64,8 @@ pub struct Config {
     /// `check`'s findings reviewed and accepted (`accept:`).
     pub accept: crate::Acceptances,
     pub mcp: McpSettings,
+    /// The anomaly watch (`watch:`); `None` when not configured (nothing watched).
+    pub watch: Option<portcullis_watch::WatchSettings>,
 }
 
 /// The MCP face (`/mcp`).

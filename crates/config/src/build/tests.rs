@@ -39,7 +39,7 @@ fn overrides_replace_listen_and_upstream() {
     assert_eq!(config.apis[0].upstream.base_path, "/base");
 }
 
-fn diagnostics(config: &'static str) -> Vec<String> {
+pub(super) fn diagnostics(config: &'static str) -> Vec<String> {
     let files = Embedded(Box::leak(Box::new([
         ("c.yaml", config),
         (
