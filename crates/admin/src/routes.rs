@@ -58,7 +58,9 @@ pub(crate) fn router(
     observer: Option<Observer>,
 ) -> Router {
     // Decisions take a query (filters, paging); no other operation does.
-    let queried = Router::new().route("/admin/v1/decisions", get(observe::decisions));
+    let queried = Router::new()
+        .route("/admin/v1/decisions", get(observe::decisions))
+        .route("/admin/v1/alerts", get(observe::alerts));
     let managed = Router::new()
         .route("/admin/v1/reload", get(reload::status).post(reload::reload))
         .route(

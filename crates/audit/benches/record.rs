@@ -60,6 +60,8 @@ fn entry() -> Entry {
         client_id: None,
         mcp: None,
         on_behalf_of: None,
+        alert: None,
+        state_change: None,
     }
 }
 

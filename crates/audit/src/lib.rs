@@ -22,6 +22,7 @@
 
 pub mod chain;
 pub mod checkpoint;
+pub mod event;
 pub mod export;
 pub mod key;
 pub mod ledger;
@@ -33,6 +34,7 @@ mod testing;
 
 pub use chain::Hash;
 pub use checkpoint::Checkpoint;
+pub use event::{Alert, StateChange};
 pub use key::{AuditKey, KeyError, PublicKey};
 pub use ledger::{LedgerRead, LedgerWrite, verify_ledger};
 pub use record::{Entry, McpCall, OnBehalfOf, Sealed, StageTime};

@@ -81,6 +81,13 @@ pub struct Entry {
     /// from every other record, for the same reason).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<OnBehalfOf>,
+    /// An alert record's detector, evidence and action (absent from every
+    /// other record, for the same reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<crate::event::Alert>,
+    /// A state-change record's states, who changed it and why (likewise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_change: Option<crate::event::StateChange>,
 }
 
 /// The delegation behind a request: the person, where they come from, and

@@ -95,6 +95,7 @@ pub(crate) struct RawDetector {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawWatchOverride {
     pub identity: Option<Spanned<String>>,
+    pub mode: Option<Spanned<String>>,
     pub kind: Option<Spanned<String>>,
     pub detectors: Option<Spanned<RawDetectors>>,
 }

@@ -58,7 +58,11 @@ async fn every_demo_call_does_what_it_says() {
         .issue_for(stale_id, &stale_scopes, 900, "orders")
         .unwrap();
     authority
-        .set_state(stale_id, IdentityState::Suspended)
+        .set_state(
+            stale_id,
+            IdentityState::Suspended,
+            portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
 
     for call in calls() {

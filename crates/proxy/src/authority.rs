@@ -24,6 +24,7 @@ use crate::upstream::Injection;
 mod credentials;
 mod delegation;
 mod exchange;
+mod holds;
 mod known;
 mod open;
 mod principal;
@@ -116,6 +117,8 @@ pub struct Authority {
     /// Token exchange's trusted issuers and their keys; `None` without a
     /// `delegation:` section.
     issuers: Option<delegation::Issuers>,
+    /// Quarantines the watch decided and throttles it set, in memory.
+    pub(crate) holds: holds::Holds,
 }
 
 /// The most verified tokens remembered before the memory is emptied.
@@ -198,12 +201,22 @@ impl Authority {
 
     /// The identity from memory, or read from the store and remembered.
     fn shared_identity(&self, id: &str) -> Result<Option<Arc<Identity>>, AuthFailure> {
-        self.known
+        let found = self
+            .known
             .identity(id, || self.store.get_identity(id))
             .map_err(|_| {
                 tracing::error!(identity = id, "identity store unavailable");
                 AuthFailure::Unavailable
-            })
+            })?;
+        // A quarantine the watch decided holds before the store has it (and
+        // while the store cannot take it), wherever the identity is read.
+        Ok(match found {
+            Some(identity) if self.holds.is_quarantined(id) => Some(Arc::new(Identity {
+                state: portcullis_core::IdentityState::Quarantined,
+                ..Identity::clone(&identity)
+            })),
+            other => other,
+        })
     }
 
     /// The API key whose secret hashes to `hash`, from memory or the store

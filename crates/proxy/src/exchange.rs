@@ -100,6 +100,9 @@ pub(crate) struct Exchange {
     /// The matched API's contract (its digest goes in the record).
     pub contract: Option<std::sync::Arc<portcullis_contract::Contract>>,
     pub upstream_status: Option<u16>,
+    /// On an operation that reads a single record, the value of its last
+    /// path segment (what the watch's enumeration detector counts).
+    pub item: Option<String>,
     /// Request body bytes read.
     pub bytes_in: u64,
     /// What the response check did.
@@ -155,6 +158,7 @@ impl Exchange {
             delegation: None,
             contract: None,
             upstream_status: None,
+            item: None,
             bytes_in: 0,
             fields_stripped: 0,
             secrets_redacted: 0,

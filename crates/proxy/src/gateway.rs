@@ -74,6 +74,9 @@ impl Gateway {
         })?;
         let authority = Arc::new(Authority::open(&config, &format!("http://{addr}"), clock)?);
         let live = Arc::new(Live::start(config, Arc::clone(&authority))?);
+        if let Some(jobs) = live.take_watch_jobs() {
+            tokio::spawn(crate::watch::respond::run(Arc::downgrade(&live), jobs));
+        }
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, Arc::clone(&live), handler, stopped));
         Ok(Self {

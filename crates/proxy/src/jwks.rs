@@ -19,11 +19,14 @@ use hyper_util::rt::TokioExecutor;
 /// The longest a fetch may take, connection, answer and body together.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// GETs `url` and returns its body, if it answered 200 within the bounds.
-pub(crate) async fn fetch(url: &str) -> Result<Vec<u8>, String> {
-    let uri: http::Uri = url.parse().map_err(|_| format!("`{url}` is not a URL"))?;
+/// A client for the gateway's own outbound calls (an issuer's key set, the
+/// watch's webhook): `http://` or `https://` against Mozilla's roots, no
+/// redirect followed, connections given up after `connect`.
+pub(crate) fn client(
+    connect: Duration,
+) -> Result<Client<HttpsConnector<HttpConnector>, Full<Bytes>>, String> {
     let mut plain = HttpConnector::new();
-    plain.set_connect_timeout(Some(FETCH_TIMEOUT));
+    plain.set_connect_timeout(Some(connect));
     // `https://` would otherwise be refused by the plain connector.
     plain.enforce_http(false);
     let provider = rustls::crypto::aws_lc_rs::default_provider();
@@ -33,8 +36,13 @@ pub(crate) async fn fetch(url: &str) -> Result<Vec<u8>, String> {
         .https_or_http()
         .enable_http1()
         .wrap_connector(plain);
-    let client: Client<HttpsConnector<HttpConnector>, Full<Bytes>> =
-        Client::builder(TokioExecutor::new()).build(connector);
+    Ok(Client::builder(TokioExecutor::new()).build(connector))
+}
+
+/// GETs `url` and returns its body, if it answered 200 within the bounds.
+pub(crate) async fn fetch(url: &str) -> Result<Vec<u8>, String> {
+    let uri: http::Uri = url.parse().map_err(|_| format!("`{url}` is not a URL"))?;
+    let client = client(FETCH_TIMEOUT)?;
     let request = Request::get(uri)
         .header(header::ACCEPT, "application/jwk-set+json, application/json")
         .body(Full::new(Bytes::new()))

@@ -31,6 +31,7 @@ mod reload;
 mod server;
 mod snapshot;
 mod upstream;
+mod watch;
 mod wellknown;
 
 pub use explain::{ExplainRequest, Explanation, StageReport, explained_delegation};

@@ -57,6 +57,28 @@ fn open_ledger(
     Ok((writer, location))
 }
 
+/// Rebuilds the watch's state from the ledger's recent records; a ledger
+/// that cannot be read starts the watch without its history (logged).
+fn replay_watch(watch: &crate::watch::Watcher, ledger: &Location, config: &Config) {
+    if config.watch.is_none() {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let now = portcullis_store::ledger::writer::now_ms();
+    let read = Ledger::open_reader(ledger)
+        .and_then(|reader| crate::watch::replay::replay(watch, &reader, config, now));
+    match read {
+        Ok(records) => tracing::info!(
+            records,
+            ms = started.elapsed().as_millis() as u64,
+            "watch state rebuilt from the ledger"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "the watch starts without its history: the ledger could not be read")
+        }
+    }
+}
+
 /// How many decisions a slow observer may fall behind before it misses some
 /// (it is told how many it missed).
 const DECISION_BACKLOG: usize = 16_384;
@@ -172,12 +194,16 @@ pub(crate) struct Live {
     pub(crate) audit: AuditWriter,
     pub(crate) ledger: Location,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
-    authority: Arc<Authority>,
+    pub(crate) authority: Arc<Authority>,
     fixed: Fixed,
     /// One reload at a time, so versions are applied in order.
     applying: tokio::sync::Mutex<()>,
     /// MCP sessions; they outlive snapshots (a reload is what they watch for).
     pub(crate) sessions: crate::mcp::Sessions,
+    /// The anomaly watch; its state outlives snapshots too.
+    pub(crate) watch: crate::watch::Watcher,
+    /// The watch's alert queue, until the gateway starts its responder.
+    watch_jobs: std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<portcullis_watch::Firing>>>,
 }
 
 impl Live {
@@ -189,6 +215,12 @@ impl Live {
             Some(Arc::clone(audit.stats())),
             commits,
         ));
+        let (watch, watch_jobs) = crate::watch::Watcher::new(
+            config.watch.clone(),
+            Arc::clone(&authority),
+            Arc::clone(&metrics),
+        );
+        replay_watch(&watch, &ledger, &config);
         let snapshot = Snapshot::build(config, Arc::clone(&authority), Arc::clone(&metrics), 1)?;
         Ok(Self {
             current: ArcSwap::from_pointee(snapshot),
@@ -200,7 +232,16 @@ impl Live {
             fixed,
             applying: tokio::sync::Mutex::new(()),
             sessions: crate::mcp::Sessions::default(),
+            watch,
+            watch_jobs: std::sync::Mutex::new(Some(watch_jobs)),
         })
+    }
+
+    /// The watch's alert queue, once (for the responder task).
+    pub(crate) fn take_watch_jobs(
+        &self,
+    ) -> Option<tokio::sync::mpsc::Receiver<portcullis_watch::Firing>> {
+        self.watch_jobs.lock().ok().and_then(|mut j| j.take())
     }
 
     /// The snapshot a request arriving now runs on.
@@ -237,6 +278,7 @@ impl Live {
         }
         let version = self.version() + 1;
         let seeds = config.identities.clone();
+        let watch = config.watch.clone();
         let mut snapshot = Snapshot::build(
             config,
             Arc::clone(&self.authority),
@@ -250,6 +292,7 @@ impl Live {
         let before = self.current.load().mcp.fingerprint;
         let after = snapshot.mcp.fingerprint;
         self.current.store(Arc::new(snapshot));
+        self.watch.apply(watch);
         if before != after {
             // What tools a caller may be shown could have changed.
             self.sessions.tools_changed();

@@ -44,6 +44,13 @@ struct McpLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertLabels {
+    detector: &'static str,
+    action: &'static str,
+    mode: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
     outcome: &'static str,
 }
@@ -67,6 +74,8 @@ pub struct Metrics {
     reloads: Family<OutcomeLabel, Counter>,
     tokens: Family<OutcomeLabel, Counter>,
     mcp: Family<McpLabels, Counter>,
+    alerts: Family<AlertLabels, Counter>,
+    webhook: Family<OutcomeLabel, Counter>,
 }
 
 impl Metrics {
@@ -113,6 +122,18 @@ impl Metrics {
             "Requests to /mcp, by JSON-RPC method and outcome (ok, a problem code, or a JSON-RPC error)",
             mcp.clone(),
         );
+        let alerts = Family::<AlertLabels, Counter>::default();
+        registry.register(
+            "watch_alerts",
+            "Alerts the watch raised, by detector, action reached (alert, throttle, quarantine) and mode (enforce, observe)",
+            alerts.clone(),
+        );
+        let webhook = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "watch_webhook",
+            "Alerts sent to the webhook, by outcome (delivered, failed after every attempt, dropped with the queue full)",
+            webhook.clone(),
+        );
         registry.register(
             "audit_commit_seconds",
             "Audit ledger commit latency",
@@ -136,7 +157,25 @@ impl Metrics {
             reloads,
             tokens,
             mcp,
+            alerts,
+            webhook,
         }
+    }
+
+    /// Counts one alert of the watch.
+    pub(crate) fn alert(&self, detector: &'static str, action: &'static str, mode: &'static str) {
+        self.alerts
+            .get_or_create(&AlertLabels {
+                detector,
+                action,
+                mode,
+            })
+            .inc();
+    }
+
+    /// Counts one alert's webhook outcome.
+    pub(crate) fn webhook(&self, outcome: &'static str) {
+        self.webhook.get_or_create(&OutcomeLabel { outcome }).inc();
     }
 
     /// Counts one request to `/mcp`. `method` is bounded to the methods this

@@ -211,7 +211,7 @@ async fn handle(
         .mcp
         .as_ref()
         .map(|m| (m.method.clone(), m.rpc_error.and_then(rpc_error_name)));
-    let (mut response, code) = record.finish(&live.audit, &mut ex, response, code).await;
+    let (mut response, code) = record.finish(&live, &mut ex, response, code).await;
     if let Some((method, rpc_error)) = mcp {
         let outcome = rpc_error.unwrap_or_else(|| code.map_or("ok", ProblemCode::as_str));
         live.metrics.mcp_request(&method, outcome);

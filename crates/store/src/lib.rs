@@ -25,6 +25,6 @@ pub use location::{StorageLocation, StorageUrlError, UnsupportedScheme};
 pub use model::{Credential, CredentialKind, SealedCredential, StoredKey, UnknownCredentialKind};
 pub use sqlite::SqliteStore;
 pub use store::{
-    ChangeStore, CredentialStore, IdentityStore, KeyStore, RevocationStore, Store,
-    UpstreamCredentialStore,
+    ChangeStore, ChangedBy, CredentialStore, IdentityStore, KeyStore, RevocationStore, StateChange,
+    Store, UpstreamCredentialStore,
 };

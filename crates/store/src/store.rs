@@ -29,13 +29,22 @@ pub trait IdentityStore {
     /// Every identity, sorted by id.
     fn list_identities(&self) -> Result<Vec<Identity>, StoreError>;
 
-    /// Suspends, quarantines, retires or reactivates; `NotFound` if missing.
+    /// Suspends, quarantines, retires or reactivates, and leaves a
+    /// [`StateChange`] saying who did it for the audit ledger, in the same
+    /// transaction; `NotFound` if missing.
     fn set_identity_state(
         &self,
         id: &str,
         state: IdentityState,
         now: UnixTime,
+        by: &ChangedBy<'_>,
     ) -> Result<(), StoreError>;
+
+    /// State changes not yet written to the audit ledger, oldest first.
+    fn pending_state_changes(&self, limit: u32) -> Result<Vec<StateChange>, StoreError>;
+
+    /// Marks every state change up to `seq` written to the ledger.
+    fn mark_state_changes_recorded(&self, seq: i64) -> Result<(), StoreError>;
 
     /// Records use at `now` (never moves `last_used` backwards); `NotFound`
     /// if missing.
@@ -44,6 +53,34 @@ pub trait IdentityStore {
     /// Deletes the identity and, with it, its credentials; `NotFound` if
     /// missing.
     fn delete_identity(&self, id: &str) -> Result<(), StoreError>;
+}
+
+/// Who changed an identity's state, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct ChangedBy<'a> {
+    /// The admin identity, `cli:<user>`, or `watch:<detector>`.
+    pub by: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+impl<'a> ChangedBy<'a> {
+    /// Who, without a reason.
+    pub const fn who(by: &'a str) -> Self {
+        Self { by, reason: None }
+    }
+}
+
+/// One identity state change, as the store keeps it until the gateway has
+/// recorded it in the audit ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateChange {
+    pub seq: i64,
+    pub time: UnixTime,
+    pub identity: String,
+    pub from: Option<IdentityState>,
+    pub to: IdentityState,
+    pub by: String,
+    pub reason: Option<String>,
 }
 
 /// Credentials identities authenticate with.

@@ -90,8 +90,15 @@ impl Drop for ExampleCopy {
     }
 }
 
-/// The example configuration text.
+/// The example configuration text, without its `watch:` section: tests of
+/// the other stages send refusals in the numbers the watch answers with a
+/// quarantine. Tests of the watch add their own (`tests/watch*.rs`).
 pub fn example_config() -> String {
+    without_section(&example_config_watched(), "watch")
+}
+
+/// The example configuration text as shipped, `watch:` included.
+pub fn example_config_watched() -> String {
     std::fs::read_to_string(examples_dir().join("portcullis.yaml")).unwrap_or_default()
 }
 
@@ -321,6 +328,32 @@ pub async fn spawn_in(dir: &std::path::Path, config_text: &str) -> World {
     .await
 }
 
+/// The orders API behind a gateway running `config_text`, its files read
+/// from `dir`, its store the SQLite file `portcullis.db` there and its
+/// ledger `audit.db` beside it: what survives a restart (stop the world,
+/// spawn again on the same folder).
+pub async fn spawn_stored(dir: &std::path::Path, config_text: &str) -> World {
+    let orders = OrdersApi::start(loopback())
+        .await
+        .unwrap_or_else(|e| panic!("orders API: {e}"));
+    let upstream = format!("http://{}", orders.addr());
+    let config = config_stored(
+        dir,
+        config_text,
+        &[("orders", upstream.as_str())],
+        portcullis_config::Storage::Sqlite(dir.join("portcullis.db")),
+    );
+    let gateway = Gateway::start(config)
+        .await
+        .unwrap_or_else(|e| panic!("gateway: {e}"));
+    let key = tester(&gateway);
+    World {
+        gateway,
+        orders,
+        key,
+    }
+}
+
 /// The example world, its `delegation:` issuers' key sets fetched from
 /// `jwks_url` (a test IdP's, as `portcullis demo` points them at its own).
 pub async fn spawn_with_idp(jwks_url: &str) -> World {
@@ -413,14 +446,24 @@ pub async fn spawn_echo_config(config_text: &str) -> EchoWorld {
 /// Adds the `tester` identity (every scope the gateway's contracts name) and
 /// returns a new API key for it.
 pub fn tester(gateway: &Gateway) -> String {
+    identity_with_key(gateway, "tester", None)
+}
+
+/// Adds an identity of the test suite (owner `test-suite`, so
+/// [`TESTER_POLICY`] permits it everything) holding `scopes` (every scope
+/// the gateway's contracts name when `None`), and returns an API key for it.
+pub fn identity_with_key(gateway: &Gateway, id: &str, scopes: Option<&[&str]>) -> String {
     let authority = gateway.authority();
     let identity = portcullis_core::Identity {
-        id: "tester".to_owned(),
+        id: id.to_owned(),
         kind: portcullis_core::IdentityKind::Service,
         owner: "test-suite".to_owned(),
         environment: "test".to_owned(),
         tags: Vec::new(),
-        scopes: authority.scopes().to_vec(),
+        scopes: scopes.map_or_else(
+            || authority.scopes().to_vec(),
+            |s| s.iter().map(|s| (*s).to_owned()).collect(),
+        ),
         state: portcullis_core::IdentityState::Active,
         created: authority.now(),
         expires: None,
@@ -428,14 +471,9 @@ pub fn tester(gateway: &Gateway) -> String {
     };
     authority
         .put_identity(&identity)
-        .unwrap_or_else(|e| panic!("tester identity: {e}"));
+        .unwrap_or_else(|e| panic!("identity {id}: {e}"));
     authority
-        .create_secret(
-            "tester",
-            portcullis_store::CredentialKind::ApiKey,
-            3600,
-            None,
-        )
-        .unwrap_or_else(|e| panic!("tester key: {e}"))
+        .create_secret(id, portcullis_store::CredentialKind::ApiKey, 3600, None)
+        .unwrap_or_else(|e| panic!("key of {id}: {e}"))
         .secret
 }

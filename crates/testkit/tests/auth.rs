@@ -272,7 +272,13 @@ async fn identity_state_bites_on_the_very_next_request() {
         IdentityState::Quarantined,
         IdentityState::Retired,
     ] {
-        authority.set_state("reporting-agent", state).unwrap();
+        authority
+            .set_state(
+                "reporting-agent",
+                state,
+                portcullis_store::ChangedBy::who("test"),
+            )
+            .unwrap();
         let r = world.gateway_anonymous(&bearer(&orders(), &token)).await;
         assert_eq!(
             (r.status, r.code().as_deref()),
@@ -281,7 +287,11 @@ async fn identity_state_bites_on_the_very_next_request() {
         );
     }
     authority
-        .set_state("reporting-agent", IdentityState::Active)
+        .set_state(
+            "reporting-agent",
+            IdentityState::Active,
+            portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
     assert_eq!(
         world
@@ -427,7 +437,11 @@ async fn the_token_endpoint() {
     assert_eq!(grant.json()["error"], "unsupported_grant_type");
 
     authority
-        .set_state("reporting-agent", IdentityState::Suspended)
+        .set_state(
+            "reporting-agent",
+            IdentityState::Suspended,
+            portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
     let suspended = token_request(
         &world,
@@ -437,7 +451,11 @@ async fn the_token_endpoint() {
     .await;
     assert_eq!(suspended.json()["error"], "unauthorized_client");
     authority
-        .set_state("reporting-agent", IdentityState::Active)
+        .set_state(
+            "reporting-agent",
+            IdentityState::Active,
+            portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
 
     authority.revoke_credential(&secret.credential_id).unwrap();
@@ -820,12 +838,22 @@ async fn a_change_another_process_commits_bites_on_the_very_next_request() {
 
     let other = portcullis_store::SqliteStore::open(&dir.join(STORE)).unwrap();
     other
-        .set_identity_state("reporting-agent", IdentityState::Suspended, 1)
+        .set_identity_state(
+            "reporting-agent",
+            IdentityState::Suspended,
+            1,
+            &portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
     let suspended = Some("identity-suspended".to_owned());
     assert_eq!(codes().await, (suspended.clone(), suspended));
     other
-        .set_identity_state("reporting-agent", IdentityState::Active, 2)
+        .set_identity_state(
+            "reporting-agent",
+            IdentityState::Active,
+            2,
+            &portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
     assert_eq!(codes().await, routed);
     other.revoke_credential(&key.credential_id, 3).unwrap();
@@ -852,7 +880,11 @@ async fn the_inventory_is_reapplied_at_start_and_never_reactivates() {
     let authority = first.authority();
     let (key, token) = reporting_agent_credentials(authority);
     authority
-        .set_state("stale-bot", IdentityState::Suspended)
+        .set_state(
+            "stale-bot",
+            IdentityState::Suspended,
+            portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
     let identities_before = authority.store().list_identities().unwrap().len();
     first.stop().await;

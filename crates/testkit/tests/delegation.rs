@@ -265,7 +265,11 @@ async fn ending_the_agent_or_any_token_upstream_ends_every_exchanged_token() {
 
     // Suspending the agent that delegated refuses both on the next request.
     authority
-        .set_state("support-bot", portcullis_core::IdentityState::Suspended)
+        .set_state(
+            "support-bot",
+            portcullis_core::IdentityState::Suspended,
+            portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
     for token in [&first, &second] {
         let r = d.get(&path, token).await;
@@ -277,7 +281,11 @@ async fn ending_the_agent_or_any_token_upstream_ends_every_exchanged_token() {
         );
     }
     authority
-        .set_state("support-bot", portcullis_core::IdentityState::Active)
+        .set_state(
+            "support-bot",
+            portcullis_core::IdentityState::Active,
+            portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
     assert_eq!(d.get(&path, &second).await.status, 200);
 
@@ -519,7 +527,11 @@ async fn an_agent_delegates_its_own_token_to_a_sub_agent() {
     // The identity acted for is part of the chain's standing.
     let authority = d.world.gateway.authority();
     authority
-        .set_state("support-bot", portcullis_core::IdentityState::Quarantined)
+        .set_state(
+            "support-bot",
+            portcullis_core::IdentityState::Quarantined,
+            portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
     let r = d.get(&path, &sub).await;
     assert_eq!(

@@ -70,14 +70,22 @@ async fn a_remembered_token_still_expires_is_revoked_and_follows_its_identity() 
 
     // The identity's state too.
     authority
-        .set_state("reporting-agent", IdentityState::Suspended)
+        .set_state(
+            "reporting-agent",
+            IdentityState::Suspended,
+            portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
     assert_eq!(
         call(token.clone()).await.code().as_deref(),
         Some("identity-suspended")
     );
     authority
-        .set_state("reporting-agent", IdentityState::Active)
+        .set_state(
+            "reporting-agent",
+            IdentityState::Active,
+            portcullis_store::ChangedBy::who("test"),
+        )
         .unwrap();
     assert_eq!(call(token.clone()).await.status, 200);
 

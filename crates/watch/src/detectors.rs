@@ -162,7 +162,7 @@ impl IdentityWatch {
             detector,
             step: step.unwrap_or(Step::Alert),
             level,
-            enforced: settings.mode == Mode::Enforce,
+            enforced: tuning.mode.unwrap_or(settings.mode) == Mode::Enforce,
             time_ms: obs.time_ms,
             evidence,
         }

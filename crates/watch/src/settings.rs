@@ -159,6 +159,9 @@ impl<T> Tuned<T> {
 /// Every detector for one identity; `None` is off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tuning {
+    /// This identity's mode, when an override sets one (a scanner the
+    /// operator runs on purpose, say: recorded, not answered).
+    pub mode: Option<Mode>,
     pub probing: Option<Tuned<Probing>>,
     pub enumeration: Option<Tuned<Enumeration>>,
     pub deny_spike: Option<Tuned<Spike>>,
@@ -172,6 +175,7 @@ impl Tuning {
     pub fn defaults() -> Self {
         let minute = Duration::from_secs(60);
         Self {
+            mode: None,
             probing: Some(Tuned {
                 params: Probing {
                     window: minute,

@@ -182,6 +182,8 @@ pub(super) async fn show(
 #[serde(deny_unknown_fields)]
 pub(super) struct NewState {
     state: Spelled<IdentityState>,
+    /// Why, for the audit ledger (a release's reason, say).
+    reason: Option<String>,
 }
 
 pub(super) async fn state(
@@ -191,8 +193,20 @@ pub(super) async fn state(
     JsonBody(body): JsonBody<NewState>,
 ) -> Result<Response, Refusal> {
     let state = body.state.0;
+    if body
+        .reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 500)
+    {
+        return Err(Refusal::invalid_at("/reason", "at most 500 characters"));
+    }
+    let by = caller.identity.clone();
     let changed = blocking(&authority, move |a| {
-        a.set_state(&id, state)
+        let by = portcullis_store::ChangedBy {
+            by: &by,
+            reason: body.reason.as_deref(),
+        };
+        a.set_state(&id, state, by)
             .map_err(|e| managed(e, "/path/id"))?;
         a.store()
             .get_identity(&id)

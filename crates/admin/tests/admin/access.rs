@@ -267,6 +267,7 @@ async fn a_suspended_admin_is_refused_on_its_next_request() {
         .set_state(
             BOOTSTRAP_IDENTITY,
             portcullis_core::IdentityState::Suspended,
+            portcullis_store::ChangedBy::who("test"),
         )
         .unwrap();
     let r = admin.call(&get("/admin/v1/identities")).await;

@@ -30,15 +30,8 @@ pub(super) fn watch(
         out.push(Diagnostic::error_at_line(file, line, message));
     };
     let mut settings = WatchSettings::new();
-    if let Some(mode) = &raw.mode {
-        match mode.value.as_str() {
-            "enforce" => settings.mode = Mode::Enforce,
-            "observe" => settings.mode = Mode::Observe,
-            other => report(
-                mode.referenced.line(),
-                format!("`watch.mode`: `{other}` is not `enforce` or `observe`"),
-            ),
-        }
+    if let Some(mode) = mode(raw.mode.as_ref(), "watch.mode", &mut report) {
+        settings.mode = mode;
     }
     duration(
         &raw.escalation,
@@ -95,12 +88,13 @@ pub(super) fn watch(
         let o = &entry.value;
         let empty = RawDetectors::default();
         let detectors = o.detectors.as_ref().map_or(&empty, |d| &d.value);
-        let tuned = tuning(
+        let mut tuned = tuning(
             &settings.defaults,
             detectors,
             "watch.overrides[].detectors",
             &mut report,
         );
+        tuned.mode = mode(o.mode.as_ref(), "watch.overrides[].mode", &mut report);
         match (&o.identity, &o.kind) {
             (Some(id), None) => {
                 if !valid_identity_id(&id.value) {
@@ -141,6 +135,21 @@ pub(super) fn watch(
         }
     }
     Some(settings)
+}
+
+fn mode(raw: Option<&Spanned<String>>, name: &str, report: &mut Report<'_>) -> Option<Mode> {
+    let raw = raw?;
+    match raw.value.as_str() {
+        "enforce" => Some(Mode::Enforce),
+        "observe" => Some(Mode::Observe),
+        other => {
+            report(
+                raw.referenced.line(),
+                format!("`{name}`: `{other}` is not `enforce` or `observe`"),
+            );
+            None
+        }
+    }
 }
 
 fn webhook(raw: &crate::raw::RawWebhook, report: &mut Report<'_>) -> Option<Webhook> {

@@ -92,7 +92,7 @@ fn settings_and_overrides_apply_over_the_defaults() {
 #[test]
 fn every_watch_problem_names_its_line() {
     let d = diagnostics(
-        "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\nwatch:\n  mode: loud\n  escalation: -1h\n  throttle: {rate: 0/s}\n  webhook: {url: 'ftp://x'}\n  detectors:\n    probing: {window: -1m, threshold: 0, respond: [quarantine, alert]}\n    enumeration: {distinct: -3, threshold: 4}\n    novelty: {kinds: [weekday], respond: [panic]}\n  overrides:\n    - {identity: Bad Id}\n    - {kind: robot}\n    - {identity: a, kind: agent}\n",
+        "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\nwatch:\n  mode: loud\n  escalation: -1h\n  throttle: {rate: 0/s}\n  webhook: {url: 'ftp://x'}\n  detectors:\n    probing: {window: -1m, threshold: 0, respond: [quarantine, alert]}\n    enumeration: {distinct: -3, threshold: 4}\n    novelty: {kinds: [weekday], respond: [panic]}\n  overrides:\n    - {identity: Bad Id}\n    - {kind: robot, mode: loose}\n    - {identity: a, kind: agent}\n",
     );
     let expect = [
         ("c.yaml:4:", "`watch.mode`: `loud` is not"),
@@ -120,6 +120,7 @@ fn every_watch_problem_names_its_line() {
         ),
         ("c.yaml:13:", "`Bad Id` is not an identity id"),
         ("c.yaml:14:", "`robot` is not one of"),
+        ("c.yaml:14:", "`watch.overrides[].mode`: `loose` is not"),
         ("c.yaml:15:", "exactly one of `identity` or `kind`"),
     ];
     for (at, what) in expect {

@@ -193,7 +193,11 @@ fn credentials(gateway: &Gateway) -> anyhow::Result<(Vec<String>, Vec<String>)> 
     {
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
         let (token, _) = authority.issue_for(identity, &scopes, 900, "orders")?;
-        authority.set_state(identity, IdentityState::Suspended)?;
+        authority.set_state(
+            identity,
+            IdentityState::Suspended,
+            portcullis_store::ChangedBy::who("demo"),
+        )?;
         lines.push(format!("# {identity} got this token, then was suspended:"));
         lines.push(format!("{var}='{token}'"));
     }

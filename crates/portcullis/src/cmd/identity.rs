@@ -237,7 +237,11 @@ fn parse_time(text: &str) -> anyhow::Result<UnixTime> {
 fn change_state(named: &Named, state: IdentityState) -> anyhow::Result<ExitCode> {
     with_authority(&named.target.config, |_, authority| {
         let before = existing(authority, &named.id)?.state;
-        authority.set_state(&named.id, state)?;
+        let by = format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        );
+        authority.set_state(&named.id, state, portcullis_store::ChangedBy::who(&by))?;
         println!("identity `{}`: {before} -> {state}", named.id);
         Ok(())
     })

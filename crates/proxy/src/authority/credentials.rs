@@ -195,11 +195,21 @@ impl Authority {
     }
 
     /// Changes an identity's state; refused on its very next request if not active.
-    pub fn set_state(&self, identity: &str, state: IdentityState) -> Result<(), ManageError> {
+    pub fn set_state(
+        &self,
+        identity: &str,
+        state: IdentityState,
+        by: portcullis_store::ChangedBy<'_>,
+    ) -> Result<(), ManageError> {
         self.store
-            .set_identity_state(identity, state, self.clock.now())?;
+            .set_identity_state(identity, state, self.clock.now(), &by)?;
         self.reload()?;
-        tracing::info!(identity, state = state.as_str(), "identity state changed");
+        tracing::info!(
+            identity,
+            state = state.as_str(),
+            by = by.by,
+            "identity state changed"
+        );
         Ok(())
     }
 

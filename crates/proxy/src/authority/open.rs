@@ -102,6 +102,7 @@ fn assemble(
             .delegation
             .as_ref()
             .map(super::delegation::Issuers::new),
+        holds: super::holds::Holds::default(),
     })
 }
 

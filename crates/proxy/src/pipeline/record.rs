@@ -54,7 +54,7 @@ impl Record {
     /// durability could not make the record durable.
     pub(crate) async fn finish(
         mut self,
-        audit: &portcullis_store::ledger::writer::AuditWriter,
+        live: &crate::live::Live,
         ex: &mut Exchange,
         response: Response<Body>,
         code: Option<ProblemCode>,
@@ -71,7 +71,11 @@ impl Record {
             response.body().size_hint().exact(),
             latency_us,
         );
-        match audit.record(entry).await {
+        let recorded = live.audit.record(entry).await;
+        // In the record's wake: the detectors see the decision once it is
+        // handed to the ledger, and what they hold bites from the next request.
+        live.watch.observe(ex, code);
+        match recorded {
             Ok(_) => (response, code),
             Err(e) => {
                 tracing::error!(request_id = %ex.request_id, error = %e, "the decision could not be recorded; refusing");
@@ -169,6 +173,8 @@ impl Record {
             fields_stripped: ex.fields_stripped,
             secrets_redacted: ex.secrets_redacted,
             mcp: ex.mcp.take(),
+            alert: None,
+            state_change: None,
             on_behalf_of: ex.delegation.as_deref().map(|d| OnBehalfOf {
                 person: d.person.clone(),
                 issuer: d.issuer.clone(),

@@ -30,6 +30,9 @@ pub struct Filter {
     pub before_seq: Option<u64>,
     /// Page size, at most [`MAX_PAGE`].
     pub limit: u32,
+    /// Alert records only: the detector that fired, and the action reached.
+    pub detector: Option<String>,
+    pub action: Option<String>,
 }
 
 /// One page of decisions.
@@ -69,6 +72,11 @@ impl Ledger {
         text("operation", &filter.operation);
         text("decision", &filter.decision);
         text("code", &filter.code);
+        text(
+            "json_extract(body, '$.entry.alert.detector')",
+            &filter.detector,
+        );
+        text("json_extract(body, '$.entry.alert.action')", &filter.action);
         if let Some(since) = filter.since_ms {
             sql.push_str(" AND time_ms >= ?");
             values.push(SqlValue::Integer(since));
@@ -102,5 +110,21 @@ impl Ledger {
             None
         };
         Ok(Page { records, next })
+    }
+}
+
+impl Ledger {
+    /// The sequence number of the first record written at or after
+    /// `since_ms` (by the time index), if any.
+    ///
+    /// # Errors
+    /// The ledger cannot be read.
+    pub fn first_since(&self, since_ms: i64) -> Result<Option<u64>, LedgerError> {
+        let seq: Option<i64> = self.conn().query_row(
+            "SELECT MIN(seq) FROM records WHERE time_ms >= ?1",
+            [since_ms],
+            |r| r.get(0),
+        )?;
+        seq.map(to_u64).transpose()
     }
 }

@@ -2,11 +2,12 @@
 //! unknown kind or state spelling reads back as `Corrupt`.
 
 use portcullis_core::{Identity, IdentityState, UnixTime};
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteStore;
 use super::decode::{encode_strings, spelling, strings};
 use super::fault::Fault;
+use crate::store::{ChangedBy, StateChange};
 use crate::{IdentityStore, StoreError};
 
 const WHAT: &str = "identity";
@@ -99,12 +100,64 @@ impl IdentityStore for SqliteStore {
         id: &str,
         state: IdentityState,
         now: UnixTime,
+        by: &ChangedBy<'_>,
     ) -> Result<(), StoreError> {
         self.change_one("changing an identity's state", WHAT, id, |conn| {
-            Ok(conn.execute(
+            let tx = conn.transaction()?;
+            let from: Option<String> = tx
+                .query_row("SELECT state FROM identities WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if from.is_none() {
+                return Ok(0);
+            }
+            tx.execute(
                 "UPDATE identities SET state = ?2, state_changed = ?3 WHERE id = ?1",
                 params![id, state.as_str(), now],
-            )?)
+            )?;
+            tx.execute(
+                "INSERT INTO state_changes (time, identity, from_state, to_state, changed_by, reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![now, id, from, state.as_str(), by.by, by.reason],
+            )?;
+            tx.commit()?;
+            Ok(1)
+        })
+    }
+
+    fn pending_state_changes(&self, limit: u32) -> Result<Vec<StateChange>, StoreError> {
+        self.run("reading state changes", |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, time, identity, from_state, to_state, changed_by, reason \
+                 FROM state_changes WHERE recorded = 0 ORDER BY seq LIMIT ?1",
+            )?;
+            let rows = stmt.query_and_then([limit], |row| -> Result<StateChange, Fault> {
+                let from: Option<String> = row.get(3)?;
+                Ok(StateChange {
+                    seq: row.get(0)?,
+                    time: row.get(1)?,
+                    identity: row.get(2)?,
+                    from: match from {
+                        Some(_) => Some(spelling(row, 3, "state change", "from_state")?),
+                        None => None,
+                    },
+                    to: spelling(row, 4, "state change", "to_state")?,
+                    by: row.get(5)?,
+                    reason: row.get(6)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn mark_state_changes_recorded(&self, seq: i64) -> Result<(), StoreError> {
+        self.run("marking state changes recorded", |conn| {
+            conn.execute(
+                "UPDATE state_changes SET recorded = 1 WHERE recorded = 0 AND seq <= ?1",
+                [seq],
+            )?;
+            Ok(())
         })
     }
 

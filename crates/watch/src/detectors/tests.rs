@@ -96,6 +96,25 @@ fn escalation_starts_again_after_the_escalation_window() {
 }
 
 #[test]
+fn an_override_can_observe_one_identity_while_the_rest_are_enforced() {
+    let mut s = WatchSettings::new();
+    only(&mut s, Detector::Probing);
+    let mut scanner = s.defaults.clone();
+    scanner.mode = Some(crate::Mode::Observe);
+    s.by_identity.push(("scanner".into(), scanner));
+    let w = Watch::new(100);
+    let fired = |id| {
+        run(
+            &w,
+            &s,
+            (0..10).map(|i| obs(T0 + i, id, "x", Some("method-not-allowed"))),
+        )
+    };
+    assert!(fired("scanner").iter().all(|f| !f.enforced));
+    assert!(fired("other").iter().all(|f| f.enforced));
+}
+
+#[test]
 fn observe_mode_marks_firings_not_enforced() {
     let mut s = WatchSettings::new();
     only(&mut s, Detector::Probing);

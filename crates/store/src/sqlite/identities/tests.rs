@@ -3,7 +3,7 @@
 use portcullis_core::{IdentityKind, IdentityState};
 
 use crate::sqlite::tests::identity;
-use crate::{IdentityStore, SqliteStore, StoreError};
+use crate::{ChangedBy, IdentityStore, SqliteStore, StoreError};
 
 #[test]
 fn upsert_is_idempotent_and_keeps_created_and_last_used() {
@@ -67,9 +67,43 @@ fn state_changes_and_touch() {
         IdentityState::Retired,
         IdentityState::Active,
     ] {
-        store.set_identity_state("bot", state, 42).unwrap();
+        let by = ChangedBy {
+            by: "admin-1",
+            reason: Some("incident 7"),
+        };
+        store.set_identity_state("bot", state, 42, &by).unwrap();
         assert_eq!(store.get_identity("bot").unwrap().unwrap().state, state);
     }
+    // Each change waits, with who made it, until the ledger has it.
+    let pending = store.pending_state_changes(10).unwrap();
+    let seen: Vec<_> = pending.iter().map(|c| (c.from, c.to)).collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(IdentityState::Active), IdentityState::Suspended),
+            (Some(IdentityState::Suspended), IdentityState::Quarantined),
+            (Some(IdentityState::Quarantined), IdentityState::Retired),
+            (Some(IdentityState::Retired), IdentityState::Active),
+        ]
+    );
+    let first = &pending[0];
+    assert_eq!(
+        (
+            first.identity.as_str(),
+            first.by.as_str(),
+            first.reason.as_deref(),
+            first.time
+        ),
+        ("bot", "admin-1", Some("incident 7"), 42)
+    );
+    store.mark_state_changes_recorded(pending[1].seq).unwrap();
+    let left: Vec<i64> = store
+        .pending_state_changes(10)
+        .unwrap()
+        .iter()
+        .map(|c| c.seq)
+        .collect();
+    assert_eq!(left, [pending[2].seq, pending[3].seq]);
     store.touch_identity("bot", 300).unwrap();
     // A clock stepping backwards never moves last_used back.
     store.touch_identity("bot", 200).unwrap();
@@ -89,7 +123,13 @@ fn missing_identities() {
         }
         other => panic!("expected not found, got {other:?}"),
     };
-    not_found(store.set_identity_state("ghost", IdentityState::Suspended, 1));
+    not_found(store.set_identity_state(
+        "ghost",
+        IdentityState::Suspended,
+        1,
+        &ChangedBy::who("test"),
+    ));
+    assert!(store.pending_state_changes(10).unwrap().is_empty());
     not_found(store.touch_identity("ghost", 1));
     not_found(store.delete_identity("ghost"));
 
