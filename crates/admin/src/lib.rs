@@ -22,12 +22,14 @@
 //! | `GET /admin/v1/identities` | | 200, every identity, sorted by id |
 //! | `POST /admin/v1/identities` | `id, kind, owner, environment, tags?, scopes, expires?` | 201 |
 //! | `GET /admin/v1/identities/{id}` | | 200, the identity and its credentials (no secret material) |
-//! | `POST /admin/v1/identities/{id}/state` | `state` | 200 |
+//! | `POST /admin/v1/identities/{id}/state` | `state, reason?` | 200; recorded in the ledger with the admin and the reason |
 //! | `POST /admin/v1/identities/{id}/credentials` | `kind, ttl_secs, label?` or `kind: private-key-jwt, jwk, expires` | 201, a secret shown this once |
 //! | `POST /admin/v1/credentials/{credential_id}/rotate` | `overlap_secs` | 201, the new secret shown this once |
 //! | `POST /admin/v1/credentials/{credential_id}/revoke` | | 204 |
 //! | `POST /admin/v1/tokens/revoke` | `jti, expires` | 204 |
 //! | `POST /admin/v1/keys/rotate` | | 200, the new `kid` |
+//! | `GET /admin/v1/decisions` | query: filters, `limit`, `before` | 200, ledger records newest first |
+//! | `GET /admin/v1/alerts` | query: `identity`, `detector`, `action`, `since`, `until`, `limit`, `before` | 200, the watch's alerts newest first |
 //!
 //! A credential id contains a `/` (`bot/client-secret-abc`), so it is sent
 //! percent-encoded in the path (`bot%2Fclient-secret-abc`) and decoded here;

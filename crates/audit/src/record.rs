@@ -135,6 +135,55 @@ pub struct Body {
     pub entry: Entry,
 }
 
+impl Body {
+    /// The record on one line, for people (`audit tail`, `alerts tail`).
+    pub fn line(&self) -> String {
+        let e = &self.entry;
+        let head = format!("{} {} {:<7}", self.seq, self.id, e.decision);
+        let who = e.identity.as_deref().unwrap_or("-");
+        if let Some(a) = &e.alert {
+            return format!(
+                "{head} {who} {} -> {} (level {}, {}): {} of {} in {}s{}{}",
+                a.detector,
+                a.action,
+                a.level,
+                a.mode,
+                a.count,
+                a.threshold,
+                a.window_ms / 1000,
+                a.baseline
+                    .map_or(String::new(), |b| format!(", baseline {b}")),
+                a.subject
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(", {s}")),
+            );
+        }
+        if let Some(c) = &e.state_change {
+            return format!(
+                "{head} {who} {} -> {} by {}{}",
+                c.from.as_deref().unwrap_or("-"),
+                c.to,
+                c.by,
+                c.reason
+                    .as_ref()
+                    .map_or(String::new(), |r| format!(": {r}")),
+            );
+        }
+        format!(
+            "{head} {} {:<24} {:<20} {} {} {}{}",
+            e.status,
+            e.code.as_deref().unwrap_or("-"),
+            who,
+            e.method,
+            e.path,
+            e.policies.join(","),
+            e.observed
+                .as_ref()
+                .map_or(String::new(), |o| format!(" (would be {o})")),
+        )
+    }
+}
+
 /// The canonical form, borrowing its entry (what sealing encodes).
 #[derive(Serialize)]
 struct BodyRef<'a> {

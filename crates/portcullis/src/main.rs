@@ -68,6 +68,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::audit::AuditCommand,
     },
+    /// Follow the watch's alerts (probing, enumeration, deny spikes, novelty, volume).
+    Alerts {
+        #[command(subcommand)]
+        command: cmd::audit::AlertsCommand,
+    },
     /// Issue access tokens, or exchange one to act for a person.
     Token {
         #[command(subcommand)]
@@ -104,6 +109,9 @@ fn main() -> ExitCode {
             Command::Identity { command } => cmd::identity::run(command),
             Command::Token { command } => cmd::token::run(command).await,
             Command::Audit { command } => cmd::audit::run(command).await,
+            Command::Alerts {
+                command: cmd::audit::AlertsCommand::Tail(args),
+            } => cmd::audit::tail(&args, Some("alert")).await,
             Command::Verify(args) => cmd::verify::run(&args).await,
         }
     });

@@ -234,10 +234,7 @@ async fn a_restart_rebuilds_the_detectors_from_the_ledger() {
     // Two probes in the window before the restart, one after: the third
     // fires, and it is the second firing, so it throttles.
     let world = spawn_stored(&dir, &config).await;
-    let bot = Client {
-        world: &world,
-        key,
-    };
+    let bot = Client { world: &world, key };
     probe(&bot, 1).await;
     let after = alerts(&world, "bot", 2).await;
     assert_eq!(

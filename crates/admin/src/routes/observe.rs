@@ -79,11 +79,11 @@ pub(super) async fn decisions(
     let since_ms = time("since", q.since.as_deref(), &mut errors);
     let until_ms = time("until", q.until.as_deref(), &mut errors);
     if let Some(d) = &q.decision
-        && !matches!(d.as_str(), "allow" | "deny" | "observe")
+        && !matches!(d.as_str(), "allow" | "deny" | "observe" | "alert" | "state")
     {
         errors.push(FieldError::new(
             "/query/decision",
-            "must be allow, deny or observe",
+            "must be allow, deny, observe, alert or state",
         ));
     }
     if !errors.is_empty() {

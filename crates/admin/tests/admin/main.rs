@@ -16,3 +16,4 @@ mod observe;
 mod operations;
 mod reload;
 mod support;
+mod watch;

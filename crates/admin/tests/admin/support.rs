@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis_admin::{ADMIN_SCOPE, AdminServer, BOOTSTRAP_IDENTITY, bootstrap};
 use portcullis_testkit::raw::with_header;
-use portcullis_testkit::{RawResponse, World, send, spawn, spawn_with_idp};
+use portcullis_testkit::{RawResponse, World, send, spawn, spawn_with, spawn_with_idp};
 use serde_json::Value;
 
 pub(crate) const SECRET: &str = "bootstrap-secret-0123456789-abcdefghij";
@@ -22,6 +22,11 @@ pub(crate) struct Admin {
 impl Admin {
     pub(crate) async fn start() -> Self {
         Self::around(spawn().await).await
+    }
+
+    /// As [`Self::start`], the gateway running `config_text`.
+    pub(crate) async fn start_with(config_text: &str) -> Self {
+        Self::around(spawn_with(config_text).await).await
     }
 
     /// As [`Self::start`], the example's delegation issuer's keys at `jwks_url`.

@@ -77,6 +77,13 @@ pub struct ExportArgs {
     output: Option<PathBuf>,
 }
 
+/// `portcullis alerts`: the watch's alerts in the ledger.
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Print the newest alerts, and follow new ones.
+    Tail(TailArgs),
+}
+
 #[derive(Debug, Args)]
 pub struct TailArgs {
     #[command(flatten)]
@@ -93,7 +100,7 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<ExitCode> {
     let outcome = match command {
         AuditCommand::Verify(args) => verify(&args),
         AuditCommand::Export(args) => run_export(&args),
-        AuditCommand::Tail(args) => tail(&args).await,
+        AuditCommand::Tail(args) => tail(&args, None).await,
         AuditCommand::PublicKey(source) => public_key(&source),
     };
     outcome.or_else(|e| {
@@ -235,16 +242,36 @@ fn run_export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn tail(args: &TailArgs) -> anyhow::Result<ExitCode> {
+/// Prints the newest records (of one `decision` kind, when given: `alert`
+/// for `alerts tail`) and, with `--follow`, each new one as it is written.
+pub async fn tail(args: &TailArgs, only: Option<&str>) -> anyhow::Result<ExitCode> {
     let (location, _) = locate(&args.source)?;
     let ledger = Ledger::open_reader(&location)?;
     let (last, _) = ledger.head()?;
     let mut after = last.saturating_sub(u64::from(args.lines));
+    if let Some(decision) = only {
+        let filter = portcullis_store::ledger::Filter {
+            decision: Some(decision.to_owned()),
+            limit: args.lines,
+            ..Default::default()
+        };
+        for record in ledger.query(&filter)?.records.iter().rev() {
+            if let Ok(body) =
+                serde_json::from_value::<portcullis_audit::record::Body>(record.clone())
+            {
+                println!("{}", body.line());
+            }
+        }
+        after = last;
+    }
     loop {
         for record in ledger.records_after(after, 500)? {
             after = record.seq;
-            if let Ok(body) = record.decode() {
-                println!("{}", line(&body));
+            match record.decode() {
+                Ok(body) if only.is_none_or(|d| body.entry.decision == d) => {
+                    println!("{}", body.line());
+                }
+                _ => {}
             }
         }
         if !args.follow {
@@ -255,26 +282,6 @@ async fn tail(args: &TailArgs) -> anyhow::Result<ExitCode> {
             () = super::shutdown_signal() => return Ok(ExitCode::SUCCESS),
         }
     }
-}
-
-/// One decision on one line.
-fn line(body: &portcullis_audit::record::Body) -> String {
-    let e = &body.entry;
-    format!(
-        "{} {} {:<7} {} {:<24} {:<20} {} {} {}{}",
-        body.seq,
-        body.id,
-        e.decision,
-        e.status,
-        e.code.as_deref().unwrap_or("-"),
-        e.identity.as_deref().unwrap_or("-"),
-        e.method,
-        e.path,
-        e.policies.join(","),
-        e.observed
-            .as_ref()
-            .map_or(String::new(), |o| format!(" (would be {o})")),
-    )
 }
 
 fn public_key(source: &Source) -> anyhow::Result<ExitCode> {
