@@ -21,6 +21,7 @@ pub mod demo_banner;
 pub mod demo_idp;
 pub mod demo_mcp;
 pub mod demo_script;
+pub mod demo_watch;
 pub mod example_files;
 mod formats;
 mod input;

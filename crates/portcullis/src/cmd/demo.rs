@@ -122,38 +122,63 @@ async fn setup(
         None => None,
     };
     let admin_lines = match &admin {
-        Some(a) => admin_lines(gateway, a.addr())?,
+        Some(a) => {
+            let mut lines = admin_lines(gateway, a.addr())?;
+            lines.extend(crawler(gateway, a.addr()).await?);
+            lines
+        }
         None => Vec::new(),
     };
     Ok((tokens, admin, admin_lines))
 }
 
-/// An admin identity for the demo, and what to try on the admin listener.
-fn admin_lines(gateway: &Gateway, admin: SocketAddr) -> anyhow::Result<Vec<String>> {
+/// A demo-only identity (not in `identities.yaml`) and its API key.
+fn demo_identity(
+    gateway: &Gateway,
+    (id, kind, owner): (&str, portcullis_core::IdentityKind, &str),
+    tags: &[&str],
+    scopes: &[&str],
+) -> anyhow::Result<String> {
     let authority = gateway.authority();
+    let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
     let identity = portcullis_core::Identity {
-        id: "demo-admin".to_owned(),
-        kind: portcullis_core::IdentityKind::Service,
-        owner: "you".to_owned(),
+        id: id.to_owned(),
+        kind,
+        owner: owner.to_owned(),
         environment: "demo".to_owned(),
-        tags: Vec::new(),
-        scopes: vec![portcullis_admin::ADMIN_SCOPE.to_owned()],
+        tags: owned(tags),
+        scopes: owned(scopes),
         state: IdentityState::Active,
         created: authority.now(),
         expires: None,
         last_used: None,
     };
     authority.put_identity(&identity)?;
-    let key = authority.create_secret(
-        "demo-admin",
-        CredentialKind::ApiKey,
-        86_400,
-        Some("demo".into()),
-    )?;
+    let key = authority.create_secret(id, CredentialKind::ApiKey, 86_400, Some("demo".into()))?;
+    Ok(key.secret)
+}
+
+/// An admin identity for the demo, and what to try on the admin listener.
+fn admin_lines(gateway: &Gateway, admin: SocketAddr) -> anyhow::Result<Vec<String>> {
+    let service = portcullis_core::IdentityKind::Service;
+    let scopes = [portcullis_admin::ADMIN_SCOPE];
+    let key = demo_identity(gateway, ("demo-admin", service, "you"), &[], &scopes)?;
     Ok(portcullis_example_orders::demo_banner::admin_lines(
-        admin,
-        &key.secret,
+        admin, &key,
     ))
+}
+
+/// The misbehaving agent: made, run until the watch quarantines it, shown.
+async fn crawler(gateway: &Gateway, admin: SocketAddr) -> anyhow::Result<Vec<String>> {
+    use portcullis_example_orders::demo_watch::{IDENTITY, lines, misbehave};
+    let agent = (
+        IDENTITY,
+        portcullis_core::IdentityKind::Agent,
+        "growth-team",
+    );
+    let key = demo_identity(gateway, agent, &["reporting"], &["orders:read"])?;
+    misbehave(gateway.addr(), &key).await?;
+    Ok(lines(&format!("http://{}", gateway.addr()), admin, &key))
 }
 
 /// Gives each demo identity its credential and prints how to turn it into a

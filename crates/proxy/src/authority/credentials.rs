@@ -203,6 +203,11 @@ impl Authority {
     ) -> Result<(), ManageError> {
         self.store
             .set_identity_state(identity, state, self.clock.now(), &by)?;
+        if state == IdentityState::Active {
+            // Released: what the watch held in memory goes too.
+            self.holds.release_quarantine(identity);
+            self.holds.release_throttle(identity);
+        }
         self.reload()?;
         tracing::info!(
             identity,

@@ -174,6 +174,7 @@ async fn drain_state_changes(live: &Live) {
             // Released by someone: the detectors start again from nothing.
             live.watch.engine().release(&change.identity);
             live.authority.holds.release_throttle(&change.identity);
+            live.authority.holds.release_quarantine(&change.identity);
         }
     }
     if let Some(seq) = recorded {
