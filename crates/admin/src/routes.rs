@@ -20,6 +20,7 @@ use crate::{authenticate, envelope, extract};
 mod credentials;
 mod identities;
 mod observe;
+mod posture;
 mod reload;
 mod tokens;
 
@@ -60,7 +61,8 @@ pub(crate) fn router(
     // Decisions take a query (filters, paging); no other operation does.
     let queried = Router::new()
         .route("/admin/v1/decisions", get(observe::decisions))
-        .route("/admin/v1/alerts", get(observe::alerts));
+        .route("/admin/v1/alerts", get(observe::alerts))
+        .route("/admin/v1/posture", get(posture::posture));
     let managed = Router::new()
         .route("/admin/v1/reload", get(reload::status).post(reload::reload))
         .route(

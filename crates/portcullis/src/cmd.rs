@@ -14,6 +14,7 @@ pub mod demo;
 pub mod explain;
 pub mod identity;
 pub mod logging;
+pub mod posture;
 pub mod schema;
 pub mod serve;
 pub mod token;

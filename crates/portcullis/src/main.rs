@@ -68,6 +68,8 @@ enum Command {
         #[command(subcommand)]
         command: cmd::audit::AuditCommand,
     },
+    /// The inventory and its findings, mapped to the OWASP Non-Human Identities Top 10 (2025).
+    Posture(cmd::posture::PostureArgs),
     /// Follow the watch's alerts (probing, enumeration, deny spikes, novelty, volume).
     Alerts {
         #[command(subcommand)]
@@ -113,6 +115,7 @@ fn main() -> ExitCode {
                 command: cmd::audit::AlertsCommand::Tail(args),
             } => cmd::audit::tail(&args, Some("alert")).await,
             Command::Verify(args) => cmd::verify::run(&args).await,
+            Command::Posture(args) => cmd::posture::run(&args),
         }
     });
     match result {

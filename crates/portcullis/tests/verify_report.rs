@@ -16,7 +16,7 @@
 )]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -47,56 +47,6 @@ fn discover(upstream: SocketAddr, format: &str, page: &Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("PORTCULLIS_CHROMIUM") {
-        return Some(PathBuf::from(path));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| {
-            ["chromium", "chromium-browser", "google-chrome"].map(|name| dir.join(name))
-        })
-        .find(|p| p.is_file())
-}
-
-/// The page's DOM after Chromium loaded it and ran its script.
-fn rendered(page: &Path, scratch: &Path) -> Option<String> {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("PORTCULLIS_REQUIRE_BROWSER").is_none(),
-            "PORTCULLIS_REQUIRE_BROWSER is set but no Chromium was found"
-        );
-        eprintln!("no Chromium on this machine: the page was not rendered (CI renders it)");
-        return None;
-    };
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=2000",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            scratch.join("profile").display()
-        ))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(String::from_utf8(out.stdout).unwrap())
 }
 
 #[test]
@@ -138,7 +88,7 @@ fn the_report_renders_in_a_browser_and_every_format_has_the_findings() {
 
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(!html.contains("S3cr3tPassw0rd") && !html.contains("wJalrXUtnFEMI"));
-    if let Some(dom) = rendered(&page, &scratch) {
+    if let Some(dom) = portcullis_testkit::browser::rendered(&page, &scratch) {
         // The matrix: a row per operation, a cell per identity, coloured.
         assert!(dom.contains("<table id=\"matrix\">"), "{dom}");
         let rows = dom.matches("<tr><th class=\"mono\">orders:").count();

@@ -27,6 +27,11 @@ impl Observer {
         &self.live.ledger
     }
 
+    /// The snapshot requests arriving now run on.
+    pub fn snapshot(&self) -> Arc<crate::Snapshot> {
+        self.live.snapshot()
+    }
+
     /// The metrics in the text exposition format.
     pub fn metrics(&self) -> String {
         self.live.metrics.render()

@@ -52,6 +52,19 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Each API as configured (what a posture report reads).
+    pub fn api_configs(&self) -> impl Iterator<Item = &portcullis_config::Api> {
+        self.apis.iter().map(|a| &a.config)
+    }
+
+    pub fn policy_store(&self) -> &portcullis_policy::PolicyStore {
+        &self.policies.store
+    }
+
+    pub fn authority(&self) -> &Arc<Authority> {
+        &self.authority
+    }
+
     /// Builds the runtime state; must be called inside a tokio runtime.
     pub fn build(
         config: Config,

@@ -20,6 +20,7 @@ use portcullis_example_orders::OrdersApi;
 use portcullis_proxy::Gateway;
 
 pub mod books;
+pub mod browser;
 pub mod echo;
 pub mod mcp;
 pub mod raw;

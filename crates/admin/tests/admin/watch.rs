@@ -123,3 +123,77 @@ async fn alerts_are_listed_filtered_and_released_by_an_admin() {
     assert_eq!(changes[1]["entry"]["state_change"]["by"], "watch:probing");
     admin.stop().await;
 }
+
+#[tokio::test]
+async fn the_posture_report_is_served_in_every_format_to_the_admin_only() {
+    let admin = Admin::start_with(&format!("{}\n{WATCH}", example_config())).await;
+    let key = identity_with_key(&admin.world.gateway, "prober", None);
+    for i in 0..3 {
+        send(
+            admin.world.gateway_addr(),
+            &with_header(&get(&format!("/orders/v1/x{i}")), "X-Api-Key", &key),
+        )
+        .await;
+    }
+    let _ = until(&admin, "/admin/v1/alerts?identity=prober", "alerts", 1).await;
+    admin.world.gateway.flush_audit().await;
+
+    let report = admin.call(&get("/admin/v1/posture?environment=prod")).await;
+    assert_eq!(report.status, 200, "{}", report.text());
+    assert!(
+        report
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let doc = report.json();
+    let ids: Vec<&str> = doc["inventory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"prober") && ids.contains(&"reporting-agent"),
+        "{ids:?}"
+    );
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["rule"] == "posture/open-alert"
+            && f["subject"] == "prober"
+            && f["nhi"] == "NHI2:2025"),
+        "{doc:#}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "posture/cross-environment" && f["nhi"] == "NHI8:2025"),
+        "tester is of environment test"
+    );
+
+    for (format, kind) in [
+        ("html", "text/html"),
+        ("sarif", "application/sarif+json"),
+        ("text", "text/plain"),
+    ] {
+        let r = admin
+            .call(&get(&format!("/admin/v1/posture?format={format}")))
+            .await;
+        assert_eq!(r.status, 200);
+        assert!(
+            r.header("content-type").unwrap().starts_with(kind),
+            "{format}"
+        );
+    }
+    let bad = admin
+        .call(&get("/admin/v1/posture?format=pdf&days=0"))
+        .await;
+    let problem = assert_problem(&bad, 400, "invalid-request");
+    assert_eq!(pointers(&problem), ["/query/format", "/query/days"]);
+    assert_problem(
+        &send(admin.addr(), &get("/admin/v1/posture")).await,
+        401,
+        "unauthenticated",
+    );
+    admin.stop().await;
+}
