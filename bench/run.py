@@ -12,6 +12,9 @@ fixed ~1 KB JSON answer):
                       framing guard, upstream pool and header handling, the
                       stages reduced to forwarding; bench-only) -> upstream
   portcullis          wrk -> portcullis (full pipeline) -> upstream
+  portcullis-watched  the same, with the watch on (every detector at its
+                      defaults, `WATCH` below): its cost is this row against
+                      portcullis
 hyper-floor is what any Rust data plane pays; portcullis-forward against it
 is the cost of Portcullis's data plane, portcullis against
 portcullis-forward the cost of its stages (policy, validation, audit).
@@ -43,6 +46,11 @@ CPUS = os.cpu_count() or 1
 LOAD_CPU = "0"
 SUBJECT_CPU = "1" if CPUS > 1 else "0"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# BENCH_SUBJECTS=portcullis,portcullis-watched runs only those (a quick look
+# at one cost); every subject by default.
+ONLY = [s for s in os.environ.get("BENCH_SUBJECTS", "").split(",") if s]
+# The watch as a deployment would run it: every detector, its defaults.
+WATCH = "\nwatch:\n  mode: enforce\n"
 
 
 def free_port():
@@ -174,7 +182,7 @@ def row(case, conns, name, med):
     rps, lat = med[name]
 
     def vs(other, p99):
-        if name == other or name == "direct":
+        if name == other or name == "direct" or other not in med:
             return ""
         o_rps, o_lat = med[other]
         return f"{rps / o_rps:5.2f}×, {lat['99'] / o_lat['99']:5.2f}×" if p99 else f"{rps / o_rps:5.2f}×"
@@ -206,6 +214,17 @@ def main():
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "portcullis-forward.log"), "w")))
         wait_port(pf_port)
 
+        # The watched gateway: the same configuration and the watch, in a
+        # folder (store, ledger) of its own.
+        wd_port = free_port()
+        watched_work = os.path.join(work, "watched")
+        watched_config, watched_token = setup_portcullis(watched_work, wd_port, up_port)
+        with open(watched_config, "a") as f:
+            f.write(WATCH)
+        procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "portcullis"), "serve", "-c", watched_config],
+                            env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "watched.log"), "w")))
+        wait_port(wd_port)
+
         procs.append(pinned(SUBJECT_CPU, [os.path.join(RELEASE, "bench-forward"), f"127.0.0.1:{hf_port}",
                                           f"127.0.0.1:{up_port}"]))
         wait_port(hf_port)
@@ -232,20 +251,26 @@ http {{
 
         post = post_script(work)
 
-        auth = [f"Authorization: Bearer {token}"]
+        def auth(name):
+            return [f"Authorization: Bearer {tokens[name]}"]
         subjects = {
             "direct": f"http://127.0.0.1:{up_port}",
             "nginx": f"http://127.0.0.1:{ng_port}",
             "hyper-floor": f"http://127.0.0.1:{hf_port}",
             "portcullis-forward": f"http://127.0.0.1:{pf_port}/bench",
             "portcullis": f"http://127.0.0.1:{pc_port}/bench",
+            "portcullis-watched": f"http://127.0.0.1:{wd_port}/bench",
         }
+        if ONLY:
+            subjects = {k: v for k, v in subjects.items() if k in ONLY}
+        tokens = {name: token for name in subjects}
+        tokens["portcullis-watched"] = watched_token
         cases = {"GET": ("/r0/42", None), "POST": ("/r0", post)}
 
         # Every subject must answer each case with 2xx before anything is timed.
         for name, base in subjects.items():
             for case, (path, script) in cases.items():
-                refuse_errors(f"{name} {case} (check before timing)", wrk(base + path, 1, 1, auth, script))
+                refuse_errors(f"{name} {case} (check before timing)", wrk(base + path, 1, 1, auth(name), script))
 
         print(f"machine: {CPUS} CPUs; wrk on CPU {LOAD_CPU}, subject and upstream on CPU {SUBJECT_CPU}; "
               f"{REPS} alternated runs of {SECONDS}s (+{WARMUP}s warm-up) per cell; medians")
@@ -255,9 +280,9 @@ http {{
                 for rep in range(REPS):
                     for name, base in subjects.items():
                         if WARMUP:
-                            wrk(base + path, conns, WARMUP, auth, script)
+                            wrk(base + path, conns, WARMUP, auth(name), script)
                         before = cpu_times()
-                        out = wrk(base + path, conns, SECONDS, auth, script)
+                        out = wrk(base + path, conns, SECONDS, auth(name), script)
                         busy = busy_share(before, cpu_times())
                         refuse_errors(f"{name} {case} c={conns}", out)
                         rps, lat, _, _ = parse_wrk(out)
@@ -279,9 +304,14 @@ http {{
                     )
                 for name in subjects:
                     print(row(case, conns, name, med))
-                full, fwd = med["portcullis"], med["portcullis-forward"]
-                print(f"{'':12}stages (portcullis vs portcullis-forward): {full[0] / fwd[0]:4.2f}× throughput, "
-                      f"p50 {(full[1]['50'] - fwd[1]['50']) * 1e6:+.0f} µs")
+                if "portcullis" in med and "portcullis-forward" in med:
+                    full, fwd = med["portcullis"], med["portcullis-forward"]
+                    print(f"{'':12}stages (portcullis vs portcullis-forward): {full[0] / fwd[0]:4.2f}× throughput, "
+                          f"p50 {(full[1]['50'] - fwd[1]['50']) * 1e6:+.0f} µs")
+                if "portcullis" in med and "portcullis-watched" in med:
+                    full, watched = med["portcullis"], med["portcullis-watched"]
+                    print(f"{'':12}watch (portcullis-watched vs portcullis): {watched[0] / full[0]:4.2f}× throughput, "
+                          f"{watched[1]['99'] / full[1]['99']:4.2f}× p99, p50 {(watched[1]['50'] - full[1]['50']) * 1e6:+.0f} µs")
         print("\ntarget: portcullis throughput >= 1.0x nginx and p99 <= 1.0x nginx, each case and connection count"
               "\nfloor: hyper-floor is a bare hyper 1 forwarder; portcullis-forward is Portcullis with its stages"
               " reduced to forwarding (bench-only)")

@@ -115,7 +115,7 @@ fn order(n: u32) -> String {
 #[tokio::test]
 async fn enumeration_alerts_on_distinct_values_and_on_a_sequence() {
     let world = spawn_with(&only(
-        "enumeration: {window: 10m, distinct: 8, sequence: 6, respond: [alert]}",
+        "enumeration: {window: 10m, distinct: 8, sequence: 6, respond: [throttle]}",
         "",
     ))
     .await;
@@ -134,6 +134,13 @@ async fn enumeration_alerts_on_distinct_values_and_on_a_sequence() {
         (Some(8), Some(8))
     );
     assert_eq!(a["samples"].as_array().unwrap().len(), 5);
+    assert_eq!(a["action"], "throttle");
+    let _ = walker.get(LIST).await;
+    assert_eq!(
+        walker.get(LIST).await.status,
+        429,
+        "throttled to one a second"
+    );
 
     let counter = Client::new(&world, "counter", None);
     for n in 101..=106 {
@@ -148,6 +155,8 @@ async fn enumeration_alerts_on_distinct_values_and_on_a_sequence() {
         a["samples"][1].as_str(),
         Some("00000000-0000-4000-8000-000000000106")
     );
+    let _ = counter.get(LIST).await;
+    assert_eq!(counter.get(LIST).await.status, 429);
 
     // The same number of reads of the two orders a client works on.
     let normal = Client::new(&world, "worker", None);
@@ -155,13 +164,14 @@ async fn enumeration_alerts_on_distinct_values_and_on_a_sequence() {
         normal.get(&order(if i % 2 == 0 { 7 } else { 9 })).await;
     }
     assert!(settled_alerts(&world, "worker").await.is_empty());
+    assert_eq!(normal.get(LIST).await.status, 200);
     world.stop().await;
 }
 
 #[tokio::test]
 async fn a_deny_spike_alerts_against_the_identitys_own_baseline() {
     let world = spawn_with(&only(
-        "deny_spike: {window: 10m, min: 5, factor: 3, respond: [alert, throttle]}",
+        "deny_spike: {window: 10m, min: 5, factor: 3, respond: [quarantine]}",
         "",
     ))
     .await;
@@ -177,7 +187,11 @@ async fn a_deny_spike_alerts_against_the_identitys_own_baseline() {
     let a = &alerts(&world, "spiker", 1).await[0];
     assert_eq!(
         (a["detector"].as_str(), a["action"].as_str()),
-        (Some("deny_spike"), Some("alert"))
+        (Some("deny_spike"), Some("quarantine"))
+    );
+    assert_eq!(
+        spiker.get(LIST).await.code().as_deref(),
+        Some("identity-suspended")
     );
     assert_eq!(
         (
@@ -199,7 +213,7 @@ async fn a_deny_spike_alerts_against_the_identitys_own_baseline() {
 #[tokio::test]
 async fn novelty_alerts_on_an_operation_never_used_after_the_warm_up() {
     let world = spawn_with(&only(
-        "novelty: {warmup: 0s, warmup_records: 5, cooldown: 1m, kinds: [operation], respond: [alert]}",
+        "novelty: {warmup: 0s, warmup_records: 5, cooldown: 1m, kinds: [operation], respond: [throttle]}",
         "",
     ))
     .await;
@@ -219,6 +233,9 @@ async fn novelty_alerts_on_an_operation_never_used_after_the_warm_up() {
         (a["count"].as_u64(), a["threshold"].as_u64()),
         (Some(7), Some(5))
     );
+    assert_eq!(a["action"], "throttle");
+    let _ = explorer.get(LIST).await;
+    assert_eq!(explorer.get(LIST).await.status, 429);
     // The same volume, doing what it always does.
     let routine = Client::new(&world, "routine", None);
     for _ in 0..7 {
@@ -239,7 +256,7 @@ async fn steady(client: &Client<'_>, per_second: u32, secs: u32) {
 #[tokio::test]
 async fn volume_alerts_on_a_surge_above_the_identitys_own_rate() {
     let world = spawn_with(&only(
-        "volume: {window: 1s, min: 20, factor: 4, warmup_windows: 2, respond: [alert]}",
+        "volume: {window: 1s, min: 20, factor: 4, warmup_windows: 2, respond: [quarantine]}",
         "",
     ))
     .await;
@@ -262,6 +279,12 @@ async fn volume_alerts_on_a_surge_above_the_identitys_own_rate() {
     assert_eq!(a["detector"], "volume");
     assert!(a["count"].as_u64().unwrap() >= 20, "{a}");
     assert!(a["baseline"].as_u64().unwrap() <= 5, "{a}");
+    assert_eq!(a["action"], "quarantine");
+    assert_eq!(
+        surger.get(LIST).await.code().as_deref(),
+        Some("identity-suspended")
+    );
+    assert_eq!(normal.get(LIST).await.status, 200);
     assert!(settled_alerts(&world, "level").await.is_empty());
     world.stop().await;
 }
