@@ -127,7 +127,9 @@ impl Watcher {
         }
         self.metrics
             .alert(firing.detector.as_str(), firing.step.as_str(), mode);
-        tracing::warn!(
+        // Info, not warn: an alert is the watch working (it is in the
+        // ledger, the metrics and the webhook), not the gateway failing.
+        tracing::info!(
             identity = %firing.identity,
             detector = firing.detector.as_str(),
             action = firing.step.as_str(),
