@@ -4,7 +4,7 @@
 //! the write is retried), and throttles (a lower rate for a while).
 //!
 //! Both are read on every request, so the common case — nothing held — is
-//! one atomic load.
+//! one atomic load each.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -24,8 +24,9 @@ struct Throttled {
 
 #[derive(Debug, Default)]
 pub(crate) struct Holds {
-    /// Entries in both maps together: zero means nothing to look up.
-    count: AtomicUsize,
+    /// Entries in each map: zero means nothing to look up there.
+    quarantines: AtomicUsize,
+    throttles: AtomicUsize,
     /// Identity -> who decided it (`watch:<detector>`), until the store has it.
     quarantined: Mutex<HashMap<String, String>>,
     throttled: Mutex<HashMap<String, Throttled>>,
@@ -34,13 +35,11 @@ pub(crate) struct Holds {
 
 impl Holds {
     fn recount(&self) {
-        let q = self.quarantined.lock().map_or(0, |m| m.len());
-        let t = self.throttled.lock().map_or(0, |m| m.len());
-        self.count.store(q + t, Ordering::Release);
-    }
-
-    fn any(&self) -> bool {
-        self.count.load(Ordering::Acquire) > 0
+        // A poisoned lock counts as held: the lookups then fail closed.
+        let q = self.quarantined.lock().map_or(1, |m| m.len());
+        let t = self.throttled.lock().map_or(1, |m| m.len());
+        self.quarantines.store(q, Ordering::Release);
+        self.throttles.store(t, Ordering::Release);
     }
 
     /// Holds the identity quarantined until [`Self::release_quarantine`].
@@ -53,7 +52,7 @@ impl Holds {
 
     /// The quarantines not yet in the store, and who decided each.
     pub(crate) fn pending_quarantines(&self) -> Vec<(String, String)> {
-        if !self.any() {
+        if self.quarantines.load(Ordering::Acquire) == 0 {
             return Vec::new();
         }
         self.quarantined
@@ -73,7 +72,7 @@ impl Holds {
 
     pub(crate) fn is_quarantined(&self, identity: &str) -> bool {
         // A poisoned lock holds everyone: fail closed.
-        self.any()
+        self.quarantines.load(Ordering::Acquire) > 0
             && self
                 .quarantined
                 .lock()
@@ -106,7 +105,7 @@ impl Holds {
 
     /// `Err(wait)` when the identity is throttled and over its lower rate.
     pub(crate) fn check_throttle(&self, identity: &str) -> Result<(), Duration> {
-        if !self.any() {
+        if self.throttles.load(Ordering::Acquire) == 0 {
             return Ok(());
         }
         let Ok(mut m) = self.throttled.lock() else {
