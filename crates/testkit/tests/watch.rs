@@ -134,7 +134,10 @@ async fn enumeration_alerts_on_distinct_values_and_on_a_sequence() {
         (Some(8), Some(8))
     );
     assert_eq!(a["samples"].as_array().unwrap().len(), 5);
-    assert_eq!(a["action"], "throttle");
+    assert_eq!(
+        (a["action"].as_str(), a["window_ms"].as_u64()),
+        (Some("throttle"), Some(600_000))
+    );
     let _ = walker.get(LIST).await;
     assert_eq!(
         walker.get(LIST).await.status,
@@ -189,6 +192,7 @@ async fn a_deny_spike_alerts_against_the_identitys_own_baseline() {
         (a["detector"].as_str(), a["action"].as_str()),
         (Some("deny_spike"), Some("quarantine"))
     );
+    assert_eq!(a["window_ms"].as_u64(), Some(600_000));
     assert_eq!(
         spiker.get(LIST).await.code().as_deref(),
         Some("identity-suspended")
@@ -233,7 +237,11 @@ async fn novelty_alerts_on_an_operation_never_used_after_the_warm_up() {
         (a["count"].as_u64(), a["threshold"].as_u64()),
         (Some(7), Some(5))
     );
-    assert_eq!(a["action"], "throttle");
+    // Novelty's window is its cooldown: at most one alert in it.
+    assert_eq!(
+        (a["action"].as_str(), a["window_ms"].as_u64()),
+        (Some("throttle"), Some(60_000))
+    );
     let _ = explorer.get(LIST).await;
     assert_eq!(explorer.get(LIST).await.status, 429);
     // The same volume, doing what it always does.
@@ -279,7 +287,10 @@ async fn volume_alerts_on_a_surge_above_the_identitys_own_rate() {
     assert_eq!(a["detector"], "volume");
     assert!(a["count"].as_u64().unwrap() >= 20, "{a}");
     assert!(a["baseline"].as_u64().unwrap() <= 5, "{a}");
-    assert_eq!(a["action"], "quarantine");
+    assert_eq!(
+        (a["action"].as_str(), a["window_ms"].as_u64()),
+        (Some("quarantine"), Some(1_000))
+    );
     assert_eq!(
         surger.get(LIST).await.code().as_deref(),
         Some("identity-suspended")
