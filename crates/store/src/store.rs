@@ -40,6 +40,21 @@ pub trait IdentityStore {
         by: &ChangedBy<'_>,
     ) -> Result<(), StoreError>;
 
+    /// [`Self::set_identity_state`] only if the identity is in `expected`
+    /// now; `Ok(false)` (nothing changed, nothing recorded) otherwise, so a
+    /// change decided on an old view never overwrites a newer one. Never
+    /// waits for another writer: a store another process holds locked is
+    /// `Unavailable` at once, for a caller that retries (the watch), so the
+    /// wait never holds up the request path's use of the store.
+    fn set_identity_state_if(
+        &self,
+        id: &str,
+        expected: IdentityState,
+        state: IdentityState,
+        now: UnixTime,
+        by: &ChangedBy<'_>,
+    ) -> Result<bool, StoreError>;
+
     /// State changes not yet written to the audit ledger, oldest first.
     fn pending_state_changes(&self, limit: u32) -> Result<Vec<StateChange>, StoreError>;
 

@@ -162,9 +162,11 @@ async fn a_quarantined_identity_is_refused_everywhere_until_an_admin_resumes_it(
         .unwrap();
     assert_eq!(report.problem, None);
 
-    // Released: the detectors start again from nothing.
-    probe(&bot, 2).await;
-    assert_eq!(bot.get(LIST).await.status, 200);
+    // Released: the detectors start again from nothing, so the next three
+    // probes fire at level 1 (without the release, level 2).
+    probe(&bot, 3).await;
+    let again = alerts(&world, "bot", 2).await;
+    assert_eq!(again[1]["level"].as_u64(), Some(1));
     world.stop().await;
 }
 
@@ -208,6 +210,40 @@ async fn a_quarantine_the_store_cannot_take_holds_and_is_written_later() {
     drop(blocker);
     stored_state(&world, "bot", IdentityState::Quarantined).await;
     assert_eq!(bot.get(LIST).await.status, 403);
+    world.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A quarantine decided while the store could not take it, then the
+/// gateway stopped before it could: the restart holds it again (from the
+/// ledger's alert) and writes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quarantine_never_written_before_a_restart_is_held_again() {
+    let dir = stored_example("unwritten");
+    let world = spawn_stored(&dir, &quarantining()).await;
+    let key = portcullis_testkit::identity_with_key(&world.gateway, "bot", None);
+    let bot = Client {
+        world: &world,
+        key: key.clone(),
+    };
+    let blocker = rusqlite::Connection::open(dir.join("portcullis.db")).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    probe(&bot, 3).await;
+    assert_eq!(bot.get(LIST).await.status, 403);
+    let _ = alerts(&world, "bot", 1).await;
+    world.gateway.flush_audit().await;
+    world.stop().await;
+    blocker.execute_batch("ROLLBACK").unwrap();
+    drop(blocker);
+
+    let world = spawn_stored(&dir, &quarantining()).await;
+    let bot = Client { world: &world, key };
+    let refused = bot.get(LIST).await;
+    assert_eq!(
+        (refused.status, refused.code().as_deref()),
+        (403, Some("identity-suspended"))
+    );
+    stored_state(&world, "bot", IdentityState::Quarantined).await;
     world.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

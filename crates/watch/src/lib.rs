@@ -39,7 +39,8 @@ pub const PROBING_CODES: [&str; 4] = [
 pub const DENY_CODES: [&str; 2] = ["forbidden", "insufficient-scope"];
 
 /// Codes that say nothing new about a caller's behaviour (it is already
-/// held, or throttled): the detectors skip these records entirely.
+/// held): the detectors skip these records entirely. A throttled request
+/// (`rate-limited`) still counts towards volume: it is still a request.
 pub const IGNORED_CODES: [&str; 1] = ["identity-suspended"];
 
 /// One recorded decision of an identity, as the detectors read it.

@@ -222,25 +222,6 @@ impl Tuning {
             }),
         }
     }
-
-    /// The longest window any detector looks back over (what a restart
-    /// reads back from the ledger, beside novelty's history).
-    pub fn longest_window(&self) -> Duration {
-        [
-            self.probing.as_ref().map(|t| t.params.window),
-            self.enumeration.as_ref().map(|t| t.params.window),
-            self.deny_spike
-                .as_ref()
-                .map(|t| t.params.window * (t.params.warmup + 2)),
-            self.volume
-                .as_ref()
-                .map(|t| t.params.window * (t.params.warmup + 2)),
-        ]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or_default()
-    }
 }
 
 /// The lower rate a throttled identity gets, and for how long.

@@ -212,7 +212,7 @@ fn time(name: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option
     }
 }
 
-fn no_gateway() -> Refusal {
+pub(super) fn no_gateway() -> Refusal {
     Refusal::new(
         ProblemCode::Unavailable,
         "this admin listener is not attached to a gateway",

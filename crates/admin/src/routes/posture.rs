@@ -33,7 +33,7 @@ pub(super) async fn posture(
     State(observer): State<Option<Observer>>,
     query: Result<Query<PostureQuery>, QueryRejection>,
 ) -> Result<Response, Refusal> {
-    let observer = observer.ok_or_else(Refusal::unavailable)?;
+    let observer = observer.ok_or_else(super::observe::no_gateway)?;
     let Query(q) = query.map_err(|e| Refusal::invalid_at("/query", e.body_text()))?;
     let mut errors = Vec::new();
     let format = q.format.unwrap_or_else(|| "json".to_owned());

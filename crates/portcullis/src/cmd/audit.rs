@@ -250,9 +250,11 @@ pub async fn tail(args: &TailArgs, only: Option<&str>) -> anyhow::Result<ExitCod
     let (last, _) = ledger.head()?;
     let mut after = last.saturating_sub(u64::from(args.lines));
     if let Some(decision) = only {
+        // Up to the head read above: what is written after it, --follow prints.
         let filter = portcullis_store::ledger::Filter {
             decision: Some(decision.to_owned()),
             limit: args.lines,
+            before_seq: Some(last.saturating_add(1)),
             ..Default::default()
         };
         for record in ledger.query(&filter)?.records.iter().rev() {

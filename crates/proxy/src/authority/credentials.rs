@@ -218,6 +218,28 @@ impl Authority {
         Ok(())
     }
 
+    /// Quarantines the identity only if it is active now (the watch's
+    /// decision, written after the fact: a release, a suspension or a
+    /// retirement made since stands). Whether it changed it.
+    pub fn quarantine_if_active(
+        &self,
+        identity: &str,
+        by: portcullis_store::ChangedBy<'_>,
+    ) -> Result<bool, ManageError> {
+        let changed = self.store.set_identity_state_if(
+            identity,
+            IdentityState::Active,
+            IdentityState::Quarantined,
+            self.clock.now(),
+            &by,
+        )?;
+        if changed {
+            self.reload()?;
+            tracing::info!(identity, by = by.by, "identity quarantined");
+        }
+        Ok(changed)
+    }
+
     /// Revokes a token by its id until it would have expired anyway.
     pub fn revoke_token(&self, jti: &str, expires: UnixTime) -> Result<(), ManageError> {
         self.store.revoke_token(jti, expires)?;

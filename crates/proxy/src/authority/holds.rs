@@ -15,16 +15,20 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-/// One throttled identity: its own bucket at the lower rate, until when.
+/// One throttled identity: its own bucket at the lower rate, since when
+/// (wall clock, to tell a throttle set after a release from one before
+/// it), until when.
 #[derive(Debug)]
 struct Throttled {
+    set_ms: i64,
     until: Instant,
     bucket: DefaultDirectRateLimiter,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Holds {
-    /// Entries in each map: zero means nothing to look up there.
+    /// Entries in each map, stored while its lock is held so a reader never
+    /// sees a count older than the map: zero means nothing to look up there.
     quarantines: AtomicUsize,
     throttles: AtomicUsize,
     /// Identity -> who decided it (`watch:<detector>`), until the store has it.
@@ -33,21 +37,44 @@ pub(crate) struct Holds {
     clock: DefaultClock,
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 impl Holds {
-    fn recount(&self) {
-        // A poisoned lock counts as held: the lookups then fail closed.
-        let q = self.quarantined.lock().map_or(1, |m| m.len());
-        let t = self.throttled.lock().map_or(1, |m| m.len());
-        self.quarantines.store(q, Ordering::Release);
-        self.throttles.store(t, Ordering::Release);
+    /// Changes the quarantine map under its lock and stores its size before
+    /// letting go. A poisoned lock counts as held: lookups then fail closed.
+    fn with_quarantined(&self, f: impl FnOnce(&mut HashMap<String, String>)) {
+        match self.quarantined.lock() {
+            Ok(mut m) => {
+                f(&mut m);
+                self.quarantines.store(m.len(), Ordering::Release);
+            }
+            Err(_) => self.quarantines.store(1, Ordering::Release),
+        }
+    }
+
+    fn with_throttled<R>(&self, f: impl FnOnce(&mut HashMap<String, Throttled>) -> R) -> Option<R> {
+        match self.throttled.lock() {
+            Ok(mut m) => {
+                let out = f(&mut m);
+                self.throttles.store(m.len(), Ordering::Release);
+                Some(out)
+            }
+            Err(_) => {
+                self.throttles.store(1, Ordering::Release);
+                None
+            }
+        }
     }
 
     /// Holds the identity quarantined until [`Self::release_quarantine`].
     pub(crate) fn quarantine(&self, identity: &str, by: &str) {
-        if let Ok(mut m) = self.quarantined.lock() {
+        self.with_quarantined(|m| {
             m.insert(identity.to_owned(), by.to_owned());
-        }
-        self.recount();
+        });
     }
 
     /// The quarantines not yet in the store, and who decided each.
@@ -61,13 +88,12 @@ impl Holds {
             .unwrap_or_default()
     }
 
-    /// The store has the quarantine (or an admin released it): memory
-    /// need not hold it any more.
+    /// The store has the quarantine (or an admin released it in this
+    /// process): memory need not hold it any more.
     pub(crate) fn release_quarantine(&self, identity: &str) {
-        if let Ok(mut m) = self.quarantined.lock() {
+        self.with_quarantined(|m| {
             m.remove(identity);
-        }
-        self.recount();
+        });
     }
 
     pub(crate) fn is_quarantined(&self, identity: &str) -> bool {
@@ -91,16 +117,12 @@ impl Holds {
             return;
         };
         let bucket = RateLimiter::direct(quota.allow_burst(count));
-        if let Ok(mut m) = self.throttled.lock() {
-            m.insert(
-                identity.to_owned(),
-                Throttled {
-                    until: Instant::now() + lasts,
-                    bucket,
-                },
-            );
-        }
-        self.recount();
+        let throttled = Throttled {
+            set_ms: now_ms(),
+            until: Instant::now() + lasts,
+            bucket,
+        };
+        self.with_throttled(|m| m.insert(identity.to_owned(), throttled));
     }
 
     /// `Err(wait)` when the identity is throttled and over its lower rate.
@@ -108,29 +130,47 @@ impl Holds {
         if self.throttles.load(Ordering::Acquire) == 0 {
             return Ok(());
         }
-        let Ok(mut m) = self.throttled.lock() else {
-            return Err(Duration::from_secs(1));
-        };
-        let Some(t) = m.get(identity) else {
-            return Ok(());
-        };
-        if t.until <= Instant::now() {
-            m.remove(identity);
-            drop(m);
-            self.recount();
-            return Ok(());
+        let checked = self.with_throttled(|m| {
+            let t = m.get(identity)?;
+            if t.until <= Instant::now() {
+                m.remove(identity);
+                return None;
+            }
+            t.bucket
+                .check()
+                .err()
+                .map(|n| n.wait_time_from(self.clock.now()))
+        });
+        match checked {
+            Some(None) => Ok(()),
+            Some(Some(wait)) => Err(wait),
+            // A poisoned lock: fail closed.
+            None => Err(Duration::from_secs(1)),
         }
-        t.bucket
-            .check()
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
-    /// Ends a throttle (an admin released the identity).
+    /// Ends a throttle set before `before_ms` (an admin's release, then):
+    /// one the watch set after the release stands.
+    pub(crate) fn release_throttle_before(&self, identity: &str, before_ms: i64) {
+        self.with_throttled(|m| {
+            if m.get(identity).is_some_and(|t| t.set_ms <= before_ms) {
+                m.remove(identity);
+            }
+        });
+    }
+
+    /// Ends a throttle now (an admin released the identity in this process).
     pub(crate) fn release_throttle(&self, identity: &str) {
-        if let Ok(mut m) = self.throttled.lock() {
-            m.remove(identity);
+        self.with_throttled(|m| m.remove(identity));
+    }
+
+    /// Forgets throttles that have run out, so identities that never call
+    /// again do not keep every request looking.
+    pub(crate) fn sweep(&self) {
+        if self.throttles.load(Ordering::Acquire) > 0 {
+            let now = Instant::now();
+            self.with_throttled(|m| m.retain(|_, t| t.until > now));
         }
-        self.recount();
     }
 }
 
@@ -160,6 +200,11 @@ mod tests {
         assert_eq!(h.check_throttle("t"), Ok(()));
         assert!(h.check_throttle("t").is_err());
         assert_eq!(h.check_throttle("u"), Ok(()));
+        h.release_throttle_before("t", now_ms() - 60_000);
+        assert!(
+            h.check_throttle("t").is_err(),
+            "set after that release: it stands"
+        );
         h.release_throttle("t");
         assert_eq!(h.check_throttle("t"), Ok(()));
     }

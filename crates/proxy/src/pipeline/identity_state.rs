@@ -3,6 +3,7 @@
 //! delegated token, so is every identity it was delegated through (the rest
 //! of its act chain, and the identity it acts for when an identity's own
 //! token was exchanged): ending an agent ends every token exchanged from it.
+//! An identity the watch throttled gets its lower rate here (429).
 
 use portcullis_core::ProblemCode;
 
@@ -30,11 +31,26 @@ pub(crate) fn check(snapshot: &Snapshot, ex: &Exchange, caller: &Caller) -> Resu
         })?;
         refuse(standing, role)?;
     }
-    // An offline explanation is not a use of the identity.
+    // An offline explanation is not a use of the identity, nor spends a
+    // throttle's allowance.
     if !ex.offline {
+        throttled(authority, &principal.identity)?;
         authority.touch(&principal.identity, now);
     }
     Ok(())
+}
+
+/// The watch's throttle: a lower rate for an identity it caught, on every
+/// request its credential reaches an operation with (so the denials that
+/// set it off slow down too), before scopes, validation and policy.
+fn throttled(authority: &crate::authority::Authority, identity: &str) -> Result<(), Refusal> {
+    authority.holds.check_throttle(identity).map_err(|wait| {
+        Refusal::new(
+            ProblemCode::RateLimited,
+            "this identity is throttled by the watch after an alert",
+        )
+        .with_retry_after(crate::rate::retry_after_secs(wait))
+    })
 }
 
 fn refuse(standing: Standing, role: &str) -> Result<(), Refusal> {

@@ -1,6 +1,6 @@
 //! Stage 9: rate limit per identity and per operation. Over the limit: 429
-//! `rate-limited` with `Retry-After`. The buckets are in [`crate::rate`];
-//! the watch's throttle (`authority::holds`) is checked first. `explain` skips this stage, since a limit depends on live traffic and
+//! `rate-limited` with `Retry-After`. The buckets are in [`crate::rate`]
+//! (the watch's throttle is checked earlier, in `identity_state`). `explain` skips this stage, since a limit depends on live traffic and
 //! asking must not spend anyone's allowance.
 
 use portcullis_core::ProblemCode;
@@ -23,7 +23,6 @@ pub(crate) fn check_identity(
         return Ok(());
     }
     let Caller::Identity(principal) = caller;
-    throttled(snapshot, &principal.identity)?;
     snapshot
         .rates
         .check_identity(&principal.identity)
@@ -31,22 +30,6 @@ pub(crate) fn check_identity(
             Refusal::new(
                 ProblemCode::RateLimited,
                 "this identity is over its request rate",
-            )
-            .with_retry_after(retry_after_secs(wait))
-        })
-}
-
-/// The watch's throttle: a lower rate for an identity it caught, checked
-/// before (and beside) the configured limits.
-fn throttled(snapshot: &Snapshot, identity: &str) -> Result<(), Refusal> {
-    snapshot
-        .authority
-        .holds
-        .check_throttle(identity)
-        .map_err(|wait| {
-            Refusal::new(
-                ProblemCode::RateLimited,
-                "this identity is throttled by the watch after an alert",
             )
             .with_retry_after(retry_after_secs(wait))
         })
@@ -62,7 +45,6 @@ pub(crate) fn check(
         return Ok(());
     }
     let Caller::Identity(principal) = caller;
-    throttled(snapshot, &principal.identity)?;
     let matched = authorized.matched();
     let limited = snapshot.rates.check(
         &principal.identity,

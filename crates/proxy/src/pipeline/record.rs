@@ -71,11 +71,11 @@ impl Record {
             response.body().size_hint().exact(),
             latency_us,
         );
-        let recorded = live.audit.record(entry).await;
-        // In the record's wake: the detectors see the decision once it is
-        // handed to the ledger, and what they hold bites from the next request.
+        // In the record's wake, before awaiting it: the detectors see the
+        // decision even if the client goes away while the record commits,
+        // and what they hold bites from the identity's next request.
         live.watch.observe(ex, code);
-        match recorded {
+        match live.audit.record(entry).await {
             Ok(_) => (response, code),
             Err(e) => {
                 tracing::error!(request_id = %ex.request_id, error = %e, "the decision could not be recorded; refusing");

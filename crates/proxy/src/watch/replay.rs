@@ -3,10 +3,17 @@
 //! same detectors in order, so windows, baselines, what each identity has
 //! done before and how far up its ladder it is come back after a restart.
 //! What a replayed firing asked for is restored only where memory is the
-//! only place it lives: a throttle still running. Quarantines are the
-//! store's (written, or — if the process died first — reached again by the
-//! next firing, the ladder being restored). A state-change record that
-//! reactivated an identity releases it here as it did live.
+//! only place it lives: a throttle still running, and a quarantine the
+//! process decided but died before writing (no release after it in the
+//! ledger or waiting in the store's outbox, and the store still has the
+//! identity active): held again, and written by the responder. A
+//! state-change record that reactivated an identity releases it here as it
+//! did live.
+//!
+//! Not everything comes back: MCP calls' record ids are not in the ledger
+//! (enumeration over MCP starts afresh), and a history cut at
+//! [`MAX_RECORDS`] starts novelty's warm-up again for identities whose
+//! first records were cut (quiet rather than noisy).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -45,6 +52,9 @@ pub(crate) fn replay(
         .saturating_sub(1)
         .max(head.saturating_sub(MAX_RECORDS));
     let mut single: HashMap<(String, String), bool> = HashMap::new();
+    // Quarantines decided in the window and not released since: identity
+    // -> (who decided, when).
+    let mut decided: HashMap<String, (String, i64)> = HashMap::new();
     let mut read = 0;
     loop {
         let page = ledger.records_after(after, PAGE)?;
@@ -63,6 +73,7 @@ pub(crate) fn replay(
                     if e.state_change.as_ref().is_some_and(|c| c.to == "active") {
                         watcher.engine().release(identity);
                         watcher.authority.holds.release_throttle(identity);
+                        decided.remove(identity);
                     }
                     continue;
                 }
@@ -98,6 +109,10 @@ pub(crate) fn replay(
                 item,
             };
             for firing in watcher.engine().observe(&settings, &obs) {
+                if firing.enforced && firing.step == Step::Quarantine {
+                    let by = format!("watch:{}", firing.detector.as_str());
+                    decided.insert(identity.to_owned(), (by, firing.time_ms));
+                }
                 let lasts = i64::try_from(settings.throttle.lasts.as_millis()).unwrap_or(i64::MAX);
                 let left = firing.time_ms.saturating_add(lasts).saturating_sub(now_ms);
                 if firing.enforced && firing.step == Step::Throttle && left > 0 {
@@ -111,7 +126,32 @@ pub(crate) fn replay(
             }
         }
     }
+    hold_unwritten(watcher, decided);
     Ok(read)
+}
+
+/// Holds again the quarantines decided before the restart that the store
+/// never got: still active there, and no release since in its outbox.
+fn hold_unwritten(watcher: &Watcher, decided: HashMap<String, (String, i64)>) {
+    if decided.is_empty() {
+        return;
+    }
+    let store = watcher.authority.store();
+    let Ok(pending) = store.pending_state_changes(10_000) else {
+        return;
+    };
+    for (identity, (by, at_ms)) in decided {
+        let released_since = pending
+            .iter()
+            .any(|c| c.identity == identity && c.time.saturating_mul(1_000) >= at_ms - 1_000);
+        let active = matches!(
+            store.get_identity(&identity),
+            Ok(Some(i)) if i.state == portcullis_core::IdentityState::Active
+        );
+        if active && !released_since {
+            watcher.authority.holds.quarantine(&identity, &by);
+        }
+    }
 }
 
 fn single_record(config: &Config, api: &str, operation: &str) -> bool {

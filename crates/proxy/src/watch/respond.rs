@@ -44,6 +44,7 @@ pub(crate) async fn run(live: Weak<Live>, mut jobs: mpsc::Receiver<Firing>) {
             }
             _ = tick.tick() => {
                 let Some(live) = live.upgrade() else { return };
+                live.authority.holds.sweep();
                 persist_quarantines(&live).await;
                 drain_state_changes(&live).await;
             }
@@ -134,11 +135,13 @@ async fn persist_quarantines(live: &Live) {
                     "the watch's graded response reached quarantine (see the alert record)",
                 ),
             };
-            authority.set_state(&id, IdentityState::Quarantined, by)
+            authority.quarantine_if_active(&id, by)
         })
         .await;
         match written {
-            Ok(Ok(())) | Ok(Err(ManageError::NoSuchIdentity(_))) => {
+            // Written, or no longer active (released, suspended, retired
+            // since: that stands), or gone: memory need not hold it.
+            Ok(Ok(_)) | Ok(Err(ManageError::NoSuchIdentity(_))) => {
                 live.authority.holds.release_quarantine(&identity);
             }
             Ok(Err(ManageError::Store(portcullis_store::StoreError::NotFound(_)))) => {
@@ -171,10 +174,15 @@ async fn drain_state_changes(live: &Live) {
         }
         recorded = Some(change.seq);
         if change.to == IdentityState::Active {
-            // Released by someone: the detectors start again from nothing.
+            // Released by someone: the detectors start again from nothing,
+            // and a throttle set before the release ends (one the watch set
+            // since stands; a quarantine held in memory is the watch's
+            // newer decision, written only if the identity is still active).
             live.watch.engine().release(&change.identity);
-            live.authority.holds.release_throttle(&change.identity);
-            live.authority.holds.release_quarantine(&change.identity);
+            let released_ms = change.time.saturating_add(1).saturating_mul(1_000);
+            live.authority
+                .holds
+                .release_throttle_before(&change.identity, released_ms);
         }
     }
     if let Some(seq) = recorded {

@@ -43,12 +43,17 @@ pub(super) async fn run(live: Weak<Live>, mut queue: mpsc::Receiver<Value>) {
         // The live state is not kept alive while a webhook is slow.
         drop(live);
         let Some(hook) = hook else { continue };
-        if client.is_none() {
+        // Built again when a reload changes the timeout it connects with.
+        if client
+            .as_ref()
+            .is_none_or(|(timeout, _)| *timeout != hook.timeout)
+        {
             client = crate::jwks::client(hook.timeout)
                 .map_err(|e| tracing::error!(error = %e, "the webhook client could not be built"))
-                .ok();
+                .ok()
+                .map(|c| (hook.timeout, c));
         }
-        let Some(c) = &client else {
+        let Some((_, c)) = &client else {
             metrics.webhook("failed");
             continue;
         };

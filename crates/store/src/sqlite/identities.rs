@@ -55,6 +55,42 @@ fn upsert(statement: &mut rusqlite::Statement<'_>, identity: &Identity) -> Resul
     Ok(())
 }
 
+/// Sets the state (when it is `expected`, if given) and records the change
+/// for the ledger, in one transaction that takes the write lock first (a
+/// deferred one could fail to upgrade while another writer holds it):
+/// `None` if the identity does not exist, `Some(false)` if it was not in
+/// `expected`.
+fn change_state(
+    conn: &mut rusqlite::Connection,
+    id: &str,
+    expected: Option<IdentityState>,
+    state: IdentityState,
+    now: UnixTime,
+    by: &ChangedBy<'_>,
+) -> Result<Option<bool>, Fault> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let from: Option<String> = tx
+        .query_row("SELECT state FROM identities WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let Some(from) = from else { return Ok(None) };
+    if expected.is_some_and(|e| e.as_str() != from) {
+        return Ok(Some(false));
+    }
+    tx.execute(
+        "UPDATE identities SET state = ?2, state_changed = ?3 WHERE id = ?1",
+        params![id, state.as_str(), now],
+    )?;
+    tx.execute(
+        "INSERT INTO state_changes (time, identity, from_state, to_state, changed_by, reason) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![now, id, from, state.as_str(), by.by, by.reason],
+    )?;
+    tx.commit()?;
+    Ok(Some(true))
+}
+
 impl IdentityStore for SqliteStore {
     fn upsert_identity(&self, identity: &Identity) -> Result<(), StoreError> {
         self.run("saving an identity", |conn| {
@@ -103,27 +139,30 @@ impl IdentityStore for SqliteStore {
         by: &ChangedBy<'_>,
     ) -> Result<(), StoreError> {
         self.change_one("changing an identity's state", WHAT, id, |conn| {
-            let tx = conn.transaction()?;
-            let from: Option<String> = tx
-                .query_row("SELECT state FROM identities WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            if from.is_none() {
-                return Ok(0);
-            }
-            tx.execute(
-                "UPDATE identities SET state = ?2, state_changed = ?3 WHERE id = ?1",
-                params![id, state.as_str(), now],
-            )?;
-            tx.execute(
-                "INSERT INTO state_changes (time, identity, from_state, to_state, changed_by, reason) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![now, id, from, state.as_str(), by.by, by.reason],
-            )?;
-            tx.commit()?;
-            Ok(1)
+            Ok(usize::from(
+                change_state(conn, id, None, state, now, by)?.is_some(),
+            ))
         })
+    }
+
+    fn set_identity_state_if(
+        &self,
+        id: &str,
+        expected: IdentityState,
+        state: IdentityState,
+        now: UnixTime,
+        by: &ChangedBy<'_>,
+    ) -> Result<bool, StoreError> {
+        let changed = self.run("changing an identity's state", |conn| {
+            conn.busy_timeout(std::time::Duration::ZERO)?;
+            let changed = change_state(conn, id, Some(expected), state, now, by);
+            conn.busy_timeout(super::BUSY_TIMEOUT)?;
+            changed
+        })?;
+        match changed {
+            None => Err(StoreError::not_found(WHAT, id)),
+            Some(changed) => Ok(changed),
+        }
     }
 
     fn pending_state_changes(&self, limit: u32) -> Result<Vec<StateChange>, StoreError> {

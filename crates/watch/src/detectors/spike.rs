@@ -4,6 +4,11 @@
 //! (this window's count plus the previous one's, weighted by how much of it
 //! the sliding window still covers), so a burst straddling two windows is
 //! seen whole. At most one firing per window.
+//!
+//! The average starts from the first *whole* window the identity was seen
+//! for (not blended up from zero, which would make any steady rate look
+//! like a spike while it catches up); until then the count is judged
+//! against `min` and `factor` alone.
 
 use super::{Evidence, millis};
 use crate::settings::Spike;
@@ -14,6 +19,10 @@ const ALPHA: f64 = 0.2;
 #[derive(Debug, Default)]
 pub(super) struct State {
     started: bool,
+    /// When the identity was first seen.
+    first_ms: i64,
+    /// Whether the average holds a whole window yet.
+    seeded: bool,
     bucket: i64,
     current: u32,
     previous: u32,
@@ -30,10 +39,19 @@ impl State {
         let bucket = now.div_euclid(window);
         if !self.started {
             self.started = true;
+            self.first_ms = now;
             self.bucket = bucket;
         } else if bucket > self.bucket {
             let gap = bucket - self.bucket;
-            self.average = ALPHA * f64::from(self.current) + (1.0 - ALPHA) * self.average;
+            let whole = self.first_ms <= self.bucket.saturating_mul(window);
+            if self.seeded {
+                self.average = ALPHA * f64::from(self.current) + (1.0 - ALPHA) * self.average;
+            } else if whole || gap > 1 {
+                // The windows after a partial first one were whole (and
+                // empty, if `gap` skipped them).
+                self.average = if whole { f64::from(self.current) } else { 0.0 };
+                self.seeded = true;
+            }
             if gap > 1 {
                 let quiet = i32::try_from(gap - 1).unwrap_or(i32::MAX);
                 self.average *= (1.0 - ALPHA).powi(quiet);

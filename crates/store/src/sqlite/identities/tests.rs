@@ -96,6 +96,28 @@ fn state_changes_and_touch() {
         ),
         ("bot", "admin-1", Some("incident 7"), 42)
     );
+    // A change decided on an old view does not overwrite a newer one.
+    let watch = ChangedBy::who("watch:probing");
+    assert!(
+        !store
+            .set_identity_state_if(
+                "bot",
+                IdentityState::Suspended,
+                IdentityState::Quarantined,
+                43,
+                &watch
+            )
+            .unwrap()
+    );
+    assert_eq!(
+        store.get_identity("bot").unwrap().unwrap().state,
+        IdentityState::Active
+    );
+    assert_eq!(
+        store.pending_state_changes(10).unwrap().len(),
+        4,
+        "nothing recorded"
+    );
     store.mark_state_changes_recorded(pending[1].seq).unwrap();
     let left: Vec<i64> = store
         .pending_state_changes(10)
