@@ -99,7 +99,7 @@ fn serve(cwd: &Path, config: &Path) -> Serve {
 fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
     let dir = example_copy("reload-cli");
     let serve = serve(&dir, &dir.join("portcullis.yaml"));
-    serve.wait_for("portcullis listening");
+    // The watch is in place before the gateway says it is listening.
     loop {
         let watching = serve.wait_for("watching for configuration changes");
         if watching["folder"]
@@ -109,6 +109,7 @@ fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
             break;
         }
     }
+    serve.wait_for("portcullis listening");
 
     // A policy naming an operation the contract does not declare.
     std::fs::write(
@@ -208,7 +209,6 @@ fn serve_reloads_on_change_and_sighup_and_keeps_the_last_good() {
 fn reloads_with_a_relative_path(cwd: &Path, config: &Path) {
     let dir = cwd.join(config).parent().unwrap().to_owned();
     let serve = serve(cwd, config);
-    serve.wait_for("portcullis listening");
     loop {
         let watching = serve.wait_for("watching for configuration changes");
         let folder = watching["folder"].as_str().unwrap();
@@ -217,6 +217,7 @@ fn reloads_with_a_relative_path(cwd: &Path, config: &Path) {
             break;
         }
     }
+    serve.wait_for("portcullis listening");
     let edits = [
         ("portcullis.yaml", "\n# edited\n"),
         ("openapi.yaml", "\n# edited\n"),

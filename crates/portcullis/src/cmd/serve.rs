@@ -26,10 +26,12 @@ pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
 
     let admin_addr = config.admin;
     let gateway = Gateway::start(config).await?;
-    tracing::info!(addr = %gateway.addr(), "portcullis listening");
     let reloader = gateway.reloader(path.to_owned(), Overrides::default());
     reloader.set_inputs(inputs);
     let _triggers = triggers::start(reloader.clone());
+    // Only once the reload triggers are in place: a change made on seeing
+    // this line (a volume update, a SIGHUP) is never missed.
+    tracing::info!(addr = %gateway.addr(), "portcullis listening");
     let bootstrap_secret = std::env::var(portcullis_admin::BOOTSTRAP_ENV).ok();
     if let Some(created) =
         portcullis_admin::bootstrap(gateway.authority(), bootstrap_secret.as_deref())?
