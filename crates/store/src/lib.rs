@@ -17,6 +17,7 @@ mod error;
 pub mod ledger;
 mod location;
 mod model;
+pub mod postgres;
 mod sqlite;
 mod store;
 
