@@ -13,6 +13,8 @@
 //! job, with the helpers on the model types), and never puts secret
 //! material in an error message or a `Debug` rendering.
 
+#[cfg(test)]
+mod behaviour;
 mod error;
 pub mod ledger;
 mod location;

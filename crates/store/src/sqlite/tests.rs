@@ -332,3 +332,18 @@ fn sealed_upstream_credentials_round_trip_and_follow_their_identity() {
         Err(StoreError::NotFound(_))
     ));
 }
+
+/// The behaviour every backend owes the store traits (`behaviour.rs`), on
+/// SQLite: in memory, and in a file.
+#[test]
+fn the_shared_behaviour_suite_passes_on_sqlite() {
+    crate::behaviour::all(|| Box::new(SqliteStore::open_in_memory().unwrap()));
+    let dir = TempDir::new("behaviour");
+    let n = AtomicUsize::new(0);
+    crate::behaviour::all(|| {
+        let path = dir
+            .0
+            .join(format!("store-{}.db", n.fetch_add(1, Ordering::Relaxed)));
+        Box::new(SqliteStore::open(&path).unwrap())
+    });
+}
