@@ -1,14 +1,115 @@
 //! The PostgreSQL store, for a fleet of gateways on one database (issue 18,
-//! being built): this step has the schema and its migrations, applied once
-//! under an advisory lock however many nodes start together, and refusing
-//! a database from a newer build. `storage: postgres://` is still refused
-//! by the configuration until the store traits are implemented here.
+//! being built): every store trait (`identities.rs`, `records.rs`, `keys.rs`, `revocations.rs`) over a
+//! few connection threads (`pool.rs`), the schema and its migrations,
+//! applied once under an advisory lock however many nodes start together,
+//! refusing a database from a newer build. It passes the same behaviour
+//! suite as SQLite. `storage: postgres://` is still refused by the
+//! configuration: propagation between nodes (LISTEN/NOTIFY) comes first.
 
+mod identities;
+mod keys;
 pub mod migrations;
+mod pool;
+mod records;
+mod revocations;
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::types::FromSql;
+use tokio_postgres::{Client, NoTls, Row};
 
 use crate::StoreError;
+use pool::{About, BoxFuture, Pool};
+
+/// Connection threads per store.
+const CONNECTIONS: usize = 4;
+
+/// Every store trait on one PostgreSQL database.
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the URL: it may carry a password.
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Opens the store at `url`: migrates the database (once, however many
+    /// nodes do this together) and starts the connection threads.
+    ///
+    /// # Errors
+    /// PostgreSQL cannot be reached, or holds a newer build's schema.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let pool = Pool::start(url, CONNECTIONS)?;
+        let about = About {
+            action: "migrating the PostgreSQL store",
+            what: "schema",
+            id: "",
+        };
+        let migrated = pool.run(about, |c| -> BoxFuture<'_, _> {
+            Box::pin(async move { Ok(migrations::migrate(c).await) })
+        })?;
+        migrated?;
+        Ok(Self { pool })
+    }
+}
+
+/// Column `i` of `row`, or `Corrupt` naming `what` (never a panic).
+fn col<'a, T: FromSql<'a>>(row: &'a Row, i: usize, what: &'static str) -> Result<T, StoreError> {
+    row.try_get(i)
+        .map_err(|e| StoreError::corrupt(what, e.to_string()))
+}
+
+impl crate::store::ChangeStore for PostgresStore {
+    fn data_version(&self) -> Result<i64, StoreError> {
+        let about = About {
+            action: "reading the data version",
+            what: "store version",
+            id: "",
+        };
+        self.pool.run(about, |c| -> BoxFuture<'_, _> {
+            Box::pin(async move {
+                c.query_one(
+                    "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM store_version",
+                    &[],
+                )
+                .await?
+                .try_get(0)
+            })
+        })
+    }
+
+    fn check_writable(&self) -> Result<(), StoreError> {
+        let about = About {
+            action: "checking the store is writable",
+            what: "store version",
+            id: "",
+        };
+        let writable = self.pool.run(about, |c| -> BoxFuture<'_, _> {
+            Box::pin(async move {
+                // Not a replica, and not read-only by default.
+                let read_only: String = c
+                    .query_one("SHOW transaction_read_only", &[])
+                    .await?
+                    .try_get(0)?;
+                let recovering: bool = c
+                    .query_one("SELECT pg_is_in_recovery()", &[])
+                    .await?
+                    .try_get(0)?;
+                Ok(read_only == "off" && !recovering)
+            })
+        })?;
+        if writable {
+            Ok(())
+        } else {
+            Err(StoreError::unavailable(
+                about.action,
+                "PostgreSQL is read-only here (a replica, or read-only by default)",
+            ))
+        }
+    }
+}
 
 /// Connects to `url` (`postgres://user@host:port/database`) and spawns the
 /// connection's task on the current runtime.

@@ -12,7 +12,10 @@ use tokio_postgres::Client;
 use crate::StoreError;
 
 /// Every migration, in order: (version, SQL).
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/0001_schema.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/0001_schema.sql")),
+    (2, include_str!("migrations/0002_version.sql")),
+];
 
 /// The advisory lock every node takes to migrate: one number, the same in
 /// every build ("portcull" in ASCII).
@@ -57,6 +60,8 @@ pub async fn migrate(client: &mut Client) -> Result<(), StoreError> {
         .get(0);
     let latest = latest();
     if current > latest {
+        // Explicitly: the advisory lock goes with the transaction.
+        tx.rollback().await.map_err(|e| unavailable(ACTION, &e))?;
         return Err(StoreError::unavailable(
             ACTION,
             format!(

@@ -89,3 +89,111 @@ async fn an_unreachable_database_is_unavailable() {
         "{refused}"
     );
 }
+
+/// A store on a database of its own, and the database (dropped after it).
+fn store_on_fresh_database(
+    runtime: &tokio::runtime::Runtime,
+) -> (super::PostgresStore, TestDatabase) {
+    let db = runtime.block_on(TestDatabase::create());
+    let store = super::PostgresStore::open(&db.url()).unwrap();
+    (store, db)
+}
+
+/// The behaviour every backend owes the store traits (`behaviour.rs`), the
+/// same suite SQLite passes.
+#[test]
+fn the_shared_behaviour_suite_passes_on_postgresql() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let databases = std::sync::Mutex::new(Vec::new());
+    crate::behaviour::all(|| {
+        let (store, db) = store_on_fresh_database(&runtime);
+        databases.lock().unwrap().push(db);
+        Box::new(store)
+    });
+}
+
+/// The data version moves for what nodes keep in memory, not for a use.
+#[test]
+fn the_data_version_moves_on_changes_but_not_on_use() {
+    use crate::{ChangeStore, IdentityStore, RevocationStore};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (store, _db) = store_on_fresh_database(&runtime);
+    let v0 = store.data_version().unwrap();
+    let mut bot = portcullis_core::Identity {
+        id: "bot".into(),
+        kind: portcullis_core::IdentityKind::Agent,
+        owner: "o".into(),
+        environment: "e".into(),
+        tags: vec![],
+        scopes: vec![],
+        state: portcullis_core::IdentityState::Active,
+        created: 1,
+        expires: None,
+        last_used: None,
+    };
+    store.upsert_identity(&bot).unwrap();
+    let v1 = store.data_version().unwrap();
+    assert_ne!(v0, v1);
+    store.touch_identity("bot", 50).unwrap();
+    store.upsert_identity(&bot).unwrap();
+    assert_eq!(
+        store.data_version().unwrap(),
+        v1,
+        "a use, or the same row again, is not a change"
+    );
+    bot.owner = "p".into();
+    store.upsert_identity(&bot).unwrap();
+    let v2 = store.data_version().unwrap();
+    assert_ne!(v1, v2);
+    store.revoke_token("t", 100).unwrap();
+    assert_ne!(store.data_version().unwrap(), v2);
+    store.check_writable().unwrap();
+}
+
+/// Connections killed under it: a call may fail `Unavailable` (never a
+/// wrong answer), and the store recovers without a restart.
+#[test]
+fn terminated_connections_fail_closed_and_recover() {
+    use crate::IdentityStore;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (store, db) = store_on_fresh_database(&runtime);
+    assert!(store.list_identities().unwrap().is_empty());
+    runtime.block_on(async {
+        let admin = connect("postgres://postgres@127.0.0.1:5432/test")
+            .await
+            .unwrap();
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                &[&db.url().rsplit('/').next().unwrap()],
+            )
+            .await
+            .unwrap();
+    });
+    // Each connection thread finds its connection dead at most once.
+    let mut answers = Vec::new();
+    for _ in 0..40 {
+        match store.list_identities() {
+            Ok(list) => {
+                assert!(list.is_empty());
+                answers.push("ok");
+            }
+            Err(e) => {
+                assert!(matches!(e, crate::StoreError::Unavailable(_)), "{e}");
+                answers.push("unavailable");
+            }
+        }
+    }
+    let failed = answers.iter().filter(|a| **a == "unavailable").count();
+    assert!(failed <= super::CONNECTIONS, "{answers:?}");
+    assert!(answers.ends_with(&["ok"; 16]), "recovered: {answers:?}");
+}
+
+#[test]
+fn an_unreachable_database_cannot_be_opened() {
+    let refused = super::PostgresStore::open("postgres://postgres@127.0.0.1:9/test").unwrap_err();
+    assert!(
+        matches!(refused, crate::StoreError::Unavailable(_)),
+        "{refused}"
+    );
+}
