@@ -130,6 +130,8 @@ pub enum AuditDurability {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Storage {
     Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database a fleet of gateways shares.
+    Postgres(portcullis_store::PostgresUrl),
     /// Nothing survives a restart: the demo and tests.
     Memory,
 }

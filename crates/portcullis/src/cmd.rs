@@ -69,6 +69,11 @@ pub fn read_only_authority(
                 .with_context(|| format!("cannot read the store {}", path.display()))?;
             Ok((authority, Some(path.clone())))
         }
+        Storage::Postgres(_) => {
+            let authority = Authority::open_read_only(config, &base_url, clock)
+                .context("cannot read the PostgreSQL store")?;
+            Ok((authority, None))
+        }
         Storage::Sqlite(_) | Storage::Memory => {
             let mut declared = config.clone();
             declared.storage = Storage::Memory;

@@ -24,7 +24,7 @@ mod sqlite;
 mod store;
 
 pub use error::{Conflict, Corrupt, NotFound, StoreError, Unavailable};
-pub use location::{StorageLocation, StorageUrlError, UnsupportedScheme};
+pub use location::{PostgresUrl, StorageLocation, StorageUrlError, UnsupportedScheme};
 pub use model::{Credential, CredentialKind, SealedCredential, StoredKey, UnknownCredentialKind};
 pub use sqlite::SqliteStore;
 pub use store::{

@@ -15,6 +15,26 @@ use crate::{SqliteStore, Store, StoreError};
 pub enum StorageLocation {
     /// An embedded SQLite database file; the path is taken literally.
     Sqlite(PathBuf),
+    /// A PostgreSQL database, shared by a fleet of gateways.
+    Postgres(PostgresUrl),
+}
+
+/// A PostgreSQL URL: it may hold a password, so it is never shown
+/// (`Debug` prints only that it is one).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresUrl(String);
+
+impl PostgresUrl {
+    /// The URL itself, to connect with; never for logs or errors.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostgresUrl(..)")
+    }
 }
 
 /// Why a storage URL is refused.
@@ -26,8 +46,6 @@ pub enum StorageUrlError {
     UnsupportedScheme(UnsupportedScheme),
     #[error("storage url `sqlite://` names no database file")]
     EmptyPath,
-    #[error("PostgreSQL storage is not available in this build")]
-    PostgresUnavailable,
 }
 
 /// A URL scheme that names no backend.
@@ -50,7 +68,7 @@ impl StorageLocation {
             return Ok(Self::Sqlite(PathBuf::from(rest)));
         }
         if scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql") {
-            return Err(StorageUrlError::PostgresUnavailable);
+            return Ok(Self::Postgres(PostgresUrl(url.to_owned())));
         }
         // Echo the scheme only when it looks like one: anything else may be
         // part of a credential pasted in the wrong place.
@@ -83,6 +101,9 @@ impl StorageLocation {
     pub fn open(&self) -> Result<Box<dyn Store>, StoreError> {
         match self {
             Self::Sqlite(path) => Ok(Box::new(SqliteStore::open(path)?)),
+            Self::Postgres(url) => Ok(Box::new(crate::postgres::PostgresStore::open(
+                url.expose(),
+            )?)),
         }
     }
 }
@@ -119,17 +140,18 @@ mod tests {
     }
 
     #[test]
-    fn postgres_is_refused_clearly_without_echoing_the_url() {
+    fn postgres_urls_are_kept_and_never_shown() {
         for url in [
             "postgres://admin:hunter2@db/portcullis",
             "postgresql://admin:hunter2@db/portcullis",
         ] {
-            let err = StorageLocation::parse(url).unwrap_err();
-            assert_eq!(err, StorageUrlError::PostgresUnavailable);
-            assert_eq!(
-                err.to_string(),
-                "PostgreSQL storage is not available in this build"
-            );
+            let location = StorageLocation::parse(url).unwrap();
+            let StorageLocation::Postgres(kept) = &location else {
+                panic!("{location:?}");
+            };
+            assert_eq!(kept.expose(), url);
+            assert!(!format!("{location:?}").contains("hunter2"));
+            assert_eq!(location.clone().resolve(Path::new("/etc")), location);
         }
     }
 

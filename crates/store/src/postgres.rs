@@ -55,6 +55,35 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Opens the store at `url` as it is, for commands that only read:
+    /// never migrated, and refused unless its schema is this build's.
+    ///
+    /// # Errors
+    /// PostgreSQL cannot be reached, or holds another build's schema.
+    pub fn attach(url: &str) -> Result<Self, StoreError> {
+        let pool = Pool::start(url, 1)?;
+        let about = About {
+            action: "reading the PostgreSQL store's schema version",
+            what: "schema",
+            id: "",
+        };
+        let version = pool.run(about, |c| -> BoxFuture<'_, _> {
+            Box::pin(async move { Ok(migrations::current_version(c).await) })
+        })??;
+        let latest = migrations::latest();
+        if version != latest {
+            return Err(StoreError::unavailable(
+                about.action,
+                format!(
+                    "the database is at schema version {version}, this build reads {latest}: start the gateway (`serve`) to upgrade an older one"
+                ),
+            ));
+        }
+        Ok(Self { pool })
+    }
+}
+
 /// Column `i` of `row`, or `Corrupt` naming `what` (never a panic).
 fn col<'a, T: FromSql<'a>>(row: &'a Row, i: usize, what: &'static str) -> Result<T, StoreError> {
     row.try_get(i)

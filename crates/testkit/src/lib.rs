@@ -23,6 +23,7 @@ pub mod books;
 pub mod browser;
 pub mod echo;
 pub mod mcp;
+pub mod pg;
 pub mod raw;
 pub mod served;
 

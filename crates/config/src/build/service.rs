@@ -30,6 +30,7 @@ pub(super) fn storage(
         Ok(location) => match (files.base_dir(), location) {
             (Some(base), location) => match location.resolve(base) {
                 StorageLocation::Sqlite(path) => Storage::Sqlite(path),
+                StorageLocation::Postgres(url) => Storage::Postgres(url),
                 _ => {
                     out.push(Diagnostic::error_at_line(
                         file,

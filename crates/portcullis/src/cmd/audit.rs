@@ -130,16 +130,19 @@ fn locate(source: &Source) -> anyhow::Result<(Location, Option<PublicKey>)> {
         anyhow::bail!("this configuration keeps its ledger in memory: nothing to read");
     };
     anyhow::ensure!(path.exists(), "no ledger at {} yet", path.display());
-    let key = match &config.storage {
-        portcullis_config::Storage::Sqlite(store) if store.exists() => {
-            // Read as it is: verifying the ledger changes nothing.
-            let store = portcullis_store::SqliteStore::open_read_only(store)?;
-            match store.audit_key()? {
-                Some((kid, der)) => Some(AuditKey::from_pkcs8(kid, &der)?.public()),
-                None => None,
-            }
-        }
+    // Read as it is: verifying the ledger changes nothing.
+    let store: Option<Box<dyn KeyStore>> = match &config.storage {
+        portcullis_config::Storage::Sqlite(store) if store.exists() => Some(Box::new(
+            portcullis_store::SqliteStore::open_read_only(store)?,
+        )),
+        portcullis_config::Storage::Postgres(url) => Some(Box::new(
+            portcullis_store::postgres::PostgresStore::attach(url.expose())?,
+        )),
         _ => None,
+    };
+    let key = match store.map(|s| s.audit_key()).transpose()?.flatten() {
+        Some((kid, der)) => Some(AuditKey::from_pkcs8(kid, &der)?.public()),
+        None => None,
     };
     Ok((Location::File(path.clone()), key))
 }

@@ -12,6 +12,8 @@ use portcullis_token::{KeySet, SealingKey, SigningKey, Verifier};
 
 use crate::upstream::Injection;
 
+use portcullis_store::postgres::PostgresStore;
+
 use super::{Authority, AuthorityError, Cache, secs};
 
 pub(super) fn open(
@@ -21,6 +23,7 @@ pub(super) fn open(
 ) -> Result<Authority, AuthorityError> {
     let store: Arc<dyn Store> = match &config.storage {
         Storage::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
+        Storage::Postgres(url) => Arc::new(PostgresStore::open(url.expose())?),
         Storage::Memory => Arc::new(SqliteStore::open_in_memory()?),
     };
     let now = clock.now();
@@ -44,6 +47,10 @@ pub(super) fn open_read_only(
     match &config.storage {
         Storage::Sqlite(path) => {
             let store = Arc::new(SqliteStore::open_read_only(path)?);
+            assemble(config, base_url, clock, store)
+        }
+        Storage::Postgres(url) => {
+            let store = Arc::new(PostgresStore::attach(url.expose())?);
             assemble(config, base_url, clock, store)
         }
         Storage::Memory => open(config, base_url, clock),

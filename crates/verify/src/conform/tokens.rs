@@ -93,6 +93,21 @@ impl<'a> Issuer<'a> {
                 None,
                 format!("the gateway's store is not here (no {})", path.display()),
             ),
+            Storage::Postgres(_) => {
+                match Authority::open_read_only(config, &base_url, Arc::new(SystemClock)) {
+                    Ok(store) => match published.and_then(|p| unpublished(&store, &p)) {
+                        None => (Some(store), String::new()),
+                        Some(why) => (
+                            None,
+                            format!("the PostgreSQL store is not the gateway's: {why}"),
+                        ),
+                    },
+                    Err(e) => (
+                        None,
+                        format!("the gateway's PostgreSQL store cannot be read: {e}"),
+                    ),
+                }
+            }
             Storage::Memory => (
                 None,
                 "the configuration keeps its store in the gateway's memory".to_owned(),

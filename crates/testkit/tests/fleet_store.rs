@@ -1,0 +1,86 @@
+//! Two gateways on one PostgreSQL store: what one node changes, the other
+//! applies on its very next request (an identity made, a suspension, a
+//! release), and a token one issued verifies on the other.
+
+#![allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a missing value should fail the test"
+)]
+
+use portcullis_core::IdentityState;
+use portcullis_proxy::Gateway;
+use portcullis_store::ChangedBy;
+use portcullis_testkit::pg::TestDatabase;
+use portcullis_testkit::raw::{get, request, with_header};
+use portcullis_testkit::{config_stored, copy_example, example_config, identity_with_key, send};
+
+const LIST: &str = "/orders/v1/orders";
+
+fn folder(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("portcullis-fleet-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_example(&dir);
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_node_bites_on_the_others_next_request() {
+    let db = TestDatabase::create("fleet").await;
+    let orders = portcullis_example_orders::OrdersApi::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let upstream = format!("http://{}", orders.addr());
+    let (dir_a, dir_b) = (folder("a"), folder("b"));
+    let start = |dir: std::path::PathBuf| {
+        let config = config_stored(
+            &dir,
+            &example_config(),
+            &[("orders", upstream.as_str())],
+            db.storage(),
+        );
+        async move { Gateway::start(config).await.unwrap() }
+    };
+    let a = start(dir_a.clone()).await;
+    let b = start(dir_b.clone()).await;
+
+    // Made on A, used on B; a token A issued, verified on B.
+    let key = identity_with_key(&a, "worker", None);
+    let (token, _) = a
+        .authority()
+        .issue_for("worker", &["orders:read".into()], 600, "orders")
+        .unwrap();
+    let by_key = with_header(&get(LIST), "X-Api-Key", &key);
+    let by_token = request(
+        "GET",
+        LIST,
+        &[("Authorization", &format!("Bearer {token}"))],
+        b"",
+    );
+    assert_eq!(send(b.addr(), &by_key).await.status, 200);
+    assert_eq!(send(b.addr(), &by_token).await.status, 200);
+
+    // Suspended on A: B refuses the very next request, key and token.
+    a.authority()
+        .set_state("worker", IdentityState::Suspended, ChangedBy::who("ops"))
+        .unwrap();
+    for req in [&by_key, &by_token] {
+        let r = send(b.addr(), req).await;
+        assert_eq!(
+            (r.status, r.code().as_deref()),
+            (403, Some("identity-suspended"))
+        );
+    }
+    // Released on B: A serves it again.
+    b.authority()
+        .set_state("worker", IdentityState::Active, ChangedBy::who("ops"))
+        .unwrap();
+    assert_eq!(send(a.addr(), &by_key).await.status, 200);
+
+    a.stop().await;
+    b.stop().await;
+    orders.stop().await;
+    let _ = std::fs::remove_dir_all(&dir_a);
+    let _ = std::fs::remove_dir_all(&dir_b);
+}
