@@ -3,9 +3,11 @@
 //! few connection threads (`pool.rs`), the schema and its migrations,
 //! applied once under an advisory lock however many nodes start together,
 //! refusing a database from a newer build. It passes the same behaviour
-//! suite as SQLite. `storage: postgres://` is still refused by the
-//! configuration: propagation between nodes (LISTEN/NOTIFY) comes first.
+//! suite as SQLite. Every node learns of another's change through its
+//! change feed (`feed.rs`: LISTEN/NOTIFY, with a poll as the safety net),
+//! and refuses once the feed has not heard from PostgreSQL for a while.
 
+mod feed;
 mod identities;
 mod keys;
 pub mod migrations;
@@ -25,6 +27,17 @@ const CONNECTIONS: usize = 4;
 /// Every store trait on one PostgreSQL database.
 pub struct PostgresStore {
     pool: Pool,
+    /// The store's version as the change feed last read it (`None` for a
+    /// store attached by a read-only command, which asks each time).
+    feed: Option<std::sync::Arc<feed::Feed>>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        if let Some(feed) = &self.feed {
+            feed.stop();
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -51,7 +64,12 @@ impl PostgresStore {
             Box::pin(async move { Ok(migrations::migrate(c).await) })
         })?;
         migrated?;
-        Ok(Self { pool })
+        let feed = feed::Feed::start(url)?;
+        feed.wait_first(std::time::Duration::from_secs(2));
+        Ok(Self {
+            pool,
+            feed: Some(feed),
+        })
     }
 }
 
@@ -80,7 +98,7 @@ impl PostgresStore {
                 ),
             ));
         }
-        Ok(Self { pool })
+        Ok(Self { pool, feed: None })
     }
 }
 
@@ -92,6 +110,10 @@ fn col<'a, T: FromSql<'a>>(row: &'a Row, i: usize, what: &'static str) -> Result
 
 impl crate::store::ChangeStore for PostgresStore {
     fn data_version(&self) -> Result<i64, StoreError> {
+        // Asked on every request: a gateway answers from its change feed.
+        if let Some(feed) = &self.feed {
+            return feed.version();
+        }
         let about = About {
             action: "reading the data version",
             what: "store version",

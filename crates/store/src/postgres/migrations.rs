@@ -15,6 +15,7 @@ use crate::StoreError;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_schema.sql")),
     (2, include_str!("migrations/0002_version.sql")),
+    (3, include_str!("migrations/0003_notify.sql")),
 ];
 
 /// The advisory lock every node takes to migrate: one number, the same in

@@ -112,7 +112,22 @@ fn the_shared_behaviour_suite_passes_on_postgresql() {
     });
 }
 
-/// The data version moves for what nodes keep in memory, not for a use.
+/// The version the store's change feed reports once it moves past
+/// `before` (within two seconds: a notification arrives in milliseconds).
+fn moved_from(store: &super::PostgresStore, before: i64) -> i64 {
+    use crate::ChangeStore;
+    for _ in 0..200 {
+        let now = store.data_version().unwrap();
+        if now != before {
+            return now;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the data version stayed at {before}")
+}
+
+/// The data version moves for what nodes keep in memory, not for a use;
+/// the change feed reports it without a query per call.
 #[test]
 fn the_data_version_moves_on_changes_but_not_on_use() {
     use crate::{ChangeStore, IdentityStore, RevocationStore};
@@ -132,10 +147,11 @@ fn the_data_version_moves_on_changes_but_not_on_use() {
         last_used: None,
     };
     store.upsert_identity(&bot).unwrap();
-    let v1 = store.data_version().unwrap();
-    assert_ne!(v0, v1);
+    let v1 = moved_from(&store, v0);
     store.touch_identity("bot", 50).unwrap();
     store.upsert_identity(&bot).unwrap();
+    // Past a poll of the feed: nothing moved it.
+    std::thread::sleep(std::time::Duration::from_millis(700));
     assert_eq!(
         store.data_version().unwrap(),
         v1,
@@ -143,11 +159,78 @@ fn the_data_version_moves_on_changes_but_not_on_use() {
     );
     bot.owner = "p".into();
     store.upsert_identity(&bot).unwrap();
-    let v2 = store.data_version().unwrap();
-    assert_ne!(v1, v2);
+    let v2 = moved_from(&store, v1);
     store.revoke_token("t", 100).unwrap();
-    assert_ne!(store.data_version().unwrap(), v2);
+    moved_from(&store, v2);
     store.check_writable().unwrap();
+}
+
+/// A store another node changes: this one's feed hears it without being
+/// asked; a feed cut off from PostgreSQL goes stale and refuses.
+#[test]
+fn the_change_feed_hears_other_nodes_and_goes_stale_when_cut_off() {
+    use crate::{ChangeStore, RevocationStore};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (here, db) = store_on_fresh_database(&runtime);
+    let there = super::PostgresStore::open(&db.url()).unwrap();
+    let before = here.data_version().unwrap();
+    let told = std::time::Instant::now();
+    there.revoke_token("t", 100).unwrap();
+    moved_from(&here, before);
+    assert!(
+        told.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        told.elapsed()
+    );
+    // Every connection to the database refused from now on: the feed
+    // cannot reconnect, and past its bound the version is unavailable.
+    runtime.block_on(async {
+        let admin = connect("postgres://postgres@127.0.0.1:5432/test")
+            .await
+            .unwrap();
+        let name = db.url().rsplit('/').next().unwrap().to_owned();
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
+            ))
+            .await
+            .unwrap();
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                &[&name],
+            )
+            .await
+            .unwrap();
+    });
+    std::thread::sleep(super::feed::STALE + std::time::Duration::from_millis(800));
+    let refused = here.data_version().unwrap_err();
+    assert!(
+        matches!(refused, crate::StoreError::Unavailable(_)),
+        "{refused}"
+    );
+    runtime.block_on(async {
+        let admin = connect("postgres://postgres@127.0.0.1:5432/test")
+            .await
+            .unwrap();
+        let name = db.url().rsplit('/').next().unwrap().to_owned();
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"
+            ))
+            .await
+            .unwrap();
+    });
+    // Back: the feed reconnects (its back-off is at most two seconds).
+    let mut back = false;
+    for _ in 0..50 {
+        if here.data_version().is_ok() {
+            back = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(back, "the feed came back");
 }
 
 /// Connections killed under it: a call may fail `Unavailable` (never a
