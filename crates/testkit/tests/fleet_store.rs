@@ -124,3 +124,40 @@ async fn a_change_on_one_node_bites_on_the_others_within_a_second() {
     let _ = std::fs::remove_dir_all(&dir_a);
     let _ = std::fs::remove_dir_all(&dir_b);
 }
+
+/// A gateway started against a database a newer build migrated refuses to
+/// start, and says why; the database is left as it was.
+#[tokio::test]
+async fn a_gateway_refuses_a_database_from_a_newer_build() {
+    let db = TestDatabase::create("newer").await;
+    let dir = folder("newer");
+    let config = config_stored(
+        &dir,
+        &example_config(),
+        &[("orders", "http://127.0.0.1:9")],
+        db.storage(),
+    );
+    let first = Gateway::start(config.clone()).await.unwrap();
+    first.stop().await;
+    let admin = portcullis_store::postgres::connect(&db.url())
+        .await
+        .unwrap();
+    let newer = portcullis_store::postgres::migrations::latest() + 1;
+    admin
+        .execute(
+            "INSERT INTO portcullis_schema_version (version) VALUES ($1)",
+            &[&newer],
+        )
+        .await
+        .unwrap();
+    let refused = Gateway::start(config).await.unwrap_err().to_string();
+    assert!(
+        refused.contains(&format!("schema version {newer}, newer than this build's")),
+        "{refused}"
+    );
+    assert!(
+        !refused.contains("postgres://"),
+        "the URL is never shown: {refused}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
