@@ -189,6 +189,15 @@ impl Operation {
             })
     }
 
+    /// Every scope any of the operation's security requirements names (a
+    /// scope may repeat across requirements).
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.security
+            .iter()
+            .flatten()
+            .flat_map(|(_, scopes)| scopes.iter().map(String::as_str))
+    }
+
     /// Whether `granted` satisfies one of the operation's security
     /// requirements (each lists scopes that must all be present). On refusal,
     /// the scopes of the requirement closest to being met, for the

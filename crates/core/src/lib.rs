@@ -5,6 +5,7 @@
 //! so a refusal looks the same whichever stage produced it.
 
 mod identity;
+mod markup;
 mod problem;
 mod problem_code;
 
@@ -12,5 +13,6 @@ pub use identity::{
     Clock, FixedClock, Identity, IdentityKind, IdentityState, SystemClock, UnixTime, UnknownValue,
     Unusable, valid_identity_id, valid_scope,
 };
+pub use markup::escape_markup;
 pub use problem::{FieldError, Problem};
 pub use problem_code::ProblemCode;

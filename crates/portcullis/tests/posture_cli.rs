@@ -10,9 +10,9 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use portcullis_testkit::ExampleCopy;
 use portcullis_testkit::raw::{get, with_header};
 use portcullis_testkit::served::Served;
 use serde_json::Value;
@@ -20,35 +20,11 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 
 fn cli(config: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn example(dir: &Path, upstream: &str) -> PathBuf {
-    let _ = std::fs::remove_dir_all(dir);
-    portcullis_testkit::copy_example(dir);
-    let path = dir.join("portcullis.yaml");
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("127.0.0.1:8080", "127.0.0.1:0")
-        .replace("127.0.0.1:8081", "127.0.0.1:0")
-        .replace("http://127.0.0.1:9000", upstream);
-    std::fs::write(&path, text).unwrap();
-    path
+    portcullis_testkit::served::cli(BIN, config, args)
 }
 
 #[test]
 fn every_format_has_the_findings_and_the_page_renders() {
-    let dir = std::env::temp_dir().join(format!("portcullis-posture-cli-{}", std::process::id()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -59,7 +35,8 @@ fn every_format_has_the_findings_and_the_page_renders() {
             "127.0.0.1:0".parse().unwrap(),
         ))
         .unwrap();
-    let config = example(&dir, &format!("http://{}", orders.addr()));
+    let dir = ExampleCopy::serving("posture-cli", &format!("http://{}", orders.addr()));
+    let config = dir.config();
     let owner = "<script>alert(1)</script>";
     let add = [
         "identity",
@@ -179,5 +156,4 @@ fn every_format_has_the_findings_and_the_page_renders() {
         assert_eq!(dom.matches("<tr>").count(), inventory.len() + 1);
     }
     drop(orders);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,34 +10,21 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
+use portcullis_testkit::ExampleCopy;
 use portcullis_testkit::raw::{get, with_header};
 use portcullis_testkit::served::Served;
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 
-fn cli(config: &PathBuf, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+fn cli(config: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    portcullis_testkit::served::cli(BIN, config, args)
 }
 
 #[test]
 fn a_probing_agent_is_quarantined_listed_and_released_from_the_cli() {
-    let dir = std::env::temp_dir().join(format!("portcullis-watch-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    portcullis_testkit::copy_example(&dir);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -48,16 +35,8 @@ fn a_probing_agent_is_quarantined_listed_and_released_from_the_cli() {
             "127.0.0.1:0".parse().unwrap(),
         ))
         .unwrap();
-    let path = dir.join("portcullis.yaml");
-    let text = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("127.0.0.1:8080", "127.0.0.1:0")
-        .replace("127.0.0.1:8081", "127.0.0.1:0")
-        .replace(
-            "http://127.0.0.1:9000",
-            &format!("http://{}", orders.addr()),
-        );
-    std::fs::write(&path, text).unwrap();
+    let dir = ExampleCopy::serving("watch-cli", &format!("http://{}", orders.addr()));
+    let path = dir.config();
     let (code, _, stderr) = cli(
         &path,
         &[
@@ -143,5 +122,4 @@ fn a_probing_agent_is_quarantined_listed_and_released_from_the_cli() {
     let (code, out, _) = cli(&path, &["audit", "verify"]);
     assert_eq!(code, Some(0), "{out}");
     drop(orders);
-    let _ = std::fs::remove_dir_all(&dir);
 }

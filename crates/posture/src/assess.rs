@@ -110,6 +110,17 @@ pub fn assess(facts: &Facts, limits: &Thresholds) -> Report {
     }
 }
 
+impl Report {
+    /// The findings grouped by risk, in the Top 10's order; a risk with no
+    /// finding is left out.
+    pub fn by_risk(&self) -> impl Iterator<Item = (Nhi, Vec<&Finding>)> {
+        Nhi::ALL.into_iter().filter_map(|nhi| {
+            let these: Vec<&Finding> = self.findings.iter().filter(|f| f.nhi == nhi.id()).collect();
+            (!these.is_empty()).then_some((nhi, these))
+        })
+    }
+}
+
 impl Finding {
     fn nhi_order(&self) -> usize {
         Nhi::ALL

@@ -18,6 +18,8 @@ pub struct Facts {
     /// The gateway's own environment, when the configuration names one.
     pub environment: Option<String>,
     pub token_max_ttl_secs: u64,
+    /// Scopes any contract names (a scope none names is for the admin API).
+    pub scopes_known: BTreeSet<String>,
     pub apis: Vec<ApiFacts>,
     pub identities: Vec<IdentityFacts>,
 }
@@ -71,6 +73,4 @@ pub struct IdentityFacts {
     pub permitted: BTreeSet<String>,
     /// Scopes the operations it used require (any of their requirements).
     pub scopes_used: BTreeSet<String>,
-    /// Scopes any contract names (a scope none names is for the admin API).
-    pub scopes_known: BTreeSet<String>,
 }

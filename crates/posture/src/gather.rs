@@ -60,7 +60,7 @@ pub fn gather(
     environment: Option<String>,
 ) -> Result<Facts, GatherError> {
     let since_ms = (now - i64::from(window_days) * 86_400).saturating_mul(1_000);
-    let (usage, ledger_read) = match ledger.map(|l| read_usage(l, since_ms)) {
+    let (mut usage, ledger_read) = match ledger.map(|l| read_usage(l, since_ms)) {
         Some(Ok(usage)) => (usage, true),
         Some(Err(e)) => {
             tracing::warn!(error = %e, "posture: the ledger could not be read");
@@ -79,12 +79,7 @@ pub fn gather(
         .apis
         .iter()
         .flat_map(|a| a.contract.operations())
-        .flat_map(|o| {
-            o.security
-                .iter()
-                .flatten()
-                .flat_map(|(_, s)| s.iter().cloned())
-        })
+        .flat_map(|o| o.scopes().map(str::to_owned))
         .collect();
     let mut identities = Vec::new();
     for identity in store.list_identities()? {
@@ -99,19 +94,14 @@ pub fn gather(
                 revoked: c.revoked.is_some(),
             })
             .collect();
-        let usage = usage.get(&identity.id).cloned().unwrap_or_default();
+        let usage = usage.remove(&identity.id).unwrap_or_default();
         let mut permitted = BTreeSet::new();
         let mut scopes_used = BTreeSet::new();
         for api in &config.apis {
             for op in api.contract.operations() {
                 let key = format!("{}:{}", api.name, op.id);
                 if usage.operations.contains(&key) {
-                    scopes_used.extend(
-                        op.security
-                            .iter()
-                            .flatten()
-                            .flat_map(|(_, s)| s.iter().cloned()),
-                    );
+                    scopes_used.extend(op.scopes().map(str::to_owned));
                 }
                 let reachable = op.check_scopes(&identity.scopes).is_ok()
                     && config
@@ -130,7 +120,6 @@ pub fn gather(
             usage,
             permitted,
             scopes_used,
-            scopes_known: scopes_known.clone(),
         });
     }
     let apis = config
@@ -161,6 +150,7 @@ pub fn gather(
         ledger_read,
         environment,
         token_max_ttl_secs: config.token_max_ttl.as_secs(),
+        scopes_known,
         apis,
         identities,
     })

@@ -49,6 +49,9 @@ pub struct Snapshot {
     pub(crate) mcp: crate::mcp::Face,
     /// Browser origins allowed to call `/mcp` besides the gateway's own.
     pub(crate) mcp_origins: Vec<String>,
+    /// Whether the watch is configured: the route stage keeps a read's
+    /// record id for it only then.
+    pub(crate) watching: bool,
 }
 
 impl Snapshot {
@@ -90,6 +93,7 @@ impl Snapshot {
             version,
             mcp,
             mcp_origins: config.mcp.allowed_origins,
+            watching: config.watch.is_some(),
             apis,
             policies: config.policies,
             limits: config.limits,

@@ -91,14 +91,7 @@ impl Watcher {
         let Some(settings) = guard.as_deref() else {
             return;
         };
-        let kind = if settings.needs_kind() {
-            self.authority
-                .with_identity(identity, |i| i.kind)
-                .ok()
-                .flatten()
-        } else {
-            None
-        };
+        let kind = self.kind_of(settings, identity);
         let obs = Observation {
             time_ms: ex.arrived_ms,
             identity,
@@ -113,6 +106,21 @@ impl Watcher {
         for firing in self.engine.observe(settings, &obs) {
             self.answer(settings, firing);
         }
+    }
+
+    /// The identity's kind, read only when the settings tune by kind.
+    pub(crate) fn kind_of(
+        &self,
+        settings: &WatchSettings,
+        identity: &str,
+    ) -> Option<portcullis_core::IdentityKind> {
+        if !settings.needs_kind() {
+            return None;
+        }
+        self.authority
+            .with_identity(identity, |i| i.kind)
+            .ok()
+            .flatten()
     }
 
     /// The in-memory part of a firing's response, now; the rest queued.

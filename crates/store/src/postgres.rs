@@ -179,7 +179,7 @@ pub async fn connect(url: &str) -> Result<Client, StoreError> {
     Ok(client)
 }
 
-#[cfg(test)]
-mod testdb;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;

@@ -72,6 +72,28 @@ impl ExampleCopy {
     }
 }
 
+impl ExampleCopy {
+    /// A copy whose configuration listens on free loopback ports (gateway
+    /// and admin) and sends the `orders` API to `upstream`: what `serve`
+    /// and the CLI run on in a test.
+    pub fn serving(name: &str, upstream: &str) -> Self {
+        let copy = Self::new(name);
+        let path = copy.config();
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .replace("127.0.0.1:8080", "127.0.0.1:0")
+            .replace("127.0.0.1:8081", "127.0.0.1:0")
+            .replace("http://127.0.0.1:9000", upstream);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        copy
+    }
+
+    /// Its configuration file.
+    pub fn config(&self) -> PathBuf {
+        self.0.join("portcullis.yaml")
+    }
+}
+
 impl std::ops::Deref for ExampleCopy {
     type Target = std::path::Path;
 
@@ -321,11 +343,13 @@ pub async fn spawn_at(time: portcullis_core::UnixTime) -> World {
 /// The orders API behind a gateway running `config_text`, every file it
 /// names read from `dir` (a copy of the example with files added, say).
 pub async fn spawn_in(dir: &std::path::Path, config_text: &str) -> World {
+    let clock = Arc::new(portcullis_core::SystemClock);
     spawn_from(
         dir,
         config_text,
-        Arc::new(portcullis_core::SystemClock),
+        clock,
         None,
+        portcullis_config::Storage::Memory,
     )
     .await
 }
@@ -335,36 +359,34 @@ pub async fn spawn_in(dir: &std::path::Path, config_text: &str) -> World {
 /// ledger `audit.db` beside it: what survives a restart (stop the world,
 /// spawn again on the same folder).
 pub async fn spawn_stored(dir: &std::path::Path, config_text: &str) -> World {
-    let orders = OrdersApi::start(loopback())
-        .await
-        .unwrap_or_else(|e| panic!("orders API: {e}"));
-    let upstream = format!("http://{}", orders.addr());
-    let config = config_stored(
-        dir,
-        config_text,
-        &[("orders", upstream.as_str())],
-        portcullis_config::Storage::Sqlite(dir.join("portcullis.db")),
-    );
-    let gateway = Gateway::start(config)
-        .await
-        .unwrap_or_else(|e| panic!("gateway: {e}"));
-    let key = tester(&gateway);
-    World {
-        gateway,
-        orders,
-        key,
-    }
+    let storage = portcullis_config::Storage::Sqlite(dir.join("portcullis.db"));
+    let clock = Arc::new(portcullis_core::SystemClock);
+    spawn_from(dir, config_text, clock, None, storage).await
 }
 
 /// The example world, its `delegation:` issuers' key sets fetched from
 /// `jwks_url` (a test IdP's, as `portcullis demo` points them at its own).
 pub async fn spawn_with_idp(jwks_url: &str) -> World {
     let clock = Arc::new(portcullis_core::SystemClock);
-    spawn_from(&examples_dir(), &example_config(), clock, Some(jwks_url)).await
+    spawn_from(
+        &examples_dir(),
+        &example_config(),
+        clock,
+        Some(jwks_url),
+        portcullis_config::Storage::Memory,
+    )
+    .await
 }
 
 async fn spawn_clocked(config_text: &str, clock: Arc<dyn portcullis_core::Clock>) -> World {
-    spawn_from(&examples_dir(), config_text, clock, None).await
+    spawn_from(
+        &examples_dir(),
+        config_text,
+        clock,
+        None,
+        portcullis_config::Storage::Memory,
+    )
+    .await
 }
 
 async fn spawn_from(
@@ -372,12 +394,13 @@ async fn spawn_from(
     config_text: &str,
     clock: Arc<dyn portcullis_core::Clock>,
     jwks_url: Option<&str>,
+    storage: portcullis_config::Storage,
 ) -> World {
     let orders = OrdersApi::start(loopback())
         .await
         .unwrap_or_else(|e| panic!("orders API: {e}"));
     let upstream = format!("http://{}", orders.addr());
-    let mut config = config_in(dir, config_text, "orders", &upstream);
+    let mut config = config_stored(dir, config_text, &[("orders", upstream.as_str())], storage);
     if let Some(url) = jwks_url {
         for issuer in config.delegation.iter_mut().flat_map(|d| &mut d.issuers) {
             issuer.jwks = portcullis_config::JwksSource::Url(url.to_owned());

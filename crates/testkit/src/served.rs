@@ -68,3 +68,19 @@ impl Drop for Served {
         let _ = self.child.wait();
     }
 }
+
+/// Runs the binary `bin` with `args` and `-c config`: its exit code,
+/// standard output and standard error.
+pub fn cli(bin: &str, config: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(bin)
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .output()
+        .unwrap_or_else(|e| panic!("{bin}: {e}"));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -15,16 +15,9 @@ use portcullis_proxy::Gateway;
 use portcullis_store::ChangedBy;
 use portcullis_testkit::pg::TestDatabase;
 use portcullis_testkit::raw::{get, request, with_header};
-use portcullis_testkit::{config_stored, copy_example, example_config, identity_with_key, send};
+use portcullis_testkit::{ExampleCopy, config_stored, example_config, identity_with_key, send};
 
 const LIST: &str = "/orders/v1/orders";
-
-fn folder(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("portcullis-fleet-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    copy_example(&dir);
-    dir
-}
 
 /// Sends `req` to `addr` until it answers `status` (within a second).
 async fn until(addr: std::net::SocketAddr, req: &[u8], status: u16) {
@@ -51,18 +44,18 @@ async fn a_change_on_one_node_bites_on_the_others_within_a_second() {
         .await
         .unwrap();
     let upstream = format!("http://{}", orders.addr());
-    let (dir_a, dir_b) = (folder("a"), folder("b"));
-    let start = |dir: std::path::PathBuf| {
+    let (dir_a, dir_b) = (ExampleCopy::new("fleet-a"), ExampleCopy::new("fleet-b"));
+    let start = |dir: &std::path::Path| {
         let config = config_stored(
-            &dir,
+            dir,
             &example_config(),
             &[("orders", upstream.as_str())],
-            db.storage(),
+            portcullis_testkit::pg::storage(&db),
         );
         async move { Gateway::start(config).await.unwrap() }
     };
-    let a = start(dir_a.clone()).await;
-    let b = start(dir_b.clone()).await;
+    let a = start(&dir_a).await;
+    let b = start(&dir_b).await;
 
     // Made on A, used on B; a token A issued, verified on B.
     let key = identity_with_key(&a, "worker", None);
@@ -121,8 +114,6 @@ async fn a_change_on_one_node_bites_on_the_others_within_a_second() {
     a.stop().await;
     b.stop().await;
     orders.stop().await;
-    let _ = std::fs::remove_dir_all(&dir_a);
-    let _ = std::fs::remove_dir_all(&dir_b);
 }
 
 /// A gateway started against a database a newer build migrated refuses to
@@ -130,12 +121,12 @@ async fn a_change_on_one_node_bites_on_the_others_within_a_second() {
 #[tokio::test]
 async fn a_gateway_refuses_a_database_from_a_newer_build() {
     let db = TestDatabase::create("newer").await;
-    let dir = folder("newer");
+    let dir = ExampleCopy::new("fleet-newer");
     let config = config_stored(
         &dir,
         &example_config(),
         &[("orders", "http://127.0.0.1:9")],
-        db.storage(),
+        portcullis_testkit::pg::storage(&db),
     );
     let first = Gateway::start(config.clone()).await.unwrap();
     first.stop().await;
@@ -159,5 +150,4 @@ async fn a_gateway_refuses_a_database_from_a_newer_build() {
         !refused.contains("postgres://"),
         "the URL is never shown: {refused}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use portcullis_core::IdentityState;
 use portcullis_store::ledger::{Filter, Ledger};
 use portcullis_store::{ChangedBy, CredentialKind};
-use portcullis_testkit::{World, raw, spawn_stored, spawn_with};
+use portcullis_testkit::{ExampleCopy, World, raw, spawn_stored, spawn_with};
 use serde_json::Value;
 use support::{Client, alerts, only};
 
@@ -170,16 +170,9 @@ async fn a_quarantined_identity_is_refused_everywhere_until_an_admin_resumes_it(
     world.stop().await;
 }
 
-fn stored_example(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("portcullis-watch-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    portcullis_testkit::copy_example(&dir);
-    dir
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quarantine_the_store_cannot_take_holds_and_is_written_later() {
-    let dir = stored_example("locked");
+    let dir = ExampleCopy::new("watch-locked");
     let world = spawn_stored(&dir, &quarantining()).await;
     let bot = Client::new(&world, "bot", None);
     assert_eq!(bot.get(LIST).await.status, 200);
@@ -211,7 +204,6 @@ async fn a_quarantine_the_store_cannot_take_holds_and_is_written_later() {
     stored_state(&world, "bot", IdentityState::Quarantined).await;
     assert_eq!(bot.get(LIST).await.status, 403);
     world.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A quarantine decided while the store could not take it, then the
@@ -219,7 +211,7 @@ async fn a_quarantine_the_store_cannot_take_holds_and_is_written_later() {
 /// ledger's alert) and writes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quarantine_never_written_before_a_restart_is_held_again() {
-    let dir = stored_example("unwritten");
+    let dir = ExampleCopy::new("watch-unwritten");
     let world = spawn_stored(&dir, &quarantining()).await;
     let key = portcullis_testkit::identity_with_key(&world.gateway, "bot", None);
     let bot = Client {
@@ -245,12 +237,11 @@ async fn a_quarantine_never_written_before_a_restart_is_held_again() {
     );
     stored_state(&world, "bot", IdentityState::Quarantined).await;
     world.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn a_restart_rebuilds_the_detectors_from_the_ledger() {
-    let dir = stored_example("restart");
+    let dir = ExampleCopy::new("watch-restart");
     let config = only(
         "probing: {window: 10m, threshold: 3, respond: [alert, throttle, quarantine]}",
         "",
@@ -278,5 +269,4 @@ async fn a_restart_rebuilds_the_detectors_from_the_ledger() {
         (Some("throttle"), Some(2))
     );
     world.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }

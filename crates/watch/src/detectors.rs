@@ -30,6 +30,21 @@ pub struct Evidence {
     pub samples: Vec<String>,
 }
 
+impl Evidence {
+    /// `count` against `threshold` within `window`; the rest empty.
+    fn counted(window: std::time::Duration, count: u64, threshold: u32) -> Self {
+        Self {
+            window_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
+            count,
+            threshold: u64::from(threshold),
+            baseline: None,
+            since_ms: None,
+            subject: None,
+            samples: Vec::new(),
+        }
+    }
+}
+
 /// One detector firing for one identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Firing {

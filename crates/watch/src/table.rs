@@ -50,13 +50,18 @@ impl Watch {
         let Ok(mut shard) = shard.lock() else {
             return Vec::new();
         };
-        if !shard.contains_key(obs.identity) && shard.len() >= self.per_shard {
+        // Looked up by `&str` first: the key is allocated only for an
+        // identity seen for the first time, never on every record.
+        if let Some(watch) = shard.get_mut(obs.identity) {
+            return watch.observe(tuning, settings, obs);
+        }
+        if shard.len() >= self.per_shard {
             forget_oldest(&mut shard);
         }
-        let watch = shard
+        shard
             .entry(obs.identity.into())
-            .or_insert_with(|| IdentityWatch::new(obs.time_ms));
-        watch.observe(tuning, settings, obs)
+            .or_insert_with(|| IdentityWatch::new(obs.time_ms))
+            .observe(tuning, settings, obs)
     }
 
     /// Forgets what the detectors knew of an identity and its escalation:

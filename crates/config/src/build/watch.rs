@@ -17,6 +17,9 @@ use crate::raw::{RawDetectors, RawWatch};
 mod detectors;
 use detectors::tuning;
 
+/// The shortest window a detector may count over.
+pub(super) const WINDOW_MIN: Duration = Duration::from_millis(100);
+
 /// Reports one problem at a line.
 pub(super) type Report<'a> = dyn FnMut(u64, String) + 'a;
 
@@ -36,12 +39,14 @@ pub(super) fn watch(
     duration(
         &raw.escalation,
         "watch.escalation",
+        Duration::ZERO,
         &mut settings.escalation,
         &mut report,
     );
     duration(
         &raw.history,
         "watch.history",
+        Duration::ZERO,
         &mut settings.history,
         &mut report,
     );
@@ -72,6 +77,7 @@ pub(super) fn watch(
         duration(
             &t.lasts,
             "watch.throttle.for",
+            Duration::ZERO,
             &mut settings.throttle.lasts,
             &mut report,
         );
@@ -174,6 +180,7 @@ fn webhook(raw: &crate::raw::RawWebhook, report: &mut Report<'_>) -> Option<Webh
     duration(
         &raw.timeout,
         "watch.webhook.timeout",
+        Duration::ZERO,
         &mut hook.timeout,
         report,
     );
@@ -189,64 +196,53 @@ fn webhook(raw: &crate::raw::RawWebhook, report: &mut Report<'_>) -> Option<Webh
     Some(hook)
 }
 
+/// A duration of at least `min` (a window of nothing would count nothing).
 pub(super) fn duration(
     raw: &Option<Spanned<String>>,
     name: &str,
+    min: Duration,
     into: &mut Duration,
     report: &mut Report<'_>,
 ) {
-    if let Some(v) = raw {
-        match parse_duration(&v.value) {
-            Some(d) => *into = d,
-            None => report(
-                v.referenced.line(),
-                format!(
-                    "`{name}`: `{}` is not a duration like `30s`, `5m` or `7d`",
-                    v.value
-                ),
+    let Some(v) = raw else { return };
+    match parse_duration(&v.value) {
+        Some(d) if d >= min => *into = d,
+        _ if min.is_zero() => report(
+            v.referenced.line(),
+            format!(
+                "`{name}`: `{}` is not a duration like `30s`, `5m` or `7d`",
+                v.value
             ),
-        }
+        ),
+        _ => report(
+            v.referenced.line(),
+            format!(
+                "`{name}`: `{}` is not a duration of at least {}ms like `30s` or `5m`",
+                v.value,
+                min.as_millis()
+            ),
+        ),
     }
 }
 
-/// A duration that must be positive (a window of nothing counts nothing).
-pub(super) fn window(
-    raw: &Option<Spanned<String>>,
-    name: &str,
-    into: &mut Duration,
-    report: &mut Report<'_>,
-) {
-    if let Some(v) = raw {
-        match parse_duration(&v.value) {
-            Some(d) if d >= Duration::from_millis(100) => *into = d,
-            _ => report(
-                v.referenced.line(),
-                format!(
-                    "`{name}`: `{}` is not a duration of at least 100ms like `30s` or `5m`",
-                    v.value
-                ),
-            ),
-        }
-    }
-}
-
-/// A count that must be at least 1 (a threshold of zero would fire always).
+/// A whole number of at least `min` (a threshold of zero would fire on
+/// everything).
 pub(super) fn count(
     raw: &Option<Spanned<i64>>,
     name: &str,
+    min: u32,
     into: &mut u32,
     report: &mut Report<'_>,
 ) {
-    if let Some(v) = raw {
-        match u32::try_from(v.value) {
-            Ok(n) if n >= 1 => *into = n,
-            _ => report(
-                v.referenced.line(),
-                format!(
-                    "`{name}` must be a whole number of at least 1, not {}",
-                    v.value
-                ),
+    let Some(v) = raw else { return };
+    match u32::try_from(v.value) {
+        Ok(n) if n >= min => *into = n,
+        _ => report(
+            v.referenced.line(),
+            format!(
+                "`{name}` must be a whole number of at least {min}, not {}",
+                v.value
             ),
-        }
+        ),
     }
 }

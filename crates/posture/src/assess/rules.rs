@@ -94,7 +94,7 @@ pub(super) fn identity_findings(
         let unused: Vec<&String> = i
             .scopes
             .iter()
-            .filter(|s| f.scopes_known.contains(*s) && !f.scopes_used.contains(*s))
+            .filter(|s| facts.scopes_known.contains(*s) && !f.scopes_used.contains(*s))
             .collect();
         if !unused.is_empty() {
             out.push(

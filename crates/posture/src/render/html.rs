@@ -4,22 +4,9 @@
 
 use std::fmt::Write as _;
 
-use crate::{Nhi, Report};
+use portcullis_core::escape_markup as esc;
 
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::Report;
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}\
@@ -58,15 +45,7 @@ pub fn html(report: &Report) -> String {
         );
     }
     o.push_str("</table><h2>Findings by OWASP NHI Top 10 (2025) risk</h2>");
-    for nhi in Nhi::ALL {
-        let these: Vec<_> = report
-            .findings
-            .iter()
-            .filter(|f| f.nhi == nhi.id())
-            .collect();
-        if these.is_empty() {
-            continue;
-        }
+    for (nhi, these) in report.by_risk() {
         let _ = write!(
             o,
             "<section class=\"risk\" id=\"{}\"><h3>{} {}</h3><ul>",

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::{Nhi, Report};
+use crate::Report;
 
 pub fn text(report: &Report) -> String {
     let mut out = String::new();
@@ -45,15 +45,7 @@ pub fn text(report: &Report) -> String {
         );
     }
     let _ = writeln!(out, "\n{} finding(s)", report.findings.len());
-    for nhi in Nhi::ALL {
-        let these: Vec<_> = report
-            .findings
-            .iter()
-            .filter(|f| f.nhi == nhi.id())
-            .collect();
-        if these.is_empty() {
-            continue;
-        }
+    for (nhi, these) in report.by_risk() {
         let _ = writeln!(out, "\n{} {}", nhi.id(), nhi.title());
         for f in these {
             let _ = writeln!(

@@ -119,12 +119,7 @@ fn scopes(config: &Config) -> Vec<String> {
         .apis
         .iter()
         .flat_map(|a| a.contract.operations())
-        .flat_map(|o| {
-            o.security
-                .iter()
-                .flatten()
-                .flat_map(|(_, s)| s.iter().cloned())
-        })
+        .flat_map(|o| o.scopes().map(str::to_owned))
         .collect();
     scopes.sort();
     scopes.dedup();

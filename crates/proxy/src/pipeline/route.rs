@@ -43,7 +43,7 @@ pub(crate) fn find<'s, 'p>(
                 .operation(operation)
                 .ok_or_else(undeclared)?;
             ex.operation = Some(operation.id.clone());
-            if crate::watch::reads_single_record(operation) {
+            if snapshot.watching && crate::watch::reads_single_record(operation) {
                 ex.item = rest.rsplit('/').next().map(str::to_owned);
             }
             Ok(Matched {

@@ -89,15 +89,7 @@ pub(crate) fn replay(
                 }
                 _ => None,
             };
-            let kind = if settings.needs_kind() {
-                watcher
-                    .authority
-                    .with_identity(identity, |i| i.kind)
-                    .ok()
-                    .flatten()
-            } else {
-                None
-            };
+            let kind = watcher.kind_of(&settings, identity);
             let obs = Observation {
                 time_ms: e.time_ms,
                 identity,

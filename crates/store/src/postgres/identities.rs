@@ -5,6 +5,7 @@ use portcullis_core::{Identity, IdentityState, UnixTime};
 use tokio_postgres::Row;
 
 use super::pool::{About, BoxFuture};
+use super::records::change_one;
 use super::{PostgresStore, col};
 use crate::store::{ChangedBy, StateChange};
 use crate::{IdentityStore, StoreError};
@@ -287,22 +288,10 @@ impl IdentityStore for PostgresStore {
             what: WHAT,
             id,
         };
-        let key = id.to_owned();
-        let changed = self.pool.run(about, move |c| -> BoxFuture<'_, _> {
-            Box::pin(async move {
-                // GREATEST: a clock stepping backwards never moves it back.
-                c.execute(
-                    "UPDATE identities SET last_used = GREATEST(COALESCE(last_used, $2), $2) WHERE id = $1",
-                    &[&key, &now],
-                )
-                .await
-            })
-        })?;
-        if changed == 0 {
-            Err(StoreError::not_found(WHAT, id))
-        } else {
-            Ok(())
-        }
+        // GREATEST: a clock stepping backwards never moves it back.
+        let sql =
+            "UPDATE identities SET last_used = GREATEST(COALESCE(last_used, $2), $2) WHERE id = $1";
+        change_one(self, about, sql, id, Some(now))
     }
 
     fn delete_identity(&self, id: &str) -> Result<(), StoreError> {
@@ -311,17 +300,12 @@ impl IdentityStore for PostgresStore {
             what: WHAT,
             id,
         };
-        let key = id.to_owned();
-        let changed = self.pool.run(about, move |c| -> BoxFuture<'_, _> {
-            Box::pin(async move {
-                c.execute("DELETE FROM identities WHERE id = $1", &[&key])
-                    .await
-            })
-        })?;
-        if changed == 0 {
-            Err(StoreError::not_found(WHAT, id))
-        } else {
-            Ok(())
-        }
+        change_one(
+            self,
+            about,
+            "DELETE FROM identities WHERE id = $1",
+            id,
+            None,
+        )
     }
 }

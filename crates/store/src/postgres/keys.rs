@@ -66,7 +66,7 @@ impl KeyStore for PostgresStore {
             about,
             "UPDATE signing_keys SET retired = COALESCE(retired, $2) WHERE kid = $1",
             kid,
-            now,
+            Some(now),
         )
     }
 
@@ -76,18 +76,13 @@ impl KeyStore for PostgresStore {
             what: "signing key",
             id: kid,
         };
-        let key = kid.to_owned();
-        let deleted = self.pool.run(about, move |c| -> BoxFuture<'_, _> {
-            Box::pin(async move {
-                c.execute("DELETE FROM signing_keys WHERE kid = $1", &[&key])
-                    .await
-            })
-        })?;
-        if deleted == 0 {
-            Err(StoreError::not_found("signing key", kid))
-        } else {
-            Ok(())
-        }
+        change_one(
+            self,
+            about,
+            "DELETE FROM signing_keys WHERE kid = $1",
+            kid,
+            None,
+        )
     }
 
     fn audit_key(&self) -> Result<Option<(String, Vec<u8>)>, StoreError> {

@@ -37,18 +37,23 @@ fn credential(row: &Row) -> Result<Credential, StoreError> {
     })
 }
 
-/// Runs one statement changing rows of `what` named `id`; `NotFound` when
-/// it changed none.
+/// Runs one statement changing the row of `what` named `id` (`$1`, and a
+/// time as `$2` when given); `NotFound` when it changed none.
 pub(super) fn change_one(
     store: &PostgresStore,
     about: About<'_>,
     sql: &'static str,
     id: &str,
-    time: i64,
+    time: Option<i64>,
 ) -> Result<(), StoreError> {
     let key = id.to_owned();
     let changed = store.pool.run(about, move |c| -> BoxFuture<'_, _> {
-        Box::pin(async move { c.execute(sql, &[&key, &time]).await })
+        Box::pin(async move {
+            match time {
+                Some(time) => c.execute(sql, &[&key, &time]).await,
+                None => c.execute(sql, &[&key]).await,
+            }
+        })
     })?;
     if changed == 0 {
         Err(StoreError::not_found(about.what, id))
@@ -149,7 +154,7 @@ impl CredentialStore for PostgresStore {
             about,
             "UPDATE credentials SET revoked = COALESCE(revoked, $2) WHERE id = $1",
             id,
-            now,
+            Some(now),
         )
     }
 
@@ -164,7 +169,7 @@ impl CredentialStore for PostgresStore {
             about,
             "UPDATE credentials SET expires = $2 WHERE id = $1",
             id,
-            expires,
+            Some(expires),
         )
     }
 }

@@ -3,11 +3,11 @@
 
 use super::connect;
 use super::migrations::{current_version, latest, migrate};
-use super::testdb::TestDatabase;
+use super::testing::{ADMIN_URL, TestDatabase};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_racing_the_migration_apply_it_once() {
-    let db = TestDatabase::create().await;
+    let db = TestDatabase::create("store").await;
     let mut racers = tokio::task::JoinSet::new();
     for _ in 0..6 {
         let url = db.url();
@@ -53,7 +53,7 @@ async fn nodes_racing_the_migration_apply_it_once() {
 
 #[tokio::test]
 async fn a_database_from_a_newer_build_is_refused_and_left_alone() {
-    let db = TestDatabase::create().await;
+    let db = TestDatabase::create("store").await;
     let mut client = connect(&db.url()).await.unwrap();
     migrate(&mut client).await.unwrap();
     let newer = latest() + 1;
@@ -90,11 +90,27 @@ async fn an_unreachable_database_is_unavailable() {
     );
 }
 
+/// Runs `sql` on the server's own database, as the tests' administrator.
+fn as_admin(runtime: &tokio::runtime::Runtime, sql: &str) {
+    runtime.block_on(async {
+        let admin = connect(ADMIN_URL).await.unwrap();
+        admin.batch_execute(sql).await.unwrap();
+    });
+}
+
+/// The statement that ends every connection to `db`.
+fn terminate(db: &TestDatabase) -> String {
+    format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+        db.name()
+    )
+}
+
 /// A store on a database of its own, and the database (dropped after it).
 fn store_on_fresh_database(
     runtime: &tokio::runtime::Runtime,
 ) -> (super::PostgresStore, TestDatabase) {
-    let db = runtime.block_on(TestDatabase::create());
+    let db = runtime.block_on(TestDatabase::create("store"));
     let store = super::PostgresStore::open(&db.url()).unwrap();
     (store, db)
 }
@@ -184,43 +200,24 @@ fn the_change_feed_hears_other_nodes_and_goes_stale_when_cut_off() {
     );
     // Every connection to the database refused from now on: the feed
     // cannot reconnect, and past its bound the version is unavailable.
-    runtime.block_on(async {
-        let admin = connect("postgres://postgres@127.0.0.1:5432/test")
-            .await
-            .unwrap();
-        let name = db.url().rsplit('/').next().unwrap().to_owned();
-        admin
-            .batch_execute(&format!(
-                "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
-            ))
-            .await
-            .unwrap();
-        admin
-            .execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-                &[&name],
-            )
-            .await
-            .unwrap();
-    });
+    as_admin(
+        &runtime,
+        &format!(
+            "ALTER DATABASE {0} WITH ALLOW_CONNECTIONS false; {1}",
+            db.name(),
+            terminate(&db)
+        ),
+    );
     std::thread::sleep(super::feed::STALE + std::time::Duration::from_millis(800));
     let refused = here.data_version().unwrap_err();
     assert!(
         matches!(refused, crate::StoreError::Unavailable(_)),
         "{refused}"
     );
-    runtime.block_on(async {
-        let admin = connect("postgres://postgres@127.0.0.1:5432/test")
-            .await
-            .unwrap();
-        let name = db.url().rsplit('/').next().unwrap().to_owned();
-        admin
-            .batch_execute(&format!(
-                "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"
-            ))
-            .await
-            .unwrap();
-    });
+    as_admin(
+        &runtime,
+        &format!("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true", db.name()),
+    );
     // Back: the feed reconnects (its back-off is at most two seconds).
     let mut back = false;
     for _ in 0..50 {
@@ -241,18 +238,7 @@ fn terminated_connections_fail_closed_and_recover() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (store, db) = store_on_fresh_database(&runtime);
     assert!(store.list_identities().unwrap().is_empty());
-    runtime.block_on(async {
-        let admin = connect("postgres://postgres@127.0.0.1:5432/test")
-            .await
-            .unwrap();
-        admin
-            .execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-                &[&db.url().rsplit('/').next().unwrap()],
-            )
-            .await
-            .unwrap();
-    });
+    as_admin(&runtime, &terminate(&db));
     // Each connection thread finds its connection dead at most once.
     let mut answers = Vec::new();
     for _ in 0..40 {

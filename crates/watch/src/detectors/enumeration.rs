@@ -129,13 +129,10 @@ impl Operation {
         self.values.clear();
         self.run = Run::default();
         Some(Evidence {
-            window_ms: p.window.as_millis().try_into().unwrap_or(u64::MAX),
-            count,
-            threshold: u64::from(p.distinct),
-            baseline: None,
             since_ms: since,
             subject: Some(subject()),
             samples: std::mem::take(&mut self.samples),
+            ..Evidence::counted(p.window, count, p.distinct)
         })
     }
 
@@ -172,27 +169,24 @@ impl Operation {
             run.direction = direction;
             run.length = run.length.saturating_add(1);
         } else {
-            *run = Run {
-                prefix,
-                last: None,
-                direction: 0,
-                length: 1,
-                since_ms: now,
-                first: item.to_owned(),
-            };
+            // A new run, in place: the first value's buffer is kept, so the
+            // reads that break runs (most of them) allocate nothing.
+            run.prefix = prefix;
+            run.direction = 0;
+            run.length = 1;
+            run.since_ms = now;
+            run.first.clear();
+            run.first.push_str(item);
         }
         run.last = Some(number);
         if run.length < p.sequence {
             return None;
         }
         let evidence = Evidence {
-            window_ms: p.window.as_millis().try_into().unwrap_or(u64::MAX),
-            count: u64::from(run.length),
-            threshold: u64::from(p.sequence),
-            baseline: None,
             since_ms: Some(run.since_ms),
             subject: Some(subject()),
             samples: vec![std::mem::take(&mut run.first), item.to_owned()],
+            ..Evidence::counted(p.window, u64::from(run.length), p.sequence)
         };
         *run = Run::default();
         self.values.clear();

@@ -96,13 +96,9 @@ impl State {
         }
         self.fired_ms = Some(obs.time_ms);
         Some(Evidence {
-            window_ms: p.cooldown.as_millis().try_into().unwrap_or(u64::MAX),
-            count: self.records,
-            threshold: u64::from(p.warmup_records),
-            baseline: None,
             since_ms: Some(self.first_ms),
             subject: Some(subject),
-            samples: Vec::new(),
+            ..Evidence::counted(p.cooldown, self.records, p.warmup_records)
         })
     }
 }

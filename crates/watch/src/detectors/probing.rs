@@ -38,13 +38,8 @@ impl State {
         let count = self.times.len() as u64;
         self.times.clear();
         Some(Evidence {
-            window_ms: p.window.as_millis().try_into().unwrap_or(u64::MAX),
-            count,
-            threshold: u64::from(p.threshold),
-            baseline: None,
             since_ms: since,
-            subject: None,
-            samples: Vec::new(),
+            ..Evidence::counted(p.window, count, p.threshold)
         })
     }
 }

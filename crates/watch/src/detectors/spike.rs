@@ -94,13 +94,10 @@ impl State {
         }
         self.fired_ms = Some(now);
         Some(Evidence {
-            window_ms: p.window.as_millis().try_into().unwrap_or(u64::MAX),
-            count: u64::try_from(estimate).unwrap_or(0),
             threshold: needed as u64,
             baseline: Some(self.average.round() as u64),
             since_ms: self.first_in_window,
-            subject: None,
-            samples: Vec::new(),
+            ..Evidence::counted(p.window, u64::try_from(estimate).unwrap_or(0), 0)
         })
     }
 }

@@ -3,10 +3,12 @@
 //! reads, `enabled: false` to turn it off, and a `respond` ladder that never
 //! steps down.
 
+use std::time::Duration;
+
 use portcullis_watch::{Detector, Enumeration, Novelty, Probing, Spike, Step, Tuned, Tuning};
 use serde_saphyr::Spanned;
 
-use super::{Report, count, duration, window};
+use super::{Report, WINDOW_MIN, count, duration};
 use crate::raw::{RawDetector, RawDetectors};
 
 /// `base` with what `raw` says on top: a detector named with `enabled:
@@ -28,8 +30,8 @@ pub(super) fn tuning(
             at,
             report,
             |p: &mut Probing, r, rep| {
-                window(&r.window, "probing.window", &mut p.window, rep);
-                count(&r.threshold, "probing.threshold", &mut p.threshold, rep);
+                duration(&r.window, "probing.window", WINDOW_MIN, &mut p.window, rep);
+                count(&r.threshold, "probing.threshold", 1, &mut p.threshold, rep);
             },
         );
     }
@@ -41,9 +43,15 @@ pub(super) fn tuning(
             at,
             report,
             |p: &mut Enumeration, r, rep| {
-                window(&r.window, "enumeration.window", &mut p.window, rep);
-                count(&r.distinct, "enumeration.distinct", &mut p.distinct, rep);
-                count(&r.sequence, "enumeration.sequence", &mut p.sequence, rep);
+                duration(
+                    &r.window,
+                    "enumeration.window",
+                    WINDOW_MIN,
+                    &mut p.window,
+                    rep,
+                );
+                count(&r.distinct, "enumeration.distinct", 1, &mut p.distinct, rep);
+                count(&r.sequence, "enumeration.sequence", 1, &mut p.sequence, rep);
             },
         );
     }
@@ -69,18 +77,22 @@ pub(super) fn tuning(
             at,
             report,
             |p: &mut Spike, r, rep| {
-                window(&r.window, &format!("{name}.window"), &mut p.window, rep);
-                count(&r.min, &format!("{name}.min"), &mut p.min, rep);
-                count(&r.factor, &format!("{name}.factor"), &mut p.factor, rep);
-                if let Some(w) = &r.warmup_windows {
-                    match u32::try_from(w.value) {
-                        Ok(n) => p.warmup = n,
-                        Err(_) => rep(
-                            w.referenced.line(),
-                            format!("`{name}.warmup_windows` must be 0 or more"),
-                        ),
-                    }
-                }
+                duration(
+                    &r.window,
+                    &format!("{name}.window"),
+                    WINDOW_MIN,
+                    &mut p.window,
+                    rep,
+                );
+                count(&r.min, &format!("{name}.min"), 1, &mut p.min, rep);
+                count(&r.factor, &format!("{name}.factor"), 1, &mut p.factor, rep);
+                count(
+                    &r.warmup_windows,
+                    &format!("{name}.warmup_windows"),
+                    0,
+                    &mut p.warmup,
+                    rep,
+                );
             },
         );
         if which == Detector::Volume {
@@ -97,17 +109,27 @@ pub(super) fn tuning(
             at,
             report,
             |p: &mut Novelty, r, rep| {
-                duration(&r.warmup, "novelty.warmup", &mut p.warmup, rep);
-                window(&r.cooldown, "novelty.cooldown", &mut p.cooldown, rep);
-                if let Some(n) = &r.warmup_records {
-                    match u32::try_from(n.value) {
-                        Ok(n) => p.warmup_records = n,
-                        Err(_) => rep(
-                            n.referenced.line(),
-                            "`novelty.warmup_records` must be 0 or more".into(),
-                        ),
-                    }
-                }
+                duration(
+                    &r.warmup,
+                    "novelty.warmup",
+                    Duration::ZERO,
+                    &mut p.warmup,
+                    rep,
+                );
+                duration(
+                    &r.cooldown,
+                    "novelty.cooldown",
+                    WINDOW_MIN,
+                    &mut p.cooldown,
+                    rep,
+                );
+                count(
+                    &r.warmup_records,
+                    "novelty.warmup_records",
+                    0,
+                    &mut p.warmup_records,
+                    rep,
+                );
                 if let Some(kinds) = &r.kinds {
                     p.operation = false;
                     p.address = false;

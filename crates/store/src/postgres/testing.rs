@@ -1,26 +1,37 @@
-//! A database of its own for each test, on the PostgreSQL every machine of
-//! this project runs (127.0.0.1:5432, trust auth, database `test`), dropped
-//! when the test ends, however it ends.
+//! A PostgreSQL database of its own for one test, on the server every
+//! machine of this project runs (127.0.0.1:5432, trust auth, database
+//! `test`), dropped when the value is, however the test ends. For this
+//! crate's tests and, through the `testing` feature, testkit's.
+
+#![allow(
+    clippy::panic,
+    reason = "test support: no database to test on fails the test that asked"
+)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::connect;
+
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// The database every machine has, to make and drop the tests' ones from.
+pub const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-/// A fresh, empty database; dropped with this value.
-pub(super) struct TestDatabase {
+/// A fresh, empty database.
+#[derive(Debug)]
+pub struct TestDatabase {
     name: String,
 }
 
 impl TestDatabase {
-    pub(super) async fn create() -> Self {
+    /// A database named after `label`, this process and a counter.
+    pub async fn create(label: &str) -> Self {
         let name = format!(
-            "portcullis_test_{}_{}",
+            "portcullis_{label}_{}_{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let admin = super::connect(ADMIN_URL)
+        let admin = connect(ADMIN_URL)
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL on 127.0.0.1:5432 (database test): {e}"));
         admin
@@ -30,14 +41,18 @@ impl TestDatabase {
         Self { name }
     }
 
-    pub(super) fn url(&self) -> String {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        // Its own thread and runtime: a test's runtime may be gone already.
+        // Its own thread and runtime: the test's runtime may be gone.
         let name = self.name.clone();
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -45,7 +60,7 @@ impl Drop for TestDatabase {
                 .build()
                 .ok()?;
             runtime.block_on(async {
-                let admin = super::connect(ADMIN_URL).await.ok()?;
+                let admin = connect(ADMIN_URL).await.ok()?;
                 admin
                     .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .await
