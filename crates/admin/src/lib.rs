@@ -30,6 +30,7 @@
 //! | `POST /admin/v1/keys/rotate` | | 200, the new `kid` |
 //! | `GET /admin/v1/decisions` | query: filters, `limit`, `before` | 200, ledger records newest first |
 //! | `GET /admin/v1/posture` | query: `format` (json, text, html, sarif), `days`, `rotation_days`, `environment` | 200, the posture report (OWASP NHI Top 10) |
+//! | `GET /admin/v1/fleet` | | 200, the nodes sharing the store: alive or gone, configuration drift |
 //! | `GET /admin/v1/alerts` | query: `identity`, `detector`, `action`, `since`, `until`, `limit`, `before` | 200, the watch's alerts newest first |
 //!
 //! A credential id contains a `/` (`bot/client-secret-abc`), so it is sent

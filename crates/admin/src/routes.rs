@@ -18,6 +18,7 @@ use crate::refusal::Refusal;
 use crate::{authenticate, envelope, extract};
 
 mod credentials;
+mod fleet;
 mod identities;
 mod observe;
 mod posture;
@@ -64,6 +65,7 @@ pub(crate) fn router(
         .route("/admin/v1/alerts", get(observe::alerts))
         .route("/admin/v1/posture", get(posture::posture));
     let managed = Router::new()
+        .route("/admin/v1/fleet", get(fleet::fleet))
         .route("/admin/v1/reload", get(reload::status).post(reload::reload))
         .route(
             "/admin/v1/identities",

@@ -107,6 +107,8 @@ fn read_raw(files: &dyn Files, name: &str) -> Result<RawConfig, Vec<Diagnostic>>
 }
 
 fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secrets) -> Loaded {
+    let digesting = crate::digest::Digesting::new(files);
+    let files: &dyn Files = &digesting;
     let raw = read_raw(files, name)?;
     let mut out = Vec::new();
     let listen = match overrides.listen {
@@ -151,6 +153,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
     let accept = crate::accept::acceptances(name, raw.accept.as_ref(), &mut out);
     let mcp = service::mcp(name, raw.mcp.as_ref(), &mut out);
     let watch = watch::watch(name, raw.watch.as_ref(), &mut out);
+    let fleet = service::fleet(name, raw.fleet.as_ref(), &mut out);
     let Some(policies) = policies.filter(|_| !out.iter().any(Diagnostic::is_error)) else {
         return Err(out);
     };
@@ -172,6 +175,9 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
             accept,
             mcp,
             watch,
+            fleet,
+            node: None,
+            digest: digesting.finish(),
         },
         out,
     ))

@@ -10,6 +10,7 @@ mod accept;
 mod build;
 mod delegation;
 mod diagnostic;
+mod digest;
 mod duration;
 mod inputs;
 mod raw;
@@ -29,9 +30,10 @@ pub use duration::parse_duration;
 pub use inputs::Inputs;
 pub use secret_ref::Secrets;
 pub use snapshot::{
-    Api, AuditDurability, AuditSettings, Config, FailedAuthLimits, FailureMatch, HeaderPolicy,
-    LedgerPlace, Limits, McpSettings, Mode, Policies, Rate, RateLimits, SecretText, SeedIdentity,
-    SeedKey, Storage, Timeouts, TokenSettings, UniformFailure, Upstream, UpstreamAuth,
+    Api, AuditDurability, AuditSettings, Config, FailedAuthLimits, FailureMatch, FleetSettings,
+    HeaderPolicy, LedgerPlace, Limits, McpSettings, Mode, OnUnavailable, Policies, Rate,
+    RateLimits, RedisUrl, SecretText, SeedIdentity, SeedKey, SharedRates, Storage, Timeouts,
+    TokenSettings, UniformFailure, Upstream, UpstreamAuth,
 };
 pub use source::{Disk, Embedded, Files};
 pub use verify_identities::{TestIdentity, load_test_identities};

@@ -21,6 +21,7 @@ pub(crate) struct RawConfig {
     pub policies: Option<Spanned<String>>,
     pub audit: Option<Spanned<RawAudit>>,
     pub rate_limits: Option<Spanned<RawRateLimits>>,
+    pub fleet: Option<Spanned<RawFleet>>,
     /// Findings of `check` reviewed and accepted, each with its reason.
     pub accept: Option<Spanned<Vec<Spanned<RawAccept>>>>,
     /// The MCP face's settings.
@@ -161,11 +162,21 @@ pub(crate) struct RawAccept {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct RawFleet {
+    pub stale_after: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RawRateLimits {
     pub per_identity: Option<Spanned<String>>,
     pub burst: Option<Spanned<u32>>,
     /// `api:operationId` to a rate for each identity on that operation.
     pub operations: Option<Spanned<std::collections::BTreeMap<String, RawOperationRate>>>,
+    /// `redis://host:port`: the buckets shared by every node of a fleet.
+    pub backend: Option<Spanned<String>>,
+    /// `local` or `deny`: what a node does while the backend is unreachable.
+    pub on_unavailable: Option<Spanned<String>>,
 }
 
 /// `5/s`, or `{ rate: 5/s, burst: 10 }`.

@@ -66,6 +66,31 @@ pub struct Config {
     pub mcp: McpSettings,
     /// The anomaly watch (`watch:`); `None` when not configured (nothing watched).
     pub watch: Option<portcullis_watch::WatchSettings>,
+    pub fleet: FleetSettings,
+    /// This node's id in the fleet register: never from the file (every
+    /// node reads the same one), but from `serve --node` or
+    /// `PORTCULLIS_NODE`; `None` makes it the host name and port.
+    pub node: Option<String>,
+    /// A digest of the files this configuration was read from: equal on
+    /// nodes that read the same files (see `fleet status`).
+    pub digest: String,
+}
+
+/// `fleet:`, how a node behaves among others on one PostgreSQL store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetSettings {
+    /// How long a node may go without hearing from the store's change feed
+    /// before it refuses every request with `unavailable` rather than serve
+    /// state that may be stale.
+    pub stale_after: Duration,
+}
+
+impl Default for FleetSettings {
+    fn default() -> Self {
+        Self {
+            stale_after: Duration::from_secs(3),
+        }
+    }
 }
 
 /// The MCP face (`/mcp`).
@@ -242,6 +267,68 @@ pub struct RateLimits {
     pub per_identity: Option<Rate>,
     /// Each identity on one operation: api name, then operation id.
     pub per_operation: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Rate>>,
+    /// `backend: redis://…`: the buckets live in Redis, one limit for the
+    /// whole fleet; `None`: in this node's memory.
+    pub shared: Option<SharedRates>,
+}
+
+/// Rate-limit buckets held in Redis (`rate_limits.backend`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedRates {
+    pub url: RedisUrl,
+    pub on_unavailable: OnUnavailable,
+}
+
+/// What a node does while Redis does not answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnUnavailable {
+    /// Enforce this node's share of each limit in memory until Redis is back.
+    Local,
+    /// Refuse every limited request with `unavailable`.
+    Deny,
+}
+
+impl OnUnavailable {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Deny => "deny",
+        }
+    }
+}
+
+/// A Redis URL: it may hold a password, so `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(String);
+
+impl RedisUrl {
+    /// A `redis://` URL; anything else is refused with the reason.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let Some((scheme, rest)) = text.split_once("://") else {
+            return Err("`backend` must be a `redis://host:port` URL".to_owned());
+        };
+        if scheme.eq_ignore_ascii_case("rediss") {
+            return Err("`rediss://` (TLS to Redis) is not supported by this build; reach Redis over a private network or a TLS sidecar".to_owned());
+        }
+        if !scheme.eq_ignore_ascii_case("redis") {
+            return Err("`backend` must be a `redis://host:port` URL".to_owned());
+        }
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err("`backend` names no Redis host".to_owned());
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The URL itself, to connect with; never for logs or errors.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisUrl(..)")
+    }
 }
 
 /// Where an API's upstream lives.

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod check;
 pub mod demo;
 pub mod explain;
+pub mod fleet;
 pub mod identity;
 pub mod logging;
 pub mod posture;
@@ -25,16 +26,17 @@ pub mod verify;
 /// Loads the configuration, printing its warnings; on errors prints every
 /// diagnostic and `path: <why>`, and returns `None`.
 pub fn load_reported(path: &std::path::Path, why: &str) -> Option<portcullis_config::Config> {
-    load_reported_traced(path, why).map(|(config, _)| config)
+    load_reported_traced(path, &portcullis_config::Overrides::default(), why)
+        .map(|(config, _)| config)
 }
 
 /// [`load_reported`], with every file and folder the load read.
 pub fn load_reported_traced(
     path: &std::path::Path,
+    overrides: &portcullis_config::Overrides,
     why: &str,
 ) -> Option<(portcullis_config::Config, portcullis_config::Inputs)> {
-    let (loaded, inputs) =
-        portcullis_config::load_traced(path, &portcullis_config::Overrides::default());
+    let (loaded, inputs) = portcullis_config::load_traced(path, overrides);
     match loaded {
         Ok((config, warnings)) => {
             report(&warnings);

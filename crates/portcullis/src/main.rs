@@ -35,11 +35,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the gateway with a configuration file.
-    Serve {
-        /// The configuration file (YAML).
-        #[arg(short, long)]
-        config: PathBuf,
-    },
+    Serve(cmd::serve::ServeArgs),
     /// Load the configuration, contracts, inventory and policies; report each problem and analyse the policies.
     Check(cmd::check::CheckArgs),
     /// Print the Cedar schema generated from the contracts (what policies are checked against).
@@ -75,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::audit::AlertsCommand,
     },
+    /// The gateways sharing this configuration's store: alive or gone, and configuration drift.
+    Fleet {
+        #[command(subcommand)]
+        command: cmd::fleet::FleetCommand,
+    },
     /// Issue access tokens, or exchange one to act for a person.
     Token {
         #[command(subcommand)]
@@ -87,7 +88,7 @@ fn main() -> ExitCode {
     // A running gateway's log is its record of every request; every other
     // command speaks through its output, and logs only what went wrong.
     let level = match cli.command {
-        Command::Serve { .. } => "info",
+        Command::Serve(_) => "info",
         _ => "warn",
     };
     cmd::logging::init(cli.log_format, level);
@@ -103,7 +104,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve { config } => cmd::serve::run(&config).await,
+            Command::Serve(args) => cmd::serve::run(args).await,
             Command::Check(args) => cmd::check::run(&args),
             Command::Schema { config } => cmd::schema::run(&config),
             Command::Explain(args) => cmd::explain::run(args).await,
@@ -116,6 +117,7 @@ fn main() -> ExitCode {
             } => cmd::audit::tail(&args, Some("alert")).await,
             Command::Verify(args) => cmd::verify::run(&args).await,
             Command::Posture(args) => cmd::posture::run(&args),
+            Command::Fleet { command } => cmd::fleet::run(command),
         }
     });
     match result {

@@ -26,6 +26,13 @@ pub enum StartError {
     Live(#[from] crate::live::LiveError),
     #[error("identities and tokens: {0}")]
     Authority(#[from] AuthorityError),
+    #[error(
+        "joining the fleet as node `{node}`: {source} (another live gateway has this node id; give each its own with --node or PORTCULLIS_NODE)"
+    )]
+    Node {
+        node: String,
+        source: portcullis_store::StoreError,
+    },
 }
 
 /// A running gateway.
@@ -36,6 +43,7 @@ pub struct Gateway {
     task: JoinHandle<()>,
     authority: Arc<Authority>,
     live: Arc<Live>,
+    membership: Option<crate::fleet::Membership>,
 }
 
 impl Gateway {
@@ -73,7 +81,14 @@ impl Gateway {
             source,
         })?;
         let authority = Arc::new(Authority::open(&config, &format!("http://{addr}"), clock)?);
+        let node = config
+            .node
+            .clone()
+            .unwrap_or_else(|| crate::fleet::default_node_id(addr.port()));
         let live = Arc::new(Live::start(config, Arc::clone(&authority))?);
+        let membership = crate::fleet::Membership::join(&live, node.clone(), addr.to_string())
+            .await
+            .map_err(|source| StartError::Node { node, source })?;
         if let Some(jobs) = live.take_watch_jobs() {
             tokio::spawn(crate::watch::respond::run(Arc::downgrade(&live), jobs));
         }
@@ -85,6 +100,7 @@ impl Gateway {
             task,
             authority,
             live,
+            membership: Some(membership),
         })
     }
 
@@ -159,6 +175,9 @@ impl Gateway {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some(membership) = self.membership.take() {
+            membership.leave(&self.live).await;
+        }
     }
 }
 

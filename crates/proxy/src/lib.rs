@@ -13,6 +13,7 @@ pub mod authority;
 pub mod bench;
 mod exchange;
 mod explain;
+pub mod fleet;
 /// Public for its bench only: the request-head check the listener runs.
 #[doc(hidden)]
 pub mod framing;

@@ -108,11 +108,11 @@ pub(crate) async fn serve(
     match parts.method {
         Method::POST => post(live, snapshot, ex, &caller, &parts, body).await,
         Method::GET => {
-            rate_limit::check_identity(snapshot, ex, &caller)?;
+            rate_limit::check_identity(snapshot, ex, &caller).await?;
             Ok(open_stream(live, ex, &caller, &parts.headers))
         }
         Method::DELETE => {
-            rate_limit::check_identity(snapshot, ex, &caller)?;
+            rate_limit::check_identity(snapshot, ex, &caller).await?;
             Ok(end_session(live, ex, &caller, &parts.headers))
         }
         _ => Err(Refusal::method_not_allowed("GET, POST, DELETE")),
@@ -167,7 +167,7 @@ async fn post(
             );
             return Ok(rpc_error(ex, StatusCode::BAD_REQUEST, e));
         }
-        rate_limit::check_identity(snapshot, ex, caller)?;
+        rate_limit::check_identity(snapshot, ex, caller).await?;
         return initialize(live, snapshot, ex, &principal.identity, id, params);
     }
     // A version this server does not speak is named first, with the ones
@@ -214,11 +214,11 @@ async fn post(
         return Ok(rpc_error(ex, StatusCode::BAD_REQUEST, e));
     }
     let Message::Request { id, method, params } = message else {
-        rate_limit::check_identity(snapshot, ex, caller)?;
+        rate_limit::check_identity(snapshot, ex, caller).await?;
         return Ok(accepted());
     };
     if method != "tools/call" {
-        rate_limit::check_identity(snapshot, ex, caller)?;
+        rate_limit::check_identity(snapshot, ex, caller).await?;
     }
     match method.as_str() {
         "ping" => Ok(json_response(

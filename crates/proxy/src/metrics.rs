@@ -1,10 +1,13 @@
 //! Prometheus metrics, served on the admin listener at `/metrics`:
 //! requests by API, operation, decision and code; latency of the whole
 //! request and of each stage; reloads and token issuance by outcome; and the
-//! audit ledger's queue, commits and commit latency.
+//! audit ledger's queue, commits and commit latency; the shared rate-limit
+//! backend's health.
 //!
 //! Labels never carry identities or paths: their number must stay bounded
 //! by the contracts, not by the traffic.
+
+mod rate_backend;
 
 use std::sync::Arc;
 
@@ -16,6 +19,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+pub(crate) use rate_backend::RateBackendMetrics;
 
 use crate::exchange::{Exchange, Stage};
 
@@ -76,6 +80,7 @@ pub struct Metrics {
     mcp: Family<McpLabels, Counter>,
     alerts: Family<AlertLabels, Counter>,
     webhook: Family<OutcomeLabel, Counter>,
+    rate_backend: RateBackendMetrics,
 }
 
 impl Metrics {
@@ -139,6 +144,7 @@ impl Metrics {
             "Audit ledger commit latency",
             commits.clone(),
         );
+        let rate_backend = RateBackendMetrics::register(&mut registry);
         if let Some(audit) = audit {
             registry.register_collector(Box::new(AuditCollector(audit)));
         }
@@ -159,7 +165,13 @@ impl Metrics {
             mcp,
             alerts,
             webhook,
+            rate_backend,
         }
+    }
+
+    /// Handles for the rate limiter's backend metrics.
+    pub(crate) fn rate_backend(&self) -> RateBackendMetrics {
+        self.rate_backend.clone()
     }
 
     /// Counts one alert of the watch.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use portcullis_config::OnUnavailable;
 use portcullis_store::ledger::Location;
 
 use crate::live::Live;
@@ -32,17 +33,38 @@ impl Observer {
         self.live.snapshot()
     }
 
+    /// The fleet register, judged (`GET /admin/v1/fleet`).
+    ///
+    /// # Errors
+    /// The store does not answer.
+    pub async fn fleet(&self) -> Result<crate::fleet::FleetView, portcullis_store::StoreError> {
+        let store = std::sync::Arc::clone(self.live.authority.store());
+        let nodes = tokio::task::spawn_blocking(move || store.list_nodes())
+            .await
+            .unwrap_or_else(|_| {
+                Err(portcullis_store::StoreError::unavailable(
+                    "listing the fleet's nodes",
+                    "the listing task failed",
+                ))
+            })?;
+        Ok(crate::fleet::assess(nodes))
+    }
+
     /// The metrics in the text exposition format.
     pub fn metrics(&self) -> String {
         self.live.metrics.render()
     }
 
     /// Ready to serve: a configuration is loaded, the identity store and the
-    /// audit ledger accept writes, and every upstream's host resolves.
+    /// audit ledger accept writes, every upstream's host resolves, and a
+    /// shared rate-limit backend answers unless `on_unavailable: local`
+    /// lets the node serve without it. Ready answers what works only in a
+    /// degraded way (one line each), for the operator; a load balancer keeps
+    /// sending traffic.
     ///
     /// # Errors
     /// What is not ready, one line each.
-    pub async fn ready(&self) -> Result<(), Vec<String>> {
+    pub async fn ready(&self) -> Result<Vec<String>, Vec<String>> {
         let mut problems = Vec::new();
         let snapshot = self.live.snapshot();
         let store = snapshot.authority.store();
@@ -67,8 +89,20 @@ impl Observer {
                 ));
             }
         }
+        let mut degraded = Vec::new();
+        match snapshot.rates.backend().await {
+            Some((false, OnUnavailable::Deny)) => problems.push(
+                "the shared rate-limit backend (Redis) does not answer, and on_unavailable is deny"
+                    .to_owned(),
+            ),
+            Some((false, OnUnavailable::Local)) => degraded.push(
+                "the shared rate-limit backend (Redis) does not answer: limits are counted on this node, at its share"
+                    .to_owned(),
+            ),
+            Some((true, _)) | None => {}
+        }
         if problems.is_empty() {
-            Ok(())
+            Ok(degraded)
         } else {
             Err(problems)
         }

@@ -121,6 +121,6 @@ pub(crate) async fn decide<'s, 'p>(
     ex.enter(Stage::Authorize);
     let authorized = authorize::check(snapshot, ex, caller, matched, &validated)?;
     ex.enter(Stage::RateLimit);
-    rate_limit::check(snapshot, ex, caller, &authorized)?;
+    rate_limit::check(snapshot, ex, caller, &authorized).await?;
     Ok(Decided { authorized, body })
 }

@@ -1,25 +1,32 @@
-//! Rate-limit state: a GCRA bucket (governor's keyed limiter) per identity,
-//! and per identity on each operation the configuration limits.
+//! Rate-limit state for stage 9: the GCRA buckets of one `rate_limits`
+//! setting, in this node's memory ([`local`]) or, with `backend: redis://…`,
+//! in Redis so that a fleet holds one limit and not one per node
+//! ([`shared`]).
 //!
-//! The buckets outlive snapshots: a reload that leaves `rate_limits` as it
-//! was carries them over, so reloading is never a way to refill anyone's
-//! allowance. A bucket costs memory only while its identity is calling;
-//! idle ones are dropped every [`SWEEP_EVERY`] checks.
+//! The limiter outlives snapshots: a reload that leaves `rate_limits` as it
+//! was carries it over, so reloading is never a way to refill anyone's
+//! allowance (nor to drop the Redis connection).
+//!
+//! While Redis does not answer, `on_unavailable` decides: `deny` refuses
+//! every limited request with `unavailable`; `local` counts in memory, each
+//! rate divided by the number of nodes sharing it, so the fleet as a whole
+//! stays near the limit and never above the limit times the node count.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+pub(crate) mod local;
+pub(crate) mod shared;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
-use portcullis_config::{Rate, RateLimits};
+use arc_swap::ArcSwap;
+use portcullis_config::{OnUnavailable, RateLimits};
 
-type Buckets = DefaultKeyedRateLimiter<String>;
+use local::Local;
+pub(crate) use local::quota;
+use shared::{Shared, Verdict};
 
-/// Checks between two sweeps of idle buckets: rare enough that the sweep's
-/// walk over every bucket costs nothing per request, often enough that a
-/// million identities calling once each do not stay in memory for long.
-const SWEEP_EVERY: u64 = 1 << 16;
+use crate::metrics::RateBackendMetrics;
 
 /// Which limit refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,14 +35,31 @@ pub(crate) enum Exceeded {
     Operation,
 }
 
+/// Why a request may not go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limited {
+    /// Over a limit; the wait until a request would conform.
+    Exceeded(Exceeded, Duration),
+    /// The shared backend does not answer and `on_unavailable` is `deny`.
+    Unavailable,
+}
+
 /// All the buckets for one `rate_limits` setting.
 pub(crate) struct Limiter {
     settings: RateLimits,
-    per_identity: Option<Buckets>,
-    /// api name, then operation id.
-    per_operation: HashMap<String, HashMap<String, Buckets>>,
-    checks: AtomicU64,
-    clock: DefaultClock,
+    place: Place,
+}
+
+enum Place {
+    Memory(Local),
+    Redis {
+        redis: Shared,
+        on_unavailable: OnUnavailable,
+        /// The buckets counted while Redis is away, at `1 / share` of each rate.
+        fallback: ArcSwap<Local>,
+        share: AtomicU32,
+        metrics: RateBackendMetrics,
+    },
 }
 
 impl std::fmt::Debug for Limiter {
@@ -47,25 +71,24 @@ impl std::fmt::Debug for Limiter {
 }
 
 impl Limiter {
-    pub(crate) fn new(settings: RateLimits) -> Self {
-        let clock = DefaultClock::default();
-        let buckets = |rate: &Rate| Buckets::dashmap_with_clock(quota(rate), clock.clone());
-        let per_identity = settings.per_identity.as_ref().map(buckets);
-        let per_operation = settings
-            .per_operation
-            .iter()
-            .map(|(api, ops)| {
-                let ops = ops.iter().map(|(op, rate)| (op.clone(), buckets(rate)));
-                (api.clone(), ops.collect())
-            })
-            .collect();
-        Self {
-            settings,
-            per_identity,
-            per_operation,
-            checks: AtomicU64::new(0),
-            clock,
-        }
+    /// The buckets for `settings`; Redis is connected on first use, so a
+    /// gateway starts while Redis is down (and then follows
+    /// `on_unavailable`).
+    pub(crate) fn new(settings: RateLimits, metrics: RateBackendMetrics) -> Self {
+        let place = match &settings.shared {
+            None => Place::Memory(Local::new(&settings, 1)),
+            Some(shared) => {
+                metrics.configured();
+                Place::Redis {
+                    redis: Shared::new(&shared.url, metrics.clone()),
+                    on_unavailable: shared.on_unavailable,
+                    fallback: ArcSwap::from_pointee(Local::new(&settings, 1)),
+                    share: AtomicU32::new(1),
+                    metrics,
+                }
+            }
+        };
+        Self { settings, place }
     }
 
     pub(crate) fn settings(&self) -> &RateLimits {
@@ -74,11 +97,23 @@ impl Limiter {
 
     /// The limiter a snapshot with `settings` should use: this one when
     /// nothing changed, so the buckets carry over; a fresh one otherwise.
-    pub(crate) fn carried_to(
-        self: &std::sync::Arc<Self>,
-        settings: &RateLimits,
-    ) -> Option<std::sync::Arc<Self>> {
-        (self.settings == *settings).then(|| std::sync::Arc::clone(self))
+    pub(crate) fn carried_to(self: &Arc<Self>, settings: &RateLimits) -> Option<Arc<Self>> {
+        (self.settings == *settings).then(|| Arc::clone(self))
+    }
+
+    /// How many nodes share the limits (from the fleet's registry): the
+    /// local fallback then allows each node `1 / nodes` of every rate.
+    pub(crate) fn set_share(&self, nodes: u32) {
+        let Place::Redis {
+            fallback, share, ..
+        } = &self.place
+        else {
+            return;
+        };
+        let nodes = nodes.max(1);
+        if share.swap(nodes, Ordering::AcqRel) != nodes {
+            fallback.store(Arc::new(Local::new(&self.settings, nodes)));
+        }
     }
 
     /// Counts one request by `identity` on `api`'s `operation`. The narrower
@@ -86,38 +121,37 @@ impl Limiter {
     /// counts against any limit it passed, so retrying hard never helps.
     ///
     /// # Errors
-    /// The limit exceeded and how long until a request would conform.
+    /// The limit exceeded and how long until a request would conform, or
+    /// the backend unavailable under `on_unavailable: deny`.
     #[allow(
         clippy::ptr_arg,
         reason = "governor's keyed limiter looks buckets up by `&K`, and K is `String`"
     )]
-    pub(crate) fn check(
+    pub(crate) async fn check(
         &self,
         identity: &String,
         api: &str,
         operation: &str,
-    ) -> Result<(), (Exceeded, Duration)> {
-        // No limits configured: nothing to count, and no shared counter for
-        // every request on every core to contend on.
-        if self.per_identity.is_none() && self.per_operation.is_empty() {
-            return Ok(());
+    ) -> Result<(), Limited> {
+        match &self.place {
+            Place::Memory(local) => local
+                .check(identity, api, operation)
+                .map_err(|(which, wait)| Limited::Exceeded(which, wait)),
+            Place::Redis { redis, .. } => {
+                let on_operation = self
+                    .settings
+                    .per_operation
+                    .get(api)
+                    .and_then(|ops| ops.get(operation))
+                    .map(|rate| (api, operation, rate));
+                let overall = self.settings.per_identity.as_ref();
+                if on_operation.is_none() && overall.is_none() {
+                    return Ok(());
+                }
+                let verdict = redis.check(identity, on_operation, overall).await;
+                self.decide(verdict, |local| local.check(identity, api, operation))
+            }
         }
-        self.sweep_now_and_then();
-        let on_operation = self
-            .per_operation
-            .get(api)
-            .and_then(|ops| ops.get(operation));
-        if let Some(buckets) = on_operation {
-            buckets
-                .check_key(identity)
-                .map_err(|n| (Exceeded::Operation, n.wait_time_from(self.clock.now())))?;
-        }
-        if let Some(buckets) = &self.per_identity {
-            buckets
-                .check_key(identity)
-                .map_err(|n| (Exceeded::Identity, n.wait_time_from(self.clock.now())))?;
-        }
-        Ok(())
     }
 
     /// The identity's own bucket only.
@@ -125,58 +159,66 @@ impl Limiter {
         clippy::ptr_arg,
         reason = "governor's keyed limiter looks buckets up by `&K`, and K is `String`"
     )]
-    pub(crate) fn check_identity(&self, identity: &String) -> Result<(), Duration> {
-        let Some(buckets) = &self.per_identity else {
+    pub(crate) async fn check_identity(&self, identity: &String) -> Result<(), Limited> {
+        match &self.place {
+            Place::Memory(local) => local
+                .check_identity(identity)
+                .map_err(|wait| Limited::Exceeded(Exceeded::Identity, wait)),
+            Place::Redis { redis, .. } => {
+                let Some(overall) = self.settings.per_identity.as_ref() else {
+                    return Ok(());
+                };
+                let verdict = redis.check(identity, None, Some(overall)).await;
+                self.decide(verdict, |local| {
+                    local
+                        .check_identity(identity)
+                        .map_err(|wait| (Exceeded::Identity, wait))
+                })
+            }
+        }
+    }
+
+    /// Redis's answer, or `on_unavailable`'s when it gave none.
+    fn decide(
+        &self,
+        verdict: Verdict,
+        locally: impl FnOnce(&Local) -> Result<(), (Exceeded, Duration)>,
+    ) -> Result<(), Limited> {
+        let Place::Redis {
+            on_unavailable,
+            fallback,
+            metrics,
+            ..
+        } = &self.place
+        else {
             return Ok(());
         };
-        self.sweep_now_and_then();
-        buckets
-            .check_key(identity)
-            .map_err(|n| n.wait_time_from(self.clock.now()))
-    }
-
-    /// How many identities hold a bucket now, across every limit.
-    #[cfg(test)]
-    pub(crate) fn tracked(&self) -> usize {
-        let operations: usize = self
-            .per_operation
-            .values()
-            .flat_map(HashMap::values)
-            .map(Buckets::len)
-            .sum();
-        operations + self.per_identity.as_ref().map_or(0, Buckets::len)
-    }
-
-    fn sweep_now_and_then(&self) {
-        let n = self.checks.fetch_add(1, Ordering::Relaxed);
-        if n % SWEEP_EVERY != SWEEP_EVERY - 1 {
-            return;
-        }
-        self.sweep();
-    }
-
-    /// Drops the buckets that are back to full: forgetting them changes no
-    /// answer.
-    pub(crate) fn sweep(&self) {
-        let all = self
-            .per_operation
-            .values()
-            .flat_map(HashMap::values)
-            .chain(self.per_identity.as_ref());
-        for buckets in all {
-            buckets.retain_recent();
-            buckets.shrink_to_fit();
+        match verdict {
+            Verdict::Allowed => Ok(()),
+            Verdict::Exceeded(which, wait) => Err(Limited::Exceeded(which, wait)),
+            Verdict::Unreachable => {
+                metrics.fallback(*on_unavailable);
+                match on_unavailable {
+                    OnUnavailable::Deny => Err(Limited::Unavailable),
+                    OnUnavailable::Local => locally(&fallback.load())
+                        .map_err(|(which, wait)| Limited::Exceeded(which, wait)),
+                }
+            }
         }
     }
-}
 
-pub(crate) fn quota(rate: &Rate) -> Quota {
-    // `per / count` is the emission interval; with `count` ≥ 1 and `per` at
-    // least a second it is never zero, so `with_period` always answers.
-    let interval = rate.per / rate.count.get();
-    Quota::with_period(interval)
-        .unwrap_or_else(|| Quota::per_second(rate.count))
-        .allow_burst(rate.burst)
+    /// Whether the shared backend answers, asked now (for `/readyz`):
+    /// `None` when the buckets are in memory.
+    pub(crate) async fn backend(&self) -> Option<(bool, OnUnavailable)> {
+        match &self.place {
+            Place::Memory(_) => None,
+            Place::Redis {
+                redis,
+                on_unavailable,
+                ..
+            } => Some((redis.ping().await, *on_unavailable)),
+        }
+    }
 }
 
 /// `Retry-After` in whole seconds, rounded up and at least 1: a client that
@@ -190,108 +232,92 @@ pub(crate) fn retry_after_secs(wait: Duration) -> u64 {
 mod tests {
     #![allow(
         clippy::unwrap_used,
-        clippy::indexing_slicing,
         reason = "test code: a missing value should fail the test"
     )]
     use std::num::NonZeroU32;
-    use std::sync::Arc;
+
+    use portcullis_config::Rate;
 
     use super::*;
 
-    fn rate(count: u32, per_secs: u64, burst: u32) -> Rate {
-        Rate {
-            count: NonZeroU32::new(count).unwrap(),
-            per: Duration::from_secs(per_secs),
-            burst: NonZeroU32::new(burst).unwrap(),
-        }
-    }
-
-    fn settings(identity: Option<Rate>, op: Option<Rate>) -> RateLimits {
-        let mut s = RateLimits {
-            per_identity: identity,
+    fn every_second(count: u32) -> RateLimits {
+        RateLimits {
+            per_identity: Some(Rate {
+                count: NonZeroU32::new(count).unwrap(),
+                per: Duration::from_secs(1),
+                burst: NonZeroU32::new(count).unwrap(),
+            }),
             ..RateLimits::default()
-        };
-        if let Some(op) = op {
-            s.per_operation
-                .entry("orders".into())
-                .or_default()
-                .insert("createOrder".into(), op);
         }
-        s
     }
 
     #[test]
-    fn burst_then_refusal_per_identity_with_a_wait() {
-        let limiter = Limiter::new(settings(Some(rate(1, 3600, 3)), None));
-        let a = "agent-a".to_owned();
-        for _ in 0..3 {
-            assert!(limiter.check(&a, "orders", "getOrder").is_ok());
-        }
-        let (which, wait) = limiter.check(&a, "orders", "getOrder").unwrap_err();
-        assert_eq!(which, Exceeded::Identity);
-        assert!(
-            wait > Duration::from_secs(3000) && wait <= Duration::from_secs(3600),
-            "{wait:?}"
-        );
-        // Another identity has its own bucket.
-        assert!(
-            limiter
-                .check(&"agent-b".to_owned(), "orders", "getOrder")
-                .is_ok()
-        );
-        assert_eq!(limiter.tracked(), 2);
-    }
-
-    #[test]
-    fn an_operation_limit_is_narrower_than_the_identity_limit() {
-        let limiter = Limiter::new(settings(Some(rate(1, 3600, 10)), Some(rate(1, 3600, 1))));
-        let a = "agent-a".to_owned();
-        assert!(limiter.check(&a, "orders", "createOrder").is_ok());
-        let (which, _) = limiter.check(&a, "orders", "createOrder").unwrap_err();
-        assert_eq!(which, Exceeded::Operation);
-        // Other operations still draw on the identity's own allowance.
-        assert!(limiter.check(&a, "orders", "getOrder").is_ok());
-    }
-
-    #[test]
-    fn no_settings_no_limit() {
-        let limiter = Limiter::new(RateLimits::default());
-        let a = "agent-a".to_owned();
-        for _ in 0..10_000 {
-            assert!(limiter.check(&a, "orders", "getOrder").is_ok());
-        }
-        assert_eq!(limiter.tracked(), 0);
-    }
-
-    #[test]
-    fn buckets_carry_over_only_when_the_settings_are_the_same() {
-        let same = settings(Some(rate(5, 1, 5)), None);
-        let limiter = Arc::new(Limiter::new(same.clone()));
+    fn a_limiter_carries_over_only_when_the_settings_are_the_same() {
+        let same = every_second(5);
+        let limiter = Arc::new(Limiter::new(same.clone(), RateBackendMetrics::detached()));
         let carried = limiter.carried_to(&same).unwrap();
         assert!(Arc::ptr_eq(&limiter, &carried));
-        assert!(
-            limiter
-                .carried_to(&settings(Some(rate(6, 1, 5)), None))
-                .is_none()
-        );
+        assert!(limiter.carried_to(&every_second(6)).is_none());
     }
 
-    #[test]
-    fn a_sweep_forgets_only_full_buckets() {
-        let limiter = Limiter::new(settings(Some(rate(1000, 1, 1000)), None));
-        for i in 0..100 {
-            limiter.check(&format!("id-{i}"), "a", "b").unwrap();
-        }
-        assert_eq!(limiter.tracked(), 100);
-        std::thread::sleep(Duration::from_millis(20));
-        limiter.sweep();
-        assert_eq!(limiter.tracked(), 0);
-        // A drained bucket is remembered: forgetting it would refill it.
-        let slow = Limiter::new(settings(Some(rate(1, 3600, 1)), None));
-        slow.check(&"x".to_owned(), "a", "b").unwrap();
-        slow.sweep();
-        assert_eq!(slow.tracked(), 1);
-        assert!(slow.check(&"x".to_owned(), "a", "b").is_err());
+    #[tokio::test]
+    async fn in_memory_the_limit_is_this_nodes_and_the_backend_is_none() {
+        let limiter = Limiter::new(every_second(2), RateBackendMetrics::detached());
+        let a = "agent-a".to_owned();
+        assert!(limiter.check(&a, "orders", "getOrder").await.is_ok());
+        assert!(limiter.check_identity(&a).await.is_ok());
+        assert!(matches!(
+            limiter.check(&a, "orders", "getOrder").await,
+            Err(Limited::Exceeded(Exceeded::Identity, _))
+        ));
+        assert_eq!(limiter.backend().await, None);
+    }
+
+    #[tokio::test]
+    async fn without_redis_local_counts_this_nodes_share_and_deny_refuses() {
+        let mut settings = RateLimits {
+            per_identity: Some(Rate {
+                count: NonZeroU32::new(4).unwrap(),
+                per: Duration::from_secs(3600),
+                burst: NonZeroU32::new(4).unwrap(),
+            }),
+            ..RateLimits::default()
+        };
+        // Nothing listens on port 1: every connection is refused at once.
+        let url = portcullis_config::RedisUrl::parse("redis://127.0.0.1:1").unwrap();
+        settings.shared = Some(portcullis_config::SharedRates {
+            url,
+            on_unavailable: OnUnavailable::Local,
+        });
+        let metrics = RateBackendMetrics::detached();
+        let limiter = Limiter::new(settings.clone(), metrics.clone());
+        let allowed = |id: &'static str| {
+            let limiter = &limiter;
+            async move {
+                let mut n = 0;
+                while limiter.check_identity(&id.to_owned()).await.is_ok() {
+                    n += 1;
+                    assert!(n <= 4);
+                }
+                n
+            }
+        };
+        assert_eq!(allowed("alone").await, 4);
+        // Two nodes share the limit: each counts half.
+        limiter.set_share(2);
+        assert_eq!(allowed("halved").await, 2);
+        assert_eq!(metrics.fallbacks(OnUnavailable::Local), 4 + 1 + 2 + 1);
+        assert_eq!(limiter.backend().await, Some((false, OnUnavailable::Local)));
+
+        settings.shared = settings.shared.map(|s| portcullis_config::SharedRates {
+            on_unavailable: OnUnavailable::Deny,
+            ..s
+        });
+        let deny = Limiter::new(settings, RateBackendMetrics::detached());
+        assert_eq!(
+            deny.check(&"x".to_owned(), "orders", "getOrder").await,
+            Err(Limited::Unavailable)
+        );
     }
 
     #[test]
@@ -300,12 +326,5 @@ mod tests {
         assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
         assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
         assert_eq!(retry_after_secs(Duration::from_millis(2001)), 3);
-    }
-
-    #[test]
-    fn quotas_keep_the_average_rate() {
-        let q = quota(&rate(600, 60, 5));
-        assert_eq!(q.replenish_interval(), Duration::from_millis(100));
-        assert_eq!(q.burst_size().get(), 5);
     }
 }

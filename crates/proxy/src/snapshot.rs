@@ -45,6 +45,8 @@ pub struct Snapshot {
     /// Rate-limit buckets; shared with the next snapshot when its
     /// `rate_limits` are the same.
     pub(crate) rates: Arc<crate::rate::Limiter>,
+    /// The configuration files' digest, for the fleet register.
+    pub(crate) config_digest: String,
     /// The MCP tools of these contracts.
     pub(crate) mcp: crate::mcp::Face,
     /// Browser origins allowed to call `/mcp` besides the gateway's own.
@@ -94,10 +96,14 @@ impl Snapshot {
             mcp,
             mcp_origins: config.mcp.allowed_origins,
             watching: config.watch.is_some(),
+            config_digest: config.digest,
             apis,
             policies: config.policies,
             limits: config.limits,
-            rates: Arc::new(crate::rate::Limiter::new(config.rate_limits)),
+            rates: Arc::new(crate::rate::Limiter::new(
+                config.rate_limits,
+                metrics.rate_backend(),
+            )),
             scanner,
             authority,
             metrics,

@@ -1,6 +1,6 @@
 //! What every backend of the [`Store`] traits must do, written once against
-//! `&dyn Store`: the SQLite store runs it now (`sqlite/tests.rs`), and the
-//! PostgreSQL store will run the same checks, so the two cannot drift.
+//! `&dyn Store`: the SQLite store (`sqlite/tests.rs`) and the PostgreSQL
+//! store (`postgres/tests.rs`) run the same checks, so the two cannot drift.
 //! Each check starts from an empty store and says which trait promise it
 //! holds the backend to.
 
@@ -54,6 +54,66 @@ pub(crate) fn all(make: impl Fn() -> Box<dyn Store>) {
     keys(make().as_ref());
     revocations(make().as_ref());
     upstream(make().as_ref());
+    nodes(make().as_ref());
+}
+
+/// The fleet register: a heartbeat registers and renews; a second instance
+/// with a live node's id is refused, and takes the id once that node is
+/// no longer heard; a clean stop leaves only its own row.
+fn nodes(store: &dyn Store) {
+    use std::time::Duration;
+
+    use crate::NodeRecord;
+    let node = |id: &str, instance: &str, digest: &str| NodeRecord {
+        id: id.into(),
+        instance: instance.into(),
+        version: "0.1.0".into(),
+        config_digest: digest.into(),
+        address: "127.0.0.1:8080".into(),
+    };
+    let live = Duration::from_secs(60);
+    assert!(store.list_nodes().unwrap().is_empty());
+    store
+        .heartbeat_node(&node("gw-a", "one", "d1"), live)
+        .unwrap();
+    store
+        .heartbeat_node(&node("gw-b", "two", "d1"), live)
+        .unwrap();
+    // A renewal may change what the node says of itself (after a reload).
+    store
+        .heartbeat_node(&node("gw-a", "one", "d2"), live)
+        .unwrap();
+    let seen = store.list_nodes().unwrap();
+    let ids: Vec<_> = seen
+        .iter()
+        .map(|s| (s.node.id.as_str(), s.node.config_digest.as_str()))
+        .collect();
+    assert_eq!(ids, [("gw-a", "d2"), ("gw-b", "d1")]);
+    assert!(
+        seen.iter().all(|s| (0..5_000).contains(&s.heard_ms_ago)),
+        "{seen:?}"
+    );
+
+    // Another process claiming gw-a while it is alive: refused.
+    let refused = store.heartbeat_node(&node("gw-a", "three", "d2"), live);
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    // Once gw-a has not been heard for `live`, the id may be taken over.
+    std::thread::sleep(Duration::from_millis(30));
+    store
+        .heartbeat_node(&node("gw-a", "three", "d2"), Duration::from_millis(10))
+        .unwrap();
+    // The old instance stopping does not remove the new one's row.
+    store.remove_node("gw-a", "one").unwrap();
+    store.remove_node("gw-b", "two").unwrap();
+    let seen = store.list_nodes().unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].node.id.as_str(), seen[0].node.instance.as_str()),
+        ("gw-a", "three")
+    );
 }
 
 /// Upsert keeps `created` and `last_used`; get, list sorted; touch never

@@ -108,7 +108,8 @@ impl StoreError {
         Self::Conflict(Conflict { what, id: None })
     }
 
-    pub(crate) fn unavailable(action: &'static str, detail: impl Into<String>) -> Self {
+    /// Storage that cannot be used now, while `action`.
+    pub fn unavailable(action: &'static str, detail: impl Into<String>) -> Self {
         Self::Unavailable(Unavailable {
             action,
             detail: detail.into(),

@@ -28,6 +28,6 @@ pub use location::{PostgresUrl, StorageLocation, StorageUrlError, UnsupportedSch
 pub use model::{Credential, CredentialKind, SealedCredential, StoredKey, UnknownCredentialKind};
 pub use sqlite::SqliteStore;
 pub use store::{
-    ChangeStore, ChangedBy, CredentialStore, IdentityStore, KeyStore, RevocationStore, StateChange,
-    Store, UpstreamCredentialStore,
+    ChangeStore, ChangedBy, CredentialStore, IdentityStore, KeyStore, NodeRecord, NodeSeen,
+    NodeStore, RevocationStore, StateChange, Store, UpstreamCredentialStore,
 };

@@ -11,6 +11,7 @@ mod feed;
 mod identities;
 mod keys;
 pub mod migrations;
+mod nodes;
 mod pool;
 mod records;
 mod revocations;
@@ -54,6 +55,18 @@ impl PostgresStore {
     /// # Errors
     /// PostgreSQL cannot be reached, or holds a newer build's schema.
     pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_stale_after(url, feed::STALE)
+    }
+
+    /// As [`PostgresStore::open`], refusing (`unavailable`) once the change
+    /// feed has not heard from PostgreSQL for `stale_after` (`fleet.stale_after`).
+    ///
+    /// # Errors
+    /// PostgreSQL cannot be reached, or holds a newer build's schema.
+    pub fn open_stale_after(
+        url: &str,
+        stale_after: std::time::Duration,
+    ) -> Result<Self, StoreError> {
         let pool = Pool::start(url, CONNECTIONS)?;
         let about = About {
             action: "migrating the PostgreSQL store",
@@ -64,7 +77,7 @@ impl PostgresStore {
             Box::pin(async move { Ok(migrations::migrate(c).await) })
         })?;
         migrated?;
-        let feed = feed::Feed::start(url)?;
+        let feed = feed::Feed::start(url, stale_after)?;
         feed.wait_first(std::time::Duration::from_secs(2));
         Ok(Self {
             pool,

@@ -12,6 +12,7 @@ mod fault;
 mod identities;
 mod keys;
 mod migrations;
+mod nodes;
 mod read_only;
 mod revocations;
 #[cfg(test)]

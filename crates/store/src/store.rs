@@ -1,12 +1,15 @@
 //! The storage traits, grouped by meaning, and the [`Store`] supertrait the
 //! gateway holds (`Arc<dyn Store>`).
 //!
-//! Any backend (embedded SQLite now, PostgreSQL later) implements all four.
-//! Methods are synchronous and never read the clock: time-based ones take
-//! `now`. They store and report; deciding whether an identity or credential
-//! may act is the caller's job.
+//! Every backend (embedded SQLite, PostgreSQL for fleets) implements them
+//! all. Methods are synchronous and never read the clock: time-based ones
+//! take `now`; the one exception is the fleet register ([`NodeStore`]),
+//! whose heartbeats the store's own clock judges, so that nodes whose
+//! clocks disagree still agree on who is alive. They store and report;
+//! deciding whether an identity or credential may act is the caller's job.
 
 use std::fmt;
+use std::time::Duration;
 
 use portcullis_core::{Identity, IdentityState, UnixTime};
 
@@ -205,6 +208,52 @@ pub trait ChangeStore {
     fn check_writable(&self) -> Result<(), StoreError>;
 }
 
+/// The fleet's register: each gateway renews its row every few seconds, so
+/// any node (or `portcullis fleet status`) can say which nodes are alive,
+/// what they run, and whether their configurations agree. The store's clock
+/// judges the heartbeats, so the nodes' clocks never matter.
+pub trait NodeStore {
+    /// Registers `node`, or renews its heartbeat.
+    ///
+    /// # Errors
+    /// `Conflict` when another instance holds the node id and its heartbeat
+    /// is younger than `live` (two gateways given one id: the second must
+    /// not take the first's place while the first is alive).
+    fn heartbeat_node(&self, node: &NodeRecord, live: Duration) -> Result<(), StoreError>;
+
+    /// Every node registered, by id, with how long ago each was heard.
+    fn list_nodes(&self) -> Result<Vec<NodeSeen>, StoreError>;
+
+    /// Takes `instance`'s row off the register (a node stopping cleanly);
+    /// nothing if another instance holds the id now.
+    fn remove_node(&self, id: &str, instance: &str) -> Result<(), StoreError>;
+}
+
+/// What a node says of itself at each heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    /// The node id (`--node`, `PORTCULLIS_NODE`, or host and port).
+    pub id: String,
+    /// This process: differs at each start, so a restart is told apart
+    /// from a second process claiming the same id.
+    pub instance: String,
+    pub version: String,
+    /// A digest of the configuration files as read (see the config crate).
+    pub config_digest: String,
+    /// Where the node serves, as it was told to listen.
+    pub address: String,
+}
+
+/// A registered node as the store last heard it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSeen {
+    pub node: NodeRecord,
+    /// When this instance registered, by the store's clock.
+    pub started: UnixTime,
+    /// Milliseconds since its last heartbeat, by the store's clock.
+    pub heard_ms_ago: i64,
+}
+
 /// Everything the gateway stores, behind one object.
 pub trait Store:
     IdentityStore
@@ -213,6 +262,7 @@ pub trait Store:
     + RevocationStore
     + UpstreamCredentialStore
     + ChangeStore
+    + NodeStore
     + Send
     + Sync
     + fmt::Debug
@@ -226,6 +276,7 @@ impl<T> Store for T where
         + RevocationStore
         + UpstreamCredentialStore
         + ChangeStore
+        + NodeStore
         + Send
         + Sync
         + fmt::Debug

@@ -21,6 +21,7 @@ use portcullis_proxy::Gateway;
 
 pub mod books;
 pub mod browser;
+pub mod cut;
 pub mod echo;
 pub mod mcp;
 pub mod pg;

@@ -160,6 +160,6 @@ async fn strict_durability_refuses_when_the_ledger_cannot_be_written() {
         (&503.into(), &"unavailable".into())
     );
     assert_eq!(world.gateway(&get(&order)).await.status, 200);
-    assert_eq!(world.gateway.observer().ready().await, Ok(()));
+    assert_eq!(world.gateway.observer().ready().await, Ok(Vec::new()));
     world.stop().await;
 }

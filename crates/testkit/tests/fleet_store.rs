@@ -151,3 +151,79 @@ async fn a_gateway_refuses_a_database_from_a_newer_build() {
         "the URL is never shown: {refused}"
     );
 }
+
+/// The fleet register: two nodes on one store see each other alive with
+/// one configuration; a third whose files differ is flagged as drift; a
+/// second process claiming a live node's id is refused; a node that stops
+/// leaves the register.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_register_drift_is_flagged_and_an_id_is_never_shared() {
+    let db = TestDatabase::create("register").await;
+    let upstream = "http://127.0.0.1:9";
+    let dirs = [
+        ExampleCopy::new("register-a"),
+        ExampleCopy::new("register-b"),
+        ExampleCopy::new("register-c"),
+        ExampleCopy::new("register-d"),
+    ];
+    let start = |dir: &std::path::Path, text: &str, node: &str| {
+        let mut config = config_stored(
+            dir,
+            text,
+            &[("orders", upstream)],
+            portcullis_testkit::pg::storage(&db),
+        );
+        config.node = Some(node.to_owned());
+        async move { Gateway::start(config).await }
+    };
+    let text = example_config();
+    let a = start(&dirs[0], &text, "gw-a").await.unwrap();
+    let b = start(&dirs[1], &text, "gw-b").await.unwrap();
+    let view = a.observer().fleet().await.unwrap();
+    let seen: Vec<_> = view
+        .nodes
+        .iter()
+        .map(|n| (n.id.as_str(), n.live, n.drift))
+        .collect();
+    assert_eq!(seen, [("gw-a", true, false), ("gw-b", true, false)]);
+    assert_eq!(view.nodes[0].config_digest, view.nodes[1].config_digest);
+    assert_eq!(view.nodes[0].address, a.addr().to_string());
+
+    // Another file: the odd one out drifts.
+    let other = text.replace("mode: enforce", "mode: enforce  # edited on one node only");
+    assert_ne!(other, text);
+    let c = start(&dirs[2], &other, "gw-c").await.unwrap();
+    let view = b.observer().fleet().await.unwrap();
+    let drift: Vec<_> = view
+        .nodes
+        .iter()
+        .map(|n| (n.id.as_str(), n.drift))
+        .collect();
+    assert_eq!(drift, [("gw-a", false), ("gw-b", false), ("gw-c", true)]);
+    assert!(view.drift);
+
+    // gw-a's id, while gw-a is alive: refused, after waiting it out.
+    let started = std::time::Instant::now();
+    let taken = start(&dirs[3], &text, "gw-a")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        taken.contains("node `gw-a`") && taken.contains("--node"),
+        "{taken}"
+    );
+    assert!(
+        started.elapsed() >= portcullis_proxy::fleet::LIVE,
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Stopped cleanly: off the register.
+    c.stop().await;
+    let view = a.observer().fleet().await.unwrap();
+    let ids: Vec<_> = view.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["gw-a", "gw-b"]);
+    assert!(!view.drift);
+    a.stop().await;
+    b.stop().await;
+}

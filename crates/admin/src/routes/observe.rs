@@ -27,7 +27,12 @@ pub(super) async fn healthz() -> Response {
 pub(super) async fn readyz(State(observer): State<Option<Observer>>) -> Result<Response, Refusal> {
     let observer = observer.ok_or_else(no_gateway)?;
     match observer.ready().await {
-        Ok(()) => Ok(Json(json!({ "status": "ready" })).into_response()),
+        Ok(degraded) if degraded.is_empty() => {
+            Ok(Json(json!({ "status": "ready" })).into_response())
+        }
+        Ok(degraded) => {
+            Ok(Json(json!({ "status": "ready", "degraded": degraded })).into_response())
+        }
         Err(problems) => Err(Refusal::new(
             ProblemCode::Unavailable,
             format!("not ready: {}", problems.join("; ")),

@@ -128,3 +128,36 @@ async fn decisions_are_queried_with_the_admin_credential_only() {
     assert_problem(&unknown, 400, "invalid-request");
     admin.stop().await;
 }
+
+/// `GET /admin/v1/fleet`: this gateway in the register, alive, no drift;
+/// the admin credential required.
+#[tokio::test]
+async fn the_fleet_lists_this_node_with_the_admin_credential_only() {
+    let admin = Admin::start().await;
+    let fleet = admin.call(&get("/admin/v1/fleet")).await;
+    assert_eq!(fleet.status, 200, "{}", fleet.text());
+    let view = fleet.json();
+    assert_eq!(
+        (view["live"].as_u64(), view["drift"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let node = &view["nodes"][0];
+    assert_eq!(node["address"], admin.world.gateway_addr().to_string());
+    assert!(
+        node["id"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("-{}", admin.world.gateway_addr().port()))
+    );
+    assert_eq!(node["config_digest"].as_str().map(str::len), Some(64));
+    assert_eq!(
+        (node["live"].as_bool(), node["drift"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_problem(
+        &send(admin.addr(), &get("/admin/v1/fleet")).await,
+        401,
+        "unauthenticated",
+    );
+    admin.stop().await;
+}

@@ -12,7 +12,7 @@ use serde_saphyr::Spanned;
 use super::api::{Apis, Contracted};
 use crate::diagnostic::Diagnostic;
 use crate::raw::{RawOperationRate, RawRateLimits};
-use crate::snapshot::{Rate, RateLimits};
+use crate::snapshot::{OnUnavailable, Rate, RateLimits, RedisUrl, SharedRates};
 
 pub(super) fn rate_limits(
     file: &str,
@@ -96,7 +96,54 @@ pub(super) fn rate_limits(
             }
         }
     }
+    limits.shared = shared(file, raw, out);
     limits
+}
+
+/// `backend` and `on_unavailable`: the buckets in Redis, and what to do
+/// while it does not answer.
+fn shared(file: &str, raw: &RawRateLimits, out: &mut Vec<Diagnostic>) -> Option<SharedRates> {
+    let on_unavailable = match &raw.on_unavailable {
+        None => OnUnavailable::Local,
+        Some(v) => match v.value.as_str() {
+            "local" => OnUnavailable::Local,
+            "deny" => OnUnavailable::Deny,
+            other => {
+                out.push(Diagnostic::error_at_line(
+                    file,
+                    v.referenced.line(),
+                    format!(
+                        "`rate_limits.on_unavailable`: `{other}` is neither `local` nor `deny`"
+                    ),
+                ));
+                OnUnavailable::Local
+            }
+        },
+    };
+    let Some(backend) = &raw.backend else {
+        if let Some(v) = &raw.on_unavailable {
+            out.push(Diagnostic::error_at_line(
+                file,
+                v.referenced.line(),
+                "`rate_limits.on_unavailable` needs `backend`, the Redis it is about",
+            ));
+        }
+        return None;
+    };
+    match RedisUrl::parse(&backend.value) {
+        Ok(url) => Some(SharedRates {
+            url,
+            on_unavailable,
+        }),
+        Err(why) => {
+            out.push(Diagnostic::error_at_line(
+                file,
+                backend.referenced.line(),
+                format!("`rate_limits.backend`: {why}"),
+            ));
+            None
+        }
+    }
 }
 
 /// `api:operationId` as the configuration's APIs declare it.

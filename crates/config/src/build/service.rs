@@ -9,9 +9,9 @@ use serde_saphyr::Spanned;
 
 use crate::diagnostic::Diagnostic;
 use crate::duration::parse_duration;
-use crate::raw::{RawAdmin, RawTokens};
+use crate::raw::{RawAdmin, RawFleet, RawTokens};
 use crate::secret_ref::{SecretAt, Secrets, read_secret};
-use crate::snapshot::{SecretText, Storage, TokenSettings};
+use crate::snapshot::{FleetSettings, SecretText, Storage, TokenSettings};
 use crate::source::Files;
 
 /// Default storage, relative to the configuration file.
@@ -251,4 +251,27 @@ pub(super) fn mcp(
         }
     }
     crate::McpSettings { allowed_origins }
+}
+
+/// `fleet:`. `stale_after` between 1 s (the change feed polls every
+/// 500 ms, so less would refuse on a healthy store) and 5 minutes.
+pub(super) fn fleet(
+    file: &str,
+    raw: Option<&Spanned<RawFleet>>,
+    out: &mut Vec<Diagnostic>,
+) -> FleetSettings {
+    let mut fleet = FleetSettings::default();
+    if let Some(v) = raw.and_then(|r| r.value.stale_after.as_ref()) {
+        match parse_duration(&v.value) {
+            Some(d) if d >= Duration::from_secs(1) && d <= Duration::from_secs(300) => {
+                fleet.stale_after = d;
+            }
+            _ => out.push(Diagnostic::error_at_line(
+                file,
+                v.referenced.line(),
+                "`fleet.stale_after` must be a duration between 1s and 300s",
+            )),
+        }
+    }
+    fleet
 }

@@ -279,6 +279,44 @@ fn rate_limits_name_real_operations_and_real_rates() {
             "c.yaml:6: error: `rate_limits.operations`: `b:getX` names no operation; write `api:operationId` as `portcullis schema` lists them",
         ]
     );
+
+    // The buckets in Redis: `local` unless told, the URL never shown.
+    let shared =
+        config("rate_limits:\n  per_identity: 5/s\n  backend: redis://:pw@10.0.0.9:6379/2\n")
+            .unwrap()
+            .shared
+            .unwrap();
+    assert_eq!(shared.on_unavailable, crate::OnUnavailable::Local);
+    assert_eq!(shared.url.expose(), "redis://:pw@10.0.0.9:6379/2");
+    assert!(!format!("{shared:?}").contains("pw"));
+    let deny = config(
+        "rate_limits: {per_identity: 5/s, backend: 'redis://r:6379', on_unavailable: deny}\n",
+    );
+    assert_eq!(
+        deny.unwrap().shared.unwrap().on_unavailable,
+        crate::OnUnavailable::Deny
+    );
+    let errors = config(
+        "rate_limits:\n  per_identity: 5/s\n  backend: rediss://r:6380\n  on_unavailable: allow\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "c.yaml:6: error: `rate_limits.on_unavailable`: `allow` is neither `local` nor `deny`",
+            "c.yaml:5: error: `rate_limits.backend`: `rediss://` (TLS to Redis) is not supported by this build; reach Redis over a private network or a TLS sidecar",
+        ]
+    );
+    let errors = config("rate_limits:\n  per_identity: 5/s\n  backend: http://r\n").unwrap_err();
+    assert_eq!(
+        errors,
+        ["c.yaml:5: error: `rate_limits.backend`: `backend` must be a `redis://host:port` URL"]
+    );
+    let errors = config("rate_limits:\n  per_identity: 5/s\n  on_unavailable: deny\n").unwrap_err();
+    assert_eq!(
+        errors,
+        ["c.yaml:5: error: `rate_limits.on_unavailable` needs `backend`, the Redis it is about"]
+    );
 }
 
 #[test]

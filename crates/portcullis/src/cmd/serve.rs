@@ -3,10 +3,12 @@
 //! change to a file the configuration was read from and `POST
 //! /admin/v1/reload` reload it (see `triggers`).
 
-use std::path::Path;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
-
 use std::sync::Arc;
+
+use clap::Args;
 
 use portcullis_admin::AdminServer;
 use portcullis_config::Overrides;
@@ -14,19 +16,57 @@ use portcullis_proxy::Gateway;
 
 use super::{load_reported_traced, shutdown_signal, triggers};
 
-pub async fn run(path: &Path) -> anyhow::Result<ExitCode> {
+/// The environment variable naming this node when `--node` does not.
+const NODE_ENV: &str = "PORTCULLIS_NODE";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The configuration file (YAML).
+    #[arg(short, long)]
+    config: PathBuf,
+    /// This gateway's id in the fleet register (default: `PORTCULLIS_NODE`, else host name and port).
+    #[arg(long)]
+    node: Option<String>,
+    /// Listen here instead of the file's `listen` (nodes of a fleet read one file).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// The admin listener here instead of the file's `admin.listen`.
+    #[arg(long)]
+    admin: Option<SocketAddr>,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Before "listening" is logged: a SIGTERM sent on seeing it must stop
     // the gateway cleanly.
     let stop = shutdown_signal();
-    let Some((config, inputs)) =
-        load_reported_traced(path, "not starting: the configuration has errors")
-    else {
+    let node = args.node.or_else(|| std::env::var(NODE_ENV).ok());
+    if let Some(node) = &node
+        && !portcullis_proxy::fleet::valid_node_id(node)
+    {
+        eprintln!(
+            "error: node id `{}` must be 1 to 63 letters, digits, `.`, `_` or `-`",
+            node.escape_debug()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let overrides = Overrides {
+        listen: args.listen,
+        admin: args.admin,
+        ..Overrides::default()
+    };
+    let path = args.config.as_path();
+    let Some((mut config, inputs)) = load_reported_traced(
+        path,
+        &overrides,
+        "not starting: the configuration has errors",
+    ) else {
         return Ok(ExitCode::FAILURE);
     };
+    config.node = node;
 
     let admin_addr = config.admin;
     let gateway = Gateway::start(config).await?;
-    let reloader = gateway.reloader(path.to_owned(), Overrides::default());
+    let reloader = gateway.reloader(path.to_owned(), overrides);
     reloader.set_inputs(inputs);
     let _triggers = triggers::start(reloader.clone());
     // Only once the reload triggers are in place: a change made on seeing

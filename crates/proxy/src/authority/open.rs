@@ -23,7 +23,10 @@ pub(super) fn open(
 ) -> Result<Authority, AuthorityError> {
     let store: Arc<dyn Store> = match &config.storage {
         Storage::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
-        Storage::Postgres(url) => Arc::new(PostgresStore::open(url.expose())?),
+        Storage::Postgres(url) => Arc::new(PostgresStore::open_stale_after(
+            url.expose(),
+            config.fleet.stale_after,
+        )?),
         Storage::Memory => Arc::new(SqliteStore::open_in_memory()?),
     };
     let now = clock.now();

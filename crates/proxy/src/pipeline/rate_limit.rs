@@ -1,6 +1,8 @@
 //! Stage 9: rate limit per identity and per operation. Over the limit: 429
 //! `rate-limited` with `Retry-After`. The buckets are in [`crate::rate`]
-//! (the watch's throttle is checked earlier, in `identity_state`). `explain` skips this stage, since a limit depends on live traffic and
+//! (the watch's throttle is checked earlier, in `identity_state`); with a
+//! shared backend that does not answer and `on_unavailable: deny`, 503
+//! `unavailable`. `explain` skips this stage, since a limit depends on live traffic and
 //! asking must not spend anyone's allowance.
 
 use portcullis_core::ProblemCode;
@@ -8,13 +10,13 @@ use portcullis_core::ProblemCode;
 use super::authenticate::Caller;
 use super::authorize::Authorized;
 use crate::exchange::Exchange;
-use crate::rate::{Exceeded, retry_after_secs};
+use crate::rate::{Exceeded, Limited, retry_after_secs};
 use crate::refusal::Refusal;
 use crate::snapshot::Snapshot;
 
 /// The identity's own rate, for an MCP request that is not a tool call
 /// (a tool call is counted by [`check`], per operation too, like HTTP).
-pub(crate) fn check_identity(
+pub(crate) async fn check_identity(
     snapshot: &Snapshot,
     ex: &Exchange,
     caller: &Caller,
@@ -26,16 +28,11 @@ pub(crate) fn check_identity(
     snapshot
         .rates
         .check_identity(&principal.identity)
-        .map_err(|wait| {
-            Refusal::new(
-                ProblemCode::RateLimited,
-                "this identity is over its request rate",
-            )
-            .with_retry_after(retry_after_secs(wait))
-        })
+        .await
+        .map_err(refusal)
 }
 
-pub(crate) fn check(
+pub(crate) async fn check(
     snapshot: &Snapshot,
     ex: &Exchange,
     caller: &Caller,
@@ -46,16 +43,31 @@ pub(crate) fn check(
     }
     let Caller::Identity(principal) = caller;
     let matched = authorized.matched();
-    let limited = snapshot.rates.check(
-        &principal.identity,
-        &matched.api.config.name,
-        &matched.operation.id,
-    );
-    limited.map_err(|(exceeded, wait)| {
-        let detail = match exceeded {
-            Exceeded::Identity => "this identity is over its request rate",
-            Exceeded::Operation => "this identity is over its request rate for this operation",
-        };
-        Refusal::new(ProblemCode::RateLimited, detail).with_retry_after(retry_after_secs(wait))
-    })
+    snapshot
+        .rates
+        .check(
+            &principal.identity,
+            &matched.api.config.name,
+            &matched.operation.id,
+        )
+        .await
+        .map_err(refusal)
+}
+
+fn refusal(limited: Limited) -> Refusal {
+    match limited {
+        Limited::Exceeded(exceeded, wait) => {
+            let detail = match exceeded {
+                Exceeded::Identity => "this identity is over its request rate",
+                Exceeded::Operation => "this identity is over its request rate for this operation",
+            };
+            Refusal::new(ProblemCode::RateLimited, detail).with_retry_after(retry_after_secs(wait))
+        }
+        // Fail closed: without the shared count there is no knowing whether
+        // this request is within the limit.
+        Limited::Unavailable => Refusal::new(
+            ProblemCode::Unavailable,
+            "the shared rate-limit store does not answer; try again shortly",
+        ),
+    }
 }

@@ -3,7 +3,8 @@
 //! `portcullis_store` (migration 3 announces every change there at commit)
 //! and reads the version at once when told, and every [`POLL`] anyway (the
 //! safety net for a lost notification). `data_version` answers from here;
-//! a feed that has not heard from PostgreSQL for [`STALE`] answers
+//! a feed that has not heard from PostgreSQL for its staleness bound
+//! (`fleet.stale_after`, [`STALE`] unless set) answers
 //! `Unavailable`, so a node cut off from the store refuses rather than
 //! serve state that may be old.
 
@@ -18,7 +19,8 @@ use crate::StoreError;
 
 /// How often the version is read even without a notification.
 const POLL: Duration = Duration::from_millis(500);
-/// How long without a successful read before the feed is stale.
+/// How long without a successful read before the feed is stale, unless
+/// `fleet.stale_after` says otherwise.
 pub(super) const STALE: Duration = Duration::from_secs(3);
 
 #[derive(Debug)]
@@ -26,16 +28,18 @@ pub(super) struct Feed {
     version: AtomicI64,
     /// Milliseconds since `started` of the last successful read.
     heard_ms: AtomicI64,
+    stale_ms: i64,
     started: Instant,
     stop: AtomicBool,
 }
 
 impl Feed {
     /// Starts the listener thread on `url`.
-    pub(super) fn start(url: &str) -> Result<Arc<Self>, StoreError> {
+    pub(super) fn start(url: &str, stale_after: Duration) -> Result<Arc<Self>, StoreError> {
         let feed = Arc::new(Self {
             version: AtomicI64::new(0),
             heard_ms: AtomicI64::new(i64::MIN),
+            stale_ms: i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX),
             started: Instant::now(),
             stop: AtomicBool::new(false),
         });
@@ -47,12 +51,11 @@ impl Feed {
         Ok(feed)
     }
 
-    /// The store's version as last read, if read within [`STALE`].
+    /// The store's version as last read, if read within the staleness bound.
     pub(super) fn version(&self) -> Result<i64, StoreError> {
         let now = self.elapsed_ms();
         let heard = self.heard_ms.load(Ordering::Acquire);
-        let stale = i64::try_from(STALE.as_millis()).unwrap_or(i64::MAX);
-        if heard == i64::MIN || now.saturating_sub(heard) > stale {
+        if heard == i64::MIN || now.saturating_sub(heard) > self.stale_ms {
             return Err(StoreError::unavailable(
                 "reading the data version",
                 "the store's change feed has not heard from PostgreSQL recently",

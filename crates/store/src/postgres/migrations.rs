@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("migrations/0001_schema.sql")),
     (2, include_str!("migrations/0002_version.sql")),
     (3, include_str!("migrations/0003_notify.sql")),
+    (4, include_str!("migrations/0004_nodes.sql")),
 ];
 
 /// The advisory lock every node takes to migrate: one number, the same in

@@ -189,6 +189,10 @@ fn the_change_feed_hears_other_nodes_and_goes_stale_when_cut_off() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (here, db) = store_on_fresh_database(&runtime);
     let there = super::PostgresStore::open(&db.url()).unwrap();
+    // `fleet.stale_after: 1s`: refuses sooner than the default 3 s.
+    let strict =
+        super::PostgresStore::open_stale_after(&db.url(), std::time::Duration::from_secs(1))
+            .unwrap();
     let before = here.data_version().unwrap();
     let told = std::time::Instant::now();
     there.revoke_token("t", 100).unwrap();
@@ -208,7 +212,16 @@ fn the_change_feed_hears_other_nodes_and_goes_stale_when_cut_off() {
             terminate(&db)
         ),
     );
-    std::thread::sleep(super::feed::STALE + std::time::Duration::from_millis(800));
+    let cut = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(1_600));
+    assert!(strict.data_version().is_err());
+    if cut.elapsed() < std::time::Duration::from_millis(2_200) {
+        // Heard at most 500 ms before the cut: within the default bound.
+        assert!(here.data_version().is_ok());
+    }
+    std::thread::sleep(
+        (super::feed::STALE + std::time::Duration::from_millis(800)).saturating_sub(cut.elapsed()),
+    );
     let refused = here.data_version().unwrap_err();
     assert!(
         matches!(refused, crate::StoreError::Unavailable(_)),

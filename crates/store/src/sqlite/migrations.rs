@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_upstream_credentials.sql")),
     (3, include_str!("migrations/0003_audit_key.sql")),
     (4, include_str!("migrations/0004_state_changes.sql")),
+    (5, include_str!("migrations/0005_nodes.sql")),
 ];
 
 /// The schema version this build writes.
