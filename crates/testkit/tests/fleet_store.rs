@@ -227,3 +227,57 @@ async fn nodes_register_drift_is_flagged_and_an_id_is_never_shared() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Three nodes started at the same moment on a fresh database: one
+/// migrates, and one signing key is made (the others find it, even under
+/// the same key id), so every node starts and they all issue and verify
+/// each other's tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_starting_together_on_a_fresh_database_all_start() {
+    let db = TestDatabase::create("together").await;
+    let orders = portcullis_example_orders::OrdersApi::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let upstream = format!("http://{}", orders.addr());
+    let dirs = [
+        ExampleCopy::new("together-a"),
+        ExampleCopy::new("together-b"),
+        ExampleCopy::new("together-c"),
+    ];
+    let start = |dir: &std::path::Path, node: &str| {
+        let mut config = config_stored(
+            dir,
+            &example_config(),
+            &[("orders", upstream.as_str())],
+            portcullis_testkit::pg::storage(&db),
+        );
+        config.node = Some(node.to_owned());
+        async move { Gateway::start(config).await }
+    };
+    let (a, b, c) = tokio::join!(
+        start(&dirs[0], "n-a"),
+        start(&dirs[1], "n-b"),
+        start(&dirs[2], "n-c")
+    );
+    let nodes = [a.unwrap(), b.unwrap(), c.unwrap()];
+    let view = nodes[0].observer().fleet().await.unwrap();
+    assert_eq!((view.live, view.drift), (3, false));
+    let (token, _) = nodes[2]
+        .authority()
+        .issue_for("reporting-agent", &["orders:read".into()], 600, "orders")
+        .unwrap();
+    let by_token = request(
+        "GET",
+        LIST,
+        &[("Authorization", &format!("Bearer {token}"))],
+        b"",
+    );
+    for node in &nodes {
+        let r = send(node.addr(), &by_token).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    for node in nodes {
+        node.stop().await;
+    }
+    orders.stop().await;
+}

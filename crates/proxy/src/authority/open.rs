@@ -211,21 +211,34 @@ fn apply_seed(store: &dyn Store, seed: &SeedIdentity, now: UnixTime) -> Result<(
 }
 
 /// Makes the first signing key, and drops retired keys whose tokens have all expired.
+/// Deletes keys retired longer than any token lives, and makes a signing
+/// key if none is active. Nodes of a fleet starting together on one store
+/// race here: a key another node deleted first, or made first under the
+/// same id (ids are the creation second), is its work done, not an error.
 fn ensure_keys(store: &dyn Store, now: UnixTime, max_ttl: i64) -> Result<(), AuthorityError> {
     let stored = store.list_keys()?;
     for key in &stored {
         if key.retired.is_some_and(|r| r + max_ttl < now) {
-            store.delete_key(&key.kid)?;
+            match store.delete_key(&key.kid) {
+                Ok(()) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     if !stored.iter().any(|k| k.retired.is_none()) {
         let key = SigningKey::generate(format!("k{now}"), now)?;
-        store.insert_key(&StoredKey {
+        let made = store.insert_key(&StoredKey {
             kid: key.kid().to_owned(),
             created: now,
             retired: None,
             pkcs8: key.pkcs8_der().to_vec(),
-        })?;
+        });
+        match made {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_))
+                if store.list_keys()?.iter().any(|k| k.retired.is_none()) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(())
 }
