@@ -22,9 +22,15 @@ pub struct Served {
 impl Served {
     /// Runs `bin serve -c config` and waits (at most 20 s) until it listens.
     pub fn start(bin: &str, config: &Path) -> Self {
+        Self::start_with(bin, config, &[])
+    }
+
+    /// As [`Served::start`], with more arguments to `serve` (`--node`...).
+    pub fn start_with(bin: &str, config: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(bin)
             .args(["serve", "--log-format", "json", "-c"])
             .arg(config)
+            .args(args)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("{bin}: {e}"));

@@ -281,3 +281,93 @@ async fn three_nodes_starting_together_on_a_fresh_database_all_start() {
     }
     orders.stop().await;
 }
+
+/// PostgreSQL gone while a node serves (every connection ended, new ones
+/// refused): within `fleet.stale_after` every request is refused with 503
+/// `unavailable`, never served from what the node last knew; once it is
+/// back the node serves again without a restart, and every change
+/// acknowledged before the outage (an identity made, another suspended)
+/// still holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_gone_while_serving_fails_closed_and_recovers_with_nothing_acknowledged_lost() {
+    let db = TestDatabase::create("outage").await;
+    let orders = portcullis_example_orders::OrdersApi::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let upstream = format!("http://{}", orders.addr());
+    let dir = ExampleCopy::new("outage");
+    let text = format!("{}fleet: {{ stale_after: 1s }}\n", example_config());
+    let config = config_stored(
+        &dir,
+        &text,
+        &[("orders", upstream.as_str())],
+        portcullis_testkit::pg::storage(&db),
+    );
+    assert_eq!(config.fleet.stale_after, std::time::Duration::from_secs(1));
+    let node = Gateway::start(config).await.unwrap();
+    let worker = with_header(
+        &get(LIST),
+        "X-Api-Key",
+        &identity_with_key(&node, "worker", None),
+    );
+    let other = with_header(
+        &get(LIST),
+        "X-Api-Key",
+        &identity_with_key(&node, "other", None),
+    );
+    node.authority()
+        .set_state("other", IdentityState::Suspended, ChangedBy::who("ops"))
+        .unwrap();
+    assert_eq!(send(node.addr(), &worker).await.status, 200);
+    assert_eq!(send(node.addr(), &other).await.status, 403);
+
+    db.refuse_connections().await;
+    let cut = std::time::Instant::now();
+    let mut statuses = Vec::new();
+    let refused = loop {
+        let r = send(node.addr(), &worker).await;
+        statuses.push(r.status);
+        if r.status == 503 {
+            break r;
+        }
+        assert!(
+            cut.elapsed() < std::time::Duration::from_secs(3),
+            "still answering {statuses:?} 3 s after PostgreSQL went"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(refused.code().as_deref(), Some("unavailable"));
+    assert_eq!(
+        refused.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert!(!refused.text().contains("postgres"), "{}", refused.text());
+    eprintln!("PostgreSQL gone: refused after {:?}", cut.elapsed());
+    // Gone is gone: no request is served while it stays away.
+    for _ in 0..10 {
+        assert_eq!(send(node.addr(), &worker).await.status, 503);
+    }
+
+    db.allow_connections().await;
+    let back = std::time::Instant::now();
+    loop {
+        let r = send(node.addr(), &worker).await;
+        if r.status == 200 {
+            break;
+        }
+        assert_eq!(r.status, 503, "{}", r.text());
+        assert!(
+            back.elapsed() < std::time::Duration::from_secs(10),
+            "not serving 10 s after PostgreSQL came back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    eprintln!("PostgreSQL back: serving after {:?}", back.elapsed());
+    let r = send(node.addr(), &other).await;
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (403, Some("identity-suspended"))
+    );
+    node.stop().await;
+    orders.stop().await;
+}

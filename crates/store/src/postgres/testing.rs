@@ -48,6 +48,36 @@ impl TestDatabase {
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
     }
+
+    /// What a server stopped looks like to its clients, for this database
+    /// only: every connection ended and every new one refused.
+    pub async fn refuse_connections(&self) {
+        self.admin(&format!(
+            "ALTER DATABASE {0} WITH ALLOW_CONNECTIONS false; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{0}'",
+            self.name
+        ))
+        .await;
+    }
+
+    /// Connections accepted again (the server back).
+    pub async fn allow_connections(&self) {
+        self.admin(&format!(
+            "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
+            self.name
+        ))
+        .await;
+    }
+
+    async fn admin(&self, sql: &str) {
+        let admin = connect(ADMIN_URL)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL on 127.0.0.1:5432 (database test): {e}"));
+        admin
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
 }
 
 impl Drop for TestDatabase {
