@@ -43,7 +43,6 @@ for i in 1 2 3; do
   sed -e "s|postgres://postgres@postgres:5432/portcullis|$pg/$db|" \
       -e "s|redis://redis:6379|$redis|" \
       -e "s|http://orders:9000|http://127.0.0.1:9000|" \
-      -e "s|sqlite:///var/lib/portcullis/audit.db|sqlite://audit.db|" \
       deploy/config/portcullis.yaml >"$node/portcullis.yaml"
   "$bin/portcullis" serve -c "$node/portcullis.yaml" --node "gw$i" \
     --listen "127.0.0.1:818$i" --admin "127.0.0.1:918$i" >"$node/serve.log" 2>&1 &

@@ -142,6 +142,9 @@ pub struct AuditSettings {
 pub enum LedgerPlace {
     File(std::path::PathBuf),
     Memory,
+    /// In the store's PostgreSQL (`storage: postgres://`): this node's chain
+    /// beside every other node's.
+    Postgres,
 }
 
 /// Whether a response waits for its record to be durable.

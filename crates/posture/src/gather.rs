@@ -156,11 +156,25 @@ pub fn gather(
     })
 }
 
-/// Each identity's usage in the ledger since `since_ms`.
+/// Each identity's usage in the ledger since `since_ms`, over every chain
+/// (each node's, for a fleet's ledger).
 fn read_usage(ledger: &Ledger, since_ms: i64) -> Result<HashMap<String, Usage>, LedgerError> {
     let mut usage: HashMap<String, Usage> = HashMap::new();
+    for node in ledger.nodes()? {
+        let chain = node.as_deref().and_then(|n| ledger.narrowed(n));
+        read_chain(chain.as_ref().unwrap_or(ledger), since_ms, &mut usage)?;
+    }
+    Ok(usage)
+}
+
+/// One chain's records since `since_ms` (at most [`MAX_RECORDS`]) into `usage`.
+fn read_chain(
+    ledger: &Ledger,
+    since_ms: i64,
+    usage: &mut HashMap<String, Usage>,
+) -> Result<(), LedgerError> {
     let Some(first) = ledger.first_since(since_ms)? else {
-        return Ok(usage);
+        return Ok(());
     };
     let (head, _) = ledger.head()?;
     let mut after = first
@@ -206,5 +220,5 @@ fn read_usage(ledger: &Ledger, since_ms: i64) -> Result<HashMap<String, Usage>, 
             }
         }
     }
-    Ok(usage)
+    Ok(())
 }

@@ -85,7 +85,7 @@ impl Gateway {
             .node
             .clone()
             .unwrap_or_else(|| crate::fleet::default_node_id(addr.port()));
-        let live = Arc::new(Live::start(config, Arc::clone(&authority))?);
+        let live = Arc::new(Live::start(config, Arc::clone(&authority), &node)?);
         let membership = crate::fleet::Membership::join(&live, node.clone(), addr.to_string())
             .await
             .map_err(|source| StartError::Node { node, source })?;

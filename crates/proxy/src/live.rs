@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 use portcullis_config::Config;
 use tokio::sync::broadcast;
 
-use portcullis_config::{AuditDurability, AuditSettings, LedgerPlace};
+use portcullis_config::{AuditDurability, AuditSettings, LedgerPlace, Storage};
 use portcullis_store::ledger::writer::{AuditWriter, Durability, WriterConfig};
 use portcullis_store::ledger::{Ledger, Location, Sync};
 
@@ -22,18 +22,35 @@ use crate::snapshot::{Snapshot, SnapshotError};
 static MEMORY_LEDGERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Opens the ledger the settings name and starts its writer.
+/// Starts the ledger's writer on this node's chain. Returns it with where
+/// readers find the ledger: the same place for a file or memory; every
+/// node's chains for a fleet's ledger in PostgreSQL (queries span the
+/// fleet), and this node's chain apart (what the watch replays).
 fn open_ledger(
     settings: &AuditSettings,
+    storage: &Storage,
+    node: &str,
     authority: &Authority,
     commits: prometheus_client::metrics::histogram::Histogram,
-) -> Result<(AuditWriter, Location), LiveError> {
-    let location = match &settings.ledger {
-        LedgerPlace::File(path) => Location::File(path.clone()),
-        LedgerPlace::Memory => Location::Memory(format!(
+) -> Result<(AuditWriter, Location, Location), LiveError> {
+    let location = match (&settings.ledger, storage) {
+        (LedgerPlace::File(path), _) => Location::File(path.clone()),
+        (LedgerPlace::Postgres, Storage::Postgres(url)) => Location::Postgres {
+            url: url.clone(),
+            node: Some(node.to_owned()),
+        },
+        (LedgerPlace::Memory | LedgerPlace::Postgres, _) => Location::Memory(format!(
             "portcullis-audit-{}-{}",
             std::process::id(),
             MEMORY_LEDGERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         )),
+    };
+    let readers = match &location {
+        Location::Postgres { url, .. } => Location::Postgres {
+            url: url.clone(),
+            node: None,
+        },
+        other => other.clone(),
     };
     let (durability, sync) = match settings.durability {
         AuditDurability::Batch => (Durability::Batch, Sync::Normal),
@@ -54,7 +71,7 @@ fn open_ledger(
         ..WriterConfig::default()
     };
     let writer = AuditWriter::start(ledger, authority.audit_key()?, config)?;
-    Ok((writer, location))
+    Ok((writer, readers, location))
 }
 
 /// Rebuilds the watch's state from the ledger's recent records; a ledger
@@ -207,10 +224,22 @@ pub(crate) struct Live {
 }
 
 impl Live {
-    pub(crate) fn start(config: Config, authority: Arc<Authority>) -> Result<Self, LiveError> {
+    /// The live state of node `node`: its ledger's writer started on its
+    /// chain, the watch rebuilt from that chain, the first snapshot built.
+    pub(crate) fn start(
+        config: Config,
+        authority: Arc<Authority>,
+        node: &str,
+    ) -> Result<Self, LiveError> {
         let fixed = Fixed::of(&config);
         let commits = crate::metrics::latency();
-        let (audit, ledger) = open_ledger(&config.audit, &authority, commits.clone())?;
+        let (audit, ledger, own_chain) = open_ledger(
+            &config.audit,
+            &config.storage,
+            node,
+            &authority,
+            commits.clone(),
+        )?;
         let metrics = Arc::new(crate::metrics::Metrics::new(
             Some(Arc::clone(audit.stats())),
             commits,
@@ -220,7 +249,7 @@ impl Live {
             Arc::clone(&authority),
             Arc::clone(&metrics),
         );
-        replay_watch(&watch, &ledger, &config);
+        replay_watch(&watch, &own_chain, &config);
         let snapshot = Snapshot::build(config, Arc::clone(&authority), Arc::clone(&metrics), 1)?;
         Ok(Self {
             current: ArcSwap::from_pointee(snapshot),

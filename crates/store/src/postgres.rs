@@ -10,6 +10,7 @@
 mod feed;
 mod identities;
 mod keys;
+pub(crate) mod ledger;
 pub mod migrations;
 mod nodes;
 mod pool;

@@ -371,3 +371,84 @@ async fn postgres_gone_while_serving_fails_closed_and_recovers_with_nothing_ackn
     node.stop().await;
     orders.stop().await;
 }
+
+/// One ledger for the fleet: two nodes' requests land in one PostgreSQL
+/// database, a chain per node; a query on either node spans both in time
+/// order, and each chain verifies on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_nodes_record_into_one_ledger_each_chain_verifying() {
+    use portcullis_store::ledger::{Filter, Ledger};
+    let db = TestDatabase::create("ledger").await;
+    let orders = portcullis_example_orders::OrdersApi::start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let upstream = format!("http://{}", orders.addr());
+    let (dir_a, dir_b) = (ExampleCopy::new("ledger-a"), ExampleCopy::new("ledger-b"));
+    let start = |dir: &std::path::Path, node: &str| {
+        let mut config = config_stored(
+            dir,
+            &example_config(),
+            &[("orders", upstream.as_str())],
+            portcullis_testkit::pg::storage(&db),
+        );
+        assert_eq!(
+            config.audit.ledger,
+            portcullis_config::LedgerPlace::Postgres
+        );
+        config.node = Some(node.to_owned());
+        async move { Gateway::start(config).await.unwrap() }
+    };
+    let a = start(&dir_a, "led-a").await;
+    let b = start(&dir_b, "led-b").await;
+    let key = identity_with_key(&a, "worker", None);
+    let list = with_header(&get(LIST), "X-Api-Key", &key);
+    until(b.addr(), &list, 200).await;
+    for _ in 0..5 {
+        assert_eq!(send(a.addr(), &list).await.status, 200);
+        assert_eq!(send(b.addr(), &list).await.status, 200);
+    }
+    a.flush_audit().await;
+    b.flush_audit().await;
+
+    let location = a.observer().ledger().clone();
+    let (page, reports) = tokio::task::spawn_blocking(move || {
+        let fleet = Ledger::open_reader(&location).unwrap();
+        let page = fleet
+            .query(&Filter {
+                identity: Some("worker".into()),
+                limit: 100,
+                ..Filter::default()
+            })
+            .unwrap();
+        (page, fleet.verify_each(&[]).unwrap())
+    })
+    .await
+    .unwrap();
+    let allowed = page
+        .records
+        .iter()
+        .filter(|r| r["entry"]["status"] == 200)
+        .count();
+    assert!(allowed >= 10, "{allowed} of the 10 answered requests found");
+    let times: Vec<i64> = page
+        .records
+        .iter()
+        .map(|r| r["entry"]["time_ms"].as_i64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] >= w[1]),
+        "not newest first: {times:?}"
+    );
+    let nodes: Vec<_> = reports
+        .iter()
+        .map(|(n, r)| (n.clone().unwrap(), r.is_ok()))
+        .collect();
+    assert_eq!(
+        nodes,
+        [("led-a".to_owned(), true), ("led-b".to_owned(), true)]
+    );
+    assert!(!dir_a.join("audit.db").exists() && !dir_b.join("audit.db").exists());
+    a.stop().await;
+    b.stop().await;
+    orders.stop().await;
+}

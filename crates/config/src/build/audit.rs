@@ -3,7 +3,9 @@
 //! long records are kept.
 //!
 //! The ledger is always on. Without the section it is `audit.db` beside the
-//! configuration, or in memory when the store is (the demo, tests).
+//! configuration, in memory when the store is (the demo, tests), and in the
+//! store's PostgreSQL when the store is there (a fleet: one ledger, a chain
+//! per node). `ledger: postgres` asks for that explicitly.
 
 use std::time::Duration;
 
@@ -23,8 +25,9 @@ pub(super) fn audit(
     out: &mut Vec<Diagnostic>,
 ) -> AuditSettings {
     let in_memory = matches!(storage, Storage::Memory);
-    let default_place = || match (in_memory, files.base_dir()) {
-        (false, Some(base)) => LedgerPlace::File(base.join("audit.db")),
+    let default_place = || match (storage, files.base_dir()) {
+        (Storage::Postgres(_), _) => LedgerPlace::Postgres,
+        (Storage::Sqlite(_), Some(base)) => LedgerPlace::File(base.join("audit.db")),
         _ => LedgerPlace::Memory,
     };
     let mut settings = AuditSettings {
@@ -45,6 +48,16 @@ pub(super) fn audit(
             ledger.value.strip_prefix("sqlite://"),
         ) {
             ("memory", _) => LedgerPlace::Memory,
+            ("postgres", _) if matches!(storage, Storage::Postgres(_)) => LedgerPlace::Postgres,
+            ("postgres", _) if in_memory => LedgerPlace::Memory,
+            ("postgres", _) => {
+                out.push(Diagnostic::error_at_line(
+                    file,
+                    line,
+                    "`audit.ledger: postgres` keeps the ledger in the store's PostgreSQL: it needs `storage: postgres://...`",
+                ));
+                default_place()
+            }
             // The demo and tests keep everything in memory, whatever the file says.
             (_, Some(_)) if in_memory => LedgerPlace::Memory,
             (_, Some(path)) if !path.is_empty() => match files.base_dir() {
@@ -62,7 +75,7 @@ pub(super) fn audit(
                 out.push(Diagnostic::error_at_line(
                     file,
                     line,
-                    "`audit.ledger` must be `sqlite://PATH` or `memory`",
+                    "`audit.ledger` must be `sqlite://PATH`, `postgres` or `memory`",
                 ));
                 default_place()
             }

@@ -201,7 +201,7 @@ fn audit_settings_are_checked() {
     assert_eq!(
         found,
         [
-            "c.yaml:4: error: `audit.ledger` must be `sqlite://PATH` or `memory`",
+            "c.yaml:4: error: `audit.ledger` must be `sqlite://PATH`, `postgres` or `memory`",
             "c.yaml:5: error: `audit.durability` must be `batch` or `strict`, not `sometimes`",
             "c.yaml:6: error: `audit.checkpoint_every` must be between 1 and 1000000 records",
             "c.yaml:7: error: `audit.checkpoint_interval` must be a duration like `5s` or `30d`",
@@ -226,6 +226,46 @@ fn the_ledger_follows_the_store_unless_told() {
     };
     let (config, _) = load(&path, &memory).unwrap();
     assert_eq!(config.audit.ledger, crate::LedgerPlace::Memory);
+    // A fleet's store: the ledger goes with it.
+    let fleet = Overrides {
+        storage: Some(crate::Storage::Postgres(
+            match portcullis_store::StorageLocation::parse("postgres://db/p").unwrap() {
+                portcullis_store::StorageLocation::Postgres(url) => url,
+                _ => unreachable!(),
+            },
+        )),
+        ..Overrides::default()
+    };
+    let (config, _) = load(&path, &fleet).unwrap();
+    assert_eq!(config.audit.ledger, crate::LedgerPlace::Postgres);
+    // Asked for beside a SQLite store: refused, saying why.
+    let files = Embedded(Box::leak(Box::new([
+        (
+            "c.yaml",
+            "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\npolicies: p/\naudit: {ledger: postgres}\n",
+        ),
+        (
+            "ok.yaml",
+            "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths: {}\n",
+        ),
+        ("p/a.cedar", ""),
+    ])));
+    let sqlite = Overrides {
+        storage: Some(crate::Storage::Sqlite("p.db".into())),
+        ..Overrides::default()
+    };
+    let found: Vec<String> = load_from(&files, "c.yaml", &sqlite)
+        .unwrap_err()
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "c.yaml:4: error: `audit.ledger: postgres` keeps the ledger in the store's PostgreSQL: it needs `storage: postgres://...`"
+        ]
+    );
 }
 
 #[test]

@@ -7,7 +7,14 @@
 //! ledger's own copy); otherwise the keys the ledger or export carries,
 //! which proves only that it is consistent with itself, and says so.
 //!
+//! A fleet's ledger in PostgreSQL holds one chain per node: `verify` checks
+//! each and reports each, `tail` spans every node in time order (see
+//! [`fleet`]); `--node` narrows any of them to one node's chain, which
+//! `export` needs (an export is one chain that verifies on its own).
+//!
 //! Exit codes: 0 intact, 1 a problem found (located), 2 could not be read.
+
+mod fleet;
 
 use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -45,6 +52,9 @@ pub struct Source {
     /// A ledger file.
     #[arg(long)]
     ledger: Option<PathBuf>,
+    /// A fleet's ledger (PostgreSQL): this node's chain only.
+    #[arg(long, conflicts_with = "ledger")]
+    node: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -126,10 +136,17 @@ fn locate(source: &Source) -> anyhow::Result<(Location, Option<PublicKey>)> {
                 d.first().map(ToString::to_string).unwrap_or_default()
             )
         })?;
-    let LedgerPlace::File(path) = &config.audit.ledger else {
-        anyhow::bail!("this configuration keeps its ledger in memory: nothing to read");
+    let location = match (&config.audit.ledger, &config.storage) {
+        (LedgerPlace::File(path), _) => {
+            anyhow::ensure!(path.exists(), "no ledger at {} yet", path.display());
+            Location::File(path.clone())
+        }
+        (LedgerPlace::Postgres, portcullis_config::Storage::Postgres(url)) => Location::Postgres {
+            url: url.clone(),
+            node: source.node.clone(),
+        },
+        _ => anyhow::bail!("this configuration keeps its ledger in memory: nothing to read"),
     };
-    anyhow::ensure!(path.exists(), "no ledger at {} yet", path.display());
     // Read as it is: verifying the ledger changes nothing.
     let store: Option<Box<dyn KeyStore>> = match &config.storage {
         portcullis_config::Storage::Sqlite(store) if store.exists() => Some(Box::new(
@@ -144,7 +161,7 @@ fn locate(source: &Source) -> anyhow::Result<(Location, Option<PublicKey>)> {
         Some((kid, der)) => Some(AuditKey::from_pkcs8(kid, &der)?.public()),
         None => None,
     };
-    Ok((Location::File(path.clone()), key))
+    Ok((location, key))
 }
 
 fn pinned(path: &Path) -> anyhow::Result<PublicKey> {
@@ -175,7 +192,15 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             keys.push(key);
             trust = "the key in the gateway's store";
         }
-        Ledger::open_reader(&location)?.verify(&keys)?
+        let reports = Ledger::open_reader(&location)?.verify_each(&keys)?;
+        if reports.iter().any(|(node, _)| node.is_some()) {
+            return Ok(fleet::print_reports(&reports, trust, args.json));
+        }
+        reports
+            .into_iter()
+            .next()
+            .map(|(_, report)| report)
+            .context("the ledger holds no chain")?
     };
     print_report(&report, trust, args.json);
     Ok(if report.is_ok() {
@@ -187,7 +212,14 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 
 fn print_report(report: &Report, trust: &str, as_json: bool) {
     if as_json {
-        let doc = json!({
+        println!("{:#}", report_json(report, trust));
+        return;
+    }
+    println!("{}", report_line(report, trust));
+}
+
+fn report_json(report: &Report, trust: &str) -> serde_json::Value {
+    json!({
             "ok": report.is_ok(),
             "records": report.records,
             "checkpoints": report.checkpoints,
@@ -198,19 +230,19 @@ fn print_report(report: &Report, trust: &str, as_json: bool) {
             "problem": report.problem.as_ref().map(|p| json!({
                 "kind": p.kind(), "seq": p.seq(), "message": p.to_string(),
             })),
-        });
-        println!("{doc:#}");
-        return;
-    }
+    })
+}
+
+fn report_line(report: &Report, trust: &str) -> String {
     match &report.problem {
-        None => println!(
+        None => format!(
             "ok: {} records, {} checkpoints, signed up to record {} ({} after it not yet signed); trusted {trust}",
             report.records,
             report.checkpoints,
             report.signed_to.unwrap_or(0),
             report.unsigned_tail()
         ),
-        Some(problem) => println!("FAILED at record {}: {problem}", problem.seq()),
+        Some(problem) => format!("FAILED at record {}: {problem}", problem.seq()),
     }
 }
 
@@ -229,6 +261,14 @@ fn run_export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     };
     let (location, _) = locate(&args.source)?;
     let ledger = Ledger::open_reader(&location)?;
+    let nodes = ledger.nodes()?;
+    if nodes.len() > 1 || matches!(location, Location::Postgres { node: None, .. }) {
+        let named: Vec<String> = nodes.into_iter().flatten().collect();
+        anyhow::bail!(
+            "a fleet's ledger is exported one node's chain at a time (each verifies on its own): add --node NODE (nodes: {})",
+            named.join(", ")
+        );
+    }
     let written = match &args.output {
         Some(path) => {
             let mut file = std::io::BufWriter::new(
@@ -250,6 +290,9 @@ fn run_export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
 pub async fn tail(args: &TailArgs, only: Option<&str>) -> anyhow::Result<ExitCode> {
     let (location, _) = locate(&args.source)?;
     let ledger = Ledger::open_reader(&location)?;
+    if matches!(location, Location::Postgres { node: None, .. }) {
+        return fleet::tail(&ledger, args.lines, args.follow, only).await;
+    }
     let (last, _) = ledger.head()?;
     let mut after = last.saturating_sub(u64::from(args.lines));
     if let Some(decision) = only {

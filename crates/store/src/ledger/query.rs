@@ -1,11 +1,13 @@
 //! Querying decisions: filters on the indexed columns, newest first, paged
-//! by a sequence-number cursor. Every value reaches SQLite as a bound
+//! by a cursor (a SQLite ledger's sequence number; a PostgreSQL ledger's row
+//! id, see `postgres::ledger`). Every value reaches the database as a bound
 //! parameter, never as SQL text.
 
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
-use super::{Ledger, LedgerError, to_i64, to_u64};
+use super::sqlite::SqliteLedger;
+use super::{LedgerError, to_i64, to_u64};
 
 /// The most records one page returns, whatever is asked.
 pub const MAX_PAGE: u32 = 500;
@@ -25,8 +27,7 @@ pub struct Filter {
     pub since_ms: Option<i64>,
     /// Milliseconds since the epoch, exclusive.
     pub until_ms: Option<i64>,
-    /// Only records older than this sequence number (the previous page's
-    /// `next`).
+    /// Only records older than this cursor (the previous page's `next`).
     pub before_seq: Option<u64>,
     /// Page size, at most [`MAX_PAGE`].
     pub limit: u32,
@@ -44,12 +45,12 @@ pub struct Page {
     pub next: Option<u64>,
 }
 
-impl Ledger {
+impl SqliteLedger {
     /// The decisions matching `filter`.
     ///
     /// # Errors
     /// The ledger cannot be read, or a matching row is not a record.
-    pub fn query(&self, filter: &Filter) -> Result<Page, LedgerError> {
+    pub(crate) fn query(&self, filter: &Filter) -> Result<Page, LedgerError> {
         let limit = filter.limit.clamp(1, MAX_PAGE);
         let mut sql = String::from("SELECT seq, body FROM records WHERE 1 = 1");
         let mut values: Vec<SqlValue> = Vec::new();
@@ -113,13 +114,13 @@ impl Ledger {
     }
 }
 
-impl Ledger {
+impl SqliteLedger {
     /// The sequence number of the first record written at or after
     /// `since_ms` (by the time index), if any.
     ///
     /// # Errors
     /// The ledger cannot be read.
-    pub fn first_since(&self, since_ms: i64) -> Result<Option<u64>, LedgerError> {
+    pub(crate) fn first_since(&self, since_ms: i64) -> Result<Option<u64>, LedgerError> {
         let seq: Option<i64> = self.conn().query_row(
             "SELECT MIN(seq) FROM records WHERE time_ms >= ?1",
             [since_ms],

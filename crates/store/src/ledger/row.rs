@@ -28,6 +28,18 @@ pub(super) fn add_person(conn: &Connection) -> Result<(), LedgerError> {
     Ok(())
 }
 
+/// The indexed copies stored beside a record's text: time, identity, api,
+/// operation, decision, code, person.
+pub(crate) type Columns = (
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
 /// A row as a record, or its sequence number when the row is not one: text
 /// that does not decode, a hash of the wrong size, or indexed columns that do
 /// not say what the record says.
@@ -37,18 +49,37 @@ pub(super) fn stored(row: &rusqlite::Row<'_>) -> Result<Sealed, u64> {
         .ok()
         .and_then(|s| u64::try_from(s).ok())
         .unwrap_or(0);
-    let sealed = (|| {
+    let read = (|| {
         let body: String = row.get(1).ok()?;
-        let hash = to_hash(&row.get::<_, Vec<u8>>(2).ok()?).ok()?;
-        let columns = (
-            row.get::<_, i64>(3).ok()?,
-            row.get::<_, Option<String>>(4).ok()?,
-            row.get::<_, Option<String>>(5).ok()?,
-            row.get::<_, Option<String>>(6).ok()?,
-            row.get::<_, String>(7).ok()?,
-            row.get::<_, Option<String>>(8).ok()?,
-            row.get::<_, Option<String>>(9).ok()?,
+        let hash: Vec<u8> = row.get(2).ok()?;
+        let columns: Columns = (
+            row.get(3).ok()?,
+            row.get(4).ok()?,
+            row.get(5).ok()?,
+            row.get(6).ok()?,
+            row.get(7).ok()?,
+            row.get(8).ok()?,
+            row.get(9).ok()?,
         );
+        Some((body, hash, columns))
+    })();
+    let Some((body, hash, columns)) = read else {
+        return Err(seq);
+    };
+    checked(seq, body, &hash, columns)
+}
+
+/// A stored record checked: its text decodes, its hash is one, and its
+/// indexed copies say what the text says (backend-neutral: SQLite and
+/// PostgreSQL rows both come here).
+pub(crate) fn checked(
+    seq: u64,
+    body: String,
+    hash: &[u8],
+    columns: Columns,
+) -> Result<Sealed, u64> {
+    let sealed = (|| {
+        let hash = to_hash(hash).ok()?;
         let sealed = Sealed { seq, body, hash };
         let body = sealed.decode().ok()?;
         if body.seq != seq {

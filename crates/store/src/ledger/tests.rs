@@ -3,6 +3,7 @@
 
 use super::*;
 use portcullis_audit::{AuditKey, Problem};
+use rusqlite::Connection;
 
 struct Fixture {
     path: PathBuf,
@@ -352,7 +353,7 @@ fn a_ledger_from_before_delegation_reads_and_gains_the_person_column() {
     assert!(old.query(&filter).unwrap().records.is_empty());
     // A gateway opening it to write adds the column; the chain carries on.
     drop(Ledger::open(&Location::File(f.path.clone()), Sync::Normal).unwrap());
-    let reader = Ledger::open_reader(&Location::File(f.path.clone())).unwrap();
+    let reader = sqlite::SqliteLedger::open_reader(&Location::File(f.path.clone())).unwrap();
     assert!(reader.has_person());
     assert_eq!(f.problem(), None);
 }

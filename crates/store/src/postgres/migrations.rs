@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_version.sql")),
     (3, include_str!("migrations/0003_notify.sql")),
     (4, include_str!("migrations/0004_nodes.sql")),
+    (5, include_str!("migrations/0005_ledger.sql")),
 ];
 
 /// The advisory lock every node takes to migrate: one number, the same in
