@@ -210,5 +210,20 @@ fn a_node_killed_under_load_loses_no_answered_record_and_the_others_serve_on() {
     }
     assert!(stdout.contains("3 of 3 chains intact"), "{stdout}");
     eprintln!("{stdout}");
+    // The newest records of every node, oldest first, each led by its node.
+    let (code, tail, stderr) = cli(BIN, &dirs[1].config(), &["audit", "tail", "-n", "6"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let lines: Vec<&str> = tail.lines().collect();
+    assert_eq!(lines.len(), 6, "{tail}");
+    let ids: Vec<&str> = lines
+        .iter()
+        .map(|l| {
+            let mut words = l.split(' ');
+            assert!(words.next().is_some_and(|n| n.starts_with("gw")), "{l}");
+            words.nth(1).unwrap()
+        })
+        .collect();
+    let times: Vec<&str> = ids.iter().map(|id| &id[..13]).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{tail}");
     drop(orders);
 }

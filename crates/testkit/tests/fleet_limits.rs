@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use portcullis_proxy::Gateway;
 use portcullis_testkit::cut::Cuttable;
+use portcullis_testkit::pg::TestDatabase;
 use portcullis_testkit::raw::{get, with_header};
-use portcullis_testkit::{ExampleCopy, config_with, example_config, identity_with_key, send};
+use portcullis_testkit::{ExampleCopy, config_stored, example_config, identity_with_key, send};
 
 const SUMMARY: &str = "/orders/v1/orders/summary";
 const REDIS: &str = "127.0.0.1:6379";
@@ -48,6 +49,12 @@ struct Fleet {
 
 impl Fleet {
     async fn start(name: &str, nodes: usize, limits: &str) -> Self {
+        Self::start_on(name, nodes, limits, None).await
+    }
+
+    /// As [`Fleet::start`], on one PostgreSQL store when `db` is given (the
+    /// nodes then see each other in the fleet register).
+    async fn start_on(name: &str, nodes: usize, limits: &str, db: Option<&TestDatabase>) -> Self {
         let orders = portcullis_example_orders::OrdersApi::start("127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
@@ -56,7 +63,12 @@ impl Fleet {
         let (mut gateways, mut dirs) = (Vec::new(), Vec::new());
         for i in 0..nodes {
             let dir = ExampleCopy::new(&format!("{name}-{i}"));
-            let config = config_with(&dir, &text, &[("orders", upstream.as_str())]);
+            let storage = db.map_or(
+                portcullis_config::Storage::Memory,
+                portcullis_testkit::pg::storage,
+            );
+            let mut config = config_stored(&dir, &text, &[("orders", upstream.as_str())], storage);
+            config.node = Some(format!("{name}-{i}"));
             gateways.push(Gateway::start(config).await.unwrap());
             dirs.push(dir);
         }
@@ -208,5 +220,39 @@ async fn with_redis_gone_local_counts_each_nodes_share_and_never_more_than_the_l
             .metrics()
             .contains("portcullis_rate_limit_fallbacks_total{on_unavailable=\"local\"}")
     );
+    fleet.stop().await;
+}
+
+/// The same outage on a fleet that knows its size: two nodes on one store
+/// see each other in the register, so with Redis gone each counts half of
+/// the limit, and the fleet as a whole stays within it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_gone_nodes_that_know_the_fleet_count_their_share() {
+    let db = TestDatabase::create("share").await;
+    let relay = Cuttable::start(REDIS.parse().unwrap()).await;
+    let limits = format!(
+        "rate_limits:\n  per_identity: 4/m\n  backend: redis://{}\n  on_unavailable: local\n",
+        relay.addr()
+    );
+    let fleet = Fleet::start_on("limit-share", 2, &limits, Some(&db)).await;
+    // Each node's register count is renewed with its heartbeat.
+    tokio::time::sleep(portcullis_proxy::fleet::HEARTBEAT * 2).await;
+    relay.cut();
+    let id = unique("share");
+    let request = with_header(
+        &get(SUMMARY),
+        "X-Api-Key",
+        &identity_with_key(&fleet.nodes[0], &id, None),
+    );
+    // Made on one node; the other hears of it through the change feed.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let requests = vec![request.clone(), request];
+    let statuses = fleet.round_robin(&requests, 6).await;
+    let allowed = count(&statuses, 200);
+    eprintln!(
+        "Redis cut, on_unavailable local, limit 4/m burst 4, 2 nodes that know each other: {allowed} of {} allowed",
+        statuses.len()
+    );
+    assert_eq!(allowed, 4, "{statuses:?}");
     fleet.stop().await;
 }

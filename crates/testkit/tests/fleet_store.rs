@@ -111,6 +111,26 @@ async fn a_change_on_one_node_bites_on_the_others_within_a_second() {
     );
     assert!(p99 < std::time::Duration::from_secs(1), "p99 {p99:?}");
 
+    // Keys rotate fleet-wide: a token signed with A's new key is accepted by
+    // B within a second, and one signed before the rotation still is.
+    let kid = a.authority().rotate_signing_key().unwrap();
+    let (rotated, _) = a
+        .authority()
+        .issue_for("worker", &["orders:read".into()], 600, "orders")
+        .unwrap();
+    assert!(
+        a.authority().jwks().unwrap().to_string().contains(&kid),
+        "the new key {kid} is published"
+    );
+    let by_rotated = request(
+        "GET",
+        LIST,
+        &[("Authorization", &format!("Bearer {rotated}"))],
+        b"",
+    );
+    until(b.addr(), &by_rotated, 200).await;
+    assert_eq!(send(b.addr(), &by_token).await.status, 200);
+
     a.stop().await;
     b.stop().await;
     orders.stop().await;

@@ -373,10 +373,11 @@ impl PgLedger {
     }
 
     /// Newest first by time across the chains this reader sees (the row id
-    /// breaks ties); the cursor is the last row's id.
+    /// breaks ties); the cursor is the last row's id. Each record comes with
+    /// the node whose chain holds it (`node`, beside the signed fields).
     pub(crate) fn query(&self, filter: &Filter) -> Result<Page, LedgerError> {
         let limit = filter.limit.clamp(1, MAX_PAGE);
-        let mut sql = String::from("SELECT id, body FROM ledger_records WHERE TRUE");
+        let mut sql = String::from("SELECT id, body, node FROM ledger_records WHERE TRUE");
         let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
         let mut text = |sql: &mut String, column: &str, value: Option<&String>| {
             if let Some(v) = value {
@@ -437,8 +438,13 @@ impl PgLedger {
         for r in &rows {
             let id: i64 = r.try_get(0).map_err(corrupt)?;
             let body: String = r.try_get(1).map_err(corrupt)?;
-            let value: Value = serde_json::from_str(&body)
+            let node: String = r.try_get(2).map_err(corrupt)?;
+            let mut value: Value = serde_json::from_str(&body)
                 .map_err(|_| LedgerError::Corrupt(format!("row {id} is not a record")))?;
+            // Which chain it is in: beside the record, not part of what was signed.
+            if let Some(fields) = value.as_object_mut() {
+                fields.insert("node".into(), Value::String(node));
+            }
             records.push(value);
             last = Some(to_u64(id)?);
         }

@@ -55,9 +55,9 @@ pub(super) fn print_reports(
 }
 
 /// The newest `lines` records of every node, oldest first; with `follow`,
-/// each new one as it lands, in time order (a record is printed once,
-/// however often a poll sees it: known by its id, request id and decision,
-/// since record ids are per chain).
+/// each new one as it lands, in time order, each line led by its node (a
+/// record is printed once however often a poll sees it: known by its node
+/// and id).
 pub(super) async fn tail(
     ledger: &Ledger,
     lines: u32,
@@ -113,9 +113,10 @@ fn print_once(record: &serde_json::Value, printed: &mut HashMap<String, i64>, si
         return;
     };
     let e = &body.entry;
-    let key = format!("{} {} {}", body.id, e.request_id, e.decision);
+    let node = record.get("node").and_then(|n| n.as_str()).unwrap_or("-");
+    let key = format!("{node} {} {}", body.id, e.decision);
     if printed.insert(key, e.time_ms).is_none() {
-        println!("{}", body.line());
+        println!("{node} {}", body.line());
         *since = (*since).max(e.time_ms);
     }
 }
