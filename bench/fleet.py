@@ -25,8 +25,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import (CONNECTIONS, LOAD_CPU, NGINX, RELEASE, REPS, SECONDS, SUBJECT_CPU, WARMUP,  # noqa: E402
-                 bench_setup, busy_share, cpu_times, free_port, parse_wrk, pinned, post_script,
-                 refuse_errors, stop, wait_port, wrk)
+                 bench_setup, free_port, pinned, post_script, stop, timed_runs, wait_port)
 
 PG = os.environ.get("PORTCULLIS_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("PORTCULLIS_REDIS", "redis://127.0.0.1:6379")
@@ -123,28 +122,9 @@ http {{
         def auth(name):
             return [f"Authorization: Bearer {tokens[name]}"]
 
-        for name, base in subjects.items():
-            for case, (path, script) in cases.items():
-                refuse_errors(f"{name} {case} (check before timing)", wrk(base + path, 1, 1, auth(name), script))
-
         print(f"fleet: wrk on CPU {LOAD_CPU}; gateways, nginx and upstream on CPU {SUBJECT_CPU}; PostgreSQL and "
               f"Redis unpinned; {REPS} alternated runs of {SECONDS}s (+{WARMUP}s warm-up) per cell; medians")
-        results = {}
-        for case, (path, script) in cases.items():
-            for conns in CONNECTIONS:
-                for rep in range(REPS):
-                    for name, base in subjects.items():
-                        if WARMUP:
-                            wrk(base + path, conns, WARMUP, auth(name), script)
-                        before = cpu_times()
-                        out = wrk(base + path, conns, SECONDS, auth(name), script)
-                        busy = busy_share(before, cpu_times())
-                        refuse_errors(f"{name} {case} c={conns}", out)
-                        rps, lat, _, _ = parse_wrk(out)
-                        results.setdefault((case, conns, name), []).append((rps, lat))
-                        print(f"  {case:4} c={conns:<2} run {rep + 1} {name:11} {rps:9.0f} req/s  "
-                              f"p50 {lat['50'] * 1e6:7.0f} µs  p99 {lat['99'] * 1e6:7.0f} µs  machine busy {busy:.0%}",
-                              flush=True)
+        results = timed_runs(subjects, cases, auth)
         print()
         print(f"{'case':5} {'conns':>5} {'subject':11} {'req/s':>9} {'p50 µs':>8} {'p99 µs':>8}   vs sqlite-1 (thr, p99)")
         for case in cases:

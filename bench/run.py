@@ -176,6 +176,32 @@ def post_script(work, body_file="body.json"):
     return script
 
 
+def timed_runs(subjects, cases, auth):
+    """Checks that every subject answers each case with 2xx, then times
+    them alternated (REPS runs per cell, each after a warm-up), printing
+    each run: {(case, conns, name): [(req/s, latencies, machine busy)]}."""
+    for name, base in subjects.items():
+        for case, (path, script) in cases.items():
+            refuse_errors(f"{name} {case} (check before timing)", wrk(base + path, 1, 1, auth(name), script))
+    results = {}
+    for case, (path, script) in cases.items():
+        for conns in CONNECTIONS:
+            for rep in range(REPS):
+                for name, base in subjects.items():
+                    if WARMUP:
+                        wrk(base + path, conns, WARMUP, auth(name), script)
+                    before = cpu_times()
+                    out = wrk(base + path, conns, SECONDS, auth(name), script)
+                    busy = busy_share(before, cpu_times())
+                    refuse_errors(f"{name} {case} c={conns}", out)
+                    rps, lat, _, _ = parse_wrk(out)
+                    results.setdefault((case, conns, name), []).append((rps, lat, busy))
+                    print(f"  {case:4} c={conns:<2} run {rep + 1} {name:18} {rps:10.0f} req/s  "
+                          f"p50 {lat['50'] * 1e6:7.0f} µs  p99 {lat['99'] * 1e6:7.0f} µs  machine busy {busy:.0%}",
+                          flush=True)
+    return results
+
+
 def row(case, conns, name, med):
     """One line of the table: NAME's medians, and its ratios to nginx,
     direct and the hyper floor (blank against itself)."""
@@ -267,29 +293,9 @@ http {{
         tokens["portcullis-watched"] = watched_token
         cases = {"GET": ("/r0/42", None), "POST": ("/r0", post)}
 
-        # Every subject must answer each case with 2xx before anything is timed.
-        for name, base in subjects.items():
-            for case, (path, script) in cases.items():
-                refuse_errors(f"{name} {case} (check before timing)", wrk(base + path, 1, 1, auth(name), script))
-
         print(f"machine: {CPUS} CPUs; wrk on CPU {LOAD_CPU}, subject and upstream on CPU {SUBJECT_CPU}; "
               f"{REPS} alternated runs of {SECONDS}s (+{WARMUP}s warm-up) per cell; medians")
-        results = {}
-        for case, (path, script) in cases.items():
-            for conns in CONNECTIONS:
-                for rep in range(REPS):
-                    for name, base in subjects.items():
-                        if WARMUP:
-                            wrk(base + path, conns, WARMUP, auth(name), script)
-                        before = cpu_times()
-                        out = wrk(base + path, conns, SECONDS, auth(name), script)
-                        busy = busy_share(before, cpu_times())
-                        refuse_errors(f"{name} {case} c={conns}", out)
-                        rps, lat, _, _ = parse_wrk(out)
-                        results.setdefault((case, conns, name), []).append((rps, lat, busy))
-                        print(f"  {case:4} c={conns:<2} run {rep + 1} {name:18} {rps:10.0f} req/s  "
-                              f"p50 {lat['50'] * 1e6:7.0f} µs  p99 {lat['99'] * 1e6:7.0f} µs  machine busy {busy:.0%}",
-                              flush=True)
+        results = timed_runs(subjects, cases, auth)
         print()
         print(f"{'case':5} {'conns':>5} {'subject':18} {'req/s':>9} {'p50 µs':>8} {'p90 µs':>8} {'p99 µs':>8}"
               f"   vs nginx (thr, p99)   vs direct (thr)   vs floor (thr, p99)")

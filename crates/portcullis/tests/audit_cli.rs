@@ -107,18 +107,7 @@ impl Example {
 
     /// Every request id in the ledger.
     fn recorded(&self) -> HashSet<String> {
-        let ledger = self.ledger();
-        let mut ids = HashSet::new();
-        let mut after = 0;
-        loop {
-            let batch = ledger.records_after(after, 1_000).unwrap();
-            let Some(last) = batch.last() else { break };
-            after = last.seq;
-            for record in batch {
-                ids.insert(record.decode().unwrap().entry.request_id);
-            }
-        }
-        ids
+        portcullis_testkit::recorded_request_ids(&self.ledger())
     }
 }
 

@@ -37,18 +37,7 @@ fn recorded(url: &str, node: &str) -> HashSet<String> {
         url,
         node: Some(node.to_owned()),
     };
-    let ledger = Ledger::open_reader(&chain).unwrap();
-    let mut ids = HashSet::new();
-    let mut after = 0;
-    loop {
-        let batch = ledger.records_after(after, 1_000).unwrap();
-        let Some(last) = batch.last() else { break };
-        after = last.seq;
-        for record in batch {
-            ids.insert(record.decode().unwrap().entry.request_id);
-        }
-    }
-    ids
+    portcullis_testkit::recorded_request_ids(&Ledger::open_reader(&chain).unwrap())
 }
 
 /// Two clients on `addr` until `stop` or the node is gone: each answered

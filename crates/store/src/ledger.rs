@@ -254,7 +254,12 @@ impl Ledger {
     /// # Errors
     /// The ledger cannot be read, or a row is not a record.
     pub fn records_after(&self, after: u64, limit: u32) -> Result<Vec<Sealed>, LedgerError> {
-        each!(self, l => l.records_after(after, limit))
+        self.read_range(after, limit)?
+            .into_iter()
+            .map(|row| {
+                row.map_err(|seq| LedgerError::Corrupt(format!("record {seq} is not a record")))
+            })
+            .collect()
     }
 
     /// Drops every record a checkpoint covers whose newest record is older
@@ -265,7 +270,8 @@ impl Ledger {
     /// # Errors
     /// Nothing was pruned.
     pub fn prune(&mut self, before_ms: i64) -> Result<Option<u64>, LedgerError> {
-        each!(mut self, l => l.prune(before_ms))
+        let target = self.checkpoint_before(before_ms)?;
+        each!(mut self, l => l.prune_through(target))
     }
 
     /// Keeps at most `max` records: drops those up to the oldest checkpoint
@@ -274,7 +280,13 @@ impl Ledger {
     /// # Errors
     /// Nothing was pruned.
     pub fn prune_to(&mut self, max: u64) -> Result<Option<u64>, LedgerError> {
-        each!(mut self, l => l.prune_to(max))
+        let (head, _) = self.head()?;
+        let anchor = self.anchor()?.seq;
+        if head.saturating_sub(anchor) <= max {
+            return Ok(None);
+        }
+        let target = each!(self, l => l.checkpoint_from(head - max))?;
+        each!(mut self, l => l.prune_through(target))
     }
 
     /// The decisions matching `filter`, newest first (across every node of

@@ -503,3 +503,26 @@ pub fn identity_with_key(gateway: &Gateway, id: &str, scopes: Option<&[&str]>) -
         .unwrap_or_else(|e| panic!("key of {id}: {e}"))
         .secret
 }
+
+/// Every request id recorded in one chain of `ledger`, oldest to newest:
+/// what a test checks answered requests against.
+pub fn recorded_request_ids(
+    ledger: &portcullis_store::ledger::Ledger,
+) -> std::collections::HashSet<String> {
+    let mut ids = std::collections::HashSet::new();
+    let mut after = 0;
+    loop {
+        let batch = ledger
+            .records_after(after, 1_000)
+            .unwrap_or_else(|e| panic!("reading the ledger: {e}"));
+        let Some(last) = batch.last() else { break };
+        after = last.seq;
+        for record in batch {
+            let body = record
+                .decode()
+                .unwrap_or_else(|e| panic!("record {}: {e}", record.seq));
+            ids.insert(body.entry.request_id);
+        }
+    }
+    ids
+}

@@ -37,6 +37,25 @@ async fn until(addr: std::net::SocketAddr, req: &[u8], status: u16) {
     }
 }
 
+/// A node's configuration: `text` read in `dir`, the `orders` API sent to
+/// `upstream`, the store (and ledger) on `db`, node id `node` when given.
+fn on_db(
+    dir: &std::path::Path,
+    text: &str,
+    upstream: &str,
+    db: &TestDatabase,
+    node: Option<&str>,
+) -> portcullis_config::Config {
+    let mut config = config_stored(
+        dir,
+        text,
+        &[("orders", upstream)],
+        portcullis_testkit::pg::storage(db),
+    );
+    config.node = node.map(str::to_owned);
+    config
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_on_one_node_bites_on_the_others_within_a_second() {
     let db = TestDatabase::create("fleet").await;
@@ -46,12 +65,7 @@ async fn a_change_on_one_node_bites_on_the_others_within_a_second() {
     let upstream = format!("http://{}", orders.addr());
     let (dir_a, dir_b) = (ExampleCopy::new("fleet-a"), ExampleCopy::new("fleet-b"));
     let start = |dir: &std::path::Path| {
-        let config = config_stored(
-            dir,
-            &example_config(),
-            &[("orders", upstream.as_str())],
-            portcullis_testkit::pg::storage(&db),
-        );
+        let config = on_db(dir, &example_config(), &upstream, &db, None);
         async move { Gateway::start(config).await.unwrap() }
     };
     let a = start(&dir_a).await;
@@ -142,12 +156,7 @@ async fn a_change_on_one_node_bites_on_the_others_within_a_second() {
 async fn a_gateway_refuses_a_database_from_a_newer_build() {
     let db = TestDatabase::create("newer").await;
     let dir = ExampleCopy::new("fleet-newer");
-    let config = config_stored(
-        &dir,
-        &example_config(),
-        &[("orders", "http://127.0.0.1:9")],
-        portcullis_testkit::pg::storage(&db),
-    );
+    let config = on_db(&dir, &example_config(), "http://127.0.0.1:9", &db, None);
     let first = Gateway::start(config.clone()).await.unwrap();
     first.stop().await;
     let admin = portcullis_store::postgres::connect(&db.url())
@@ -187,13 +196,7 @@ async fn nodes_register_drift_is_flagged_and_an_id_is_never_shared() {
         ExampleCopy::new("register-d"),
     ];
     let start = |dir: &std::path::Path, text: &str, node: &str| {
-        let mut config = config_stored(
-            dir,
-            text,
-            &[("orders", upstream)],
-            portcullis_testkit::pg::storage(&db),
-        );
-        config.node = Some(node.to_owned());
+        let config = on_db(dir, text, upstream, &db, Some(node));
         async move { Gateway::start(config).await }
     };
     let text = example_config();
@@ -265,13 +268,7 @@ async fn three_nodes_starting_together_on_a_fresh_database_all_start() {
         ExampleCopy::new("together-c"),
     ];
     let start = |dir: &std::path::Path, node: &str| {
-        let mut config = config_stored(
-            dir,
-            &example_config(),
-            &[("orders", upstream.as_str())],
-            portcullis_testkit::pg::storage(&db),
-        );
-        config.node = Some(node.to_owned());
+        let config = on_db(dir, &example_config(), &upstream, &db, Some(node));
         async move { Gateway::start(config).await }
     };
     let (a, b, c) = tokio::join!(
@@ -317,12 +314,7 @@ async fn postgres_gone_while_serving_fails_closed_and_recovers_with_nothing_ackn
     let upstream = format!("http://{}", orders.addr());
     let dir = ExampleCopy::new("outage");
     let text = format!("{}fleet: {{ stale_after: 1s }}\n", example_config());
-    let config = config_stored(
-        &dir,
-        &text,
-        &[("orders", upstream.as_str())],
-        portcullis_testkit::pg::storage(&db),
-    );
+    let config = on_db(&dir, &text, &upstream, &db, None);
     assert_eq!(config.fleet.stale_after, std::time::Duration::from_secs(1));
     let node = Gateway::start(config).await.unwrap();
     let worker = with_header(
@@ -405,17 +397,11 @@ async fn both_nodes_record_into_one_ledger_each_chain_verifying() {
     let upstream = format!("http://{}", orders.addr());
     let (dir_a, dir_b) = (ExampleCopy::new("ledger-a"), ExampleCopy::new("ledger-b"));
     let start = |dir: &std::path::Path, node: &str| {
-        let mut config = config_stored(
-            dir,
-            &example_config(),
-            &[("orders", upstream.as_str())],
-            portcullis_testkit::pg::storage(&db),
-        );
+        let config = on_db(dir, &example_config(), &upstream, &db, Some(node));
         assert_eq!(
             config.audit.ledger,
             portcullis_config::LedgerPlace::Postgres
         );
-        config.node = Some(node.to_owned());
         async move { Gateway::start(config).await.unwrap() }
     };
     let a = start(&dir_a, "led-a").await;

@@ -317,64 +317,34 @@ impl SqliteLedger {
         verify_ledger(self, keys)
     }
 
-    /// Records after `after`, oldest first, at most `limit`, as stored.
-    ///
-    /// # Errors
-    /// The ledger cannot be read, or a row is not a record.
-    pub(crate) fn records_after(&self, after: u64, limit: u32) -> Result<Vec<Sealed>, LedgerError> {
-        self.read_range(after, limit)?
-            .into_iter()
-            .map(|row| {
-                row.map_err(|seq| LedgerError::Corrupt(format!("record {seq} is not a record")))
-            })
-            .collect()
-    }
-
-    /// Drops every record a checkpoint covers whose newest record is older
-    /// than `before_ms`, keeping the chain verifiable: that checkpoint
-    /// becomes the anchor. Returns the new anchor's sequence number, if any
-    /// records were pruned.
-    ///
-    /// # Errors
-    /// Nothing was pruned.
-    pub(crate) fn prune(&mut self, before_ms: i64) -> Result<Option<u64>, LedgerError> {
-        let target = self.checkpoint_before(before_ms)?;
-        self.prune_through(target)
-    }
-
-    /// Keeps at most `max` records: drops those up to the oldest checkpoint
-    /// that leaves no more than `max` after it.
-    ///
-    /// # Errors
-    /// Nothing was pruned.
-    pub(crate) fn prune_to(&mut self, max: u64) -> Result<Option<u64>, LedgerError> {
-        let (head, _) = self.head()?;
-        let anchor = self.anchor()?.seq;
-        if head.saturating_sub(anchor) <= max {
-            return Ok(None);
-        }
-        let floor = to_i64(head - max)?;
+    /// The oldest checkpoint at or after record `floor` (still in the
+    /// chain): where pruning to a size stops.
+    pub(crate) fn checkpoint_from(&self, floor: u64) -> Result<Option<(u64, Hash)>, LedgerError> {
         let target: Option<(i64, String)> = self
             .conn
             .query_row(
                 "SELECT c.seq, c.hash FROM checkpoints c JOIN records r ON r.seq = c.seq
                  WHERE c.seq >= ?1 ORDER BY c.seq LIMIT 1",
-                [floor],
+                [to_i64(floor)?],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let target = match target {
-            None => None,
-            Some((seq, hash)) => Some((
+        match target {
+            None => Ok(None),
+            Some((seq, hash)) => Ok(Some((
                 to_u64(seq)?,
                 Hash::from_hex(&hash)
                     .ok_or_else(|| LedgerError::Corrupt("a checkpoint hash".into()))?,
-            )),
-        };
-        self.prune_through(target)
+            ))),
+        }
     }
 
-    fn prune_through(&mut self, target: Option<(u64, Hash)>) -> Result<Option<u64>, LedgerError> {
+    /// Drops the records through `target` (a checkpoint), which becomes
+    /// the anchor; nothing when it is not past the anchor.
+    pub(crate) fn prune_through(
+        &mut self,
+        target: Option<(u64, Hash)>,
+    ) -> Result<Option<u64>, LedgerError> {
         let Some((seq, hash)) = target else {
             return Ok(None);
         };

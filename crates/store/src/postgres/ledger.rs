@@ -298,28 +298,11 @@ impl PgLedger {
             .collect()
     }
 
-    pub(crate) fn records_after(&self, after: u64, limit: u32) -> Result<Vec<Sealed>, LedgerError> {
-        self.read_range(after, limit)?
-            .into_iter()
-            .map(|row| {
-                row.map_err(|seq| LedgerError::Corrupt(format!("record {seq} is not a record")))
-            })
-            .collect()
-    }
-
-    pub(crate) fn prune(&mut self, before_ms: i64) -> Result<Option<u64>, LedgerError> {
-        let target = self.checkpoint_before(before_ms)?;
-        self.prune_through(target)
-    }
-
-    pub(crate) fn prune_to(&mut self, max: u64) -> Result<Option<u64>, LedgerError> {
-        let (head, _) = self.head()?;
-        let anchor = self.anchor()?.seq;
-        if head.saturating_sub(anchor) <= max {
-            return Ok(None);
-        }
+    /// The oldest checkpoint at or after record `floor` (still in the
+    /// chain): where pruning to a size stops.
+    pub(crate) fn checkpoint_from(&self, floor: u64) -> Result<Option<(u64, Hash)>, LedgerError> {
         let node = self.node()?;
-        let floor = to_i64(head - max)?;
+        let floor = to_i64(floor)?;
         let row = self
             .pool
             .run(about("reading checkpoints"), move |c| -> BoxFuture<'_, _> {
@@ -333,11 +316,13 @@ impl PgLedger {
                     .await
                 })
             })?;
-        let target = checkpoint_at(row)?;
-        self.prune_through(target)
+        checkpoint_at(row)
     }
 
-    fn prune_through(&mut self, target: Option<(u64, Hash)>) -> Result<Option<u64>, LedgerError> {
+    pub(crate) fn prune_through(
+        &mut self,
+        target: Option<(u64, Hash)>,
+    ) -> Result<Option<u64>, LedgerError> {
         let Some((seq, hash)) = target else {
             return Ok(None);
         };
