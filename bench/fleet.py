@@ -25,7 +25,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import (CONNECTIONS, LOAD_CPU, NGINX, RELEASE, REPS, SECONDS, SUBJECT_CPU, WARMUP,  # noqa: E402
-                 bench_setup, free_port, pinned, post_script, stop, timed_runs, wait_port)
+                 bench_setup, free_port, pinned, post_script, stop, timed_runs, wait_port, write_nginx_conf)
 
 PG = os.environ.get("PORTCULLIS_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("PORTCULLIS_REDIS", "redis://127.0.0.1:6379")
@@ -94,24 +94,7 @@ def main():
             serve(work, procs, f"pg-3-node{i}", config, port, f"node{i}")
             ports.append(port)
         lb_port = free_port()
-        servers = "".join(f"server 127.0.0.1:{p}; " for p in ports)
-        nginx_conf = os.path.join(work, "nginx.conf")
-        with open(nginx_conf, "w") as f:
-            f.write(f"""worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {work}/nginx-body;
-  proxy_temp_path {work}/nginx-proxy;
-  upstream fleet {{ {servers}keepalive 64; }}
-  server {{
-    listen 127.0.0.1:{lb_port};
-    location / {{ proxy_pass http://fleet; proxy_http_version 1.1; proxy_set_header Connection ""; }}
-  }}
-}}
-""")
+        nginx_conf = write_nginx_conf(work, ports, lb_port)
         procs.append(pinned(SUBJECT_CPU, [NGINX, "-c", nginx_conf, "-p", work, "-g", "daemon off;"]))
         wait_port(lb_port)
         subjects["pg-3-rr"], tokens["pg-3-rr"] = f"http://127.0.0.1:{lb_port}/bench", token(config)

@@ -176,6 +176,30 @@ def post_script(work, body_file="body.json"):
     return script
 
 
+def write_nginx_conf(work, upstream_ports, port):
+    """An nginx configuration in WORK: a plain keep-alive reverse proxy on
+    PORT, round-robin over UPSTREAM_PORTS; its path."""
+    servers = "".join(f"server 127.0.0.1:{p}; " for p in upstream_ports)
+    path = os.path.join(work, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(f"""worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/nginx-body;
+  proxy_temp_path {work}/nginx-proxy;
+  upstream u {{ {servers}keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+}}
+""")
+    return path
+
+
 def timed_runs(subjects, cases, auth):
     """Checks that every subject answers each case with 2xx, then times
     them alternated (REPS runs per cell, each after a warm-up), printing
@@ -255,23 +279,7 @@ def main():
                                           f"127.0.0.1:{up_port}"]))
         wait_port(hf_port)
 
-        nginx_conf = os.path.join(work, "nginx.conf")
-        with open(nginx_conf, "w") as f:
-            f.write(f"""worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {work}/nginx-body;
-  proxy_temp_path {work}/nginx-proxy;
-  upstream u {{ server 127.0.0.1:{up_port}; keepalive 64; }}
-  server {{
-    listen 127.0.0.1:{ng_port};
-    location / {{ proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection ""; }}
-  }}
-}}
-""")
+        nginx_conf = write_nginx_conf(work, [up_port], ng_port)
         procs.append(pinned(SUBJECT_CPU, [NGINX, "-c", nginx_conf, "-p", work, "-g", "daemon off;"]))
         wait_port(ng_port)
 

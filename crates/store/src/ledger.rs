@@ -350,6 +350,23 @@ impl LedgerWrite for Ledger {
     }
 }
 
+/// Whether the key stored under `key`'s kid (`stored`, a JWK) is `key`:
+/// a ledger never holds two keys under one kid.
+pub(crate) fn published_as(stored: &str, key: &PublicKey) -> Result<(), LedgerError> {
+    let same = serde_json::from_str(stored)
+        .ok()
+        .and_then(|v| PublicKey::from_jwk(&v).ok())
+        .is_some_and(|k| k == *key);
+    if same {
+        Ok(())
+    } else {
+        Err(LedgerError::Corrupt(format!(
+            "another key is already published as `{}`",
+            key.kid
+        )))
+    }
+}
+
 pub(crate) fn to_i64(n: u64) -> Result<i64, LedgerError> {
     i64::try_from(n).map_err(|_| LedgerError::Corrupt("sequence number out of range".into()))
 }

@@ -274,18 +274,7 @@ impl SqliteLedger {
                 .query_row("SELECT jwk FROM keys WHERE kid = ?1", [&key.kid], |r| {
                     r.get(0)
                 })?;
-        let same = serde_json::from_str(&stored)
-            .ok()
-            .and_then(|v| PublicKey::from_jwk(&v).ok())
-            .is_some_and(|k| k == *key);
-        if same {
-            Ok(())
-        } else {
-            Err(LedgerError::Corrupt(format!(
-                "another key is already published as `{}`",
-                key.kid
-            )))
-        }
+        crate::ledger::published_as(&stored, key)
     }
 
     /// The public keys the ledger names.

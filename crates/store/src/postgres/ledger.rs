@@ -264,18 +264,7 @@ impl PgLedger {
                     .try_get::<_, String>(0)
             })
         })?;
-        let same = serde_json::from_str(&stored)
-            .ok()
-            .and_then(|v| PublicKey::from_jwk(&v).ok())
-            .is_some_and(|k| k == *key);
-        if same {
-            Ok(())
-        } else {
-            Err(LedgerError::Corrupt(format!(
-                "another key is already published as `{}`",
-                key.kid
-            )))
-        }
+        crate::ledger::published_as(&stored, key)
     }
 
     pub(crate) fn keys(&self) -> Result<Vec<PublicKey>, LedgerError> {
