@@ -27,13 +27,22 @@ enum Line {
         anchor_seq: u64,
         anchor_hash: String,
         keys: Vec<Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
     },
     Record {
         seq: u64,
         hash: String,
         body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
     },
-    Checkpoint(Checkpoint),
+    Checkpoint {
+        #[serde(flatten)]
+        checkpoint: Checkpoint,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
+    },
 }
 
 const FORMAT: &str = "portcullis-audit/v1";
@@ -60,60 +69,130 @@ pub fn export<L: LedgerRead + ?Sized>(
     since_ms: Option<i64>,
     out: &mut dyn Write,
 ) -> Result<u64, ExportError> {
-    let read = |e: L::Error| ExportError::Ledger(Box::new(e));
-    let mut anchor = ledger.anchor().map_err(read)?;
-    let checkpoints = ledger.checkpoints().map_err(read)?;
-    if let Some(since) = since_ms
-        && let Some((seq, hash)) = ledger.latest_checkpoint_before(since).map_err(read)?
-        && seq > anchor.seq
-    {
-        anchor = Anchor { seq, hash };
-    }
-    let keys = ledger
-        .keys()
-        .map_err(read)?
-        .iter()
-        .map(PublicKey::to_jwk)
-        .collect();
-    write_line(
-        out,
-        &Line::Header {
-            format: FORMAT.to_owned(),
-            anchor_seq: anchor.seq,
-            anchor_hash: anchor.hash.to_hex(),
-            keys,
-        },
-    )?;
-    let mut written = 0;
-    let mut after = anchor.seq;
-    loop {
-        let batch = ledger.read_range(after, 1_000).map_err(read)?;
-        let Some(last) = batch.last() else { break };
-        after = match last {
-            Ok(record) => record.seq,
-            Err(seq) => *seq,
-        };
-        for record in batch {
-            // Exported as stored: a row that is not a record cannot be,
-            // and the export would not verify without it.
-            let record = record.map_err(|seq| {
-                ExportError::Ledger(format!("record {seq} is not a record").into())
-            })?;
-            write_line(
-                out,
-                &Line::Record {
-                    seq: record.seq,
-                    hash: record.hash.to_hex(),
-                    body: record.body,
-                },
-            )?;
-            written += 1;
+    export_chains(&[(None, ledger)], since_ms, out)
+}
+
+/// As [`export`], for several chains (a fleet's, one per node): a header
+/// per chain, the records of all merged oldest first by their time (each
+/// chain keeps its own order, the order it was committed in), then each
+/// chain's checkpoints; every line names its chain.
+///
+/// # Errors
+/// A chain cannot be read or the output written.
+pub fn export_chains<L: LedgerRead + ?Sized>(
+    chains: &[(Option<String>, &L)],
+    since_ms: Option<i64>,
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
+    let mut cursors = Vec::with_capacity(chains.len());
+    let mut checkpoints = Vec::new();
+    for (node, ledger) in chains {
+        let read = |e: L::Error| ExportError::Ledger(Box::new(e));
+        let mut anchor = ledger.anchor().map_err(read)?;
+        if let Some(since) = since_ms
+            && let Some((seq, hash)) = ledger.latest_checkpoint_before(since).map_err(read)?
+            && seq > anchor.seq
+        {
+            anchor = Anchor { seq, hash };
         }
+        let keys = ledger
+            .keys()
+            .map_err(read)?
+            .iter()
+            .map(PublicKey::to_jwk)
+            .collect();
+        write_line(
+            out,
+            &Line::Header {
+                format: FORMAT.to_owned(),
+                anchor_seq: anchor.seq,
+                anchor_hash: anchor.hash.to_hex(),
+                keys,
+                node: node.clone(),
+            },
+        )?;
+        let signed = ledger.checkpoints().map_err(read)?;
+        checkpoints.extend(
+            signed
+                .into_iter()
+                .filter(|c| c.seq >= anchor.seq)
+                .map(|c| (node.clone(), c)),
+        );
+        cursors.push(Cursor {
+            ledger: *ledger,
+            node: node.clone(),
+            after: anchor.seq,
+            page: std::collections::VecDeque::new(),
+        });
     }
-    for checkpoint in checkpoints.into_iter().filter(|c| c.seq >= anchor.seq) {
-        write_line(out, &Line::Checkpoint(checkpoint))?;
+    let mut written = 0;
+    loop {
+        // The chain whose next record is the oldest (ties: the first chain).
+        let mut oldest: Option<(usize, i64)> = None;
+        for (i, cursor) in cursors.iter_mut().enumerate() {
+            if let Some(time) = cursor.peek_time()?
+                && oldest.is_none_or(|(_, t)| time < t)
+            {
+                oldest = Some((i, time));
+            }
+        }
+        let Some((i, _)) = oldest else { break };
+        let Some(cursor) = cursors.get_mut(i) else {
+            break;
+        };
+        let Some(record) = cursor.page.pop_front() else {
+            break;
+        };
+        write_line(
+            out,
+            &Line::Record {
+                seq: record.seq,
+                hash: record.hash.to_hex(),
+                body: record.body,
+                node: cursor.node.clone(),
+            },
+        )?;
+        written += 1;
+    }
+    for (node, checkpoint) in checkpoints {
+        write_line(out, &Line::Checkpoint { checkpoint, node })?;
     }
     Ok(written)
+}
+
+/// One chain's records, read a page at a time.
+struct Cursor<'a, L: LedgerRead + ?Sized> {
+    ledger: &'a L,
+    node: Option<String>,
+    after: u64,
+    page: std::collections::VecDeque<Sealed>,
+}
+
+impl<L: LedgerRead + ?Sized> Cursor<'_, L> {
+    /// The time of the next record, reading the next page when needed.
+    fn peek_time(&mut self) -> Result<Option<i64>, ExportError> {
+        if self.page.is_empty() {
+            let batch = self
+                .ledger
+                .read_range(self.after, 1_000)
+                .map_err(|e| ExportError::Ledger(Box::new(e)))?;
+            for record in batch {
+                // Exported as stored: a row that is not a record cannot be,
+                // and the export would not verify without it.
+                let record = record.map_err(|seq| {
+                    ExportError::Ledger(format!("record {seq} is not a record").into())
+                })?;
+                self.after = record.seq;
+                self.page.push_back(record);
+            }
+        }
+        // A record whose time does not read sorts first: it is still
+        // exported, and verification names it.
+        Ok(self
+            .page
+            .front()
+            .map(|r| r.decode().map_or(i64::MIN, |b| b.entry.time_ms)))
+    }
 }
 
 fn write_line(out: &mut dyn Write, line: &Line) -> Result<(), ExportError> {
@@ -126,16 +205,53 @@ fn write_line(out: &mut dyn Write, line: &Line) -> Result<(), ExportError> {
     Ok(())
 }
 
-/// Verifies an export with `keys` (the export's own when empty: then the
-/// export proves only that it is consistent with itself).
+/// Verifies an export of one chain with `keys` (the export's own when
+/// empty: then the export proves only that it is consistent with itself).
 ///
 /// # Errors
-/// The export is not in this format (a line that does not parse is named).
+/// The export is not in this format (a line that does not parse is named),
+/// or it holds several chains (see [`verify_export_each`]).
 pub fn verify_export(input: &mut dyn BufRead, keys: &[PublicKey]) -> Result<Report, ExportError> {
-    let mut anchor = None;
-    let mut own_keys = Vec::new();
-    let mut records = Vec::new();
-    let mut checkpoints = Vec::new();
+    let mut chains = verify_export_each(input, keys)?;
+    match (chains.pop(), chains.is_empty()) {
+        (Some((_, report)), true) => Ok(report),
+        _ => Err(ExportError::Format {
+            line: 1,
+            message: "this export holds several chains: verify each".into(),
+        }),
+    }
+}
+
+/// A line of a chain, past the headers.
+enum Item {
+    Record(Sealed),
+    Checkpoint(Checkpoint),
+}
+
+/// A chain being read back from an export.
+#[derive(Default)]
+struct Chain {
+    anchor: Option<Anchor>,
+    keys: Vec<PublicKey>,
+    records: Vec<Sealed>,
+    checkpoints: Vec<Checkpoint>,
+}
+
+/// Verifies every chain of an export on its own, in the order their headers
+/// come: a report per chain, named by its node (`None` for a single
+/// gateway's).
+///
+/// # Errors
+/// The export is not in this format (a line that does not parse, a header
+/// after a record, a line of a chain without a header: the line is named).
+pub fn verify_export_each(
+    input: &mut dyn BufRead,
+    keys: &[PublicKey],
+) -> Result<Vec<(Option<String>, Report)>, ExportError> {
+    let mut order: Vec<Option<String>> = Vec::new();
+    let mut chains: std::collections::HashMap<Option<String>, Chain> =
+        std::collections::HashMap::new();
+    let mut headers_done = false;
     for (i, line) in input.lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
@@ -145,39 +261,81 @@ pub fn verify_export(input: &mut dyn BufRead, keys: &[PublicKey]) -> Result<Repo
             line: i + 1,
             message,
         };
-        match serde_json::from_str::<Line>(&line).map_err(|e| format(e.to_string()))? {
+        let parsed = serde_json::from_str::<Line>(&line).map_err(|e| format(e.to_string()))?;
+        let (node, item) = match parsed {
             Line::Header {
                 format: f,
                 anchor_seq,
                 anchor_hash,
                 keys,
-            } if i == 0 && f == FORMAT => {
+                node,
+            } if !headers_done && f == FORMAT && !chains.contains_key(&node) => {
                 let hash = Hash::from_hex(&anchor_hash)
                     .ok_or_else(|| format("the anchor is not a hash".into()))?;
-                anchor = Some(Anchor {
-                    seq: anchor_seq,
-                    hash,
-                });
+                let mut chain = Chain {
+                    anchor: Some(Anchor {
+                        seq: anchor_seq,
+                        hash,
+                    }),
+                    ..Chain::default()
+                };
                 for jwk in &keys {
-                    own_keys.push(PublicKey::from_jwk(jwk).map_err(|e| format(e.to_string()))?);
+                    chain
+                        .keys
+                        .push(PublicKey::from_jwk(jwk).map_err(|e| format(e.to_string()))?);
                 }
+                order.push(node.clone());
+                chains.insert(node, chain);
+                continue;
             }
-            Line::Header { .. } => return Err(format("not a portcullis-audit/v1 header".into())),
-            Line::Record { seq, hash, body } => records.push(Sealed {
+            Line::Header { .. } => {
+                return Err(format(
+                    "not a portcullis-audit/v1 header in its place".into(),
+                ));
+            }
+            Line::Record {
                 seq,
+                hash,
                 body,
-                // A hash that is not hex cannot match: the walk reports it.
-                hash: Hash::from_hex(&hash).unwrap_or(Hash::GENESIS),
-            }),
-            Line::Checkpoint(c) => checkpoints.push(c),
+                node,
+            } => (
+                node,
+                Item::Record(Sealed {
+                    seq,
+                    body,
+                    // A hash that is not hex cannot match: the walk reports it.
+                    hash: Hash::from_hex(&hash).unwrap_or(Hash::GENESIS),
+                }),
+            ),
+            Line::Checkpoint { checkpoint, node } => (node, Item::Checkpoint(checkpoint)),
+        };
+        headers_done = true;
+        let chain = chains
+            .get_mut(&node)
+            .ok_or_else(|| format("a line of a chain that has no header".into()))?;
+        match item {
+            Item::Record(record) => chain.records.push(record),
+            Item::Checkpoint(checkpoint) => chain.checkpoints.push(checkpoint),
         }
     }
-    let anchor = anchor.ok_or_else(|| ExportError::Format {
-        line: 1,
-        message: "no header".into(),
-    })?;
-    let keys = if keys.is_empty() { &own_keys } else { keys };
-    Ok(verify::verify(anchor, records, &checkpoints, keys))
+    if order.is_empty() {
+        return Err(ExportError::Format {
+            line: 1,
+            message: "no header".into(),
+        });
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|node| {
+            let chain = chains.remove(&node)?;
+            let anchor = chain.anchor?;
+            let keys = if keys.is_empty() { &chain.keys } else { keys };
+            Some((
+                node,
+                verify::verify(anchor, chain.records, &chain.checkpoints, keys),
+            ))
+        })
+        .collect())
 }
 
 #[cfg(test)]

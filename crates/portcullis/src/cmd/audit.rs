@@ -8,9 +8,9 @@
 //! which proves only that it is consistent with itself, and says so.
 //!
 //! A fleet's ledger in PostgreSQL holds one chain per node: `verify` checks
-//! each and reports each, `tail` spans every node in time order (see
-//! [`fleet`]); `--node` narrows any of them to one node's chain, which
-//! `export` needs (an export is one chain that verifies on its own).
+//! each and reports each (a fleet's export too), `tail` and `export` span
+//! every node in time order (see [`fleet`]); `--node` narrows any of them
+//! to one node's chain.
 //!
 //! Exit codes: 0 intact, 1 a problem found (located), 2 could not be read.
 
@@ -22,7 +22,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use portcullis_audit::export::{export, verify_export};
+use portcullis_audit::export::{export_chains, verify_export_each};
 use portcullis_audit::{AuditKey, PublicKey, Report};
 use portcullis_config::LedgerPlace;
 use portcullis_store::KeyStore;
@@ -180,10 +180,10 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         keys.push(pinned(path)?);
         trust = "the pinned public key";
     }
-    let report = if let Some(path) = &args.export {
+    let reports = if let Some(path) = &args.export {
         let file =
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-        verify_export(&mut BufReader::new(file), &keys)?
+        verify_export_each(&mut BufReader::new(file), &keys)?
     } else {
         let (location, stored) = locate(&args.source)?;
         if keys.is_empty()
@@ -192,16 +192,16 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             keys.push(key);
             trust = "the key in the gateway's store";
         }
-        let reports = Ledger::open_reader(&location)?.verify_each(&keys)?;
-        if reports.iter().any(|(node, _)| node.is_some()) {
-            return Ok(fleet::print_reports(&reports, trust, args.json));
-        }
-        reports
-            .into_iter()
-            .next()
-            .map(|(_, report)| report)
-            .context("the ledger holds no chain")?
+        Ledger::open_reader(&location)?.verify_each(&keys)?
     };
+    if reports.iter().any(|(node, _)| node.is_some()) {
+        return Ok(fleet::print_reports(&reports, trust, args.json));
+    }
+    let report = reports
+        .into_iter()
+        .next()
+        .map(|(_, report)| report)
+        .context("the ledger holds no chain")?;
     print_report(&report, trust, args.json);
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
@@ -261,25 +261,28 @@ fn run_export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     };
     let (location, _) = locate(&args.source)?;
     let ledger = Ledger::open_reader(&location)?;
-    let nodes = ledger.nodes()?;
-    if nodes.len() > 1 || matches!(location, Location::Postgres { node: None, .. }) {
-        let named: Vec<String> = nodes.into_iter().flatten().collect();
-        anyhow::bail!(
-            "a fleet's ledger is exported one node's chain at a time (each verifies on its own): add --node NODE (nodes: {})",
-            named.join(", ")
-        );
+    // Every chain the ledger holds: one for a file, each node's for a
+    // fleet's (narrowed to one with --node).
+    let mut chains = Vec::new();
+    for node in ledger.nodes()? {
+        let chain = node.as_deref().and_then(|n| ledger.narrowed(n));
+        chains.push((node, chain));
     }
+    let chains: Vec<(Option<String>, &Ledger)> = chains
+        .iter()
+        .map(|(node, chain)| (node.clone(), chain.as_ref().unwrap_or(&ledger)))
+        .collect();
     let written = match &args.output {
         Some(path) => {
             let mut file = std::io::BufWriter::new(
                 std::fs::File::create(path)
                     .with_context(|| format!("cannot write {}", path.display()))?,
             );
-            let n = export(&ledger, since, &mut file)?;
+            let n = export_chains(&chains, since, &mut file)?;
             file.flush()?;
             n
         }
-        None => export(&ledger, since, &mut std::io::stdout().lock())?,
+        None => export_chains(&chains, since, &mut std::io::stdout().lock())?,
     };
     eprintln!("exported {written} records");
     Ok(ExitCode::SUCCESS)

@@ -52,7 +52,7 @@ fn write(location: &Location, node: &str, key: &AuditKey, count: u64) {
         let sealed = Sealed::seal(head.0, head.1, e.clone()).unwrap();
         head.1 = sealed.hash;
         batch.push((sealed, e));
-        if head.0 % 10 == 0 {
+        if head.0.is_multiple_of(10) {
             ledger.append(&batch).unwrap();
             batch.clear();
             ledger
