@@ -3,8 +3,8 @@
 //! bytes. Nodes of a fleet compare digests to find one whose configuration
 //! differs from the others' (drift). Overrides given on the command line
 //! (listen addresses, the node id) are not files, so nodes that differ
-//! only in those agree; secrets are resolved after reading, so no secret
-//! value is in the digest.
+//! only in those agree; a secret's file (`file:PATH`) is read around the
+//! digest, so no secret value, nor a hash of one, is in it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -64,6 +64,10 @@ impl Source for Digesting<'_> {
 impl Files for Digesting<'_> {
     fn base_dir(&self) -> Option<&Path> {
         self.inner.base_dir()
+    }
+
+    fn secret(&self, path: &str) -> Result<String, String> {
+        self.inner.secret(path)
     }
 
     fn list(&self, dir: &str, suffix: &str) -> Result<Vec<String>, String> {

@@ -82,7 +82,7 @@ fn lookup(at: &SecretAt<'_>, reference: &str) -> Result<String, Diagnostic> {
             return Err(at.absent(reference, format!("no file `{path}`")));
         }
         at.files
-            .read(path)
+            .secret(path)
             .map(|v| without_newline(&v).to_owned())
             .map_err(|e| at.error(format!("cannot read {what} from `{path}`: {e}")))
     } else {

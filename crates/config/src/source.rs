@@ -12,6 +12,15 @@ pub trait Files: Source {
         None
     }
 
+    /// A secret's file (`file:PATH`): read as any file, but never into the
+    /// configuration's digest (which `fleet status` shows).
+    ///
+    /// # Errors
+    /// The file cannot be read.
+    fn secret(&self, path: &str) -> Result<String, String> {
+        self.read(path)
+    }
+
     /// The files directly in folder `dir` whose names end with `suffix`, as
     /// paths relative to the same root (`dir/name`), sorted.
     ///

@@ -36,6 +36,7 @@ fn recorded(url: &str, node: &str) -> HashSet<String> {
     let chain = Location::Postgres {
         url,
         node: Some(node.to_owned()),
+        fence: None,
     };
     portcullis_testkit::recorded_request_ids(&Ledger::open_reader(&chain).unwrap())
 }
@@ -199,6 +200,24 @@ fn a_node_killed_under_load_loses_no_answered_record_and_the_others_serve_on() {
     }
     assert!(stdout.contains("3 of 3 chains intact"), "{stdout}");
     eprintln!("{stdout}");
+    // One chain by name; a name with no chain is an error, not "ok".
+    let (code, one, _) = cli(
+        BIN,
+        &dirs[0].config(),
+        &["audit", "verify", "--node", "gw1"],
+    );
+    assert_eq!(code, Some(0), "{one}");
+    assert!(
+        one.contains("node gw1: ok: ") && !one.contains("gw0"),
+        "{one}"
+    );
+    let (code, _, err) = cli(
+        BIN,
+        &dirs[0].config(),
+        &["audit", "verify", "--node", "gw9"],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no chain for node `gw9`"), "{err}");
     // The newest records of every node, oldest first, each led by its node.
     let (code, tail, stderr) = cli(BIN, &dirs[1].config(), &["audit", "tail", "-n", "6"]);
     assert_eq!(code, Some(0), "{stderr}");

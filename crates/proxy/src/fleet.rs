@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use portcullis_store::{NodeRecord, NodeSeen, StoreError};
+use portcullis_store::{NodeRecord, NodeSeen, Store, StoreError};
 use serde::Serialize;
 
 use crate::live::Live;
@@ -46,28 +46,32 @@ pub fn valid_node_id(id: &str) -> bool {
 pub(crate) struct Membership {
     id: String,
     instance: String,
-    task: tokio::task::JoinHandle<()>,
+    store: Arc<dyn Store>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Membership {
-    /// Registers this node. A live process with the same id is waited out
-    /// for up to [`LIVE`] (it may be this node's own previous life, killed
-    /// before it could leave), then refused.
+    /// Registers this node, before its ledger's writer starts: its
+    /// instance then fences the node's chain (a PostgreSQL ledger appends
+    /// only while this instance holds the id). A live process with the
+    /// same id is waited out for up to [`LIVE`] (it may be this node's own
+    /// previous life, killed before it could leave), then refused.
     pub(crate) async fn join(
-        live: &Arc<Live>,
+        store: Arc<dyn Store>,
         id: String,
         address: String,
+        config_digest: String,
     ) -> Result<Self, StoreError> {
         let record = NodeRecord {
             id: id.clone(),
             instance: format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            config_digest: live.snapshot().config_digest.clone(),
+            config_digest,
             address,
         };
         let deadline = tokio::time::Instant::now() + LIVE + HEARTBEAT;
         loop {
-            match heartbeat(live, record.clone()).await {
+            match heartbeat(&store, record.clone()).await {
                 Ok(()) => break,
                 Err(StoreError::Conflict(_)) if tokio::time::Instant::now() < deadline => {
                     tracing::warn!(node = %id, "another process holds this node id; waiting to see whether it is alive");
@@ -76,16 +80,38 @@ impl Membership {
                 Err(e) => return Err(e),
             }
         }
-        let instance = record.instance.clone();
-        let task = tokio::spawn(renew(Arc::downgrade(live), record));
-        Ok(Self { id, instance, task })
+        Ok(Self {
+            id,
+            instance: record.instance,
+            store,
+            task: None,
+        })
+    }
+
+    /// The instance that holds this node's id (the ledger's fence).
+    pub(crate) fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Renews the heartbeat every [`HEARTBEAT`] from now on, with the
+    /// digest of the configuration `live` runs.
+    pub(crate) fn renew(&mut self, live: &Arc<Live>, address: String) {
+        let record = NodeRecord {
+            id: self.id.clone(),
+            instance: self.instance.clone(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            config_digest: live.snapshot().config_digest.clone(),
+            address,
+        };
+        self.task = Some(tokio::spawn(renew(Arc::downgrade(live), record)));
     }
 
     /// Stops renewing and takes this node off the register.
-    pub(crate) async fn leave(self, live: &Arc<Live>) {
-        self.task.abort();
-        let store = Arc::clone(live.authority.store());
-        let (id, instance) = (self.id, self.instance);
+    pub(crate) async fn leave(self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+        let (store, id, instance) = (self.store, self.id, self.instance);
         let left = tokio::task::spawn_blocking(move || store.remove_node(&id, &instance)).await;
         if !matches!(left, Ok(Ok(()))) {
             tracing::warn!("this node could not take itself off the fleet register");
@@ -93,8 +119,8 @@ impl Membership {
     }
 }
 
-async fn heartbeat(live: &Live, record: NodeRecord) -> Result<(), StoreError> {
-    let store = Arc::clone(live.authority.store());
+async fn heartbeat(store: &Arc<dyn Store>, record: NodeRecord) -> Result<(), StoreError> {
+    let store = Arc::clone(store);
     tokio::task::spawn_blocking(move || store.heartbeat_node(&record, LIVE))
         .await
         .unwrap_or_else(|_| {
@@ -116,10 +142,11 @@ async fn renew(live: Weak<Live>, mut record: NodeRecord) {
         let Some(live) = live.upgrade() else { return };
         let snapshot = live.snapshot();
         record.config_digest.clone_from(&snapshot.config_digest);
-        match heartbeat(&live, record.clone()).await {
+        match heartbeat(live.authority.store(), record.clone()).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => {
-                tracing::error!(node = %record.id, "another process has taken this node id: give each gateway its own (--node or PORTCULLIS_NODE)");
+                // The ledger's fence now refuses this instance's records.
+                tracing::error!(node = %record.id, "another process has taken this node id: this node's ledger no longer accepts its records; give each gateway its own id (--node or PORTCULLIS_NODE)");
             }
             Err(e) => tracing::warn!(error = %e, "this node's heartbeat was not recorded"),
         }

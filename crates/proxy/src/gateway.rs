@@ -85,10 +85,24 @@ impl Gateway {
             .node
             .clone()
             .unwrap_or_else(|| crate::fleet::default_node_id(addr.port()));
-        let live = Arc::new(Live::start(config, Arc::clone(&authority), &node)?);
-        let membership = crate::fleet::Membership::join(&live, node.clone(), addr.to_string())
-            .await
-            .map_err(|source| StartError::Node { node, source })?;
+        let mut membership = crate::fleet::Membership::join(
+            Arc::clone(authority.store()),
+            node.clone(),
+            addr.to_string(),
+            config.digest.clone(),
+        )
+        .await
+        .map_err(|source| StartError::Node {
+            node: node.clone(),
+            source,
+        })?;
+        let live = Arc::new(Live::start(
+            config,
+            Arc::clone(&authority),
+            &node,
+            membership.instance(),
+        )?);
+        membership.renew(&live, addr.to_string());
         if let Some(jobs) = live.take_watch_jobs() {
             tokio::spawn(crate::watch::respond::run(Arc::downgrade(&live), jobs));
         }
@@ -175,8 +189,11 @@ impl Gateway {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        // Every record committed while this node still holds its id: the
+        // fleet's ledger refuses a chain's records once its node has left.
+        self.live.audit.flush().await;
         if let Some(membership) = self.membership.take() {
-            membership.leave(&self.live).await;
+            membership.leave().await;
         }
     }
 }

@@ -30,6 +30,7 @@ fn open_ledger(
     settings: &AuditSettings,
     storage: &Storage,
     node: &str,
+    instance: &str,
     authority: &Authority,
     commits: prometheus_client::metrics::histogram::Histogram,
 ) -> Result<(AuditWriter, Location, Location), LiveError> {
@@ -38,6 +39,7 @@ fn open_ledger(
         (LedgerPlace::Postgres, Storage::Postgres(url)) => Location::Postgres {
             url: url.clone(),
             node: Some(node.to_owned()),
+            fence: Some(instance.to_owned()),
         },
         (LedgerPlace::Memory | LedgerPlace::Postgres, _) => Location::Memory(format!(
             "portcullis-audit-{}-{}",
@@ -49,6 +51,7 @@ fn open_ledger(
         Location::Postgres { url, .. } => Location::Postgres {
             url: url.clone(),
             node: None,
+            fence: None,
         },
         other => other.clone(),
     };
@@ -224,12 +227,14 @@ pub(crate) struct Live {
 }
 
 impl Live {
-    /// The live state of node `node`: its ledger's writer started on its
-    /// chain, the watch rebuilt from that chain, the first snapshot built.
+    /// The live state of node `node` (registered as `instance`): its
+    /// ledger's writer started on its chain, fenced by that instance, the
+    /// watch rebuilt from that chain, the first snapshot built.
     pub(crate) fn start(
         config: Config,
         authority: Arc<Authority>,
         node: &str,
+        instance: &str,
     ) -> Result<Self, LiveError> {
         let fixed = Fixed::of(&config);
         let commits = crate::metrics::latency();
@@ -237,6 +242,7 @@ impl Live {
             &config.audit,
             &config.storage,
             node,
+            instance,
             &authority,
             commits.clone(),
         )?;

@@ -9,8 +9,10 @@
 //!
 //! While Redis does not answer, `on_unavailable` decides: `deny` refuses
 //! every limited request with `unavailable`; `local` counts in memory, each
-//! rate divided by the number of nodes sharing it, so the fleet as a whole
-//! stays near the limit and never above the limit times the node count.
+//! request taking as many cells as there are live nodes (this node's share
+//! of the limit), so the fleet as a whole stays near the limit and never
+//! above the limit times the node count; a change in the count refills no
+//! bucket.
 
 pub(crate) mod local;
 pub(crate) mod shared;
@@ -19,7 +21,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use portcullis_config::{OnUnavailable, RateLimits};
 
 use local::Local;
@@ -50,13 +51,18 @@ pub(crate) struct Limiter {
     place: Place,
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one limiter a configuration, never copied: its size costs nothing"
+)]
 enum Place {
     Memory(Local),
     Redis {
         redis: Shared,
         on_unavailable: OnUnavailable,
-        /// The buckets counted while Redis is away, at `1 / share` of each rate.
-        fallback: ArcSwap<Local>,
+        /// The buckets counted while Redis is away; each request takes
+        /// `share` cells of them.
+        fallback: Local,
         share: AtomicU32,
         metrics: RateBackendMetrics,
     },
@@ -76,13 +82,13 @@ impl Limiter {
     /// `on_unavailable`).
     pub(crate) fn new(settings: RateLimits, metrics: RateBackendMetrics) -> Self {
         let place = match &settings.shared {
-            None => Place::Memory(Local::new(&settings, 1)),
+            None => Place::Memory(Local::new(&settings)),
             Some(shared) => {
                 metrics.configured();
                 Place::Redis {
                     redis: Shared::new(&shared.url, metrics.clone()),
                     on_unavailable: shared.on_unavailable,
-                    fallback: ArcSwap::from_pointee(Local::new(&settings, 1)),
+                    fallback: Local::new(&settings),
                     share: AtomicU32::new(1),
                     metrics,
                 }
@@ -101,18 +107,11 @@ impl Limiter {
         (self.settings == *settings).then(|| Arc::clone(self))
     }
 
-    /// How many nodes share the limits (from the fleet's registry): the
-    /// local fallback then allows each node `1 / nodes` of every rate.
+    /// How many nodes share the limits (from the fleet's register): the
+    /// local fallback then charges each request that many cells.
     pub(crate) fn set_share(&self, nodes: u32) {
-        let Place::Redis {
-            fallback, share, ..
-        } = &self.place
-        else {
-            return;
-        };
-        let nodes = nodes.max(1);
-        if share.swap(nodes, Ordering::AcqRel) != nodes {
-            fallback.store(Arc::new(Local::new(&self.settings, nodes)));
+        if let Place::Redis { share, .. } = &self.place {
+            share.store(nodes.max(1), Ordering::Release);
         }
     }
 
@@ -135,7 +134,7 @@ impl Limiter {
     ) -> Result<(), Limited> {
         match &self.place {
             Place::Memory(local) => local
-                .check(identity, api, operation)
+                .check(identity, api, operation, 1)
                 .map_err(|(which, wait)| Limited::Exceeded(which, wait)),
             Place::Redis { redis, .. } => {
                 let on_operation = self
@@ -149,7 +148,9 @@ impl Limiter {
                     return Ok(());
                 }
                 let verdict = redis.check(identity, on_operation, overall).await;
-                self.decide(verdict, |local| local.check(identity, api, operation))
+                self.decide(verdict, |local, cells| {
+                    local.check(identity, api, operation, cells)
+                })
             }
         }
     }
@@ -162,16 +163,16 @@ impl Limiter {
     pub(crate) async fn check_identity(&self, identity: &String) -> Result<(), Limited> {
         match &self.place {
             Place::Memory(local) => local
-                .check_identity(identity)
+                .check_identity(identity, 1)
                 .map_err(|wait| Limited::Exceeded(Exceeded::Identity, wait)),
             Place::Redis { redis, .. } => {
                 let Some(overall) = self.settings.per_identity.as_ref() else {
                     return Ok(());
                 };
                 let verdict = redis.check(identity, None, Some(overall)).await;
-                self.decide(verdict, |local| {
+                self.decide(verdict, |local, cells| {
                     local
-                        .check_identity(identity)
+                        .check_identity(identity, cells)
                         .map_err(|wait| (Exceeded::Identity, wait))
                 })
             }
@@ -182,11 +183,12 @@ impl Limiter {
     fn decide(
         &self,
         verdict: Verdict,
-        locally: impl FnOnce(&Local) -> Result<(), (Exceeded, Duration)>,
+        locally: impl FnOnce(&Local, u32) -> Result<(), (Exceeded, Duration)>,
     ) -> Result<(), Limited> {
         let Place::Redis {
             on_unavailable,
             fallback,
+            share,
             metrics,
             ..
         } = &self.place
@@ -200,7 +202,7 @@ impl Limiter {
                 metrics.fallback(*on_unavailable);
                 match on_unavailable {
                     OnUnavailable::Deny => Err(Limited::Unavailable),
-                    OnUnavailable::Local => locally(&fallback.load())
+                    OnUnavailable::Local => locally(fallback, share.load(Ordering::Acquire))
                         .map_err(|(which, wait)| Limited::Exceeded(which, wait)),
                 }
             }
@@ -303,10 +305,12 @@ mod tests {
             }
         };
         assert_eq!(allowed("alone").await, 4);
-        // Two nodes share the limit: each counts half.
+        // Two nodes share the limit: each counts half. A change in the
+        // count refills nobody.
         limiter.set_share(2);
         assert_eq!(allowed("halved").await, 2);
-        assert_eq!(metrics.fallbacks(OnUnavailable::Local), 4 + 1 + 2 + 1);
+        assert_eq!(allowed("alone").await, 0);
+        assert_eq!(metrics.fallbacks(OnUnavailable::Local), 4 + 1 + 2 + 1 + 1);
         assert_eq!(limiter.backend().await, Some((false, OnUnavailable::Local)));
 
         settings.shared = settings.shared.map(|s| portcullis_config::SharedRates {

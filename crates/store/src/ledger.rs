@@ -36,6 +36,8 @@ pub enum LedgerError {
     Corrupt(String),
     #[error("the audit ledger: {0}")]
     Unsupported(&'static str),
+    #[error("the audit ledger refuses this node's records: {0}")]
+    Fenced(String),
 }
 
 /// Where the ledger lives.
@@ -46,10 +48,13 @@ pub enum Location {
     /// (the demo and tests); it ends when the last connection closes.
     Memory(String),
     /// A fleet's ledger in PostgreSQL: one node's chain (`node`), or every
-    /// node's (`None`, readers only).
+    /// node's (`None`, readers only). A writer's `fence` is the fleet
+    /// register's instance that must hold `node` for a batch to land, so
+    /// two processes given one node id never write one chain.
     Postgres {
         url: PostgresUrl,
         node: Option<String>,
+        fence: Option<String>,
     },
 }
 
@@ -102,10 +107,10 @@ impl Ledger {
             Location::Postgres {
                 url,
                 node: Some(node),
-            } => Ok(Self(Backend::Postgres(PgLedger::open(
-                url.expose(),
-                Some(node),
-            )?))),
+                fence,
+            } => Ok(Self(Backend::Postgres(
+                PgLedger::open(url.expose(), Some(node))?.fenced(fence.clone()),
+            ))),
             Location::Postgres { node: None, .. } => Err(LedgerError::Unsupported(
                 "a PostgreSQL ledger is written one node's chain at a time",
             )),
@@ -119,7 +124,7 @@ impl Ledger {
     /// The ledger does not exist or cannot be read.
     pub fn open_reader(location: &Location) -> Result<Self, LedgerError> {
         match location {
-            Location::Postgres { url, node } => Ok(Self(Backend::Postgres(PgLedger::open(
+            Location::Postgres { url, node, .. } => Ok(Self(Backend::Postgres(PgLedger::open(
                 url.expose(),
                 node.as_deref(),
             )?))),

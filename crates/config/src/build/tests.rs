@@ -470,3 +470,33 @@ fn delegation_problems_name_their_line() {
         );
     }
 }
+
+#[test]
+fn the_digest_follows_the_files_but_not_secrets_or_overrides() {
+    let contract = "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths:\n  /x:\n    get:\n      operationId: getX\n      responses: {'204': {description: ok}}\n";
+    let digest = |contract: &'static str, secret: &'static str, listen: Option<&str>| {
+        let files = Embedded(Box::leak(Box::new([
+            (
+                "c.yaml",
+                "apis:\n  - {name: a, contract: a.yaml, mount: /a, upstream: 'http://127.0.0.1:1', upstream_auth: {header: X-Key, value: 'file:k.txt'}}\npolicies: p/\n",
+            ),
+            ("a.yaml", contract),
+            ("p/a.cedar", "permit(principal, action, resource);"),
+            ("k.txt", secret),
+        ])));
+        let overrides = Overrides {
+            storage: Some(crate::Storage::Memory),
+            listen: listen.map(|l| l.parse().unwrap()),
+            ..Overrides::default()
+        };
+        load_from(&files, "c.yaml", &overrides).unwrap().0.digest
+    };
+    let base = digest(contract, "secret-one", None);
+    assert_eq!(base.len(), 64);
+    assert_eq!(base, digest(contract, "secret-two", Some("127.0.0.1:9999")));
+    let other = contract.replace("getX", "getY");
+    assert_ne!(
+        base,
+        digest(Box::leak(other.into_boxed_str()), "secret-one", None)
+    );
+}

@@ -144,9 +144,35 @@ fn locate(source: &Source) -> anyhow::Result<(Location, Option<PublicKey>)> {
         (LedgerPlace::Postgres, portcullis_config::Storage::Postgres(url)) => Location::Postgres {
             url: url.clone(),
             node: source.node.clone(),
+            fence: None,
         },
         _ => anyhow::bail!("this configuration keeps its ledger in memory: nothing to read"),
     };
+    // A node that has no chain is a mistake, not an empty ledger.
+    if let Location::Postgres {
+        url,
+        node: Some(node),
+        ..
+    } = &location
+    {
+        let every = Location::Postgres {
+            url: url.clone(),
+            node: None,
+            fence: None,
+        };
+        let nodes: Vec<String> = Ledger::open_reader(&every)?
+            .nodes()?
+            .into_iter()
+            .flatten()
+            .collect();
+        anyhow::ensure!(
+            nodes.iter().any(|n| n == node),
+            "the ledger holds no chain for node `{node}` (chains: {})",
+            nodes.join(", ")
+        );
+    } else if source.node.is_some() {
+        anyhow::bail!("--node names a chain of a fleet's ledger; this one is a file, one chain");
+    }
     // Read as it is: verifying the ledger changes nothing.
     let store: Option<Box<dyn KeyStore>> = match &config.storage {
         portcullis_config::Storage::Sqlite(store) if store.exists() => Some(Box::new(

@@ -48,9 +48,17 @@ pub fn run(args: &PostureArgs) -> anyhow::Result<ExitCode> {
     };
     let (authority, _) =
         super::read_only_authority(&config, Arc::new(portcullis_core::SystemClock))?;
-    let ledger = match &config.audit.ledger {
-        LedgerPlace::File(path) if path.exists() => {
+    let ledger = match (&config.audit.ledger, &config.storage) {
+        (LedgerPlace::File(path), _) if path.exists() => {
             Some(Ledger::open_reader(&Location::File(path.clone()))?)
+        }
+        // A fleet's ledger: every node's chain.
+        (LedgerPlace::Postgres, portcullis_config::Storage::Postgres(url)) => {
+            Some(Ledger::open_reader(&Location::Postgres {
+                url: url.clone(),
+                node: None,
+                fence: None,
+            })?)
         }
         _ => None,
     };

@@ -4,7 +4,10 @@
 //! calling; idle ones are dropped every [`SWEEP_EVERY`] checks.
 //!
 //! With a shared backend these are the fallback while Redis does not
-//! answer, each rate divided by the number of nodes sharing it.
+//! answer: each request then takes as many cells as there are nodes
+//! sharing the limit (at most a bucket's burst), so each node spends its
+//! share of the fleet's limit, and a change in the node count refills
+//! nobody's bucket.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -40,12 +43,10 @@ impl std::fmt::Debug for Local {
 }
 
 impl Local {
-    /// Buckets for `settings`, each rate and burst divided by `share` (at
-    /// least 1 left of each): one node's part of a limit `share` nodes hold.
-    pub(crate) fn new(settings: &RateLimits, share: u32) -> Self {
+    /// Buckets for `settings`.
+    pub(crate) fn new(settings: &RateLimits) -> Self {
         let clock = DefaultClock::default();
-        let buckets =
-            |rate: &Rate| Buckets::dashmap_with_clock(quota(&divided(rate, share)), clock.clone());
+        let buckets = |rate: &Rate| Buckets::dashmap_with_clock(quota(rate), clock.clone());
         let per_identity = settings.per_identity.as_ref().map(buckets);
         let per_operation = settings
             .per_operation
@@ -63,9 +64,11 @@ impl Local {
         }
     }
 
-    /// Counts one request by `identity` on `api`'s `operation`. The narrower
-    /// (operation) limit is asked first; a request refused by either still
-    /// counts against any limit it passed, so retrying hard never helps.
+    /// Counts one request by `identity` on `api`'s `operation`, as `cells`
+    /// (1; or, for a fleet's fallback, the nodes sharing the limit). The
+    /// narrower (operation) limit is asked first; a request refused by
+    /// either still counts against any limit it passed, so retrying hard
+    /// never helps.
     ///
     /// # Errors
     /// The limit exceeded and how long until a request would conform.
@@ -78,6 +81,7 @@ impl Local {
         identity: &String,
         api: &str,
         operation: &str,
+        cells: u32,
     ) -> Result<(), (Exceeded, Duration)> {
         // No limits configured: nothing to count, and no shared counter for
         // every request on every core to contend on.
@@ -90,16 +94,36 @@ impl Local {
             .get(api)
             .and_then(|ops| ops.get(operation));
         if let Some(buckets) = on_operation {
-            buckets
-                .check_key(identity)
-                .map_err(|n| (Exceeded::Operation, n.wait_time_from(self.clock.now())))?;
+            self.take(buckets, identity, cells)
+                .map_err(|wait| (Exceeded::Operation, wait))?;
         }
         if let Some(buckets) = &self.per_identity {
-            buckets
-                .check_key(identity)
-                .map_err(|n| (Exceeded::Identity, n.wait_time_from(self.clock.now())))?;
+            self.take(buckets, identity, cells)
+                .map_err(|wait| (Exceeded::Identity, wait))?;
         }
         Ok(())
+    }
+
+    /// `cells` from `identity`'s bucket, at most its burst (so a share
+    /// larger than a small burst still lets a request through now and then).
+    #[allow(
+        clippy::ptr_arg,
+        reason = "governor's keyed limiter looks buckets up by `&K`, and K is `String`"
+    )]
+    fn take(&self, buckets: &Buckets, identity: &String, cells: u32) -> Result<(), Duration> {
+        let wait = |n: governor::NotUntil<_>| n.wait_time_from(self.clock.now());
+        let Some(mut n) = NonZeroU32::new(cells).filter(|n| n.get() > 1) else {
+            return buckets.check_key(identity).map_err(wait);
+        };
+        loop {
+            match buckets.check_key_n(identity, n) {
+                Ok(answer) => return answer.map_err(wait),
+                Err(governor::InsufficientCapacity(burst)) => match NonZeroU32::new(burst) {
+                    Some(burst) if burst < n => n = burst,
+                    _ => return Err(Duration::from_secs(1)),
+                },
+            }
+        }
     }
 
     /// The identity's own bucket only.
@@ -107,14 +131,12 @@ impl Local {
         clippy::ptr_arg,
         reason = "governor's keyed limiter looks buckets up by `&K`, and K is `String`"
     )]
-    pub(crate) fn check_identity(&self, identity: &String) -> Result<(), Duration> {
+    pub(crate) fn check_identity(&self, identity: &String, cells: u32) -> Result<(), Duration> {
         let Some(buckets) = &self.per_identity else {
             return Ok(());
         };
         self.sweep_now_and_then();
-        buckets
-            .check_key(identity)
-            .map_err(|n| n.wait_time_from(self.clock.now()))
+        self.take(buckets, identity, cells)
     }
 
     /// How many identities hold a bucket now, across every limit.
@@ -149,16 +171,6 @@ impl Local {
             buckets.retain_recent();
             buckets.shrink_to_fit();
         }
-    }
-}
-
-/// `rate` with its count and burst divided by `share`, never below 1.
-fn divided(rate: &Rate, share: u32) -> Rate {
-    let part = |n: NonZeroU32| NonZeroU32::new(n.get() / share.max(1)).unwrap_or(NonZeroU32::MIN);
-    Rate {
-        count: part(rate.count),
-        per: rate.per,
-        burst: part(rate.burst),
     }
 }
 
@@ -204,12 +216,12 @@ mod tests {
 
     #[test]
     fn burst_then_refusal_per_identity_with_a_wait() {
-        let limiter = Local::new(&settings(Some(rate(1, 3600, 3)), None), 1);
+        let limiter = Local::new(&settings(Some(rate(1, 3600, 3)), None));
         let a = "agent-a".to_owned();
         for _ in 0..3 {
-            assert!(limiter.check(&a, "orders", "getOrder").is_ok());
+            assert!(limiter.check(&a, "orders", "getOrder", 1).is_ok());
         }
-        let (which, wait) = limiter.check(&a, "orders", "getOrder").unwrap_err();
+        let (which, wait) = limiter.check(&a, "orders", "getOrder", 1).unwrap_err();
         assert_eq!(which, Exceeded::Identity);
         assert!(
             wait > Duration::from_secs(3000) && wait <= Duration::from_secs(3600),
@@ -218,7 +230,7 @@ mod tests {
         // Another identity has its own bucket.
         assert!(
             limiter
-                .check(&"agent-b".to_owned(), "orders", "getOrder")
+                .check(&"agent-b".to_owned(), "orders", "getOrder", 1)
                 .is_ok()
         );
         assert_eq!(limiter.tracked(), 2);
@@ -226,56 +238,55 @@ mod tests {
 
     #[test]
     fn an_operation_limit_is_narrower_than_the_identity_limit() {
-        let limiter = Local::new(
-            &settings(Some(rate(1, 3600, 10)), Some(rate(1, 3600, 1))),
-            1,
-        );
+        let limiter = Local::new(&settings(Some(rate(1, 3600, 10)), Some(rate(1, 3600, 1))));
         let a = "agent-a".to_owned();
-        assert!(limiter.check(&a, "orders", "createOrder").is_ok());
-        let (which, _) = limiter.check(&a, "orders", "createOrder").unwrap_err();
+        assert!(limiter.check(&a, "orders", "createOrder", 1).is_ok());
+        let (which, _) = limiter.check(&a, "orders", "createOrder", 1).unwrap_err();
         assert_eq!(which, Exceeded::Operation);
         // Other operations still draw on the identity's own allowance.
-        assert!(limiter.check(&a, "orders", "getOrder").is_ok());
+        assert!(limiter.check(&a, "orders", "getOrder", 1).is_ok());
     }
 
     #[test]
     fn no_settings_no_limit() {
-        let limiter = Local::new(&RateLimits::default(), 1);
+        let limiter = Local::new(&RateLimits::default());
         let a = "agent-a".to_owned();
         for _ in 0..10_000 {
-            assert!(limiter.check(&a, "orders", "getOrder").is_ok());
+            assert!(limiter.check(&a, "orders", "getOrder", 1).is_ok());
         }
         assert_eq!(limiter.tracked(), 0);
     }
 
     #[test]
     fn a_sweep_forgets_only_full_buckets() {
-        let limiter = Local::new(&settings(Some(rate(1000, 1, 1000)), None), 1);
+        let limiter = Local::new(&settings(Some(rate(1000, 1, 1000)), None));
         for i in 0..100 {
-            limiter.check(&format!("id-{i}"), "a", "b").unwrap();
+            limiter.check(&format!("id-{i}"), "a", "b", 1).unwrap();
         }
         assert_eq!(limiter.tracked(), 100);
         std::thread::sleep(Duration::from_millis(20));
         limiter.sweep();
         assert_eq!(limiter.tracked(), 0);
         // A drained bucket is remembered: forgetting it would refill it.
-        let slow = Local::new(&settings(Some(rate(1, 3600, 1)), None), 1);
-        slow.check(&"x".to_owned(), "a", "b").unwrap();
+        let slow = Local::new(&settings(Some(rate(1, 3600, 1)), None));
+        slow.check(&"x".to_owned(), "a", "b", 1).unwrap();
         slow.sweep();
         assert_eq!(slow.tracked(), 1);
-        assert!(slow.check(&"x".to_owned(), "a", "b").is_err());
+        assert!(slow.check(&"x".to_owned(), "a", "b", 1).is_err());
     }
 
     #[test]
-    fn a_share_divides_count_and_burst_but_never_to_zero() {
-        let limiter = Local::new(&settings(Some(rate(9, 3600, 9)), None), 3);
+    fn a_share_takes_that_many_cells_and_never_more_than_the_burst() {
+        let limiter = Local::new(&settings(Some(rate(9, 3600, 9)), None));
         let a = "agent-a".to_owned();
         for _ in 0..3 {
-            assert!(limiter.check(&a, "orders", "getOrder").is_ok());
+            assert!(limiter.check(&a, "orders", "getOrder", 3).is_ok());
         }
-        assert!(limiter.check(&a, "orders", "getOrder").is_err());
-        let tiny = divided(&rate(2, 1, 2), 5);
-        assert_eq!((tiny.count.get(), tiny.burst.get()), (1, 1));
+        assert!(limiter.check(&a, "orders", "getOrder", 3).is_err());
+        // A share above the burst takes the whole burst: one, then none.
+        let small = Local::new(&settings(Some(rate(2, 3600, 2)), None));
+        assert!(small.check(&a, "orders", "getOrder", 5).is_ok());
+        assert!(small.check(&a, "orders", "getOrder", 5).is_err());
     }
 
     #[test]

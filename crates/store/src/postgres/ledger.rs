@@ -26,6 +26,15 @@ const MAX_PAGE: u32 = crate::ledger::MAX_PAGE;
 pub(crate) struct PgLedger {
     pool: Arc<Pool>,
     node: Option<String>,
+    /// The register's instance that must hold `node` for an append to land.
+    fence: Option<String>,
+}
+
+/// Where `node`'s chain starts before anything is pruned: a hash of its
+/// name, so a chain's records cannot be passed off as another node's (they
+/// chain to their own node's start and to no other).
+pub(crate) fn genesis(node: &str) -> Hash {
+    Hash::of(format!("portcullis-chain\0{node}").as_bytes())
 }
 
 fn about(action: &'static str) -> About<'static> {
@@ -43,14 +52,22 @@ impl PgLedger {
         Ok(Self {
             pool: Arc::new(Pool::start(url, 1)?),
             node: node.map(str::to_owned),
+            fence: None,
         })
     }
 
-    /// The same connection, narrowed to `node`'s chain.
+    /// Appends land only while `fence` (a register instance) holds the node.
+    pub(crate) fn fenced(mut self, fence: Option<String>) -> Self {
+        self.fence = fence;
+        self
+    }
+
+    /// The same connection, narrowed to `node`'s chain (to read).
     pub(crate) fn narrowed(&self, node: &str) -> Self {
         Self {
             pool: Arc::clone(&self.pool),
             node: Some(node.to_owned()),
+            fence: None,
         }
     }
 
@@ -98,7 +115,10 @@ impl PgLedger {
             },
         )?;
         match row {
-            None => Ok(Anchor::GENESIS),
+            None => Ok(Anchor {
+                seq: 0,
+                hash: genesis(&self.node()?),
+            }),
             Some(r) => Ok(Anchor {
                 seq: to_u64(r.try_get(0).map_err(corrupt)?)?,
                 hash: Hash::from_hex(&r.try_get::<_, String>(1).map_err(corrupt)?)
@@ -150,33 +170,83 @@ impl PgLedger {
             rows.body.push(sealed.body.clone());
             rows.hash.push(sealed.hash.0.to_vec());
         }
-        self.pool.run(about("appending to the ledger"), move |c| -> BoxFuture<'_, _> {
+        let fence = self.fence.clone();
+        let seqs = rows.seq.clone();
+        let hashes = rows.hash.clone();
+        let inserted = self.pool.run(about("appending to the ledger"), move |c| -> BoxFuture<'_, _> {
             Box::pin(async move {
                 let r = &rows;
-                c.execute(
-                    "INSERT INTO ledger_records \
-                       (node, seq, time_ms, identity, api, operation, decision, code, person, body, hash) \
-                     SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], \
-                       $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::BYTEA[])",
-                    &[
-                        &node,
-                        &r.seq,
-                        &r.time_ms,
-                        &r.identity,
-                        &r.api,
-                        &r.operation,
-                        &r.decision,
-                        &r.code,
-                        &r.person,
-                        &r.body,
-                        &r.hash,
-                    ],
+                let tx = c.transaction().await?;
+                // Cancelled by the server before the caller gives up waiting
+                // (the pool's deadline is 5 s): a batch the writer counts as
+                // failed is never committed afterwards.
+                tx.batch_execute("SET LOCAL statement_timeout = '4s'").await?;
+                let n = tx
+                    .execute(
+                        "INSERT INTO ledger_records \
+                           (node, seq, time_ms, identity, api, operation, decision, code, person, body, hash) \
+                         SELECT $1, * FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], \
+                           $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::BYTEA[]) \
+                         WHERE $12::TEXT IS NULL \
+                            OR EXISTS (SELECT 1 FROM nodes WHERE id = $1 AND instance = $12)",
+                        &[
+                            &node,
+                            &r.seq,
+                            &r.time_ms,
+                            &r.identity,
+                            &r.api,
+                            &r.operation,
+                            &r.decision,
+                            &r.code,
+                            &r.person,
+                            &r.body,
+                            &r.hash,
+                            &fence,
+                        ],
+                    )
+                    .await?;
+                tx.commit().await?;
+                Ok(n)
+            })
+        });
+        match inserted {
+            Ok(n) if n == seqs.len() as u64 => Ok(()),
+            Ok(_) => Err(LedgerError::Fenced(
+                "another process holds this node's id in the fleet register".into(),
+            )),
+            // Already there: a batch whose commit landed after its caller
+            // stopped waiting. The same records are no conflict.
+            Err(crate::StoreError::Conflict(_)) if self.holds(&seqs, &hashes)? => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether this chain already holds exactly these records.
+    fn holds(&self, seqs: &[i64], hashes: &[Vec<u8>]) -> Result<bool, LedgerError> {
+        let node = self.node()?;
+        let wanted: Vec<i64> = seqs.to_vec();
+        let rows = self.pool.run(about("reading the ledger"), move |c| -> BoxFuture<'_, _> {
+            Box::pin(async move {
+                c.query(
+                    "SELECT seq, hash FROM ledger_records WHERE node = $1 AND seq = ANY($2) ORDER BY seq",
+                    &[&node, &wanted],
                 )
                 .await
-                .map(|_| ())
             })
         })?;
-        Ok(())
+        let stored: Vec<(i64, Vec<u8>)> = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0).map_err(corrupt)?,
+                    r.try_get(1).map_err(corrupt)?,
+                ))
+            })
+            .collect::<Result<_, LedgerError>>()?;
+        let mut expected: Vec<(i64, Vec<u8>)> =
+            seqs.iter().copied().zip(hashes.iter().cloned()).collect();
+        expected.sort();
+        Ok(stored == expected)
     }
 
     pub(crate) fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), LedgerError> {

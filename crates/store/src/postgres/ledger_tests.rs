@@ -9,7 +9,7 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use portcullis_audit::{AuditKey, Checkpoint, Entry, Hash, Problem, Sealed};
+use portcullis_audit::{AuditKey, Checkpoint, Entry, Problem, Sealed};
 
 use crate::ledger::{Filter, Ledger, LedgerError, Location, Sync};
 use crate::postgres::testing::TestDatabase;
@@ -44,7 +44,9 @@ fn write(location: &Location, node: &str, key: &AuditKey, count: u64) {
     let mut ledger = Ledger::open(location, Sync::Full).unwrap();
     ledger.put_key(&key.public()).unwrap();
     let mut head = ledger.head().unwrap();
-    assert_eq!(head, (0, Hash::GENESIS));
+    // Each chain starts from its own node's genesis, not another's.
+    assert_eq!(head, (0, super::genesis(node)));
+    assert_ne!(super::genesis("gw-a"), super::genesis("gw-b"));
     let mut batch = Vec::new();
     for _ in 0..count {
         head.0 += 1;
@@ -74,6 +76,7 @@ fn each_node_keeps_its_own_chain_and_readers_see_the_fleet() {
     let at = |node: Option<&str>| Location::Postgres {
         url: url.clone(),
         node: node.map(str::to_owned),
+        fence: None,
     };
     write(&at(Some("gw-a")), "gw-a", &key, 25);
     write(&at(Some("gw-b")), "gw-b", &key, 20);
@@ -148,4 +151,97 @@ fn each_node_keeps_its_own_chain_and_readers_see_the_fleet() {
     assert_eq!(a.anchor().unwrap().seq, 20);
     let reports = fleet.verify_each(&[]).unwrap();
     assert!(reports[0].1.is_ok(), "{:?}", reports[0].1.problem);
+}
+
+/// Two chains' names swapped by hand: neither verifies (each chain starts
+/// from its own node's genesis).
+#[test]
+fn chains_renamed_by_hand_no_longer_verify() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db = runtime.block_on(TestDatabase::create("swap"));
+    drop(crate::postgres::PostgresStore::open(&db.url()).unwrap());
+    let (url, key) = (url(&db), AuditKey::generate("audit-swap").unwrap());
+    let at = |node: Option<&str>| Location::Postgres {
+        url: url.clone(),
+        node: node.map(str::to_owned),
+        fence: None,
+    };
+    write(&at(Some("gw-a")), "gw-a", &key, 5);
+    write(&at(Some("gw-b")), "gw-b", &key, 5);
+    runtime.block_on(async {
+        let admin = crate::postgres::connect(&db.url()).await.unwrap();
+        admin
+            .batch_execute(
+                "UPDATE ledger_records SET node = 'tmp' WHERE node = 'gw-a'; \
+                 UPDATE ledger_records SET node = 'gw-a' WHERE node = 'gw-b'; \
+                 UPDATE ledger_records SET node = 'gw-b' WHERE node = 'tmp'",
+            )
+            .await
+            .unwrap();
+    });
+    let reports = Ledger::open_reader(&at(None))
+        .unwrap()
+        .verify_each(&[])
+        .unwrap();
+    assert_eq!(reports.len(), 2);
+    for (node, report) in &reports {
+        assert!(report.problem.is_some(), "{node:?} still verifies");
+    }
+}
+
+/// A writer fenced by its register instance: its batches land while the
+/// instance holds the node id, and are refused once another process has
+/// taken it; a batch that already landed (its commit seen late) is no
+/// conflict when appended again, a different one under the same numbers is.
+#[test]
+fn a_fenced_writer_stops_when_its_node_id_is_taken() {
+    use crate::{NodeRecord, NodeStore};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db = runtime.block_on(TestDatabase::create("fence"));
+    let store = crate::postgres::PostgresStore::open(&db.url()).unwrap();
+    let node = |instance: &str| NodeRecord {
+        id: "gw-f".into(),
+        instance: instance.into(),
+        version: "0".into(),
+        config_digest: "d".into(),
+        address: "a".into(),
+    };
+    store
+        .heartbeat_node(&node("one"), std::time::Duration::from_secs(60))
+        .unwrap();
+    let mut ledger = Ledger::open(
+        &Location::Postgres {
+            url: url(&db),
+            node: Some("gw-f".into()),
+            fence: Some("one".into()),
+        },
+        Sync::Full,
+    )
+    .unwrap();
+    let head = ledger.head().unwrap();
+    let first = entry("gw-f", 1);
+    let sealed = Sealed::seal(1, head.1, first.clone()).unwrap();
+    ledger.append(&[(sealed.clone(), first.clone())]).unwrap();
+    // Seen again (a commit that landed after the writer gave up): fine.
+    ledger.append(&[(sealed.clone(), first)]).unwrap();
+    // Other records under the same number: refused.
+    let other = entry("gw-f", 9);
+    let forged = Sealed::seal(1, head.1, other.clone()).unwrap();
+    assert!(ledger.append(&[(forged, other)]).is_err());
+
+    // Another process takes the id once the first is no longer heard.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    store
+        .heartbeat_node(&node("two"), std::time::Duration::from_millis(10))
+        .unwrap();
+    let second = entry("gw-f", 2);
+    let next = Sealed::seal(2, sealed.hash, second.clone()).unwrap();
+    assert!(
+        matches!(
+            ledger.append(&[(next, second)]),
+            Err(LedgerError::Fenced(_))
+        ),
+        "a fenced writer appended"
+    );
+    assert_eq!(ledger.head().unwrap().0, 1);
 }

@@ -1,18 +1,13 @@
 //! `audit verify` and `audit tail` on a fleet's ledger: a report per node's
 //! chain, and the newest records of every node in time order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
 
 use portcullis_audit::Report;
 use portcullis_audit::record::Body;
 use portcullis_store::ledger::{Filter, Ledger, MAX_PAGE};
 use serde_json::json;
-
-/// How far back each poll of `--follow` looks again: a node commits a
-/// batch up to its batch window after its first record's time, so a record
-/// can land a little after a newer one of another node.
-const LATE_MS: i64 = 2_000;
 
 /// One line (or JSON object) per node; fails when any chain does.
 pub(super) fn print_reports(
@@ -55,26 +50,39 @@ pub(super) fn print_reports(
 }
 
 /// The newest `lines` records of every node, oldest first; with `follow`,
-/// each new one as it lands, in time order, each line led by its node (a
-/// record is printed once however often a poll sees it: known by its node
-/// and id).
+/// each new one as it lands, each line led by its node. Following keeps a
+/// cursor per chain (its last sequence number), so a node whose clock is
+/// behind, or a batch committed late, is never skipped.
 pub(super) async fn tail(
     ledger: &Ledger,
     lines: u32,
     follow: bool,
     only: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let decision = only.map(str::to_owned);
-    let newest = ledger.query(&Filter {
-        decision: decision.clone(),
-        limit: lines.max(1),
-        ..Filter::default()
-    })?;
-    let mut printed: HashMap<String, i64> = HashMap::new();
-    let mut since = i64::MIN;
-    let take = if lines == 0 { 0 } else { newest.records.len() };
-    for record in newest.records.iter().take(take).rev() {
-        print_once(record, &mut printed, &mut since);
+    // Heads first: what lands after them is followed, and what the newest
+    // page also shows is printed once.
+    let mut after: HashMap<String, u64> = HashMap::new();
+    if follow {
+        for node in ledger.nodes()?.into_iter().flatten() {
+            if let Some(chain) = ledger.narrowed(&node) {
+                after.insert(node, chain.head()?.0);
+            }
+        }
+    }
+    let mut printed: HashSet<(String, u64)> = HashSet::new();
+    if lines > 0 {
+        let newest = ledger.query(&Filter {
+            decision: only.map(str::to_owned),
+            limit: lines,
+            ..Filter::default()
+        })?;
+        for record in newest.records.iter().rev() {
+            let node = record.get("node").and_then(|n| n.as_str()).unwrap_or("-");
+            if let Ok(body) = serde_json::from_value::<Body>(record.clone()) {
+                println!("{node} {}", body.line());
+                printed.insert((node.to_owned(), body.seq));
+            }
+        }
     }
     if !follow {
         return Ok(ExitCode::SUCCESS);
@@ -84,39 +92,32 @@ pub(super) async fn tail(
             () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             () = super::super::shutdown_signal() => return Ok(ExitCode::SUCCESS),
         }
-        let from = since.saturating_sub(LATE_MS);
-        let mut filter = Filter {
-            decision: decision.clone(),
-            since_ms: (since != i64::MIN).then_some(from),
-            limit: MAX_PAGE,
-            ..Filter::default()
-        };
-        let mut fresh = Vec::new();
-        // At most a few pages a poll: a flood is printed over the next polls.
-        for _ in 0..8 {
-            let page = ledger.query(&filter)?;
-            fresh.extend(page.records);
-            match page.next {
-                Some(next) => filter.before_seq = Some(next),
-                None => break,
+        let mut fresh: Vec<(i64, String, Body)> = Vec::new();
+        // A node that appears later is new: all its chain is.
+        for node in ledger.nodes()?.into_iter().flatten() {
+            let Some(chain) = ledger.narrowed(&node) else {
+                continue;
+            };
+            let cursor = after.entry(node.clone()).or_insert(0);
+            loop {
+                let page = chain.records_after(*cursor, MAX_PAGE)?;
+                let full = page.len() == MAX_PAGE as usize;
+                for record in page {
+                    *cursor = record.seq;
+                    let Ok(body) = record.decode() else { continue };
+                    let wanted = only.is_none_or(|d| body.entry.decision == d);
+                    if wanted && !printed.remove(&(node.clone(), body.seq)) {
+                        fresh.push((body.entry.time_ms, node.clone(), body));
+                    }
+                }
+                if !full {
+                    break;
+                }
             }
         }
-        for record in fresh.iter().rev() {
-            print_once(record, &mut printed, &mut since);
+        fresh.sort_by_key(|(time, _, _)| *time);
+        for (_, node, body) in fresh {
+            println!("{node} {}", body.line());
         }
-        printed.retain(|_, at| *at >= from);
-    }
-}
-
-fn print_once(record: &serde_json::Value, printed: &mut HashMap<String, i64>, since: &mut i64) {
-    let Ok(body) = serde_json::from_value::<Body>(record.clone()) else {
-        return;
-    };
-    let e = &body.entry;
-    let node = record.get("node").and_then(|n| n.as_str()).unwrap_or("-");
-    let key = format!("{node} {} {}", body.id, e.decision);
-    if printed.insert(key, e.time_ms).is_none() {
-        println!("{node} {}", body.line());
-        *since = (*since).max(e.time_ms);
     }
 }
