@@ -139,11 +139,18 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
     let policies = policies::load(files, name, raw.policies.as_ref(), &apis, &person, &mut out);
     let storage = match &overrides.storage {
         Some(s) => s.clone(),
-        None => service::storage(files, name, raw.storage.as_ref(), &mut out),
+        None => service::storage(files, secrets, name, raw.storage.as_ref(), &mut out),
     };
     let identities = identities::inventory(files, name, raw.identities.as_ref(), &mut out);
     let audit = audit::audit(files, name, raw.audit.as_ref(), &storage, &mut out);
-    let rate_limits = rate_limits::rate_limits(name, raw.rate_limits.as_ref(), &apis, &mut out);
+    let rate_limits = rate_limits::rate_limits(
+        files,
+        secrets,
+        name,
+        raw.rate_limits.as_ref(),
+        &apis,
+        &mut out,
+    );
     let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
         .map(|a| overrides.admin.unwrap_or(a));
     let sealing_key = match &overrides.sealing_key {

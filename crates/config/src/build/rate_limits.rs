@@ -12,9 +12,13 @@ use serde_saphyr::Spanned;
 use super::api::{Apis, Contracted};
 use crate::diagnostic::Diagnostic;
 use crate::raw::{RawOperationRate, RawRateLimits};
+use crate::secret_ref::{SecretAt, Secrets, read_secret};
 use crate::snapshot::{OnUnavailable, Rate, RateLimits, RedisUrl, SharedRates};
+use crate::source::Files;
 
 pub(super) fn rate_limits(
+    files: &dyn Files,
+    secrets: Secrets,
     file: &str,
     raw: Option<&Spanned<RawRateLimits>>,
     apis: &Apis,
@@ -96,13 +100,20 @@ pub(super) fn rate_limits(
             }
         }
     }
-    limits.shared = shared(file, raw, out);
+    limits.shared = shared(files, secrets, file, raw, out);
     limits
 }
 
 /// `backend` and `on_unavailable`: the buckets in Redis, and what to do
-/// while it does not answer.
-fn shared(file: &str, raw: &RawRateLimits, out: &mut Vec<Diagnostic>) -> Option<SharedRates> {
+/// while it does not answer. The URL may hold a password, so it may be
+/// named (`env:NAME`, `file:PATH`) rather than written.
+fn shared(
+    files: &dyn Files,
+    secrets: Secrets,
+    file: &str,
+    raw: &RawRateLimits,
+    out: &mut Vec<Diagnostic>,
+) -> Option<SharedRates> {
     let on_unavailable = match &raw.on_unavailable {
         None => OnUnavailable::Local,
         Some(v) => match v.value.as_str() {
@@ -130,7 +141,21 @@ fn shared(file: &str, raw: &RawRateLimits, out: &mut Vec<Diagnostic>) -> Option<
         }
         return None;
     };
-    match RedisUrl::parse(&backend.value) {
+    let resolved;
+    let text = if super::service::is_reference(&backend.value) {
+        let at = SecretAt {
+            files,
+            secrets,
+            file,
+            line: backend.referenced.line(),
+            what: "the rate-limit backend URL",
+        };
+        resolved = read_secret(&at, &backend.value, out)?;
+        resolved.as_str()
+    } else {
+        backend.value.as_str()
+    };
+    match RedisUrl::parse(text) {
         Ok(url) => Some(SharedRates {
             url,
             on_unavailable,

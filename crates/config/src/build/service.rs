@@ -17,8 +17,11 @@ use crate::source::Files;
 /// Default storage, relative to the configuration file.
 const DEFAULT_STORAGE: &str = "sqlite://portcullis.db";
 
+/// `storage:`, written as a URL or, since a PostgreSQL URL may hold a
+/// password, as `env:NAME` or `file:PATH` naming one.
 pub(super) fn storage(
     files: &dyn Files,
+    secrets: Secrets,
     file: &str,
     raw: Option<&Spanned<String>>,
     out: &mut Vec<Diagnostic>,
@@ -26,6 +29,24 @@ pub(super) fn storage(
     let (text, line) = raw.map_or((DEFAULT_STORAGE, 0), |s| {
         (s.value.as_str(), s.referenced.line())
     });
+    let resolved;
+    let text = if is_reference(text) {
+        let at = SecretAt {
+            files,
+            secrets,
+            file,
+            line,
+            what: "the storage URL",
+        };
+        let Some(value) = read_secret(&at, text, out) else {
+            // Not here (a `check` away from the host): nothing to open.
+            return Storage::Memory;
+        };
+        resolved = value;
+        resolved.as_str()
+    } else {
+        text
+    };
     match StorageLocation::parse(text) {
         Ok(location) => match (files.base_dir(), location) {
             (Some(base), location) => match location.resolve(base) {
@@ -274,4 +295,10 @@ pub(super) fn fleet(
         }
     }
     fleet
+}
+
+/// Whether a value names where it is (`env:NAME`, `file:PATH`) rather than
+/// being it.
+pub(super) fn is_reference(text: &str) -> bool {
+    text.starts_with("env:") || text.starts_with("file:")
 }

@@ -279,6 +279,7 @@ fn rate_limits_name_real_operations_and_real_rates() {
             ("c.yaml", text),
             ("a.yaml", contract),
             ("p/a.cedar", ""),
+            ("redis.url", "redis://:hunter2@10.0.0.9:6379\n"),
         ])));
         let overrides = Overrides {
             storage: Some(crate::Storage::Memory),
@@ -352,6 +353,16 @@ fn rate_limits_name_real_operations_and_real_rates() {
         errors,
         ["c.yaml:5: error: `rate_limits.backend`: `backend` must be a `redis://host:port` URL"]
     );
+    // Named rather than written: the password stays out of the file.
+    let named = config("rate_limits:\n  per_identity: 5/s\n  backend: file:redis.url\n")
+        .unwrap()
+        .shared
+        .unwrap();
+    assert_eq!(named.url.expose(), "redis://:hunter2@10.0.0.9:6379");
+    let errors =
+        config("rate_limits:\n  per_identity: 5/s\n  backend: env:PORTCULLIS_TEST_SURELY_UNSET\n")
+            .unwrap_err();
+    assert!(errors[0].contains("is not set"), "{errors:?}");
     let errors = config("rate_limits:\n  per_identity: 5/s\n  on_unavailable: deny\n").unwrap_err();
     assert_eq!(
         errors,
@@ -498,5 +509,30 @@ fn the_digest_follows_the_files_but_not_secrets_or_overrides() {
     assert_ne!(
         base,
         digest(Box::leak(other.into_boxed_str()), "secret-one", None)
+    );
+}
+
+#[test]
+fn storage_may_be_named_rather_than_written() {
+    let files = Embedded(Box::leak(Box::new([
+        (
+            "c.yaml",
+            "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\npolicies: p/\nstorage: env:PORTCULLIS_TEST_SURELY_UNSET\n",
+        ),
+        (
+            "ok.yaml",
+            "openapi: 3.1.0\ninfo: {title: a, version: '1'}\npaths: {}\n",
+        ),
+        ("p/a.cedar", ""),
+    ])));
+    let errors: Vec<String> = load_from(&files, "c.yaml", &Overrides::default())
+        .unwrap_err()
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        errors,
+        ["c.yaml:4: error: environment variable `PORTCULLIS_TEST_SURELY_UNSET` is not set"]
     );
 }
