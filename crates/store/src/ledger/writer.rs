@@ -280,6 +280,12 @@ impl State {
                     }
                 } else {
                     tokio::time::sleep(RETRY).await;
+                    // Stopping while a commit keeps failing (a full disk, a
+                    // fenced chain): one more try below, then stop, saying
+                    // what could not be written, rather than never stop.
+                    if rx.is_closed() {
+                        open = false;
+                    }
                 }
                 self.stats.set_queued(rx.len());
                 let committed = self.commit();

@@ -198,3 +198,27 @@ async fn batch_records_wait_out_a_failure_and_all_land() {
     let report = reader.verify(&[]).unwrap();
     assert_eq!((report.problem, report.records), (None, 100));
 }
+
+/// A writer asked to stop while its ledger refuses every commit stops after
+/// one more try (logging what it could not write) instead of retrying for
+/// ever: a gateway's shutdown is never held by its ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_stops_even_when_its_ledger_refuses() {
+    let file = File::new("refusing-stop");
+    let writer = writer(&file, WriterConfig::default());
+    file.sql(
+        "CREATE TRIGGER full BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    );
+    writer.record(entry(1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!writer.stats().healthy());
+    let (done, stopped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        writer.shutdown();
+        let _ = done.send(());
+    });
+    assert!(
+        stopped.recv_timeout(Duration::from_secs(5)).is_ok(),
+        "the writer did not stop"
+    );
+}
