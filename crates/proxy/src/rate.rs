@@ -64,7 +64,6 @@ enum Place {
         /// `share` cells of them.
         fallback: Local,
         share: AtomicU32,
-        metrics: RateBackendMetrics,
     },
 }
 
@@ -86,11 +85,10 @@ impl Limiter {
             Some(shared) => {
                 metrics.configured();
                 Place::Redis {
-                    redis: Shared::new(&shared.url, metrics.clone()),
+                    redis: Shared::new(&shared.url, metrics),
                     on_unavailable: shared.on_unavailable,
                     fallback: Local::new(&settings),
                     share: AtomicU32::new(1),
-                    metrics,
                 }
             }
         };
@@ -186,11 +184,10 @@ impl Limiter {
         locally: impl FnOnce(&Local, u32) -> Result<(), (Exceeded, Duration)>,
     ) -> Result<(), Limited> {
         let Place::Redis {
+            redis,
             on_unavailable,
             fallback,
             share,
-            metrics,
-            ..
         } = &self.place
         else {
             return Ok(());
@@ -199,7 +196,7 @@ impl Limiter {
             Verdict::Allowed => Ok(()),
             Verdict::Exceeded(which, wait) => Err(Limited::Exceeded(which, wait)),
             Verdict::Unreachable => {
-                metrics.fallback(*on_unavailable);
+                redis.metrics().fallback(*on_unavailable);
                 match on_unavailable {
                     OnUnavailable::Deny => Err(Limited::Unavailable),
                     OnUnavailable::Local => locally(fallback, share.load(Ordering::Acquire))

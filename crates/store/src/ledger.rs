@@ -166,7 +166,13 @@ impl Ledger {
     /// # Errors
     /// The ledger cannot be read.
     pub fn head(&self) -> Result<(u64, Hash), LedgerError> {
-        each!(self, l => l.head())
+        match each!(self, l => l.last())? {
+            Some(last) => Ok(last),
+            None => {
+                let anchor = self.anchor()?;
+                Ok((anchor.seq, anchor.hash))
+            }
+        }
     }
 
     /// Writes sealed records (with the entries they seal) in one transaction.
@@ -241,7 +247,7 @@ impl Ledger {
         keys: &[PublicKey],
     ) -> Result<Vec<(Option<String>, Report)>, LedgerError> {
         match &self.0 {
-            Backend::Sqlite(l) => Ok(vec![(None, l.verify(keys)?)]),
+            Backend::Sqlite(_) => Ok(vec![(None, self.verify(keys)?)]),
             Backend::Postgres(pg) => pg
                 .nodes()?
                 .into_iter()
@@ -370,6 +376,19 @@ pub(crate) fn published_as(stored: &str, key: &PublicKey) -> Result<(), LedgerEr
             key.kid
         )))
     }
+}
+
+/// The public keys stored as JWK texts (either backend's `keys`).
+pub(crate) fn keys_from_jwks(texts: Vec<String>) -> Result<Vec<PublicKey>, LedgerError> {
+    texts
+        .iter()
+        .map(|t| {
+            serde_json::from_str(t)
+                .ok()
+                .and_then(|v| PublicKey::from_jwk(&v).ok())
+                .ok_or_else(|| LedgerError::Corrupt("a key is not an Ed25519 JWK".into()))
+        })
+        .collect()
 }
 
 pub(crate) fn to_i64(n: u64) -> Result<i64, LedgerError> {

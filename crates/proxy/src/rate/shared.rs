@@ -93,6 +93,11 @@ impl Shared {
         }
     }
 
+    /// The backend's metrics (the limiter counts its fallbacks there too).
+    pub(crate) fn metrics(&self) -> &RateBackendMetrics {
+        &self.metrics
+    }
+
     /// Counts one request on the operation's bucket (if limited) and the
     /// identity's (if limited), in that order.
     pub(crate) async fn check(

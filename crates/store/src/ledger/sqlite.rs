@@ -8,10 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use portcullis_audit::{
-    Anchor, Checkpoint, Entry, Hash, LedgerRead, LedgerWrite, PublicKey, Report, Sealed,
-    verify_ledger,
-};
+use portcullis_audit::{Anchor, Checkpoint, Entry, Hash, LedgerRead, PublicKey, Sealed};
 
 use super::{LedgerError, Location, Sync, row, to_hash, to_i64, to_u64};
 
@@ -122,11 +119,8 @@ impl SqliteLedger {
         }
     }
 
-    /// The last record's sequence number and hash (the anchor's when empty).
-    ///
-    /// # Errors
-    /// The ledger cannot be read.
-    pub(crate) fn head(&self) -> Result<(u64, Hash), LedgerError> {
+    /// The last record's sequence number and hash, if any record is left.
+    pub(crate) fn last(&self) -> Result<Option<(u64, Hash)>, LedgerError> {
         let last: Option<(i64, Vec<u8>)> = self
             .conn
             .query_row(
@@ -135,13 +129,8 @@ impl SqliteLedger {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        match last {
-            Some((seq, hash)) => Ok((to_u64(seq)?, to_hash(&hash)?)),
-            None => {
-                let anchor = self.anchor()?;
-                Ok((anchor.seq, anchor.hash))
-            }
-        }
+        last.map(|(seq, hash)| Ok((to_u64(seq)?, to_hash(&hash)?)))
+            .transpose()
     }
 
     /// Writes sealed records (with the entries they seal) in one transaction.
@@ -283,27 +272,8 @@ impl SqliteLedger {
     /// The ledger cannot be read or holds a key that is not a JWK.
     pub(crate) fn keys(&self) -> Result<Vec<PublicKey>, LedgerError> {
         let mut stmt = self.conn.prepare("SELECT jwk FROM keys ORDER BY kid")?;
-        let texts: Vec<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        texts
-            .iter()
-            .map(|t| {
-                serde_json::from_str(t)
-                    .ok()
-                    .and_then(|v| PublicKey::from_jwk(&v).ok())
-                    .ok_or_else(|| LedgerError::Corrupt("a key is not an Ed25519 JWK".into()))
-            })
-            .collect()
-    }
-
-    /// Verifies the whole ledger with `keys` (the ledger's own when empty),
-    /// a page at a time.
-    ///
-    /// # Errors
-    /// The ledger cannot be read.
-    pub(crate) fn verify(&self, keys: &[PublicKey]) -> Result<Report, LedgerError> {
-        verify_ledger(self, keys)
+        let texts = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        super::keys_from_jwks(texts.collect::<Result<Vec<_>, _>>()?)
     }
 
     /// The oldest checkpoint at or after record `floor` (still in the
@@ -391,24 +361,6 @@ impl LedgerRead for SqliteLedger {
 
     fn keys(&self) -> Result<Vec<PublicKey>, LedgerError> {
         SqliteLedger::keys(self)
-    }
-}
-
-impl LedgerWrite for SqliteLedger {
-    fn head(&self) -> Result<(u64, Hash), LedgerError> {
-        SqliteLedger::head(self)
-    }
-
-    fn append_batch(&mut self, batch: &[(Sealed, &Entry)]) -> Result<(), LedgerError> {
-        self.append(batch)
-    }
-
-    fn add_checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), LedgerError> {
-        SqliteLedger::add_checkpoint(self, checkpoint)
-    }
-
-    fn publish_key(&mut self, key: &PublicKey) -> Result<(), LedgerError> {
-        self.put_key(key)
     }
 }
 

@@ -127,7 +127,8 @@ impl PgLedger {
         }
     }
 
-    pub(crate) fn head(&self) -> Result<(u64, Hash), LedgerError> {
+    /// The last record's sequence number and hash, if any record is left.
+    pub(crate) fn last(&self) -> Result<Option<(u64, Hash)>, LedgerError> {
         let node = self.node()?;
         let row = self.pool.run(about("reading the ledger's head"), move |c| -> BoxFuture<'_, _> {
             Box::pin(async move {
@@ -138,16 +139,13 @@ impl PgLedger {
                 .await
             })
         })?;
-        match row {
-            Some(r) => Ok((
+        row.map(|r| {
+            Ok((
                 to_u64(r.try_get(0).map_err(corrupt)?)?,
                 crate::ledger::to_hash(&r.try_get::<_, Vec<u8>>(1).map_err(corrupt)?)?,
-            )),
-            None => {
-                let anchor = self.anchor()?;
-                Ok((anchor.seq, anchor.hash))
-            }
-        }
+            ))
+        })
+        .transpose()
     }
 
     pub(crate) fn append<E: std::borrow::Borrow<Entry>>(
@@ -346,15 +344,11 @@ impl PgLedger {
                         .await
                 })
             })?;
-        rows.iter()
-            .map(|r| {
-                r.try_get::<_, String>(0)
-                    .ok()
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                    .and_then(|v| PublicKey::from_jwk(&v).ok())
-                    .ok_or_else(|| LedgerError::Corrupt("a key is not an Ed25519 JWK".into()))
-            })
-            .collect()
+        let texts = rows
+            .iter()
+            .map(|r| r.try_get::<_, String>(0).map_err(corrupt))
+            .collect::<Result<Vec<_>, _>>()?;
+        crate::ledger::keys_from_jwks(texts)
     }
 
     /// The oldest checkpoint at or after record `floor` (still in the
