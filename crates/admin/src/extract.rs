@@ -152,7 +152,7 @@ fn is_json(headers: &HeaderMap) -> bool {
         && parts.all(|p| p.replace(' ', "").eq_ignore_ascii_case("charset=utf-8"))
 }
 
-async fn read_body(request: Request) -> Result<Vec<u8>, Refusal> {
+pub(crate) async fn read_body(request: Request) -> Result<Vec<u8>, Refusal> {
     let too_large = || {
         Refusal::new(
             ProblemCode::PayloadTooLarge,

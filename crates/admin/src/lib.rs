@@ -45,6 +45,7 @@
 
 mod authenticate;
 mod bootstrap;
+mod console;
 mod envelope;
 mod extract;
 mod refusal;

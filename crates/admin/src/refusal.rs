@@ -16,10 +16,22 @@ use portcullis_store::StoreError;
 #[derive(Debug, Clone)]
 pub(crate) struct Refusal {
     problem: Problem,
+    /// The headers some refusals need; boxed, since most need none.
+    headers: Option<Box<Headers>>,
+}
+
+/// Headers a refusal's status calls for.
+#[derive(Debug, Clone, Default)]
+struct Headers {
     /// `Allow` for 405.
     allow: Option<HeaderValue>,
     /// `WWW-Authenticate` for 401 and scope refusals.
     challenge: Option<String>,
+    /// `Retry-After` for 429, whole seconds rounded up.
+    retry_after: Option<u64>,
+    /// `HX-Redirect`: where htmx should send the browser instead (the
+    /// console's sign-in page).
+    redirect: Option<&'static str>,
 }
 
 /// A refusal travelling from a handler to the envelope inside a response.
@@ -30,8 +42,7 @@ impl Refusal {
     pub(crate) fn new(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             problem: Problem::new(code, detail),
-            allow: None,
-            challenge: None,
+            headers: None,
         }
     }
 
@@ -39,8 +50,7 @@ impl Refusal {
     pub(crate) fn invalid(detail: impl Into<String>, errors: Vec<FieldError>) -> Self {
         Self {
             problem: Problem::new(ProblemCode::InvalidRequest, detail).with_errors(errors),
-            allow: None,
-            challenge: None,
+            headers: None,
         }
     }
 
@@ -58,13 +68,29 @@ impl Refusal {
         )
     }
 
+    fn headers(&mut self) -> &mut Headers {
+        self.headers.get_or_insert_default()
+    }
+
     pub(crate) fn with_challenge(mut self, challenge: String) -> Self {
-        self.challenge = Some(challenge);
+        self.headers().challenge = Some(challenge);
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.headers().retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+        self
+    }
+
+    pub(crate) fn with_redirect(mut self, to: &'static str) -> Self {
+        self.headers().redirect = Some(to);
         self
     }
 
     pub(crate) fn with_allow(mut self, allow: Option<HeaderValue>) -> Self {
-        self.allow = allow;
+        if allow.is_some() {
+            self.headers().allow = allow;
+        }
         self
     }
 
@@ -82,11 +108,18 @@ impl Refusal {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(allow) = self.allow {
+        let extra = self.headers.map(|h| *h).unwrap_or_default();
+        if let Some(allow) = extra.allow {
             headers.insert(header::ALLOW, allow);
         }
-        if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        if let Some(challenge) = extra.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let Some(to) = extra.redirect {
+            headers.insert("hx-redirect", HeaderValue::from_static(to));
+        }
+        if let Some(secs) = extra.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         response
     }

@@ -22,6 +22,11 @@ mod fleet;
 mod identities;
 mod observe;
 mod posture;
+
+pub(crate) use credentials::{revoke_credential, rotate_secret};
+pub(crate) use identities::change_state;
+pub(crate) use observe::no_gateway;
+pub(crate) use posture::report as posture_report;
 mod reload;
 mod tokens;
 
@@ -29,10 +34,18 @@ mod tokens;
 /// was started from a configuration file.
 #[derive(Debug, Clone)]
 pub(crate) struct AdminState {
-    authority: Arc<Authority>,
+    pub(crate) authority: Arc<Authority>,
     reloader: Option<Reloader>,
-    observer: Option<Observer>,
+    pub(crate) observer: Option<Observer>,
+    /// The console's last verification of the ledger: when, and per chain
+    /// (node, status, detail).
+    pub(crate) verified: Arc<std::sync::Mutex<Option<Verified>>>,
+    /// The console's signed-in admins.
+    pub(crate) sessions: Arc<crate::console::Sessions>,
 }
+
+/// When the console last verified the ledger, and each chain's outcome.
+pub(crate) type Verified = (String, Vec<(Option<String>, String, String)>);
 
 impl FromRef<AdminState> for Option<Observer> {
     fn from_ref(state: &AdminState) -> Self {
@@ -105,11 +118,15 @@ pub(crate) fn router(
         .route("/metrics", get(observe::metrics))
         .route_layer(from_fn(extract::no_query))
         .layer(from_fn(envelope::envelope));
-    open.merge(managed).with_state(AdminState {
+    let state = AdminState {
         authority,
         reloader,
         observer,
-    })
+        verified: Arc::default(),
+        sessions: Arc::default(),
+    };
+    let console = crate::console::router(state.clone());
+    open.merge(console).merge(managed).with_state(state)
 }
 
 /// Runs a store-touching action off the async threads. A panic or a lost

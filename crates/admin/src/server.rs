@@ -39,10 +39,11 @@ impl AdminServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let serve = axum::serve(listener, routes::router(authority, reloader, observer))
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            });
+        let app = routes::router(authority, reloader, observer)
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
         let task = tokio::spawn(async move {
             if let Err(e) = serve.await {
                 tracing::error!(error = %e, "admin listener failed");

@@ -62,6 +62,7 @@ fn entry() -> Entry {
         on_behalf_of: None,
         alert: None,
         state_change: None,
+        ack: None,
     }
 }
 

@@ -10,6 +10,18 @@ use serde::{Deserialize, Serialize};
 pub const ALERT: &str = "alert";
 /// `Entry::decision` of a state-change record.
 pub const STATE: &str = "state";
+/// `Entry::decision` of an alert's acknowledgement.
+pub const ACK: &str = "ack";
+
+/// An admin saw an alert and took it in hand (the console's Acknowledge):
+/// the alert stays in the ledger as it was, this record says who and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    /// The alert record's id, with its node in a fleet (`node-id`).
+    pub alert: String,
+    /// The admin identity.
+    pub by: String,
+}
 
 /// One detector firing for one identity, with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -88,6 +88,9 @@ pub struct Entry {
     /// A state-change record's states, who changed it and why (likewise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_change: Option<crate::event::StateChange>,
+    /// An acknowledgement record's alert and admin (likewise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack: Option<crate::event::Acknowledgement>,
 }
 
 /// The delegation behind a request: the person, where they come from, and

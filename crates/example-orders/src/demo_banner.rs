@@ -18,6 +18,8 @@ pub struct Banner<'a> {
     pub secrets: &'a [String],
     /// The admin listener's lines.
     pub admin: &'a [String],
+    /// The admin listener, where the console is.
+    pub console: Option<SocketAddr>,
 }
 
 impl Banner<'_> {
@@ -44,6 +46,11 @@ impl Banner<'_> {
             "  contracts {gw}/.well-known/portcullis/contracts"
         ));
         line(&format!("  keys      {gw}/.well-known/jwks.json"));
+        if let Some(admin) = self.console {
+            line(&format!(
+                "  console   http://{admin}/console  (sign in with demo-admin's API key: ADMIN below)"
+            ));
+        }
         line("");
         line("# Tokens: each identity authenticates with its client secret (shown once, here)");
         line("# and asks for the scopes it needs; tokens live 5 minutes.");
@@ -91,6 +98,7 @@ impl Banner<'_> {
 pub fn admin_lines(admin: SocketAddr, key: &str) -> Vec<String> {
     let base = format!("http://{admin}/admin/v1");
     vec![
+        format!("# The console: open http://{admin}/console and sign in with demo-admin's API key (below)"),
         "# The admin API, on its own listener, with its own credential (demo-admin's API key):".to_owned(),
         format!("ADMIN='{key}'"),
         format!("curl -s -H \"X-Api-Key: $ADMIN\" {base}/identities"),

@@ -29,12 +29,14 @@ mod known;
 mod open;
 mod principal;
 mod revocation;
+mod sign_in;
 mod throttle;
 mod token_endpoint;
 
 pub use credentials::{ManageError, NewSecret};
 pub use delegation::person_token_id;
 pub use principal::{AuthFailure, Principal, Standing};
+pub use sign_in::{SignInFailure, SignedIn};
 pub use token_endpoint::{TokenAttempt, TokenIssued};
 
 /// Why the authority could not start.

@@ -50,6 +50,36 @@ impl Observer {
         Ok(crate::fleet::assess(nodes))
     }
 
+    /// Records in the ledger that `admin` acknowledged alert `alert` (its
+    /// record's key) about `identity`; answers once the record is written.
+    ///
+    /// # Errors
+    /// The ledger did not take the record.
+    pub async fn acknowledge(
+        &self,
+        identity: &str,
+        alert: &str,
+        admin: &str,
+    ) -> Result<(), portcullis_store::ledger::writer::WriteError> {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| i64::try_from(d.as_millis()).ok())
+            .unwrap_or_default();
+        let mut entry = crate::watch::respond::event_entry(
+            &self.live,
+            now_ms,
+            identity,
+            portcullis_audit::event::ACK,
+            "console",
+        );
+        entry.ack = Some(portcullis_audit::event::Acknowledgement {
+            alert: alert.to_owned(),
+            by: admin.to_owned(),
+        });
+        self.live.audit.record(entry).await.map(|_| ())
+    }
+
     /// The metrics in the text exposition format.
     pub fn metrics(&self) -> String {
         self.live.metrics.render()

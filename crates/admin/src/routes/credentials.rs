@@ -187,16 +187,29 @@ pub(super) async fn rotate(
     CredentialPath(old): CredentialPath,
     JsonBody(body): JsonBody<Rotation>,
 ) -> Result<Response, Refusal> {
-    if body.overlap_secs < 0 {
+    let (new, kind) =
+        rotate_secret(&authority, &caller.identity, old.clone(), body.overlap_secs).await?;
+    Ok(secret_created(&new, kind, Some(&old)))
+}
+
+/// Rotates secret `old` for `admin`, the old one valid `overlap_secs`
+/// more: the one way the admin API and the console rotate.
+pub(crate) async fn rotate_secret(
+    authority: &Arc<Authority>,
+    admin: &str,
+    old: String,
+    overlap_secs: i64,
+) -> Result<(NewSecret, CredentialKind), Refusal> {
+    if overlap_secs < 0 {
         return Err(Refusal::invalid_at(
             "/body/overlap_secs",
             "must be zero or more seconds",
         ));
     }
     let replaced = old.clone();
-    let (new, kind) = blocking(&authority, move |a| {
+    let (new, kind) = blocking(authority, move |a| {
         let new = a
-            .rotate_secret(&replaced, body.overlap_secs)
+            .rotate_secret(&replaced, overlap_secs)
             .map_err(|e| managed(e, "/path/credential_id"))?;
         let kind = a
             .store()
@@ -209,8 +222,8 @@ pub(super) async fn rotate(
         Ok((new, kind))
     })
     .await?;
-    tracing::info!(admin = %caller.identity, replaced = %old, credential = %new.credential_id, overlap_secs = body.overlap_secs, "credential rotated");
-    Ok(secret_created(&new, kind, Some(&old)))
+    tracing::info!(admin = %admin, replaced = %old, credential = %new.credential_id, overlap_secs, "credential rotated");
+    Ok((new, kind))
 }
 
 pub(super) async fn revoke(
@@ -219,12 +232,23 @@ pub(super) async fn revoke(
     CredentialPath(id): CredentialPath,
     NoBody: NoBody,
 ) -> Result<Response, Refusal> {
+    revoke_credential(&authority, &caller.identity, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Revokes credential `id` for `admin`: the one way the admin API and the
+/// console revoke.
+pub(crate) async fn revoke_credential(
+    authority: &Arc<Authority>,
+    admin: &str,
+    id: String,
+) -> Result<(), Refusal> {
     let revoked = id.clone();
-    blocking(&authority, move |a| {
+    blocking(authority, move |a| {
         a.revoke_credential(&revoked)
             .map_err(|e| managed(e, "/path/credential_id"))
     })
     .await?;
-    tracing::info!(admin = %caller.identity, credential = %id, "credential revoked");
-    Ok(StatusCode::NO_CONTENT.into_response())
+    tracing::info!(admin = %admin, credential = %id, "credential revoked");
+    Ok(())
 }

@@ -192,19 +192,27 @@ pub(super) async fn state(
     IdentityPath(id): IdentityPath,
     JsonBody(body): JsonBody<NewState>,
 ) -> Result<Response, Refusal> {
-    let state = body.state.0;
-    if body
-        .reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > 500)
-    {
+    let changed = change_state(&authority, &caller.identity, id, body.state.0, body.reason).await?;
+    Ok(Json(view::identity(&changed)).into_response())
+}
+
+/// Sets identity `id`'s state for `admin`, recorded with the reason: the
+/// one way the admin API and the console change a state.
+pub(crate) async fn change_state(
+    authority: &Arc<Authority>,
+    admin: &str,
+    id: String,
+    state: IdentityState,
+    reason: Option<String>,
+) -> Result<Identity, Refusal> {
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
         return Err(Refusal::invalid_at("/reason", "at most 500 characters"));
     }
-    let by = caller.identity.clone();
-    let changed = blocking(&authority, move |a| {
+    let by = admin.to_owned();
+    let changed = blocking(authority, move |a| {
         let by = portcullis_store::ChangedBy {
             by: &by,
-            reason: body.reason.as_deref(),
+            reason: reason.as_deref(),
         };
         a.set_state(&id, state, by)
             .map_err(|e| managed(e, "/path/id"))?;
@@ -214,6 +222,6 @@ pub(super) async fn state(
             .ok_or_else(Refusal::unavailable)
     })
     .await?;
-    tracing::info!(admin = %caller.identity, identity = %changed.id, state = state.as_str(), "identity state set");
-    Ok(Json(view::identity(&changed)).into_response())
+    tracing::info!(admin = %admin, identity = %changed.id, state = state.as_str(), "identity state set");
+    Ok(changed)
 }

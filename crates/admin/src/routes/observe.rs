@@ -84,11 +84,14 @@ pub(super) async fn decisions(
     let since_ms = time("since", q.since.as_deref(), &mut errors);
     let until_ms = time("until", q.until.as_deref(), &mut errors);
     if let Some(d) = &q.decision
-        && !matches!(d.as_str(), "allow" | "deny" | "observe" | "alert" | "state")
+        && !matches!(
+            d.as_str(),
+            "allow" | "deny" | "observe" | "alert" | "state" | "ack"
+        )
     {
         errors.push(FieldError::new(
             "/query/decision",
-            "must be allow, deny, observe, alert or state",
+            "must be allow, deny, observe, alert, state or ack",
         ));
     }
     if !errors.is_empty() {
@@ -217,7 +220,7 @@ fn time(name: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option
     }
 }
 
-pub(super) fn no_gateway() -> Refusal {
+pub(crate) fn no_gateway() -> Refusal {
     Refusal::new(
         ProblemCode::Unavailable,
         "this admin listener is not attached to a gateway",

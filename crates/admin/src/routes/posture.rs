@@ -60,8 +60,24 @@ pub(super) async fn posture(
     if !errors.is_empty() {
         return Err(Refusal::invalid("the query is not valid", errors));
     }
-    let environment = q.environment;
-    let report = tokio::task::spawn_blocking(move || {
+    let report = report(observer, limits, q.environment).await?;
+    let (body, content_type) = match format.as_str() {
+        "text" => (render::text(&report), "text/plain; charset=utf-8"),
+        "html" => (render::html(&report), "text/html; charset=utf-8"),
+        "sarif" => (render::sarif(&report), "application/sarif+json"),
+        _ => (render::json(&report), "application/json"),
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// The posture report of the running gateway (the admin API's and the
+/// console's), gathered on a blocking thread.
+pub(crate) async fn report(
+    observer: Observer,
+    limits: Thresholds,
+    environment: Option<String>,
+) -> Result<portcullis_posture::Report, Refusal> {
+    tokio::task::spawn_blocking(move || {
         let snapshot = observer.snapshot();
         let authority = snapshot.authority();
         let gateway = Gateway {
@@ -86,12 +102,5 @@ pub(super) async fn posture(
     .map_err(|e| {
         tracing::error!(error = %e, "the posture report could not be gathered");
         Refusal::unavailable()
-    })?;
-    let (body, content_type) = match format.as_str() {
-        "text" => (render::text(&report), "text/plain; charset=utf-8"),
-        "html" => (render::html(&report), "text/html; charset=utf-8"),
-        "sarif" => (render::sarif(&report), "application/sarif+json"),
-        _ => (render::json(&report), "application/json"),
-    };
-    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+    })
 }

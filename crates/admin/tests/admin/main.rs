@@ -11,6 +11,7 @@
 )]
 
 mod access;
+mod console;
 mod delegation;
 mod observe;
 mod operations;

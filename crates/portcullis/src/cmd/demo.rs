@@ -57,6 +57,7 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
         tokens,
         secrets,
         admin: &admin_lines,
+        console: admin.as_ref().map(AdminServer::addr),
     };
     print!("{}", banner.text());
     stop.await;

@@ -175,6 +175,7 @@ impl Record {
             mcp: ex.mcp.take(),
             alert: None,
             state_change: None,
+            ack: None,
             on_behalf_of: ex.delegation.as_deref().map(|d| OnBehalfOf {
                 person: d.person.clone(),
                 issuer: d.issuer.clone(),

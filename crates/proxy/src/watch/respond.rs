@@ -76,7 +76,7 @@ fn alert_record(firing: &Firing, until_ms: Option<i64>) -> Alert {
 }
 
 /// An entry that is not a request: no method, path or status.
-fn event_entry(
+pub(crate) fn event_entry(
     live: &Live,
     time_ms: i64,
     identity: &str,

@@ -1,0 +1,263 @@
+//! What an admin does from the console: each action first shows what it
+//! will do (a page with a form), then, posted back with the session's
+//! token (checked by `gate`), calls the same function the admin API does,
+//! so the store, the ledger and the log see the same change, made by the
+//! same admin.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use http::{StatusCode, header};
+use portcullis_console::pages::{self as page, Tab};
+use portcullis_console::view::{StateAction, when};
+use portcullis_core::IdentityState;
+
+use super::ConsoleState;
+use super::gate::{Console, Fields};
+use super::gather::open_ledger;
+use super::pages::{blocking, chrome, observer, show};
+use crate::extract::{CredentialPath, IdentityPath};
+use crate::refusal::Refusal;
+use crate::routes::{change_state as set_state, revoke_credential, rotate_secret};
+
+/// Where the browser goes after an action.
+fn after(location: String) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+pub(super) async fn confirm_state(
+    action: StateAction,
+    Extension(console): Extension<Console>,
+    IdentityPath(id): IdentityPath,
+) -> Response {
+    let verb = action.name();
+    show(&page::Confirm {
+        chrome: chrome(&console, Tab::Inventory, None),
+        heading: format!("{} {id}?", capital(verb)),
+        consequence: action.consequence().to_owned(),
+        action_url: format!("/console/identities/{id}/{verb}"),
+        cancel_url: format!("/console/identities/{id}"),
+        overlap: false,
+        reason: true,
+        submit: capital(verb),
+    })
+}
+
+pub(super) async fn change_state(
+    action: StateAction,
+    State(state): State<ConsoleState>,
+    Extension(console): Extension<Console>,
+    IdentityPath(id): IdentityPath,
+    Extension(fields): Extension<Fields>,
+) -> Result<Response, Refusal> {
+    fields.only(&["reason"])?;
+    let reason = fields
+        .get("reason")
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| format!("{r} (from the console)"))
+        .or_else(|| Some("from the console".to_owned()));
+    let target: IdentityState = action
+        .target()
+        .parse()
+        .map_err(|_| Refusal::unavailable())?;
+    set_state(
+        &state.authority,
+        &console.session.admin,
+        id.clone(),
+        target,
+        reason,
+    )
+    .await?;
+    Ok(after(format!(
+        "/console/identities/{id}?done={}",
+        action.name()
+    )))
+}
+
+/// What can be done to a credential from the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CredentialAction {
+    Rotate,
+    Revoke,
+}
+
+impl CredentialAction {
+    pub(super) const ALL: [Self; 2] = [Self::Rotate, Self::Revoke];
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Self::Rotate => "rotate",
+            Self::Revoke => "revoke",
+        }
+    }
+}
+
+/// `suspend` → `Suspend`.
+fn capital(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn owner(credential: &str) -> &str {
+    credential.split('/').next().unwrap_or_default()
+}
+
+pub(super) async fn confirm_credential(
+    action: CredentialAction,
+    Extension(console): Extension<Console>,
+    CredentialPath(id): CredentialPath,
+) -> Response {
+    let encoded = percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC);
+    let (heading, consequence, submit) = match action {
+        CredentialAction::Rotate => (
+            format!("Rotate {id}?"),
+            "A new secret is made and shown once; the old one keeps working for the overlap you choose, then stops.",
+            "Rotate",
+        ),
+        CredentialAction::Revoke => (
+            format!("Revoke {id}?"),
+            "It stops authenticating at once. Tokens already issued with it stay valid until they expire; revoke those by their id if needed.",
+            "Revoke",
+        ),
+    };
+    show(&page::Confirm {
+        chrome: chrome(&console, Tab::Inventory, None),
+        heading,
+        consequence: consequence.to_owned(),
+        action_url: format!("/console/credentials/{encoded}/{}", action.name()),
+        cancel_url: format!("/console/identities/{}", owner(&id)),
+        overlap: action == CredentialAction::Rotate,
+        reason: false,
+        submit: submit.to_owned(),
+    })
+}
+
+/// Longest overlap the console offers: a day.
+const MAX_OVERLAP: i64 = 86_400;
+
+pub(super) async fn credential(
+    action: CredentialAction,
+    State(state): State<ConsoleState>,
+    Extension(console): Extension<Console>,
+    CredentialPath(id): CredentialPath,
+    Extension(fields): Extension<Fields>,
+) -> Result<Response, Refusal> {
+    let admin = console.session.admin.clone();
+    match action {
+        CredentialAction::Revoke => {
+            fields.only(&[])?;
+            revoke_credential(&state.authority, &admin, id.clone()).await?;
+            Ok(after(format!(
+                "/console/identities/{}?done=revoke",
+                owner(&id)
+            )))
+        }
+        CredentialAction::Rotate => {
+            fields.only(&["overlap_secs"])?;
+            let overlap = fields
+                .get("overlap_secs")
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .filter(|v| (0..=MAX_OVERLAP).contains(v))
+                .ok_or_else(|| {
+                    Refusal::invalid_at("/body/overlap_secs", "must be 0 to 86400 seconds")
+                })?;
+            let (new, _) = rotate_secret(&state.authority, &admin, id.clone(), overlap).await?;
+            Ok(show(&page::SecretShown {
+                chrome: chrome(&console, Tab::Inventory, None),
+                identity: owner(&id).to_owned(),
+                credential_id: new.credential_id,
+                replaces: id,
+                expires: when(Some(new.expires)),
+                secret: new.secret,
+            }))
+        }
+    }
+}
+
+pub(super) async fn acknowledge(
+    State(state): State<ConsoleState>,
+    Extension(console): Extension<Console>,
+    Path(key): Path<String>,
+    Extension(fields): Extension<Fields>,
+) -> Result<Response, Refusal> {
+    fields.only(&[])?;
+    let observer = observer(&state)?;
+    let reader = observer.clone();
+    let wanted = key.clone();
+    // Only an alert that exists (among the latest) and is open may be
+    // acknowledged, so the ledger never names an alert it does not hold.
+    let alert = blocking(move || {
+        let ledger = open_ledger(&reader)?;
+        Ok(super::gather::alerts(&ledger, None)?
+            .into_iter()
+            .find(|a| a.key == wanted))
+    })
+    .await?
+    .ok_or_else(|| Refusal::invalid_at("/path/key", "no such alert among the latest"))?;
+    if alert.status == "open" {
+        observer
+            .acknowledge(&alert.identity, &alert.key, &console.session.admin)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "an acknowledgement could not be recorded");
+                Refusal::unavailable()
+            })?;
+        tracing::info!(admin = %console.session.admin, alert = %alert.key, identity = %alert.identity, "alert acknowledged");
+    }
+    Ok(after("/console/alerts?done=acknowledge".to_owned()))
+}
+
+/// Verifies every chain of the ledger now, against the key in the store,
+/// and keeps the outcome for the audit page.
+pub(super) async fn verify(
+    State(state): State<ConsoleState>,
+    Extension(console): Extension<Console>,
+    Extension(fields): Extension<Fields>,
+) -> Result<Response, Refusal> {
+    fields.only(&[])?;
+    let observer = observer(&state)?;
+    let authority = Arc::clone(&state.authority);
+    let outcome = blocking(move || {
+        let key = authority.audit_key().map_err(|e| {
+            tracing::error!(error = %e, "the audit key could not be read");
+            Refusal::unavailable()
+        })?;
+        let ledger = open_ledger(&observer)?;
+        let reports = ledger.verify_each(&[key.public()]).map_err(|e| {
+            tracing::error!(error = %e, "the ledger could not be read to verify it");
+            Refusal::unavailable()
+        })?;
+        Ok(reports
+            .into_iter()
+            .map(|(node, report)| {
+                let (status, detail) = match &report.problem {
+                    None => (
+                        "intact".to_owned(),
+                        format!(
+                            "{} records, {} checkpoints, signed to record {}",
+                            report.records,
+                            report.checkpoints,
+                            report
+                                .signed_to
+                                .map_or_else(|| "none".to_owned(), |s| s.to_string())
+                        ),
+                    ),
+                    Some(problem) => ("broken".to_owned(), problem.to_string()),
+                };
+                (node, status, detail)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    tracing::info!(admin = %console.session.admin, chains = outcome.len(), broken = outcome.iter().filter(|(_, s, _)| s == "broken").count(), "ledger verified from the console");
+    if let Ok(mut held) = state.verified.lock() {
+        *held = Some((when(Some(super::pages::now_ms() / 1000)), outcome));
+    }
+    Ok(after("/console/audit?done=verify".to_owned()))
+}

@@ -1,0 +1,319 @@
+//! What the pages show, as plain values: the admin listener gathers them
+//! from the store, the ledger and the snapshot, and the templates draw
+//! them. Ledger records become rows here, so every page reads a record
+//! the same way.
+
+use portcullis_audit::record::Body;
+
+/// `YYYY-MM-DD HH:MM:SS` UTC of seconds since the epoch; `-` when absent.
+pub fn when(secs: Option<i64>) -> String {
+    match secs.and_then(|s| u64::try_from(s).ok()) {
+        Some(s) => {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(s);
+            humantime::format_rfc3339_seconds(t)
+                .to_string()
+                .replace('T', " ")
+                .trim_end_matches('Z')
+                .to_owned()
+        }
+        None => "-".to_owned(),
+    }
+}
+
+/// `HH:MM:SS.mmm` UTC of milliseconds since the epoch.
+pub fn clock_ms(ms: i64) -> String {
+    let day_ms = ms.rem_euclid(86_400_000);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        day_ms / 3_600_000,
+        day_ms / 60_000 % 60,
+        day_ms / 1_000 % 60,
+        day_ms % 1_000
+    )
+}
+
+/// A span of seconds for people: `42 s`, `5 min`, `3 h`, `12 d`.
+pub fn span(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s} s"),
+        60..3_600 => format!("{} min", s / 60),
+        3_600..86_400 => format!("{} h", s / 3_600),
+        _ => format!("{} d", s / 86_400),
+    }
+}
+
+/// One record of the ledger as a row: the line people scan, and the whole
+/// record behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRow {
+    /// Unique on the page: the node (in a fleet) and the record's id.
+    pub key: String,
+    pub time: String,
+    pub time_ms: i64,
+    pub node: Option<String>,
+    pub identity: String,
+    pub api: String,
+    pub operation: String,
+    pub method: String,
+    pub path: String,
+    /// `allow`, `deny`, `observe`, `alert` or `state`.
+    pub decision: String,
+    pub code: String,
+    /// The HTTP status, for requests; empty for the watch's records.
+    pub status: String,
+    pub latency: String,
+    pub stage: String,
+    pub policies: Vec<String>,
+    pub stages: Vec<(String, u64)>,
+    pub request_id: String,
+    /// The whole record, pretty-printed.
+    pub record: String,
+}
+
+impl DecisionRow {
+    /// A ledger record (as `GET /admin/v1/decisions` returns it); `None`
+    /// for a value that is not one.
+    pub fn of(record: &serde_json::Value) -> Option<Self> {
+        let body: Body = serde_json::from_value(record.clone()).ok()?;
+        let node = record
+            .get("node")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        let e = &body.entry;
+        let identity = e
+            .identity
+            .clone()
+            .or_else(|| e.client_id.as_ref().map(|c| format!("{c} (tried)")))
+            .unwrap_or_else(|| "-".to_owned());
+        let code = match (&e.code, &e.observed, &e.alert, &e.state_change) {
+            (Some(code), _, _, _) => code.to_string(),
+            (None, Some(observed), _, _) => format!("would be {observed}"),
+            (None, None, Some(alert), _) => format!("{} → {}", alert.detector, alert.action),
+            (None, None, None, Some(change)) => format!(
+                "{} → {} by {}",
+                change.from.as_deref().unwrap_or("-"),
+                change.to,
+                change.by
+            ),
+            _ => match &e.ack {
+                Some(ack) => format!("acknowledged by {}", ack.by),
+                None => String::new(),
+            },
+        };
+        let request = matches!(e.decision.as_ref(), "allow" | "deny" | "observe");
+        Some(Self {
+            key: format!(
+                "{}{}",
+                node.as_deref().map(|n| format!("{n}-")).unwrap_or_default(),
+                body.id
+            ),
+            time: clock_ms(e.time_ms),
+            time_ms: e.time_ms,
+            node,
+            identity,
+            api: e.api.clone().unwrap_or_default(),
+            operation: e.operation.clone().unwrap_or_default(),
+            method: e.method.clone(),
+            path: e.path.clone(),
+            decision: e.decision.to_string(),
+            code,
+            status: if request {
+                e.status.to_string()
+            } else {
+                String::new()
+            },
+            latency: if request {
+                format!("{:.2} ms", e.latency_us as f64 / 1000.0)
+            } else {
+                String::new()
+            },
+            stage: e.stage.to_string(),
+            policies: e.policies.clone(),
+            stages: e
+                .stages
+                .iter()
+                .map(|s| (s.stage.to_string(), s.us))
+                .collect(),
+            request_id: e.request_id.clone(),
+            record: serde_json::to_string_pretty(record).unwrap_or_default(),
+        })
+    }
+}
+
+/// One credential of an identity, without secret material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialView {
+    pub id: String,
+    pub kind: String,
+    pub label: String,
+    pub age: String,
+    pub expires: String,
+    /// `usable`, `revoked` or `expired`.
+    pub status: String,
+    /// A secret (API key, client secret) that can be rotated.
+    pub rotatable: bool,
+}
+
+/// An identity as the inventory lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityRow {
+    pub id: String,
+    pub kind: String,
+    pub owner: String,
+    pub environment: String,
+    pub state: String,
+    pub tags: Vec<String>,
+    pub scopes: Vec<String>,
+    pub created: String,
+    pub expires: String,
+    pub last_seen: String,
+    pub credentials: Vec<CredentialView>,
+    pub open_alerts: u64,
+}
+
+/// A change an admin may make to an identity in its current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateAction {
+    Suspend,
+    Resume,
+    Quarantine,
+    Retire,
+}
+
+impl StateAction {
+    pub const ALL: [Self; 4] = [Self::Suspend, Self::Resume, Self::Quarantine, Self::Retire];
+
+    /// The word in URLs and forms.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Suspend => "suspend",
+            Self::Resume => "resume",
+            Self::Quarantine => "quarantine",
+            Self::Retire => "retire",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == text)
+    }
+
+    /// The state it sets (the admin API's spelling).
+    pub fn target(self) -> &'static str {
+        match self {
+            Self::Suspend => "suspended",
+            Self::Resume => "active",
+            Self::Quarantine => "quarantined",
+            Self::Retire => "retired",
+        }
+    }
+
+    /// Whether it changes anything for an identity in `state`: a retired
+    /// identity stays retired.
+    pub fn applies_to(self, state: &str) -> bool {
+        state != "retired" && state != self.target()
+    }
+
+    /// What the confirmation says will happen.
+    pub fn consequence(self) -> &'static str {
+        match self {
+            Self::Suspend => {
+                "Every request it makes is refused (403 identity-suspended) from its next request, tokens it holds included, until it is resumed."
+            }
+            Self::Resume => "It may call the APIs again, within its policies and scopes.",
+            Self::Quarantine => {
+                "Every request it makes is refused from its next request, as the watch does for an identity that probes, until it is resumed."
+            }
+            Self::Retire => "It is refused for good: a retired identity cannot be resumed.",
+        }
+    }
+}
+
+/// One operation of the identity's matrix: whether the policies and its
+/// scopes let it call it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixRow {
+    pub api: String,
+    pub operation: String,
+    pub method: String,
+    pub path: String,
+    /// `always`, `sometimes` (a condition on the request), `never`, or
+    /// `scope` (the policies would, its scopes do not).
+    pub reach: String,
+}
+
+/// An alert of the watch and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRow {
+    pub key: String,
+    pub time: String,
+    pub identity: String,
+    pub detector: String,
+    pub action: String,
+    pub level: u32,
+    pub mode: String,
+    pub evidence: String,
+    pub samples: Vec<String>,
+    /// `open` or `released`.
+    pub status: String,
+    /// Who released it and when, once released.
+    pub released: String,
+}
+
+/// One chain of the ledger and its verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainRow {
+    pub node: String,
+    pub records: u64,
+    pub head: String,
+    pub checkpoint: String,
+    /// `intact`, `broken`, or `not verified yet`.
+    pub status: String,
+    /// Where it breaks, when it does.
+    pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test data of known shape")]
+
+    use super::*;
+
+    #[test]
+    fn a_record_becomes_a_row_with_its_whole_record() {
+        let record = serde_json::json!({
+            "seq": 7, "id": "0001764979200000-000000000007", "prev": "00", "node": "gw-1",
+            "entry": {
+                "time_ms": 1_764_979_200_123_i64, "request_id": "r1", "trace_id": "t1",
+                "identity": null, "credential": null, "token": null, "client_id": "<b>x</b>",
+                "api": "orders", "operation": "getOrder", "method": "GET", "path": "/orders/1",
+                "stage": "authorize", "decision": "deny", "code": "forbidden", "observed": null,
+                "policies": ["p1"], "policy_errors": 0, "snapshot": 1, "contract": null,
+                "upstream_status": null, "status": 403, "bytes_in": 0, "bytes_out": 10,
+                "latency_us": 1234, "stages": [{"stage": "route", "us": 3}], "source": "127.0.0.1",
+                "fields_stripped": 0, "secrets_redacted": 0
+            }
+        });
+        let row = DecisionRow::of(&record).unwrap();
+        assert_eq!(row.key, "gw-1-0001764979200000-000000000007");
+        assert_eq!(row.time, "00:00:00.123");
+        assert_eq!(row.identity, "<b>x</b> (tried)");
+        assert_eq!(row.code, "forbidden");
+        assert_eq!(row.latency, "1.23 ms");
+        assert_eq!(row.stages, [("route".to_owned(), 3)]);
+        assert!(row.record.contains("\"policies\""));
+        assert!(DecisionRow::of(&serde_json::json!({"seq": 1})).is_none());
+    }
+
+    #[test]
+    fn actions_apply_to_states_they_change() {
+        assert!(StateAction::Suspend.applies_to("active"));
+        assert!(!StateAction::Suspend.applies_to("suspended"));
+        assert!(StateAction::Resume.applies_to("quarantined"));
+        assert!(!StateAction::Resume.applies_to("retired"));
+        assert_eq!(StateAction::parse("retire"), Some(StateAction::Retire));
+        assert_eq!(StateAction::parse("delete"), None);
+        assert_eq!(when(Some(0)), "1970-01-01 00:00:00");
+        assert_eq!(span(7_200), "2 h");
+    }
+}
