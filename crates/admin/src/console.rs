@@ -17,6 +17,7 @@
 //! | `GET /console/posture` | the OWASP NHI Top 10 findings |
 //! | `GET /console/posture/report?format=sarif\|json\|html` | the posture report, as a download |
 //! | `GET /console/audit`, `POST /console/audit/verify` | the ledger's chains; verify them now |
+//! | `GET /console/verify` | the last `portcullis verify` report (`admin.verify_report`) |
 //! | `POST /console/logout` | sign out |
 //!
 //! Everything but sign-in and the assets passes `gate` (a session whose
@@ -70,6 +71,7 @@ pub(crate) fn router(state: ConsoleState) -> Router<ConsoleState> {
         .route("/console/posture/report", get(pages::posture_report))
         .route("/console/audit", get(pages::audit))
         .route("/console/audit/verify", post(actions::verify))
+        .route("/console/verify", get(pages::verify_report))
         .route("/console/logout", post(login::logout));
     for action in StateAction::ALL {
         signed_in = signed_in.route(

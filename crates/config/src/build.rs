@@ -153,6 +153,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
     );
     let admin = service::admin(name, raw.admin.as_ref(), listen, &mut out)
         .map(|a| overrides.admin.unwrap_or(a));
+    let verify_report = service::verify_report(files, name, raw.admin.as_ref(), &mut out);
     let sealing_key = match &overrides.sealing_key {
         Some(key) => Some(key.clone()),
         None => service::sealing_key(files, secrets, name, raw.sealing_key.as_ref(), &mut out),
@@ -178,6 +179,7 @@ fn load_with(files: &dyn Files, name: &str, overrides: &Overrides, secrets: Secr
             tokens,
             delegation,
             admin,
+            verify_report,
             sealing_key,
             accept,
             mcp,

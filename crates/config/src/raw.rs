@@ -202,6 +202,9 @@ pub(crate) struct RawAudit {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawAdmin {
     pub listen: Spanned<String>,
+    /// The JSON report `portcullis verify --report-json` writes, which the
+    /// console's Verify page shows.
+    pub verify_report: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -59,6 +59,10 @@ pub struct Config {
     pub delegation: Option<crate::DelegationSettings>,
     /// The admin listener, if any. Never the gateway's own address.
     pub admin: Option<SocketAddr>,
+    /// `admin.verify_report`: where `portcullis verify --report-json` writes
+    /// the report the console shows (absolute; read when the page is asked
+    /// for, so a reload or a new report needs no restart).
+    pub verify_report: Option<std::path::PathBuf>,
     /// Seals per-identity upstream credentials at rest (base64 of 32 bytes).
     pub sealing_key: Option<SecretText>,
     /// `check`'s findings reviewed and accepted (`accept:`).

@@ -112,7 +112,8 @@ pub fn requests(minutes: &[Minute]) -> String {
         "Requests per minute: allowed, and refused by code",
         HEIGHT,
     );
-    let max = nice(minutes.iter().map(Minute::total).max().unwrap_or(0) as f64);
+    // Counts: at least five, so the ticks are whole requests.
+    let max = nice(minutes.iter().map(Minute::total).max().unwrap_or(0) as f64).max(5.0);
     grid(&mut out, max, "");
     let slot = (WIDTH - LEFT - RIGHT) / minutes.len().max(1) as f64;
     let scale = (HEIGHT - TOP - BOTTOM) / max;

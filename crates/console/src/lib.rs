@@ -20,4 +20,5 @@ pub mod assets;
 pub mod chart;
 pub mod pages;
 pub mod series;
+pub mod verify;
 pub mod view;

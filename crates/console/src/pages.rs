@@ -16,16 +16,18 @@ pub enum Tab {
     Alerts,
     Posture,
     Audit,
+    Verify,
 }
 
 impl Tab {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Overview,
         Self::Inventory,
         Self::Decisions,
         Self::Alerts,
         Self::Posture,
         Self::Audit,
+        Self::Verify,
     ];
 
     pub fn path(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Tab {
             Self::Alerts => "/console/alerts",
             Self::Posture => "/console/posture",
             Self::Audit => "/console/audit",
+            Self::Verify => "/console/verify",
         }
     }
 
@@ -47,6 +50,7 @@ impl Tab {
             Self::Alerts => "Alerts",
             Self::Posture => "Posture",
             Self::Audit => "Audit",
+            Self::Verify => "Verify",
         }
     }
 }
@@ -63,7 +67,7 @@ pub struct Chrome {
 
 impl Chrome {
     /// The navigation's sections.
-    pub fn tabs(&self) -> [Tab; 6] {
+    pub fn tabs(&self) -> [Tab; 7] {
         Tab::ALL
     }
 }
@@ -222,4 +226,24 @@ pub struct Audit {
     pub location: String,
     pub chains: Vec<ChainRow>,
     pub verified_at: Option<String>,
+}
+
+/// Where the last verify report stands.
+#[derive(Debug, Clone)]
+pub enum ReportState {
+    /// `admin.verify_report` is not set.
+    NotConfigured,
+    /// Set, but not written yet.
+    Missing(String),
+    /// There, but not a report.
+    Unreadable(String),
+    /// The report: its path, when it was written, and what it says.
+    Shown(String, String, Box<crate::verify::VerifyReport>),
+}
+
+#[derive(Debug, Template)]
+#[template(path = "verify.html")]
+pub struct Verify {
+    pub chrome: Chrome,
+    pub state: ReportState,
 }

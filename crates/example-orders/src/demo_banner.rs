@@ -20,6 +20,8 @@ pub struct Banner<'a> {
     pub admin: &'a [String],
     /// The admin listener, where the console is.
     pub console: Option<SocketAddr>,
+    /// Where the console reads the last verify report from.
+    pub verify_report: Option<&'a std::path::Path>,
 }
 
 impl Banner<'_> {
@@ -79,13 +81,17 @@ impl Banner<'_> {
         }
         line("");
         line(
-            "# Prove it all: every operation × identity through the gateway, each operation's negative\n# requests, and every route the bare API answers that its contract does not declare (report: verify.html):",
+            "# Prove it all: every operation × identity through the gateway, each operation's negative\n# requests, and every route the bare API answers that its contract does not declare (report: verify.html; the console's Verify page shows it):",
         );
         let mut verify = self.secrets.join(" ");
         let _ = write!(
             verify,
             " cargo run --release -- verify -c examples/orders/portcullis.yaml --identities examples/orders/verify-identities.yaml --gateway {gw} --discover --upstream {api} --fail-on never --report verify.html"
         );
+        if let Some(path) = self.verify_report {
+            // What the console's Verify page shows.
+            let _ = write!(verify, " --report-json {}", path.display());
+        }
         line(&verify);
         line("");
         line("Press Ctrl-C to stop.");

@@ -71,7 +71,7 @@ fn run_verify_line(line: &str, cwd: &Path, page: &Path) -> (Option<i32>, Value, 
         })
         .collect();
     assert_eq!(env.len(), 3, "{line}");
-    let args: Vec<String> = command
+    let mut args: Vec<String> = command
         .split_whitespace()
         .map(|a| {
             if a == "verify.html" {
@@ -81,6 +81,11 @@ fn run_verify_line(line: &str, cwd: &Path, page: &Path) -> (Option<i32>, Value, 
             }
         })
         .collect();
+    // The JSON report the console shows goes beside the page, not to the
+    // demo's temporary file.
+    if let Some(at) = args.iter().position(|a| a == "--report-json") {
+        args[at + 1] = page.with_extension("json").display().to_string();
+    }
     let out = Command::new(BIN)
         .current_dir(cwd)
         .args(&args)
@@ -90,6 +95,9 @@ fn run_verify_line(line: &str, cwd: &Path, page: &Path) -> (Option<i32>, Value, 
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    // `--report-json` wrote the very document `--format json` printed.
+    let saved = std::fs::read(page.with_extension("json")).unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&saved).unwrap(), doc);
     (out.status.code(), doc, stderr)
 }
 

@@ -77,7 +77,11 @@ impl Observer {
             alert: alert.to_owned(),
             by: admin.to_owned(),
         });
-        self.live.audit.record(entry).await.map(|_| ())
+        self.live.audit.record(entry).await?;
+        // Written before answering, so the page the admin goes to next
+        // already shows it (batch durability only queues).
+        self.live.audit.flush().await;
+        Ok(())
     }
 
     /// The metrics in the text exposition format.

@@ -54,6 +54,8 @@ pub struct Snapshot {
     /// Whether the watch is configured: the route stage keeps a read's
     /// record id for it only then.
     pub(crate) watching: bool,
+    /// `admin.verify_report`: the report the console shows.
+    pub(crate) verify_report: Option<std::path::PathBuf>,
 }
 
 impl Snapshot {
@@ -68,6 +70,11 @@ impl Snapshot {
 
     pub fn authority(&self) -> &Arc<Authority> {
         &self.authority
+    }
+
+    /// Where the console finds the last `verify` report, when configured.
+    pub fn verify_report(&self) -> Option<&std::path::Path> {
+        self.verify_report.as_deref()
     }
 
     /// Builds the runtime state; must be called inside a tokio runtime.
@@ -96,6 +103,7 @@ impl Snapshot {
             mcp,
             mcp_origins: config.mcp.allowed_origins,
             watching: config.watch.is_some(),
+            verify_report: config.verify_report,
             config_digest: config.digest,
             apis,
             policies: config.policies,

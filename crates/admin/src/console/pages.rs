@@ -505,3 +505,60 @@ pub(super) async fn posture_report(
     )
         .into_response())
 }
+
+/// The largest verify report read.
+const MAX_REPORT: u64 = 16 * 1024 * 1024;
+
+pub(super) async fn verify_report(
+    State(state): State<ConsoleState>,
+    Extension(console): Extension<Console>,
+    q: Result<Query<Done>, QueryRejection>,
+) -> Result<Response, Refusal> {
+    use portcullis_console::pages::ReportState;
+    use portcullis_console::verify::VerifyReport;
+    let done = query(q)?.done;
+    let observer = observer(&state)?;
+    let path = observer
+        .snapshot()
+        .verify_report()
+        .map(std::path::Path::to_path_buf);
+    let state = blocking(move || {
+        let Some(path) = path else {
+            return Ok(ReportState::NotConfigured);
+        };
+        let shown = path.display().to_string();
+        let meta = match std::fs::metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(ReportState::Missing(shown));
+            }
+            Err(e) => {
+                tracing::warn!(path = %shown, error = %e, "the verify report could not be read");
+                return Ok(ReportState::Unreadable(shown));
+            }
+        };
+        let report = (meta.len() <= MAX_REPORT)
+            .then(|| std::fs::read(&path).ok())
+            .flatten()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .and_then(|doc| VerifyReport::from_json(&doc));
+        let written = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_secs()).ok());
+        Ok(match report {
+            Some(report) => ReportState::Shown(
+                shown,
+                portcullis_console::view::when(written),
+                Box::new(report),
+            ),
+            None => ReportState::Unreadable(shown),
+        })
+    })
+    .await?;
+    Ok(show(&page::Verify {
+        chrome: chrome(&console, Tab::Verify, done.as_deref()),
+        state,
+    }))
+}

@@ -11,7 +11,7 @@ use portcullis_testkit::{RawResponse, send};
 use super::support::{Admin, SECRET, assert_problem};
 
 /// Every page and fragment (`GET`) and every write (`POST`) the console has.
-const PAGES: [&str; 14] = [
+const PAGES: [&str; 15] = [
     "/console",
     "/console/inventory",
     "/console/identities/reporting-agent",
@@ -26,6 +26,7 @@ const PAGES: [&str; 14] = [
     "/console/posture",
     "/console/posture/report?format=json",
     "/console/audit",
+    "/console/verify",
 ];
 const WRITES: [&str; 10] = [
     "/console/identities/reporting-agent/suspend",

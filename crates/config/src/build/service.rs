@@ -211,6 +211,40 @@ pub(super) fn admin(
     }
 }
 
+/// `admin.verify_report`: a path, relative to the configuration's folder;
+/// nothing is read here (verify may not have written it yet).
+pub(super) fn verify_report(
+    files: &dyn Files,
+    file: &str,
+    raw: Option<&Spanned<RawAdmin>>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<std::path::PathBuf> {
+    let given = raw?.value.verify_report.as_ref()?;
+    let path = std::path::Path::new(&given.value);
+    if given.value.trim().is_empty() {
+        out.push(Diagnostic::error_at_line(
+            file,
+            given.referenced.line(),
+            "`admin.verify_report` is empty: name the file `portcullis verify --report-json` writes",
+        ));
+        return None;
+    }
+    if path.is_absolute() {
+        return Some(path.to_path_buf());
+    }
+    match files.base_dir() {
+        Some(base) => Some(base.join(path)),
+        None => {
+            out.push(Diagnostic::error_at_line(
+                file,
+                given.referenced.line(),
+                "`admin.verify_report` must be an absolute path in a configuration that is not read from a folder",
+            ));
+            None
+        }
+    }
+}
+
 /// `sealing_key`: base64 of 32 bytes, read through its secret reference.
 pub(super) fn sealing_key(
     files: &dyn Files,

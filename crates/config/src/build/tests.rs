@@ -536,3 +536,54 @@ fn storage_may_be_named_rather_than_written() {
         ["c.yaml:4: error: environment variable `PORTCULLIS_TEST_SURELY_UNSET` is not set"]
     );
 }
+
+#[test]
+fn the_verify_report_is_a_path_beside_the_configuration() {
+    let dir = tempfile_dir("verify-report");
+    let contract = "openapi: 3.0.3\ninfo: {title: a, version: '1'}\npaths: {}\n";
+    std::fs::write(dir.join("a.yaml"), contract).unwrap();
+    let api = "apis:\n  - {name: a, contract: a.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\n";
+    let write = |admin: &str| {
+        let path = dir.join("c.yaml");
+        std::fs::write(&path, format!("{api}{admin}")).unwrap();
+        let overrides = Overrides {
+            storage: Some(crate::Storage::Memory),
+            ..Overrides::default()
+        };
+        load(&path, &overrides)
+    };
+    let (config, _) =
+        write("admin: {listen: '127.0.0.1:0', verify_report: reports/verify.json}\n").unwrap();
+    assert_eq!(
+        config.verify_report.unwrap(),
+        dir.join("reports/verify.json")
+    );
+    let (config, _) =
+        write("admin: {listen: '127.0.0.1:0', verify_report: /srv/verify.json}\n").unwrap();
+    assert_eq!(config.verify_report.unwrap(), Path::new("/srv/verify.json"));
+    let (config, _) = write("admin: {listen: '127.0.0.1:0'}\n").unwrap();
+    assert!(config.verify_report.is_none());
+    let errors = write("admin: {listen: '127.0.0.1:0', verify_report: ''}\n").unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|d| d.to_string().contains("c.yaml:3") && d.to_string().contains("verify_report")),
+        "{errors:?}"
+    );
+    // A configuration not read from a folder (the demo's) needs an absolute path.
+    let d = diagnostics(
+        "apis:\n  - {name: a, contract: ok.yaml, mount: /a, upstream: 'http://127.0.0.1:1'}\nadmin: {listen: '127.0.0.1:0', verify_report: verify.json}\n",
+    );
+    assert!(
+        d.iter().any(|d| d.contains("must be an absolute path")),
+        "{d:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("portcullis-config-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

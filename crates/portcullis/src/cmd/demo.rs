@@ -33,6 +33,7 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     };
     let admin_addr = config.admin;
+    let verify_report = config.verify_report.clone();
     let gateway = match Gateway::start(config).await {
         Ok(g) => g,
         Err(e) => {
@@ -58,6 +59,7 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
         secrets,
         admin: &admin_lines,
         console: admin.as_ref().map(AdminServer::addr),
+        verify_report: verify_report.as_deref(),
     };
     print!("{}", banner.text());
     stop.await;
@@ -67,6 +69,9 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     }
     gateway.stop().await;
     orders.stop().await;
+    if let Some(path) = &verify_report {
+        let _ = std::fs::remove_file(path);
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -90,6 +95,12 @@ fn demo_config(port: u16, orders: SocketAddr, idp: &DemoIdp) -> anyhow::Result<O
             for issuer in issuers.filter(|i| i.issuer == ISSUER) {
                 issuer.jwks = JwksSource::Url(idp.jwks_url());
             }
+            // The console's Verify page shows what the banner's verify line
+            // writes here; outside examples/, gone when the demo stops.
+            config.verify_report = Some(std::env::temp_dir().join(format!(
+                "portcullis-demo-{}-verify.json",
+                std::process::id()
+            )));
             Ok(Some(config))
         }
         Err(diagnostics) => {

@@ -81,6 +81,10 @@ pub struct VerifyArgs {
     /// Also write a self-contained HTML report to this file.
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
+    /// Also write the report as JSON (what `--format json` prints) to this
+    /// file: name it in `admin.verify_report` and the console shows it.
+    #[arg(long, value_name = "FILE.json")]
+    report_json: Option<PathBuf>,
 }
 
 /// Exit code for a wrong question or an unreachable target.
@@ -143,6 +147,11 @@ pub async fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         eprintln!("verify: report written to {}", path.display());
     }
+    if let Some(path) = &args.report_json {
+        write_whole(path, format!("{:#}\n", run.to_json()).as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        eprintln!("verify: JSON report written to {}", path.display());
+    }
     Ok(if run.failed() {
         ExitCode::FAILURE
     } else {
@@ -173,6 +182,15 @@ fn load_config(args: &VerifyArgs) -> Option<Config> {
             None
         }
     }
+}
+
+/// Writes `bytes` to `path` through a file beside it renamed into place,
+/// so a reader (the console) never sees half a report.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, path)
 }
 
 fn print(run: &Verification, config: &Config, args: &VerifyArgs) {
