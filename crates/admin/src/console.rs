@@ -98,8 +98,10 @@ pub(crate) fn router(state: ConsoleState) -> Router<ConsoleState> {
         .route("/console/login", get(login::form).post(login::submit))
         .route("/console/assets/{name}", get(asset))
         .merge(signed_in)
-        .layer(from_fn(secure_headers))
+        // ORDER: the headers wrap the envelope, so the refusals it renders
+        // carry them too.
         .layer(from_fn(envelope::envelope))
+        .layer(from_fn(secure_headers))
 }
 
 /// The headers every console answer carries.

@@ -42,6 +42,11 @@ pub(crate) struct AdminState {
     pub(crate) verified: Arc<std::sync::Mutex<Option<Verified>>>,
     /// The console's signed-in admins.
     pub(crate) sessions: Arc<crate::console::Sessions>,
+    /// One acknowledgement at a time: checking an alert is open and
+    /// recording its acknowledgement are one step.
+    pub(crate) acknowledging: Arc<tokio::sync::Mutex<()>>,
+    /// Whether a verification of the ledger runs now (one at a time).
+    pub(crate) verifying: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// When the console last verified the ledger, and each chain's outcome.
@@ -124,6 +129,8 @@ pub(crate) fn router(
         observer,
         verified: Arc::default(),
         sessions: Arc::default(),
+        acknowledging: Arc::default(),
+        verifying: Arc::default(),
     };
     let console = crate::console::router(state.clone());
     open.merge(console).merge(managed).with_state(state)

@@ -16,6 +16,7 @@
 //! ([`view`]), folds decisions into chart series ([`series`]), and answers
 //! the requests; nothing here reads a file, a socket or the clock.
 
+pub mod alerts;
 pub mod assets;
 pub mod chart;
 pub mod pages;

@@ -5,9 +5,15 @@
 
 use portcullis_audit::record::Body;
 
+/// The first second of the year 10000, which RFC 3339 cannot write.
+const YEAR_10000: u64 = 253_402_300_800;
+
 /// `YYYY-MM-DD HH:MM:SS` UTC of seconds since the epoch; `-` when absent.
+/// A time past the year 9999 (an expiry set far away) is written as its
+/// seconds: formatting it would fail.
 pub fn when(secs: Option<i64>) -> String {
     match secs.and_then(|s| u64::try_from(s).ok()) {
+        Some(s) if s >= YEAR_10000 => format!("{s} s after 1970"),
         Some(s) => {
             let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(s);
             humantime::format_rfc3339_seconds(t)
@@ -43,6 +49,24 @@ pub fn span(secs: i64) -> String {
     }
 }
 
+/// A ledger record's entry, typed; `None` for a value that is not one.
+pub fn entry(record: &serde_json::Value) -> Option<portcullis_audit::Entry> {
+    serde_json::from_value(record.get("entry")?.clone()).ok()
+}
+
+/// A record's key on the console: its id, after its node in a fleet
+/// (`node-id`), so records of two chains never share one.
+pub fn record_key(record: &serde_json::Value) -> String {
+    let id = record
+        .get("id")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    match record.get("node").and_then(serde_json::Value::as_str) {
+        Some(node) => format!("{node}-{id}"),
+        None => id.to_owned(),
+    }
+}
+
 /// One record of the ledger as a row: the line people scan, and the whole
 /// record behind it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +81,7 @@ pub struct DecisionRow {
     pub operation: String,
     pub method: String,
     pub path: String,
-    /// `allow`, `deny`, `observe`, `alert` or `state`.
+    /// `allow`, `deny`, `observe`, `alert`, `state` or `ack`.
     pub decision: String,
     pub code: String,
     /// The HTTP status, for requests; empty for the watch's records.
@@ -254,17 +278,19 @@ pub struct AlertRow {
     pub mode: String,
     pub evidence: String,
     pub samples: Vec<String>,
-    /// `open` or `released`.
+    /// `open`, `acknowledged` or `released`.
     pub status: String,
-    /// Who released it and when, once released.
-    pub released: String,
+    /// Who acknowledged or released it and when; empty while open.
+    pub settled: String,
 }
 
 /// One chain of the ledger and its verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainRow {
     pub node: String,
-    pub records: u64,
+    /// The sequence number of its last record (records before a prune are
+    /// gone, so this is not a count).
+    pub last: u64,
     pub head: String,
     pub checkpoint: String,
     /// `intact`, `broken`, or `not verified yet`.
@@ -315,5 +341,7 @@ mod tests {
         assert_eq!(StateAction::parse("delete"), None);
         assert_eq!(when(Some(0)), "1970-01-01 00:00:00");
         assert_eq!(span(7_200), "2 h");
+        assert_eq!(when(Some(253_402_300_799)), "9999-12-31 23:59:59");
+        assert_eq!(when(Some(i64::MAX)), format!("{} s after 1970", i64::MAX));
     }
 }

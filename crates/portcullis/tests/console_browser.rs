@@ -18,27 +18,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use portcullis_testkit::process::Killed;
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
-
-struct Demo(Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A file removed when the test ends, however it ends.
-struct Removed(PathBuf);
-
-impl Drop for Removed {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
 
 fn web() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../console/web")
@@ -89,7 +73,7 @@ fn the_console_works_in_a_real_browser_against_the_demo() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let _demo = Demo(child);
+    let _demo = Killed(child);
     let banner: Vec<String> = BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
@@ -114,7 +98,7 @@ fn the_console_works_in_a_real_browser_against_the_demo() {
     // line writes it, here from a coverage-only run (no traffic).
     let verify_line = banner.iter().find(|l| l.contains("--report-json")).unwrap();
     let report = verify_line.rsplit(' ').next().unwrap();
-    let _report = Removed(PathBuf::from(report));
+    // (In the demo's private folder, which `Killed` removes.)
     let examples =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/orders/portcullis.yaml");
     let verified = Command::new(BIN)

@@ -12,20 +12,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use portcullis_testkit::process::Killed;
 
 use portcullis_testkit::raw::{get, json, with_header};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
-
-struct Demo(Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The value of `NAME='…'` on a banner line.
 fn quoted<'a>(line: &'a str, name: &str) -> Option<&'a str> {
@@ -50,7 +43,7 @@ async fn the_demo_quarantines_its_crawler_and_the_printed_release_works() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let _demo = Demo(child);
+    let _demo = Killed(child);
     let banner: Vec<String> = BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)

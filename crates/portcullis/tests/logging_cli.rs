@@ -11,19 +11,12 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use portcullis_testkit::process::Killed;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Whether `line` is a JSON object, as a JSON log line is.
 fn is_json(line: &str) -> bool {
@@ -69,7 +62,7 @@ fn the_demo_opens_with_its_banner_and_no_log_lines() {
         .stderr(writer)
         .spawn()
         .unwrap();
-    let _demo = Running(child);
+    let _demo = Killed(child);
     let screen = lines_until(reader, "Press Ctrl-C");
     let first = screen.iter().find(|l| !l.trim().is_empty()).unwrap();
     assert_eq!(first, "Portcullis demo", "{screen:#?}");
@@ -104,7 +97,7 @@ fn serve_logs(name: &str, args: &[&str]) -> Vec<String> {
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    let running = Running(child);
+    let running = Killed(child);
     let lines = lines_until(stderr, "portcullis listening");
     drop(running);
     let _ = std::fs::remove_dir_all(&dir);

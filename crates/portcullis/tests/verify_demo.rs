@@ -14,24 +14,17 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use portcullis_testkit::process::Killed;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 
-struct Demo(Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts the demo on a free port; returns it and the verify line it printed.
-fn demo() -> (Demo, String) {
+fn demo() -> (Killed, String) {
     let mut child = Command::new(BIN)
         .args(["demo", "--port", "0"])
         .stdout(Stdio::piped())
@@ -39,7 +32,7 @@ fn demo() -> (Demo, String) {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let demo = Demo(child);
+    let demo = Killed(child);
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut verify = None;
     while Instant::now() < deadline {

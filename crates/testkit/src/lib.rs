@@ -25,6 +25,7 @@ pub mod cut;
 pub mod echo;
 pub mod mcp;
 pub mod pg;
+pub mod process;
 pub mod raw;
 pub mod served;
 

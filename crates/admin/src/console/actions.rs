@@ -22,6 +22,10 @@ use crate::extract::{CredentialPath, IdentityPath};
 use crate::refusal::Refusal;
 use crate::routes::{change_state as set_state, revoke_credential, rotate_secret};
 
+/// Longest reason the form takes: the admin API's 500, less what the
+/// console adds to say where the change was made.
+const MAX_REASON: usize = 480;
+
 /// Where the browser goes after an action.
 fn after(location: String) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
@@ -53,12 +57,20 @@ pub(super) async fn change_state(
     Extension(fields): Extension<Fields>,
 ) -> Result<Response, Refusal> {
     fields.only(&["reason"])?;
-    let reason = fields
+    let given = fields
         .get("reason")
         .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(|r| format!("{r} (from the console)"))
-        .or_else(|| Some("from the console".to_owned()));
+        .filter(|r| !r.is_empty());
+    if given.is_some_and(|r| r.chars().count() > MAX_REASON) {
+        return Err(Refusal::invalid_at(
+            "/body/reason",
+            format!("at most {MAX_REASON} characters"),
+        ));
+    }
+    let reason = Some(given.map_or_else(
+        || "from the console".to_owned(),
+        |r| format!("{r} (from the console)"),
+    ));
     let target: IdentityState = action
         .target()
         .parse()
@@ -104,8 +116,11 @@ fn capital(word: &str) -> String {
         .unwrap_or_default()
 }
 
-fn owner(credential: &str) -> &str {
-    credential.split('/').next().unwrap_or_default()
+/// The identity a credential id names, percent-encoded for a URL (a
+/// credential path is any printable text until the store says otherwise).
+fn owner(credential: &str) -> String {
+    let id = credential.split('/').next().unwrap_or_default();
+    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 pub(super) async fn confirm_credential(
@@ -170,7 +185,7 @@ pub(super) async fn credential(
             let (new, _) = rotate_secret(&state.authority, &admin, id.clone(), overlap).await?;
             Ok(show(&page::SecretShown {
                 chrome: chrome(&console, Tab::Inventory, None),
-                identity: owner(&id).to_owned(),
+                identity: id.split('/').next().unwrap_or_default().to_owned(),
                 credential_id: new.credential_id,
                 replaces: id,
                 expires: when(Some(new.expires)),
@@ -186,30 +201,40 @@ pub(super) async fn acknowledge(
     Path(key): Path<String>,
     Extension(fields): Extension<Fields>,
 ) -> Result<Response, Refusal> {
-    fields.only(&[])?;
+    fields.only(&["identity"])?;
+    let identity = fields
+        .get("identity")
+        .filter(|i| portcullis_core::valid_identity_id(i))
+        .ok_or_else(|| Refusal::invalid_at("/body/identity", "must name the alert's identity"))?
+        .to_owned();
     let observer = observer(&state)?;
+    // Checking it is open and recording the acknowledgement are one step,
+    // so two admins acknowledging at once leave one record.
+    let _one = state.acknowledging.lock().await;
     let reader = observer.clone();
     let wanted = key.clone();
-    // Only an alert that exists (among the latest) and is open may be
+    let about = identity.clone();
+    // Only an alert the ledger holds (among this identity's latest) may be
     // acknowledged, so the ledger never names an alert it does not hold.
     let alert = blocking(move || {
         let ledger = open_ledger(&reader)?;
-        Ok(super::gather::alerts(&ledger, None)?
+        Ok(super::gather::alerts(&ledger, Some(&about))?
             .into_iter()
             .find(|a| a.key == wanted))
     })
     .await?
-    .ok_or_else(|| Refusal::invalid_at("/path/key", "no such alert among the latest"))?;
-    if alert.status == "open" {
-        observer
-            .acknowledge(&alert.identity, &alert.key, &console.session.admin)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "an acknowledgement could not be recorded");
-                Refusal::unavailable()
-            })?;
-        tracing::info!(admin = %console.session.admin, alert = %alert.key, identity = %alert.identity, "alert acknowledged");
+    .ok_or_else(|| Refusal::invalid_at("/path/key", "no such alert among the identity's latest"))?;
+    if alert.status != "open" {
+        return Ok(after("/console/alerts?done=settled".to_owned()));
     }
+    observer
+        .acknowledge(&alert.identity, &alert.key, &console.session.admin)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "an acknowledgement could not be recorded");
+            Refusal::unavailable()
+        })?;
+    tracing::info!(admin = %console.session.admin, alert = %alert.key, identity = %alert.identity, "alert acknowledged");
     Ok(after("/console/alerts?done=acknowledge".to_owned()))
 }
 
@@ -223,6 +248,14 @@ pub(super) async fn verify(
     fields.only(&[])?;
     let observer = observer(&state)?;
     let authority = Arc::clone(&state.authority);
+    // One verification at a time: each reads the whole ledger.
+    if state
+        .verifying
+        .swap(true, std::sync::atomic::Ordering::AcqRel)
+    {
+        return Ok(after("/console/audit?done=verifying".to_owned()));
+    }
+    let running = Running(Arc::clone(&state.verifying));
     let outcome = blocking(move || {
         let key = authority.audit_key().map_err(|e| {
             tracing::error!(error = %e, "the audit key could not be read");
@@ -254,10 +287,21 @@ pub(super) async fn verify(
             })
             .collect::<Vec<_>>())
     })
-    .await?;
+    .await;
+    drop(running);
+    let outcome = outcome?;
     tracing::info!(admin = %console.session.admin, chains = outcome.len(), broken = outcome.iter().filter(|(_, s, _)| s == "broken").count(), "ledger verified from the console");
     if let Ok(mut held) = state.verified.lock() {
         *held = Some((when(Some(super::pages::now_ms() / 1000)), outcome));
     }
     Ok(after("/console/audit?done=verify".to_owned()))
+}
+
+/// Marks the ledger's verification finished when dropped, however it ends.
+struct Running(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
+    }
 }

@@ -81,8 +81,10 @@ pub(crate) async fn gate(
     request: Request,
     next: Next,
 ) -> Response {
+    // htmx's refresh of live decisions is not a person using the console.
+    let used = !request.headers().contains_key("hx-request");
     let found = cookie(request.headers(), COOKIE)
-        .and_then(|id| state.sessions.touch(id).map(|s| (id.to_owned(), s)));
+        .and_then(|id| state.sessions.touch(id, used).map(|s| (id.to_owned(), s)));
     let Some((session_id, session)) = found else {
         return sign_in_first(&request);
     };

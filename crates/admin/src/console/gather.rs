@@ -1,11 +1,13 @@
 //! What the console's pages show, read from the store, the ledger and the
 //! snapshot. Blocking: callers run these on a blocking thread. A store or
-//! ledger fault is `unavailable`, never a page missing rows silently.
+//! ledger fault is `unavailable`, never a page drawn from part of what it
+//! asked for (a record that does not parse as one is left out).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use portcullis_console::alerts::settle;
 use portcullis_console::view::{
-    AlertRow, ChainRow, CredentialView, IdentityRow, MatrixRow, span, when,
+    AlertRow, ChainRow, CredentialView, IdentityRow, MatrixRow, entry, span, when,
 };
 use portcullis_core::Identity;
 use portcullis_proxy::Observer;
@@ -59,18 +61,8 @@ pub(super) fn records(
     }
 }
 
-/// A record's key on the console: its id, after its node in a fleet.
-pub(super) fn key(record: &Value) -> String {
-    let id = record.get("id").and_then(Value::as_str).unwrap_or_default();
-    match record.get("node").and_then(Value::as_str) {
-        Some(node) => format!("{node}-{id}"),
-        None => id.to_owned(),
-    }
-}
-
 /// The latest alerts (about `identity`, when given), each with what became
-/// of it: released when its identity was made active after it,
-/// acknowledged when an admin said so, else open.
+/// of it (`portcullis_console::alerts::settle`).
 pub(super) fn alerts(ledger: &Ledger, identity: Option<&str>) -> Result<Vec<AlertRow>, Refusal> {
     let read = |decision: &str| {
         let filter = Filter {
@@ -83,89 +75,7 @@ pub(super) fn alerts(ledger: &Ledger, identity: Option<&str>) -> Result<Vec<Aler
     let alerts = read(portcullis_audit::event::ALERT)?;
     let changes = read(portcullis_audit::event::STATE)?;
     let acks = read(portcullis_audit::event::ACK)?;
-    let mut releases: HashMap<String, Vec<(i64, String)>> = HashMap::new();
-    for entry in changes.iter().filter_map(entry) {
-        if let (Some(change), Some(id)) = (&entry.state_change, &entry.identity)
-            && change.to == "active"
-        {
-            releases.entry(id.clone()).or_default().push((
-                entry.time_ms,
-                format!(
-                    "released by {} at {}",
-                    change.by,
-                    when(Some(entry.time_ms / 1000))
-                ),
-            ));
-        }
-    }
-    let acked: HashMap<String, String> = acks
-        .iter()
-        .filter_map(entry)
-        .filter_map(|entry| {
-            let ack = entry.ack?;
-            Some((
-                ack.alert,
-                format!(
-                    "acknowledged by {} at {}",
-                    ack.by,
-                    when(Some(entry.time_ms / 1000))
-                ),
-            ))
-        })
-        .collect();
-    Ok(alerts
-        .iter()
-        .filter_map(|record| {
-            let entry = entry(record)?;
-            let alert = entry.alert?;
-            let who = entry.identity.unwrap_or_default();
-            let at = entry.time_ms;
-            let key = key(record);
-            let released = releases
-                .get(&who)
-                .and_then(|r| r.iter().filter(|(t, _)| *t > at).min_by_key(|(t, _)| *t))
-                .map(|(_, text)| text.clone());
-            let (status, settled) = match (released, acked.get(&key)) {
-                (Some(text), _) => ("released", text),
-                (None, Some(text)) => ("acknowledged", text.clone()),
-                (None, None) => ("open", String::new()),
-            };
-            Some(AlertRow {
-                key,
-                time: when(Some(at / 1000)),
-                identity: who,
-                evidence: evidence(&alert),
-                detector: alert.detector,
-                action: alert.action,
-                level: alert.level,
-                mode: alert.mode,
-                samples: alert.samples,
-                status: status.to_owned(),
-                released: settled,
-            })
-        })
-        .collect())
-}
-
-/// A ledger record's entry, typed; `None` for a value that is not one.
-pub(super) fn entry(record: &Value) -> Option<portcullis_audit::Entry> {
-    serde_json::from_value(record.get("entry")?.clone()).ok()
-}
-
-fn evidence(alert: &portcullis_audit::event::Alert) -> String {
-    let mut text = format!(
-        "{} in {} (threshold {})",
-        alert.count,
-        span(i64::try_from(alert.window_ms / 1000).unwrap_or(i64::MAX)),
-        alert.threshold
-    );
-    if let Some(baseline) = alert.baseline {
-        text.push_str(&format!(", baseline {baseline}"));
-    }
-    if let Some(subject) = &alert.subject {
-        text.push_str(&format!(": {subject}"));
-    }
-    text
+    Ok(settle(&alerts, &changes, &acks))
 }
 
 /// Open alerts per identity.
@@ -304,7 +214,7 @@ pub(super) fn matrix(observer: &Observer, identity: &Identity) -> Vec<MatrixRow>
     rows
 }
 
-/// Each chain of the ledger: its records, head and last checkpoint, with
+/// Each chain of the ledger: its last record, head and last checkpoint, with
 /// `verified`'s outcome for it when there is one.
 pub(super) fn chains(
     ledger: &Ledger,
@@ -315,13 +225,13 @@ pub(super) fn chains(
         let narrowed = node.as_deref().and_then(|n| ledger.narrowed(n));
         let chain = narrowed.as_ref().unwrap_or(ledger);
         let (head, hash) = chain.head().map_err(ledger_fault)?;
+        // The newest checkpoint alone (one indexed row), not all of them.
         let checkpoint = chain
-            .checkpoints()
+            .checkpoint_before(i64::MAX)
             .map_err(ledger_fault)?
-            .last()
             .map_or_else(
                 || "none yet".to_owned(),
-                |c| format!("record {} at {}", c.seq, when(Some(c.time_ms / 1000))),
+                |(seq, _)| format!("covers record {seq}"),
             );
         let (status, detail) = verified
             .and_then(|v| v.iter().find(|(n, _, _)| *n == node))
@@ -331,7 +241,7 @@ pub(super) fn chains(
             );
         rows.push(ChainRow {
             node: node.unwrap_or_else(|| "this gateway".to_owned()),
-            records: head,
+            last: head,
             head: hash.to_hex().chars().take(16).collect(),
             checkpoint,
             status,

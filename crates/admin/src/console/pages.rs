@@ -68,6 +68,8 @@ fn notice(done: &str) -> Option<&'static str> {
         "retire" => "Retired.",
         "revoke" => "Revoked: the credential no longer authenticates.",
         "acknowledge" => "Acknowledged: recorded in the audit ledger.",
+        "settled" => "That alert was already acknowledged or released: nothing was recorded.",
+        "verifying" => "A verification is already running: its outcome shows here when it ends.",
         "verify" => "The ledger was verified: each chain's outcome is below.",
         _ => return None,
     })
@@ -537,9 +539,7 @@ pub(super) async fn verify_report(
                 return Ok(ReportState::Unreadable(shown));
             }
         };
-        let report = (meta.len() <= MAX_REPORT)
-            .then(|| std::fs::read(&path).ok())
-            .flatten()
+        let report = read_bounded(&path)
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .and_then(|doc| VerifyReport::from_json(&doc));
         let written = meta
@@ -561,4 +561,17 @@ pub(super) async fn verify_report(
         chrome: chrome(&console, Tab::Verify, done.as_deref()),
         state,
     }))
+}
+
+/// A regular file's bytes, at most [`MAX_REPORT`] of them; `None` for
+/// anything else (a larger file, a pipe, a device, an unreadable file).
+fn read_bounded(path: &std::path::Path) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_REPORT + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= MAX_REPORT).then_some(bytes)
 }

@@ -95,13 +95,17 @@ impl Sessions {
         Ok((id, session))
     }
 
-    /// The live session `id` names, marked used now; an ended one is gone.
-    pub(crate) fn touch(&self, id: &str) -> Option<Session> {
+    /// The live session `id` names; an ended one is gone. `used`: a
+    /// person did something (not the live page refreshing itself), which
+    /// restarts the idle clock.
+    pub(crate) fn touch(&self, id: &str, used: bool) -> Option<Session> {
         let now = Instant::now();
         let mut held = self.held();
         match held.get_mut(id) {
             Some(s) if live(s, now) => {
-                s.last = now;
+                if used {
+                    s.last = now;
+                }
                 Some(s.clone())
             }
             Some(_) => {
@@ -204,17 +208,20 @@ mod tests {
         let (id, s) = sessions.open("admin", "admin/api-key-1").unwrap();
         assert_eq!(s.csrf.len(), 32);
         assert_ne!(id, s.csrf);
-        assert_eq!(sessions.touch(&id).unwrap().admin, "admin");
-        sessions.age(&id, IDLE);
-        assert!(sessions.touch(&id).is_none(), "idle too long");
+        assert_eq!(sessions.touch(&id, true).unwrap().admin, "admin");
+        sessions.age(&id, IDLE / 2);
+        // The live page refreshing itself does not keep a session alive.
+        assert!(sessions.touch(&id, false).is_some());
+        sessions.age(&id, IDLE / 2);
+        assert!(sessions.touch(&id, false).is_none(), "idle too long");
         let (id, _) = sessions.open("admin", "c").unwrap();
         sessions.end(&id);
-        assert!(sessions.touch(&id).is_none());
+        assert!(sessions.touch(&id, true).is_none());
         let (a, _) = sessions.open("admin", "c").unwrap();
         let (b, _) = sessions.open("other", "c").unwrap();
         sessions.end_all_of("admin");
-        assert!(sessions.touch(&a).is_none());
-        assert!(sessions.touch(&b).is_some());
+        assert!(sessions.touch(&a, true).is_none());
+        assert!(sessions.touch(&b, true).is_some());
     }
 
     #[test]
@@ -224,7 +231,7 @@ mod tests {
         for _ in 0..PER_ADMIN {
             sessions.open("admin", "c").unwrap();
         }
-        assert!(sessions.touch(&first).is_none(), "the oldest went");
+        assert!(sessions.touch(&first, true).is_none(), "the oldest went");
         assert_eq!(sessions.held().len(), PER_ADMIN);
     }
 

@@ -69,10 +69,19 @@ pub async fn run(port: u16) -> anyhow::Result<ExitCode> {
     }
     gateway.stop().await;
     orders.stop().await;
-    if let Some(path) = &verify_report {
-        let _ = std::fs::remove_file(path);
+    if let Some(dir) = verify_report.as_deref().and_then(std::path::Path::parent) {
+        let _ = std::fs::remove_dir_all(dir);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A new folder in the temporary directory that only this user may enter;
+/// `None` when one cannot be made.
+fn private_dir() -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    let dir = std::env::temp_dir().join(format!("portcullis-demo-{}", std::process::id()));
+    std::fs::DirBuilder::new().mode(0o700).create(&dir).ok()?;
+    Some(dir)
 }
 
 /// The bundled configuration, in front of the example API at `orders`, on
@@ -96,11 +105,10 @@ fn demo_config(port: u16, orders: SocketAddr, idp: &DemoIdp) -> anyhow::Result<O
                 issuer.jwks = JwksSource::Url(idp.jwks_url());
             }
             // The console's Verify page shows what the banner's verify line
-            // writes here; outside examples/, gone when the demo stops.
-            config.verify_report = Some(std::env::temp_dir().join(format!(
-                "portcullis-demo-{}-verify.json",
-                std::process::id()
-            )));
+            // writes here: outside examples/, in a folder only this user
+            // may use (made new, so nobody planted it), gone when the demo
+            // stops. Without it the page says how to configure one.
+            config.verify_report = private_dir().map(|dir| dir.join("verify.json"));
             Ok(Some(config))
         }
         Err(diagnostics) => {

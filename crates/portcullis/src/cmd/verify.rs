@@ -185,11 +185,24 @@ fn load_config(args: &VerifyArgs) -> Option<Config> {
 }
 
 /// Writes `bytes` to `path` through a file beside it renamed into place,
-/// so a reader (the console) never sees half a report.
+/// so a reader (the console) never sees half a report. The partial file is
+/// made new (a stale one is removed first), so a link planted in its place
+/// is never followed.
 fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
-    std::fs::write(&partial, bytes)?;
+    let partial = PathBuf::from(partial);
+    match std::fs::remove_file(&partial) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&partial)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
     std::fs::rename(&partial, path)
 }
 

@@ -185,17 +185,26 @@ impl AuditWriter {
                 .map_err(|_| WriteError::Closed)?;
                 Ok(None)
             }
-            Durability::Strict => {
-                let (done, committed) = oneshot::channel();
-                tx.send(Job::Record {
-                    entry: Box::new(entry),
-                    done: Some(done),
-                })
-                .await
-                .map_err(|_| WriteError::Closed)?;
-                committed.await.map_err(|_| WriteError::Closed)?.map(Some)
-            }
+            Durability::Strict => self.record_committed(entry).await.map(Some),
         }
+    }
+
+    /// Hands a record to the writer and waits for its commit whatever the
+    /// durability: for a record someone is told was written (an admin's
+    /// acknowledgement of an alert).
+    ///
+    /// # Errors
+    /// The commit failed, or the writer has stopped.
+    pub async fn record_committed(&self, entry: Entry) -> Result<u64, WriteError> {
+        let tx = self.tx.as_ref().ok_or(WriteError::Closed)?;
+        let (done, committed) = oneshot::channel();
+        tx.send(Job::Record {
+            entry: Box::new(entry),
+            done: Some(done),
+        })
+        .await
+        .map_err(|_| WriteError::Closed)?;
+        committed.await.map_err(|_| WriteError::Closed)?
     }
 
     /// Waits until everything handed over so far is committed.
