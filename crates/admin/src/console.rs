@@ -41,8 +41,10 @@ use crate::refusal::Refusal;
 mod actions;
 mod gate;
 mod gather;
+mod live;
 mod login;
 mod pages;
+mod reports;
 pub(crate) mod session;
 
 pub(crate) use session::Sessions;
@@ -60,18 +62,18 @@ pub(crate) fn router(state: ConsoleState) -> Router<ConsoleState> {
         .route("/console", get(pages::overview))
         .route("/console/inventory", get(pages::inventory))
         .route("/console/identities/{id}", get(pages::identity))
-        .route("/console/decisions", get(pages::decisions))
-        .route("/console/decisions/rows", get(pages::decision_rows))
-        .route("/console/alerts", get(pages::alerts))
+        .route("/console/decisions", get(live::decisions))
+        .route("/console/decisions/rows", get(live::decision_rows))
+        .route("/console/alerts", get(live::alerts))
         .route(
             "/console/alerts/{key}/acknowledge",
             post(actions::acknowledge),
         )
-        .route("/console/posture", get(pages::posture))
-        .route("/console/posture/report", get(pages::posture_report))
-        .route("/console/audit", get(pages::audit))
+        .route("/console/posture", get(reports::posture))
+        .route("/console/posture/report", get(reports::posture_report))
+        .route("/console/audit", get(reports::audit))
         .route("/console/audit/verify", post(actions::verify))
-        .route("/console/verify", get(pages::verify_report))
+        .route("/console/verify", get(reports::verify_report))
         .route("/console/logout", post(login::logout));
     for action in StateAction::ALL {
         signed_in = signed_in.route(

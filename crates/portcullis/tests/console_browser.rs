@@ -16,11 +16,10 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use portcullis_testkit::process::Killed;
+use portcullis_testkit::process::{demo, quoted};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 
@@ -48,11 +47,6 @@ fn tools() -> Result<(PathBuf, PathBuf), String> {
     Ok((node, chromium))
 }
 
-/// The value of `NAME='…'` on a banner line.
-fn quoted<'a>(line: &'a str, name: &str) -> Option<&'a str> {
-    line.strip_prefix(&format!("{name}='"))?.strip_suffix('\'')
-}
-
 #[test]
 fn the_console_works_in_a_real_browser_against_the_demo() {
     let (node, chromium) = match tools() {
@@ -66,26 +60,14 @@ fn the_console_works_in_a_real_browser_against_the_demo() {
             return;
         }
     };
-    let mut child = Command::new(BIN)
-        .args(["demo", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _demo = Killed(child);
-    let banner: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .take_while(|l| !l.starts_with("Press Ctrl-C"))
-        .collect();
+    let (_demo, banner) = demo(BIN);
     let console = banner
         .iter()
         .find_map(|l| l.trim().strip_prefix("console   "))
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap()
         .to_owned();
-    let admin_key = banner.iter().find_map(|l| quoted(l, "ADMIN")).unwrap();
+    let admin_key = quoted(&banner, "ADMIN").unwrap();
     // `READER=$(curl -s -u 'reporting-agent:pcs_…' … http://127.0.0.1:port/oauth/token | …)`
     let reader = banner.iter().find(|l| l.starts_with("READER=")).unwrap();
     let credential = reader.split('\'').nth(1).unwrap();

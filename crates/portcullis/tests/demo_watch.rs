@@ -10,20 +10,13 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 
-use portcullis_testkit::process::Killed;
+use portcullis_testkit::process::{demo, quoted};
 
 use portcullis_testkit::raw::{get, json, with_header};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
-
-/// The value of `NAME='…'` on a banner line.
-fn quoted<'a>(line: &'a str, name: &str) -> Option<&'a str> {
-    line.strip_prefix(&format!("{name}='"))?.strip_suffix('\'')
-}
 
 /// The first `http://host:port` on a line that mentions `marker`.
 fn address(lines: &[String], marker: &str) -> SocketAddr {
@@ -36,26 +29,8 @@ fn address(lines: &[String], marker: &str) -> SocketAddr {
 
 #[tokio::test]
 async fn the_demo_quarantines_its_crawler_and_the_printed_release_works() {
-    let mut child = Command::new(BIN)
-        .args(["demo", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _demo = Killed(child);
-    let banner: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .take_while(|l| !l.starts_with("Press Ctrl-C"))
-        .collect();
-    let find = |name| {
-        banner
-            .iter()
-            .find_map(|l| quoted(l, name))
-            .unwrap()
-            .to_owned()
-    };
+    let (_demo, banner) = demo(BIN);
+    let find = |name| quoted(&banner, name).unwrap().to_owned();
     let (crawler, admin_key) = (find("CRAWLER"), find("ADMIN"));
     let gateway = address(&banner, "$CRAWLER");
     let admin = address(&banner, "alerts?identity=crawler-agent");

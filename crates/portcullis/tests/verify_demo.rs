@@ -12,12 +12,10 @@
     reason = "test code: a missing value should fail the test"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use portcullis_testkit::process::Killed;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -25,26 +23,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 
 /// Starts the demo on a free port; returns it and the verify line it printed.
 fn demo() -> (Killed, String) {
-    let mut child = Command::new(BIN)
-        .args(["demo", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let demo = Killed(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut verify = None;
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-        if line.contains("-- verify ") {
-            verify = Some(line);
-        }
-    }
-    std::thread::spawn(move || for _ in lines.by_ref() {});
+    let (demo, banner) = portcullis_testkit::process::demo(BIN);
+    let verify = banner.into_iter().find(|l| l.contains("-- verify "));
     (
         demo,
         verify.unwrap_or_else(|| panic!("the demo prints no verify line")),

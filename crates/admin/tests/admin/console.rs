@@ -1,14 +1,14 @@
 //! The console through real sockets: every route refuses without a
 //! session, every write refuses without the session's CSRF token (or from
-//! another origin), sign-in needs its own form token and an admin, a
-//! session ends when its admin stops being one, actions change what the
-//! admin API changes, and pages escape what they show.
+//! another origin), actions change what the admin API changes, and pages
+//! escape what they show. Sign-in and sessions: `console_session.rs`.
 
 use portcullis_admin::BOOTSTRAP_IDENTITY;
 use portcullis_testkit::raw::{get, json, request};
-use portcullis_testkit::{RawResponse, send};
+use portcullis_testkit::send;
 
-use super::support::{Admin, SECRET, assert_problem};
+use super::console_support::{asks_to_sign_in, browse, form, signed_in};
+use super::support::{Admin, assert_problem};
 
 /// Every page and fragment (`GET`) and every write (`POST`) the console has.
 const PAGES: [&str; 15] = [
@@ -39,91 +39,6 @@ const WRITES: [&str; 9] = [
     "/console/audit/verify",
     "/console/logout",
 ];
-
-/// A signed-in browser: its session cookie and the token its forms carry.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-fn set_cookie(r: &RawResponse, name: &str) -> Option<String> {
-    r.headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-        .filter_map(|(_, v)| v.split(';').next()?.strip_prefix(&format!("{name}=")))
-        .map(str::to_owned)
-        .next()
-}
-
-fn csrf_in(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
-    page[at..at + 32].to_owned()
-}
-
-fn form(path: &str, cookie: &str, origin: Option<&str>, body: &str) -> Vec<u8> {
-    let mut headers = vec![
-        ("Content-Type", "application/x-www-form-urlencoded"),
-        ("Cookie", cookie),
-    ];
-    if let Some(origin) = origin {
-        headers.push(("Origin", origin));
-    }
-    request("POST", path, &headers, body.as_bytes())
-}
-
-fn browse(path: &str, cookie: &str) -> Vec<u8> {
-    request("GET", path, &[("Cookie", cookie)], b"")
-}
-
-/// Signs in through the form as the browser does; `client_id` empty for an
-/// API key.
-async fn sign_in(admin: &Admin, client_id: &str, secret: &str) -> RawResponse {
-    let page = send(admin.addr(), &get("/console/login")).await;
-    assert_eq!(page.status, 200);
-    let token = set_cookie(&page, "portcullis_console_login").unwrap();
-    let body = form_urlencoded::Serializer::new(String::new())
-        .append_pair("csrf", &csrf_in(&page.text()))
-        .append_pair("client_id", client_id)
-        .append_pair("secret", secret)
-        .finish();
-    let cookie = format!("portcullis_console_login={token}");
-    send(
-        admin.addr(),
-        &form("/console/login", &cookie, Some("http://test"), &body),
-    )
-    .await
-}
-
-async fn signed_in(admin: &Admin) -> Browser {
-    let r = sign_in(admin, BOOTSTRAP_IDENTITY, SECRET).await;
-    assert_eq!(
-        (r.status, r.header("location")),
-        (303, Some("/console")),
-        "{}",
-        r.text()
-    );
-    let cookie = format!(
-        "portcullis_console={}",
-        set_cookie(&r, "portcullis_console").unwrap()
-    );
-    let page = send(admin.addr(), &browse("/console/inventory", &cookie)).await;
-    assert_eq!(page.status, 200);
-    Browser {
-        csrf: csrf_in(&page.text()),
-        cookie,
-    }
-}
-
-fn asks_to_sign_in(r: &RawResponse, what: &str) {
-    assert_eq!(
-        (r.status, r.header("location")),
-        (303, Some("/console/login")),
-        "{what}: {} {:?}",
-        r.text(),
-        r.headers
-    );
-    assert!(r.text().is_empty(), "{what}: no data");
-}
 
 #[tokio::test]
 async fn every_console_route_refuses_without_a_session() {
@@ -206,125 +121,6 @@ async fn every_console_write_refuses_without_the_sessions_csrf_token() {
             .await
             .status,
         200
-    );
-    admin.stop().await;
-}
-
-#[tokio::test]
-async fn sign_in_needs_its_form_token_and_an_active_admin() {
-    let admin = Admin::start().await;
-    // Without the form's own token (a page elsewhere posting a login).
-    let body = format!(
-        "csrf={}&client_id={BOOTSTRAP_IDENTITY}&secret={SECRET}",
-        "a".repeat(32)
-    );
-    let r = send(
-        admin.addr(),
-        &form("/console/login", "", Some("http://test"), &body),
-    )
-    .await;
-    assert_problem(&r, 403, "forbidden");
-    // A wrong secret, and a valid key of an identity that is not an admin.
-    for (client, secret) in [
-        (BOOTSTRAP_IDENTITY, "wrong-secret"),
-        ("", admin.world.key.as_str()),
-    ] {
-        let r = sign_in(&admin, client, secret).await;
-        assert_eq!(r.status, 200, "{client}: {}", r.text());
-        assert!(set_cookie(&r, "portcullis_console").is_none());
-        assert!(
-            r.text()
-                .contains("does not sign in an active admin identity")
-        );
-    }
-    // The cookie is what a session cookie must be.
-    let r = sign_in(&admin, BOOTSTRAP_IDENTITY, SECRET).await;
-    let raw = r
-        .headers
-        .iter()
-        .find(|(n, v)| n.eq_ignore_ascii_case("set-cookie") && v.starts_with("portcullis_console="))
-        .map(|(_, v)| v.clone())
-        .unwrap();
-    for part in [
-        "HttpOnly",
-        "SameSite=Strict",
-        "Path=/console",
-        "Max-Age=14400",
-    ] {
-        assert!(raw.contains(part), "{raw}");
-    }
-    assert!(!raw.contains("Secure"), "plain HTTP: {raw}");
-    // Reached over HTTPS through a terminating proxy, cookies are Secure.
-    let proxied = request(
-        "GET",
-        "/console/login",
-        &[("X-Forwarded-Proto", "https")],
-        b"",
-    );
-    let page = send(admin.addr(), &proxied).await;
-    let login = page.header("set-cookie").unwrap();
-    assert!(login.ends_with("; Secure"), "{login}");
-    admin.stop().await;
-}
-
-#[tokio::test]
-async fn a_session_ends_when_its_admin_is_suspended_or_its_credential_revoked() {
-    let admin = Admin::start().await;
-    let browser = signed_in(&admin).await;
-    // A second admin identity, signed in with an API key.
-    let created = admin
-        .call(&json(
-            "POST",
-            "/admin/v1/identities",
-            r#"{"id":"ops-admin","kind":"service","owner":"ops","environment":"test","scopes":["portcullis:admin"]}"#,
-        ))
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text());
-    let key = admin
-        .call(&json(
-            "POST",
-            "/admin/v1/identities/ops-admin/credentials",
-            r#"{"kind":"api-key","ttl_secs":3600}"#,
-        ))
-        .await
-        .json();
-    let r = sign_in(&admin, "", key["secret"].as_str().unwrap()).await;
-    assert_eq!(r.status, 303, "{}", r.text());
-    let ops = format!(
-        "portcullis_console={}",
-        set_cookie(&r, "portcullis_console").unwrap()
-    );
-    assert_eq!(
-        send(admin.addr(), &browse("/console", &ops)).await.status,
-        200
-    );
-    // Its key revoked: its session ends on the next request.
-    let id = key["credential_id"].as_str().unwrap().replace('/', "%2F");
-    let revoked = admin
-        .call(&request(
-            "POST",
-            &format!("/admin/v1/credentials/{id}/revoke"),
-            &[],
-            b"",
-        ))
-        .await;
-    assert_eq!(revoked.status, 204);
-    asks_to_sign_in(
-        &send(admin.addr(), &browse("/console", &ops)).await,
-        "revoked key",
-    );
-    // The bootstrap admin suspended from its own console: that session ends too.
-    let suspend = format!("csrf={}", browser.csrf);
-    let path = format!("/console/identities/{BOOTSTRAP_IDENTITY}/suspend");
-    let r = send(
-        admin.addr(),
-        &form(&path, &browser.cookie, Some("http://test"), &suspend),
-    )
-    .await;
-    assert_eq!(r.status, 303, "{}", r.text());
-    asks_to_sign_in(
-        &send(admin.addr(), &browse("/console", &browser.cookie)).await,
-        "suspended admin",
     );
     admin.stop().await;
 }

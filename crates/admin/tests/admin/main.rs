@@ -12,6 +12,8 @@
 
 mod access;
 mod console;
+mod console_session;
+mod console_support;
 mod delegation;
 mod observe;
 mod operations;
