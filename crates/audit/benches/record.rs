@@ -63,6 +63,7 @@ fn entry() -> Entry {
         alert: None,
         state_change: None,
         ack: None,
+        credential_change: None,
     }
 }
 

@@ -12,6 +12,22 @@ pub const ALERT: &str = "alert";
 pub const STATE: &str = "state";
 /// `Entry::decision` of an alert's acknowledgement.
 pub const ACK: &str = "ack";
+/// `Entry::decision` of a credential rotated or revoked by an admin.
+pub const CREDENTIAL: &str = "credential";
+
+/// An admin rotated or revoked a credential on the admin listener (the
+/// admin API or the console). Never its secret: ids only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialChange {
+    pub credential: String,
+    /// `rotated` or `revoked`.
+    pub action: String,
+    /// The admin identity.
+    pub by: String,
+    /// A rotation's new credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
+}
 
 /// An admin saw an alert and took it in hand (the console's Acknowledge):
 /// the alert stays in the ledger as it was, this record says who and when.

@@ -91,6 +91,9 @@ pub struct Entry {
     /// An acknowledgement record's alert and admin (likewise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack: Option<crate::event::Acknowledgement>,
+    /// A credential change's credential, action and admin (likewise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_change: Option<crate::event::CredentialChange>,
 }
 
 /// The delegation behind a request: the person, where they come from, and

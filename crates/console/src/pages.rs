@@ -159,14 +159,23 @@ pub struct DecisionFilters {
 }
 
 /// The decisions a filter may ask for; empty is any.
-pub const DECISIONS: [&str; 7] = ["", "allow", "deny", "observe", "alert", "state", "ack"];
+pub const DECISIONS: [&str; 8] = [
+    "",
+    "allow",
+    "deny",
+    "observe",
+    "alert",
+    "state",
+    "ack",
+    "credential",
+];
 
 #[derive(Debug, Template)]
 #[template(path = "decisions.html")]
 pub struct Decisions {
     pub chrome: Chrome,
     pub filters: DecisionFilters,
-    pub decisions: [&'static str; 7],
+    pub decisions: [&'static str; 8],
     pub rows: Vec<DecisionRow>,
     pub page: u32,
     pub live: bool,

@@ -81,7 +81,7 @@ pub struct DecisionRow {
     pub operation: String,
     pub method: String,
     pub path: String,
-    /// `allow`, `deny`, `observe`, `alert`, `state` or `ack`.
+    /// `allow`, `deny`, `observe`, `alert`, `state`, `ack` or `credential`.
     pub decision: String,
     pub code: String,
     /// The HTTP status, for requests; empty for the watch's records.
@@ -120,9 +120,12 @@ impl DecisionRow {
                 change.to,
                 change.by
             ),
-            _ => match &e.ack {
-                Some(ack) => format!("acknowledged by {}", ack.by),
-                None => String::new(),
+            _ => match (&e.ack, &e.credential_change) {
+                (Some(ack), _) => format!("acknowledged by {}", ack.by),
+                (None, Some(change)) => {
+                    format!("{} {} by {}", change.credential, change.action, change.by)
+                }
+                (None, None) => String::new(),
             },
         };
         let request = matches!(e.decision.as_ref(), "allow" | "deny" | "observe");

@@ -63,14 +63,9 @@ impl Observer {
         alert: &str,
         admin: &str,
     ) -> Result<(), portcullis_store::ledger::writer::WriteError> {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .and_then(|d| i64::try_from(d.as_millis()).ok())
-            .unwrap_or_default();
         let mut entry = crate::watch::respond::event_entry(
             &self.live,
-            now_ms,
+            now_ms(),
             identity,
             portcullis_audit::event::ACK,
             "console",
@@ -79,6 +74,28 @@ impl Observer {
             alert: alert.to_owned(),
             by: admin.to_owned(),
         });
+        self.live.audit.record_committed(entry).await.map(|_| ())
+    }
+
+    /// Records in the ledger that an admin rotated or revoked a credential
+    /// of `identity` (after the store took the change); answers once the
+    /// record is committed.
+    ///
+    /// # Errors
+    /// The ledger did not take the record.
+    pub async fn record_credential_change(
+        &self,
+        identity: &str,
+        change: portcullis_audit::event::CredentialChange,
+    ) -> Result<(), portcullis_store::ledger::writer::WriteError> {
+        let mut entry = crate::watch::respond::event_entry(
+            &self.live,
+            now_ms(),
+            identity,
+            portcullis_audit::event::CREDENTIAL,
+            "admin",
+        );
+        entry.credential_change = Some(change);
         self.live.audit.record_committed(entry).await.map(|_| ())
     }
 
@@ -139,4 +156,8 @@ impl Observer {
             Err(problems)
         }
     }
+}
+
+fn now_ms() -> i64 {
+    portcullis_store::ledger::writer::now_ms()
 }

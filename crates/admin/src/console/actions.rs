@@ -22,6 +22,14 @@ use crate::extract::{CredentialPath, IdentityPath};
 use crate::refusal::Refusal;
 use crate::routes::{change_state as set_state, revoke_credential, rotate_secret};
 
+/// What a path segment carries encoded: everything but RFC 3986's
+/// unreserved characters (a credential id's `/` included).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Longest reason the form takes: the admin API's 500, less what the
 /// console adds to say where the change was made.
 const MAX_REASON: usize = 480;
@@ -120,7 +128,7 @@ fn capital(word: &str) -> String {
 /// credential path is any printable text until the store says otherwise).
 fn owner(credential: &str) -> String {
     let id = credential.split('/').next().unwrap_or_default();
-    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 pub(super) async fn confirm_credential(
@@ -128,7 +136,7 @@ pub(super) async fn confirm_credential(
     Extension(console): Extension<Console>,
     CredentialPath(id): CredentialPath,
 ) -> Response {
-    let encoded = percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC);
+    let encoded = percent_encoding::utf8_percent_encode(&id, SEGMENT);
     let (heading, consequence, submit) = match action {
         CredentialAction::Rotate => (
             format!("Rotate {id}?"),
@@ -167,7 +175,13 @@ pub(super) async fn credential(
     match action {
         CredentialAction::Revoke => {
             fields.only(&[])?;
-            revoke_credential(&state.authority, &admin, id.clone()).await?;
+            revoke_credential(
+                &state.authority,
+                state.observer.as_ref(),
+                &admin,
+                id.clone(),
+            )
+            .await?;
             Ok(after(format!(
                 "/console/identities/{}?done=revoke",
                 owner(&id)
@@ -182,7 +196,14 @@ pub(super) async fn credential(
                 .ok_or_else(|| {
                     Refusal::invalid_at("/body/overlap_secs", "must be 0 to 86400 seconds")
                 })?;
-            let (new, _) = rotate_secret(&state.authority, &admin, id.clone(), overlap).await?;
+            let (new, _) = rotate_secret(
+                &state.authority,
+                state.observer.as_ref(),
+                &admin,
+                id.clone(),
+                overlap,
+            )
+            .await?;
             Ok(show(&page::SecretShown {
                 chrome: chrome(&console, Tab::Inventory, None),
                 identity: id.split('/').next().unwrap_or_default().to_owned(),

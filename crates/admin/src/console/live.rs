@@ -42,7 +42,7 @@ impl DecisionsQuery {
         if !DECISIONS.contains(&self.decision.as_str()) {
             return Err(Refusal::invalid_at(
                 "/query/decision",
-                "must be allow, deny, observe, alert, state or ack",
+                "must be allow, deny, observe, alert, state, ack or credential",
             ));
         }
         let given = |v: &String| (!v.trim().is_empty()).then(|| v.trim().to_owned());

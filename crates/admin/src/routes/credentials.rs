@@ -11,7 +11,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use portcullis_audit::event::CredentialChange;
 use portcullis_core::{FieldError, UnixTime};
+use portcullis_proxy::Observer;
 use portcullis_proxy::authority::{Authority, NewSecret};
 use portcullis_store::CredentialKind;
 use serde::Deserialize;
@@ -183,19 +185,28 @@ pub(super) struct Rotation {
 
 pub(super) async fn rotate(
     State(authority): State<Arc<Authority>>,
+    State(observer): State<Option<Observer>>,
     Extension(caller): Extension<AdminCaller>,
     CredentialPath(old): CredentialPath,
     JsonBody(body): JsonBody<Rotation>,
 ) -> Result<Response, Refusal> {
-    let (new, kind) =
-        rotate_secret(&authority, &caller.identity, old.clone(), body.overlap_secs).await?;
+    let (new, kind) = rotate_secret(
+        &authority,
+        observer.as_ref(),
+        &caller.identity,
+        old.clone(),
+        body.overlap_secs,
+    )
+    .await?;
     Ok(secret_created(&new, kind, Some(&old)))
 }
 
 /// Rotates secret `old` for `admin`, the old one valid `overlap_secs`
-/// more: the one way the admin API and the console rotate.
+/// more: the one way the admin API and the console rotate. Recorded in the
+/// ledger (see [`ledgered`]).
 pub(crate) async fn rotate_secret(
     authority: &Arc<Authority>,
+    observer: Option<&Observer>,
     admin: &str,
     old: String,
     overlap_secs: i64,
@@ -223,23 +234,32 @@ pub(crate) async fn rotate_secret(
     })
     .await?;
     tracing::info!(admin = %admin, replaced = %old, credential = %new.credential_id, overlap_secs, "credential rotated");
+    let change = CredentialChange {
+        credential: old,
+        action: "rotated".to_owned(),
+        by: admin.to_owned(),
+        replaced_by: Some(new.credential_id.clone()),
+    };
+    ledgered(observer, change).await;
     Ok((new, kind))
 }
 
 pub(super) async fn revoke(
     State(authority): State<Arc<Authority>>,
+    State(observer): State<Option<Observer>>,
     Extension(caller): Extension<AdminCaller>,
     CredentialPath(id): CredentialPath,
     NoBody: NoBody,
 ) -> Result<Response, Refusal> {
-    revoke_credential(&authority, &caller.identity, id).await?;
+    revoke_credential(&authority, observer.as_ref(), &caller.identity, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Revokes credential `id` for `admin`: the one way the admin API and the
-/// console revoke.
+/// console revoke. Recorded in the ledger (see [`ledgered`]).
 pub(crate) async fn revoke_credential(
     authority: &Arc<Authority>,
+    observer: Option<&Observer>,
     admin: &str,
     id: String,
 ) -> Result<(), Refusal> {
@@ -250,5 +270,32 @@ pub(crate) async fn revoke_credential(
     })
     .await?;
     tracing::info!(admin = %admin, credential = %id, "credential revoked");
+    let change = CredentialChange {
+        credential: id,
+        action: "revoked".to_owned(),
+        by: admin.to_owned(),
+        replaced_by: None,
+    };
+    ledgered(observer, change).await;
     Ok(())
+}
+
+/// Records a credential change, already made in the store, in the ledger.
+/// The change stands whatever the ledger does (a rotation's new secret must
+/// still reach the admin, once); a record the ledger does not take is an
+/// error in the log, naming the change.
+async fn ledgered(observer: Option<&Observer>, change: CredentialChange) {
+    let Some(observer) = observer else { return };
+    let identity = change
+        .credential
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    if let Err(e) = observer
+        .record_credential_change(&identity, change.clone())
+        .await
+    {
+        tracing::error!(error = %e, credential = %change.credential, action = %change.action, by = %change.by, "a credential change could not be recorded in the audit ledger; the change stands");
+    }
 }

@@ -86,12 +86,12 @@ pub(super) async fn decisions(
     if let Some(d) = &q.decision
         && !matches!(
             d.as_str(),
-            "allow" | "deny" | "observe" | "alert" | "state" | "ack"
+            "allow" | "deny" | "observe" | "alert" | "state" | "ack" | "credential"
         )
     {
         errors.push(FieldError::new(
             "/query/decision",
-            "must be allow, deny, observe, alert, state or ack",
+            "must be allow, deny, observe, alert, state, ack or credential",
         ));
     }
     if !errors.is_empty() {

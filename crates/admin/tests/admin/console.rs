@@ -259,3 +259,109 @@ async fn console_actions_change_what_the_admin_api_changes_and_pages_escape_text
     );
     admin.stop().await;
 }
+
+#[tokio::test]
+async fn credential_actions_show_a_new_secret_once_and_are_recorded_with_the_admin() {
+    let admin = Admin::start().await;
+    let browser = signed_in(&admin).await;
+    let csrf = format!("csrf={}", browser.csrf);
+    let made = admin
+        .call(&json(
+            "POST",
+            "/admin/v1/identities/reporting-agent/credentials",
+            r#"{"kind":"api-key","ttl_secs":3600}"#,
+        ))
+        .await
+        .json();
+    let old = made["credential_id"].as_str().unwrap().to_owned();
+    let encoded = old.replace('/', "%2F");
+    // Rotate: asked first, then the new secret on its own page, once.
+    let path = format!("/console/credentials/{encoded}/rotate");
+    let confirm = send(admin.addr(), &browse(&path, &browser.cookie)).await;
+    assert!(confirm.text().contains("name=\"overlap_secs\""));
+    let bad = send(
+        admin.addr(),
+        &form(
+            &path,
+            &browser.cookie,
+            Some("http://test"),
+            &format!("{csrf}&overlap_secs=-1"),
+        ),
+    )
+    .await;
+    assert_problem(&bad, 400, "invalid-request");
+    let rotated = send(
+        admin.addr(),
+        &form(
+            &path,
+            &browser.cookie,
+            Some("http://test"),
+            &format!("{csrf}&overlap_secs=0"),
+        ),
+    )
+    .await;
+    assert_eq!(rotated.status, 200);
+    let page = rotated.text();
+    assert!(
+        page.contains("only time the secret is shown") && page.contains("pck_"),
+        "{page}"
+    );
+    assert_eq!(rotated.header("cache-control"), Some("no-store"));
+    // Revoke the new one.
+    let listed = admin
+        .call(&get("/admin/v1/identities/reporting-agent"))
+        .await
+        .json();
+    let new = listed["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "api-key" && c["id"] != old.as_str() && c["usable"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/console/credentials/{}/revoke", new.replace('/', "%2F"));
+    let revoked = send(
+        admin.addr(),
+        &form(&path, &browser.cookie, Some("http://test"), &csrf),
+    )
+    .await;
+    assert_eq!(
+        (revoked.status, revoked.header("location")),
+        (303, Some("/console/identities/reporting-agent?done=revoke"))
+    );
+    // Both are in the ledger, with the admin, never a secret.
+    let page = admin
+        .call(&get(
+            "/admin/v1/decisions?decision=credential&identity=reporting-agent",
+        ))
+        .await
+        .json();
+    let changes: Vec<(String, String, String)> = page["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let c = &r["entry"]["credential_change"];
+            (
+                c["credential"].as_str().unwrap().to_owned(),
+                c["action"].as_str().unwrap().to_owned(),
+                c["by"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                new.clone(),
+                "revoked".to_owned(),
+                BOOTSTRAP_IDENTITY.to_owned()
+            ),
+            (old, "rotated".to_owned(), BOOTSTRAP_IDENTITY.to_owned()),
+        ]
+    );
+    assert!(!page.to_string().contains("pck_"));
+    admin.stop().await;
+}

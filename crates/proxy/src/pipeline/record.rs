@@ -176,6 +176,7 @@ impl Record {
             alert: None,
             state_change: None,
             ack: None,
+            credential_change: None,
             on_behalf_of: ex.delegation.as_deref().map(|d| OnBehalfOf {
                 person: d.person.clone(),
                 issuer: d.issuer.clone(),
