@@ -96,6 +96,15 @@ pub struct Entry {
     pub credential_change: Option<crate::event::CredentialChange>,
 }
 
+impl Entry {
+    /// Whether this records a request (`allow`, `deny` or `observe`), not
+    /// an event beside them (an alert, a state change, an acknowledgement,
+    /// a credential change): what counts as an identity's traffic.
+    pub fn is_request(&self) -> bool {
+        matches!(self.decision.as_ref(), "allow" | "deny" | "observe")
+    }
+}
+
 /// The delegation behind a request: the person, where they come from, and
 /// every identity acting, outermost (the caller) first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -243,6 +252,25 @@ impl Sealed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_requests_count_as_traffic() {
+        for (decision, request) in [
+            ("allow", true),
+            ("deny", true),
+            ("observe", true),
+            ("alert", false),
+            ("state", false),
+            ("ack", false),
+            ("credential", false),
+        ] {
+            let e = Entry {
+                decision: decision.into(),
+                ..Entry::default()
+            };
+            assert_eq!(e.is_request(), request, "{decision}");
+        }
+    }
 
     #[test]
     fn sealing_is_deterministic_and_chains() {

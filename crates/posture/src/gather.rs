@@ -187,6 +187,7 @@ fn read_chain(
         for sealed in &page {
             let Ok(body) = sealed.decode() else { continue };
             let e = body.entry;
+            let request = e.is_request();
             let Some(id) = e.identity else { continue };
             let u = usage.entry(id).or_default();
             match e.decision.as_ref() {
@@ -205,6 +206,8 @@ fn read_chain(
                         u.open_alerts = BTreeMap::new();
                     }
                 }
+                // Acknowledgements and credential changes are no traffic.
+                _ if !request => {}
                 decision => {
                     u.requests += 1;
                     u.secrets_redacted += u64::from(e.secrets_redacted);

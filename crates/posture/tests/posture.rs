@@ -158,6 +158,29 @@ fn seeded_ledger(name: &str) -> Ledger {
         .collect();
     entries.push(request("busy-reader", "getOrder", "10.0.0.1", 2));
     entries.push(alert("busy-reader", "probing"));
+    // An admin's acknowledgement and credential change are no traffic: the
+    // counts (in the snapshots) are the requests' alone.
+    entries.push(Entry {
+        identity: Some("busy-reader".into()),
+        decision: portcullis_audit::event::ACK.into(),
+        ack: Some(portcullis_audit::event::Acknowledgement {
+            alert: "0000000000000-000000000010".into(),
+            by: "ops".into(),
+        }),
+        ..Entry::default()
+    });
+    entries.push(Entry {
+        identity: Some("busy-reader".into()),
+        decision: portcullis_audit::event::CREDENTIAL.into(),
+        source: "10.0.9.9:1".into(),
+        credential_change: Some(portcullis_audit::event::CredentialChange {
+            credential: "busy-reader/api-key-1".into(),
+            action: "revoked".into(),
+            by: "ops".into(),
+            replaced_by: None,
+        }),
+        ..Entry::default()
+    });
     entries.push(request("night-owl", "listOrders", "10.0.1.1", 0));
     entries.push(alert("night-owl", "novelty"));
     entries.push(request("staging-bot", "listOrders", "10.0.2.1", 0));

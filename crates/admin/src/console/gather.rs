@@ -101,7 +101,7 @@ pub(super) fn last_request(ledger: &Ledger, identity: &str) -> Result<Option<i64
         .records
         .iter()
         .filter_map(entry)
-        .find(|e| matches!(e.decision.as_ref(), "allow" | "deny" | "observe"))
+        .find(portcullis_audit::Entry::is_request)
         .map(|e| e.time_ms / 1000))
 }
 

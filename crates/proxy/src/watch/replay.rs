@@ -77,6 +77,8 @@ pub(crate) fn replay(
                     }
                     continue;
                 }
+                // Acknowledgements and credential changes are no traffic.
+                _ if !e.is_request() => continue,
                 _ => {}
             }
             let item = match (&e.api, &e.operation, &e.mcp) {
