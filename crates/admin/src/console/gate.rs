@@ -91,7 +91,7 @@ pub(crate) async fn gate(
     match still_admin(&state.authority, &session).await {
         Ok(true) => {}
         Ok(false) => {
-            tracing::info!(admin = %session.admin, "console sessions ended: the identity is no longer a usable admin");
+            tracing::info!(admin = %session.admin, credential = %session.credential, "console sessions of this admin ended: it is no longer a usable admin, or the credential it signed in with no longer stands");
             state.sessions.end_all_of(&session.admin);
             return sign_in_first(&request);
         }
