@@ -143,12 +143,18 @@ async fn blocking<T: Send + 'static>(
     action: impl FnOnce(&Authority) -> Result<T, Refusal> + Send + 'static,
 ) -> Result<T, Refusal> {
     let authority = Arc::clone(authority);
-    tokio::task::spawn_blocking(move || action(&authority))
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "admin action did not finish");
-            Err(Refusal::unavailable())
-        })
+    off_thread(move || action(&authority)).await
+}
+
+/// Runs `work` (the store and the ledger are synchronous) on a blocking
+/// thread. A panic or a lost task is 503, never a success.
+pub(crate) async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Refusal> + Send + 'static,
+) -> Result<T, Refusal> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "admin work did not finish");
+        Err(Refusal::unavailable())
+    })
 }
 
 /// A value spelled as text in a body (`"suspended"`, `"api-key"`), decoded

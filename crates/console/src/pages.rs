@@ -72,12 +72,6 @@ impl Chrome {
     }
 }
 
-/// Renders a page; a template that fails to render is a fault the caller
-/// answers with `unavailable`, never a half page.
-pub fn render(page: &impl Template) -> Result<String, askama::Error> {
-    page.render()
-}
-
 #[derive(Debug, Template)]
 #[template(path = "login.html")]
 pub struct Login {

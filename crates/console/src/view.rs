@@ -4,24 +4,17 @@
 //! the same way.
 
 use portcullis_audit::record::Body;
+use portcullis_core::IdentityState;
 
-/// The first second of the year 10000, which RFC 3339 cannot write.
-const YEAR_10000: u64 = 253_402_300_800;
-
-/// `YYYY-MM-DD HH:MM:SS` UTC of seconds since the epoch; `-` when absent.
-/// A time past the year 9999 (an expiry set far away) is written as its
-/// seconds: formatting it would fail.
+/// `YYYY-MM-DD HH:MM:SS` UTC of seconds since the epoch; `-` when absent
+/// or before 1970. A time past the year 9999 (an expiry set far away) is
+/// written as its seconds.
 pub fn when(secs: Option<i64>) -> String {
-    match secs.and_then(|s| u64::try_from(s).ok()) {
-        Some(s) if s >= YEAR_10000 => format!("{s} s after 1970"),
-        Some(s) => {
-            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(s);
-            humantime::format_rfc3339_seconds(t)
-                .to_string()
-                .replace('T', " ")
-                .trim_end_matches('Z')
-                .to_owned()
-        }
+    match secs.filter(|s| *s >= 0) {
+        Some(s) => portcullis_core::rfc3339(s).map_or_else(
+            || format!("{s} s after 1970"),
+            |t| t.replace('T', " ").trim_end_matches('Z').to_owned(),
+        ),
         None => "-".to_owned(),
     }
 }
@@ -74,7 +67,6 @@ pub struct DecisionRow {
     /// Unique on the page: the node (in a fleet) and the record's id.
     pub key: String,
     pub time: String,
-    pub time_ms: i64,
     pub node: Option<String>,
     pub identity: String,
     pub api: String,
@@ -136,7 +128,6 @@ impl DecisionRow {
                 body.id
             ),
             time: clock_ms(e.time_ms),
-            time_ms: e.time_ms,
             node,
             identity,
             api: e.api.clone().unwrap_or_default(),
@@ -221,24 +212,20 @@ impl StateAction {
         }
     }
 
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.name() == text)
-    }
-
-    /// The state it sets (the admin API's spelling).
-    pub fn target(self) -> &'static str {
+    /// The state it sets.
+    pub fn target(self) -> IdentityState {
         match self {
-            Self::Suspend => "suspended",
-            Self::Resume => "active",
-            Self::Quarantine => "quarantined",
-            Self::Retire => "retired",
+            Self::Suspend => IdentityState::Suspended,
+            Self::Resume => IdentityState::Active,
+            Self::Quarantine => IdentityState::Quarantined,
+            Self::Retire => IdentityState::Retired,
         }
     }
 
-    /// Whether it changes anything for an identity in `state`: a retired
-    /// identity stays retired.
+    /// Whether it changes anything for an identity in `state` (as the
+    /// admin API spells it): a retired identity stays retired.
     pub fn applies_to(self, state: &str) -> bool {
-        state != "retired" && state != self.target()
+        state != IdentityState::Retired.as_str() && state != self.target().as_str()
     }
 
     /// What the confirmation says will happen.
@@ -340,8 +327,6 @@ mod tests {
         assert!(!StateAction::Suspend.applies_to("suspended"));
         assert!(StateAction::Resume.applies_to("quarantined"));
         assert!(!StateAction::Resume.applies_to("retired"));
-        assert_eq!(StateAction::parse("retire"), Some(StateAction::Retire));
-        assert_eq!(StateAction::parse("delete"), None);
         assert_eq!(when(Some(0)), "1970-01-01 00:00:00");
         assert_eq!(span(7_200), "2 h");
         assert_eq!(when(Some(253_402_300_799)), "9999-12-31 23:59:59");

@@ -8,6 +8,7 @@ mod identity;
 mod markup;
 mod problem;
 mod problem_code;
+mod time;
 
 pub use identity::{
     Clock, FixedClock, Identity, IdentityKind, IdentityState, SystemClock, UnixTime, UnknownValue,
@@ -16,3 +17,4 @@ pub use identity::{
 pub use markup::escape_markup;
 pub use problem::{FieldError, Problem};
 pub use problem_code::ProblemCode;
+pub use time::rfc3339;

@@ -19,6 +19,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use portcullis_testkit::browser::{chromium, on_path};
 use portcullis_testkit::process::{demo, quoted};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
@@ -27,23 +28,13 @@ fn web() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../console/web")
 }
 
-fn on_path(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
-        .find(|p| p.is_file())
-}
-
 /// Node, playwright-core and Chromium, or why not.
 fn tools() -> Result<(PathBuf, PathBuf), String> {
     let node = on_path(&["node"]).ok_or("no node on the PATH")?;
     if !web().join("node_modules/playwright-core").is_dir() {
         return Err("playwright-core is not installed: run `npm ci` in crates/console/web".into());
     }
-    let chromium = std::env::var_os("PORTCULLIS_CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| on_path(&["chromium", "chromium-browser", "google-chrome"]))
-        .ok_or("no Chromium on the PATH")?;
+    let chromium = chromium().ok_or("no Chromium on the PATH")?;
     Ok((node, chromium))
 }
 

@@ -17,11 +17,10 @@ pub fn json(report: &Report) -> String {
     serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// A Unix time as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+/// A Unix time as `YYYY-MM-DDTHH:MM:SSZ` (UTC); before 1970 as 1970, past
+/// the year 9999 (a far expiry) as its seconds.
 pub(crate) fn rfc3339(secs: i64) -> String {
-    let at =
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(secs).unwrap_or(0));
-    humantime::format_rfc3339_seconds(at).to_string()
+    portcullis_core::rfc3339(secs.max(0)).unwrap_or_else(|| secs.to_string())
 }
 
 #[cfg(test)]

@@ -63,18 +63,14 @@ impl Observer {
         alert: &str,
         admin: &str,
     ) -> Result<(), portcullis_store::ledger::writer::WriteError> {
-        let mut entry = crate::watch::respond::event_entry(
-            &self.live,
-            now_ms(),
-            identity,
-            portcullis_audit::event::ACK,
-            "console",
-        );
-        entry.ack = Some(portcullis_audit::event::Acknowledgement {
+        let ack = portcullis_audit::event::Acknowledgement {
             alert: alert.to_owned(),
             by: admin.to_owned(),
-        });
-        self.live.audit.record_committed(entry).await.map(|_| ())
+        };
+        self.record_event(identity, portcullis_audit::event::ACK, "console", |e| {
+            e.ack = Some(ack);
+        })
+        .await
     }
 
     /// Records in the ledger that an admin rotated or revoked a credential
@@ -88,14 +84,30 @@ impl Observer {
         identity: &str,
         change: portcullis_audit::event::CredentialChange,
     ) -> Result<(), portcullis_store::ledger::writer::WriteError> {
-        let mut entry = crate::watch::respond::event_entry(
-            &self.live,
-            now_ms(),
+        self.record_event(
             identity,
             portcullis_audit::event::CREDENTIAL,
             "admin",
-        );
-        entry.credential_change = Some(change);
+            |e| {
+                e.credential_change = Some(change);
+            },
+        )
+        .await
+    }
+
+    /// An admin's record about `identity` (not a request), filled in by
+    /// `fill`, committed before this answers.
+    async fn record_event(
+        &self,
+        identity: &str,
+        decision: &'static str,
+        stage: &'static str,
+        fill: impl FnOnce(&mut portcullis_audit::Entry),
+    ) -> Result<(), portcullis_store::ledger::writer::WriteError> {
+        let now_ms = portcullis_store::ledger::writer::now_ms();
+        let mut entry =
+            crate::watch::respond::event_entry(&self.live, now_ms, identity, decision, stage);
+        fill(&mut entry);
         self.live.audit.record_committed(entry).await.map(|_| ())
     }
 
@@ -156,8 +168,4 @@ impl Observer {
             Err(problems)
         }
     }
-}
-
-fn now_ms() -> i64 {
-    portcullis_store::ledger::writer::now_ms()
 }

@@ -12,15 +12,19 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("PORTCULLIS_CHROMIUM") {
-        return Some(PathBuf::from(path));
+/// Chromium: `PORTCULLIS_CHROMIUM`, else the first of its names on the PATH.
+pub fn chromium() -> Option<PathBuf> {
+    match std::env::var_os("PORTCULLIS_CHROMIUM") {
+        Some(path) => Some(PathBuf::from(path)),
+        None => on_path(&["chromium", "chromium-browser", "google-chrome"]),
     }
+}
+
+/// The first program of `names` found on the PATH.
+pub fn on_path(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .flat_map(|dir| {
-            ["chromium", "chromium-browser", "google-chrome"].map(|name| dir.join(name))
-        })
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
         .find(|p| p.is_file())
 }
 

@@ -86,9 +86,22 @@ pub fn verify_secret(presented: &str, stored: &SecretHash) -> bool {
     verify_slices_are_equal(&hash_secret(presented), stored).is_ok()
 }
 
+/// Whether two tokens (a form's CSRF token and the session's) are equal,
+/// in time that does not depend on where they differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_are_equal_only_whole() {
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abc", "abd"));
+        assert!(!same_token("abc", "ab"));
+    }
 
     #[test]
     fn client_secrets_verify_and_wrong_ones_do_not() {

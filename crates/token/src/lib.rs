@@ -39,7 +39,7 @@ pub use assertion::{
     ASSERTION_LEEWAY_SECS, AssertionClaims, ClientKey, ClientKeyAlgorithm, MAX_JTI_LEN,
     unverified_client_id, verify_assertion,
 };
-pub use client::{ApiKey, ClientSecret, SecretHash, hash_secret, verify_secret};
+pub use client::{ApiKey, ClientSecret, SecretHash, hash_secret, same_token, verify_secret};
 pub use error::{Claim, TokenError};
 pub use jws::MAX_TOKEN_LEN;
 pub use keys::{KeySet, MAX_KID_LEN, SigningKey};

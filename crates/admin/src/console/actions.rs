@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
 use portcullis_console::pages::{self as page, Tab};
 use portcullis_console::view::{StateAction, when};
-use portcullis_core::IdentityState;
 
 use super::ConsoleState;
 use super::gate::{Console, Fields};
@@ -79,15 +78,11 @@ pub(super) async fn change_state(
         || "from the console".to_owned(),
         |r| format!("{r} (from the console)"),
     ));
-    let target: IdentityState = action
-        .target()
-        .parse()
-        .map_err(|_| Refusal::unavailable())?;
     set_state(
         &state.authority,
         &console.session.admin,
         id.clone(),
-        target,
+        action.target(),
         reason,
     )
     .await?;
@@ -313,7 +308,10 @@ pub(super) async fn verify(
     let outcome = outcome?;
     tracing::info!(admin = %console.session.admin, chains = outcome.len(), broken = outcome.iter().filter(|(_, s, _)| s == "broken").count(), "ledger verified from the console");
     if let Ok(mut held) = state.verified.lock() {
-        *held = Some((when(Some(super::pages::now_ms() / 1000)), outcome));
+        *held = Some((
+            when(Some(portcullis_store::ledger::writer::now_ms() / 1000)),
+            outcome,
+        ));
     }
     Ok(after("/console/audit?done=verify".to_owned()))
 }

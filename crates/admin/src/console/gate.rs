@@ -24,7 +24,9 @@ use http::{HeaderMap, Method, StatusCode, header};
 use portcullis_core::ProblemCode;
 use portcullis_proxy::authority::{Authority, Standing};
 
-use super::session::{COOKIE, Session, cookie, same_token};
+use portcullis_token::same_token;
+
+use super::session::{COOKIE, Session, cookie};
 use crate::authenticate::{ADMIN_SCOPE, AdminCaller};
 use crate::extract::read_body;
 use crate::refusal::Refusal;
@@ -36,17 +38,35 @@ pub(crate) struct Console {
     pub session: Session,
 }
 
-/// A write's form fields, the CSRF token already checked and removed.
+/// A form's fields; the ones a handler sees have had their CSRF token
+/// checked and removed.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Fields(pub Vec<(String, String)>);
 
 impl Fields {
-    /// The one value of `name`, if sent.
+    /// An `application/x-www-form-urlencoded` body's fields.
+    pub(super) fn parse(body: &[u8]) -> Self {
+        Self(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The value of `name`, if sent exactly once.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        let mut values = self.0.iter().filter(|(n, _)| n == name);
+        match (values.next(), values.next()) {
+            (Some((_, v)), None) => Some(v.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Whether the form carries `expected` as its one `csrf` field
+    /// (compared in constant time); the field is removed either way.
+    pub(super) fn take_token(&mut self, expected: Option<&str>) -> bool {
+        let matches = match (self.get("csrf"), expected) {
+            (Some(sent), Some(expected)) => same_token(sent, expected),
+            _ => false,
+        };
+        self.0.retain(|(n, _)| n != "csrf");
+        matches
     }
 
     /// Refuses a field not in `known`, or one sent twice.
@@ -151,7 +171,7 @@ async fn still_admin(authority: &Arc<Authority>, session: &Session) -> Result<bo
     let authority = Arc::clone(authority);
     let admin = session.admin.clone();
     let credential = session.credential.clone();
-    tokio::task::spawn_blocking(move || {
+    crate::routes::off_thread(move || {
         let now = authority.now();
         let standing = authority
             .standing(&admin, now)
@@ -171,7 +191,6 @@ async fn still_admin(authority: &Arc<Authority>, session: &Session) -> Result<bo
             .map_err(|_| Refusal::unavailable())
     })
     .await
-    .unwrap_or_else(|_| Err(Refusal::unavailable()))
 }
 
 /// A write from this origin, as a form, carrying the session's token; its
@@ -203,19 +222,12 @@ async fn checked_write(request: Request, session: &Session) -> Result<Request, R
             "console forms are `application/x-www-form-urlencoded`",
         ));
     }
-    let mut fields: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
-    let tokens: Vec<String> = fields
-        .iter()
-        .filter(|(n, _)| n == "csrf")
-        .map(|(_, v)| v.clone())
-        .collect();
-    match tokens.as_slice() {
-        [token] if same_token(token, &session.csrf) => {}
-        _ => return Err(forged()),
+    let mut fields = Fields::parse(&bytes);
+    if !fields.take_token(Some(&session.csrf)) {
+        return Err(forged());
     }
-    fields.retain(|(n, _)| n != "csrf");
     let mut request = Request::from_parts(parts, axum::body::Body::empty());
-    request.extensions_mut().insert(Fields(fields));
+    request.extensions_mut().insert(fields);
     Ok(request)
 }
 

@@ -9,14 +9,12 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
-use portcullis_console::pages::{Login, render};
+use portcullis_console::pages::Login;
 use portcullis_core::ProblemCode;
 use portcullis_proxy::authority::SignInFailure;
 
-use super::gate::{Console, same_origin};
-use super::session::{
-    COOKIE, LIFETIME, LOGIN_COOKIE, OpenError, cookie, over_https, same_token, set_cookie,
-};
+use super::gate::{Console, Fields, same_origin};
+use super::session::{COOKIE, LIFETIME, LOGIN_COOKIE, OpenError, cookie, over_https, set_cookie};
 use super::{html, page_failed};
 use crate::authenticate::ADMIN_SCOPE;
 use crate::extract::read_body;
@@ -43,7 +41,7 @@ fn login_page(headers: &HeaderMap, client_id: String, error: Option<&str>) -> Re
         client_id,
         error: error.map(str::to_owned),
     };
-    let Ok(body) = render(&page) else {
+    let Ok(body) = askama::Template::render(&page) else {
         return page_failed();
     };
     let cookie = set_cookie(
@@ -64,27 +62,19 @@ pub(super) async fn submit(
     let headers = request.headers().clone();
     let expected = cookie(&headers, LOGIN_COOKIE).map(str::to_owned);
     let bytes = read_body(request).await?;
-    let fields: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
-    let one = |name: &str| -> Option<String> {
-        let mut values = fields
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.clone());
-        let first = values.next();
-        if values.next().is_some() { None } else { first }
-    };
-    let token_ok = match (one("csrf"), expected) {
-        (Some(sent), Some(expected)) => same_token(&sent, &expected),
-        _ => false,
-    };
-    if !token_ok || !same_origin(&headers) {
+    let mut fields = Fields::parse(&bytes);
+    if !fields.take_token(expected.as_deref()) || !same_origin(&headers) {
         return Err(Refusal::new(
             ProblemCode::Forbidden,
             "the sign-in form's token is missing or does not match: open the sign-in page again",
         ));
     }
-    let client_id = one("client_id").unwrap_or_default().trim().to_owned();
-    let secret = one("secret").unwrap_or_default();
+    let client_id = fields
+        .get("client_id")
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let secret = fields.get("secret").unwrap_or_default().to_owned();
     if secret.is_empty() || secret.len() > MAX_FIELD || client_id.len() > MAX_FIELD {
         return Ok(login_page(
             &headers,

@@ -3,18 +3,18 @@
 //! ledger are synchronous), then renders.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::Extension;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::response::Response;
+use http::request::Parts;
+use portcullis_console::chart;
 use portcullis_console::pages::{self as page, Chrome, Tab};
 use portcullis_console::series::{Point, per_identity, per_minute};
 use portcullis_console::view::{DecisionRow, StateAction};
-use portcullis_console::{chart, pages::render};
 use portcullis_proxy::Observer;
 use portcullis_store::ledger::Filter;
+use portcullis_store::ledger::writer::now_ms;
 use serde::Deserialize;
 
 use super::gate::Console;
@@ -27,22 +27,7 @@ const MINUTES: usize = 60;
 /// Rows of an identity's recent decisions.
 const RECENT_ROWS: usize = 20;
 
-pub(super) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()
-        .and_then(|d| i64::try_from(d.as_millis()).ok())
-        .unwrap_or_default()
-}
-
-/// Runs `work` on a blocking thread; a lost task is 503.
-pub(super) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, Refusal> + Send + 'static,
-) -> Result<T, Refusal> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|_| Err(Refusal::unavailable()))
-}
+pub(super) use crate::routes::off_thread as blocking;
 
 pub(super) fn observer(state: &ConsoleState) -> Result<Observer, Refusal> {
     state.observer.clone().ok_or_else(crate::routes::no_gateway)
@@ -74,7 +59,8 @@ fn notice(done: &str) -> Option<&'static str> {
 }
 
 pub(super) fn show(page: &impl askama::Template) -> Response {
-    match render(page) {
+    // A template that fails to render is a fault: 503, never a half page.
+    match page.render() {
         Ok(body) => html(body),
         Err(_) => page_failed(),
     }
@@ -83,8 +69,38 @@ pub(super) fn show(page: &impl askama::Template) -> Response {
 /// Only `done`, the action just taken.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct Done {
-    pub(super) done: Option<String>,
+struct Done {
+    done: Option<String>,
+}
+
+/// A signed-in page's request: who (the gate put it there) and the action
+/// just taken (`?done=`, the only query these pages take).
+#[derive(Debug)]
+pub(super) struct Seen {
+    console: Console,
+    done: Option<String>,
+}
+
+impl Seen {
+    /// The page's chrome, in section `tab`.
+    pub(super) fn chrome(&self, tab: Tab) -> Chrome {
+        chrome(&self.console, tab, self.done.as_deref())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Seen {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
+        // Only the gate puts a `Console` there: without one, nothing is shown.
+        let console = parts
+            .extensions
+            .get::<Console>()
+            .cloned()
+            .ok_or_else(Refusal::unavailable)?;
+        let Done { done } = query(Query::from_request_parts(parts, state).await)?;
+        Ok(Self { console, done })
+    }
 }
 
 pub(super) fn query<T: Default>(query: Result<Query<T>, QueryRejection>) -> Result<T, Refusal> {
@@ -95,10 +111,8 @@ pub(super) fn query<T: Default>(query: Result<Query<T>, QueryRejection>) -> Resu
 
 pub(super) async fn overview(
     State(state): State<ConsoleState>,
-    Extension(console): Extension<Console>,
-    q: Result<Query<Done>, QueryRejection>,
+    seen: Seen,
 ) -> Result<Response, Refusal> {
-    let done = query(q)?.done;
     let observer = observer(&state)?;
     let page = blocking(move || {
         let ledger = open_ledger(&observer)?;
@@ -114,7 +128,7 @@ pub(super) async fn overview(
         let refused = points.iter().filter(|p| p.code.is_some()).count() as u64;
         let alerts = gather::alerts(&ledger, None)?;
         Ok(page::Overview {
-            chrome: chrome(&console, Tab::Overview, done.as_deref()),
+            chrome: seen.chrome(Tab::Overview),
             minutes: MINUTES,
             note: (recent.len() >= CHART_RECORDS)
                 .then(|| format!("the latest {CHART_RECORDS} records")),
@@ -133,10 +147,8 @@ pub(super) async fn overview(
 
 pub(super) async fn inventory(
     State(state): State<ConsoleState>,
-    Extension(console): Extension<Console>,
-    q: Result<Query<Done>, QueryRejection>,
+    seen: Seen,
 ) -> Result<Response, Refusal> {
-    let done = query(q)?.done;
     let observer = observer(&state)?;
     let authority = Arc::clone(&state.authority);
     let page = blocking(move || {
@@ -147,7 +159,7 @@ pub(super) async fn inventory(
         for row in &rows {
             *counts.entry(row.state.clone()).or_default() += 1;
         }
-        let mut notice = chrome(&console, Tab::Inventory, done.as_deref());
+        let mut notice = seen.chrome(Tab::Inventory);
         if total > INVENTORY_ROWS {
             notice.notice = Some(format!(
                 "Showing the first {INVENTORY_ROWS} of {total} identities, by id."
@@ -166,11 +178,9 @@ pub(super) async fn inventory(
 
 pub(super) async fn identity(
     State(state): State<ConsoleState>,
-    Extension(console): Extension<Console>,
     crate::extract::IdentityPath(id): crate::extract::IdentityPath,
-    q: Result<Query<Done>, QueryRejection>,
+    seen: Seen,
 ) -> Result<Response, Refusal> {
-    let done = query(q)?.done;
     let observer = observer(&state)?;
     let authority = Arc::clone(&state.authority);
     let page = blocking(move || {
@@ -206,7 +216,7 @@ pub(super) async fn identity(
             RECENT_ROWS,
         )?;
         Ok(page::IdentityPage {
-            chrome: chrome(&console, Tab::Inventory, done.as_deref()),
+            chrome: seen.chrome(Tab::Inventory),
             row: gather::identity_row(
                 &identity,
                 &credentials,

@@ -3,7 +3,6 @@
 
 use std::time::UNIX_EPOCH;
 
-use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -11,17 +10,14 @@ use portcullis_console::pages::{self as page, RiskRow, Tab};
 use serde::Deserialize;
 
 use super::ConsoleState;
-use super::gate::Console;
 use super::gather::{self, open_ledger};
-use super::pages::{Done, blocking, chrome, observer, query, show};
+use super::pages::{Seen, blocking, observer, query, show};
 use crate::refusal::Refusal;
 
 pub(super) async fn posture(
     State(state): State<ConsoleState>,
-    Extension(console): Extension<Console>,
-    q: Result<Query<Done>, QueryRejection>,
+    seen: Seen,
 ) -> Result<Response, Refusal> {
-    let done = query(q)?.done;
     let observer = observer(&state)?;
     let mut report = crate::routes::posture_report(observer, Default::default(), None).await?;
     report
@@ -48,7 +44,7 @@ pub(super) async fn posture(
         })
         .collect();
     Ok(show(&page::Posture {
-        chrome: chrome(&console, Tab::Posture, done.as_deref()),
+        chrome: seen.chrome(Tab::Posture),
         generated: portcullis_console::view::when(Some(report.generated)),
         window_days: report.window_days,
         risks,
@@ -59,10 +55,8 @@ pub(super) async fn posture(
 
 pub(super) async fn audit(
     State(state): State<ConsoleState>,
-    Extension(console): Extension<Console>,
-    q: Result<Query<Done>, QueryRejection>,
+    seen: Seen,
 ) -> Result<Response, Refusal> {
-    let done = query(q)?.done;
     let observer = observer(&state)?;
     let verified = state.verified.lock().map(|v| v.clone()).unwrap_or_default();
     let location = match observer.ledger() {
@@ -76,7 +70,7 @@ pub(super) async fn audit(
         let ledger = open_ledger(&observer)?;
         let chains = gather::chains(&ledger, verified.as_ref().map(|(_, v)| v.as_slice()))?;
         Ok(page::Audit {
-            chrome: chrome(&console, Tab::Audit, done.as_deref()),
+            chrome: seen.chrome(Tab::Audit),
             location,
             chains,
             verified_at: verified.map(|(at, _)| at),
@@ -142,12 +136,10 @@ const MAX_REPORT: u64 = 16 * 1024 * 1024;
 
 pub(super) async fn verify_report(
     State(state): State<ConsoleState>,
-    Extension(console): Extension<Console>,
-    q: Result<Query<Done>, QueryRejection>,
+    seen: Seen,
 ) -> Result<Response, Refusal> {
     use portcullis_console::pages::ReportState;
     use portcullis_console::verify::VerifyReport;
-    let done = query(q)?.done;
     let observer = observer(&state)?;
     let path = observer
         .snapshot()
@@ -187,7 +179,7 @@ pub(super) async fn verify_report(
     })
     .await?;
     Ok(show(&page::Verify {
-        chrome: chrome(&console, Tab::Verify, done.as_deref()),
+        chrome: seen.chrome(Tab::Verify),
         state,
     }))
 }

@@ -185,15 +185,6 @@ pub(super) fn over_https(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-/// Compares two tokens in time that does not depend on where they differ.
-pub(super) fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
@@ -254,9 +245,6 @@ mod tests {
             HeaderValue::from_static("portcullis_console=<x>"),
         );
         assert_eq!(cookie(&headers, COOKIE), None);
-        assert!(same_token("abc", "abc"));
-        assert!(!same_token("abc", "abd"));
-        assert!(!same_token("abc", "ab"));
         let set = set_cookie(COOKIE, "ab", "/console", IDLE, true);
         assert_eq!(
             set,

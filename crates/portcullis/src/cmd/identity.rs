@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -186,15 +186,10 @@ pub fn seconds(flag: &str, text: &str) -> anyhow::Result<i64> {
     }
 }
 
-/// A Unix time as RFC 3339 (UTC, whole seconds).
+/// A Unix time as RFC 3339 (UTC, whole seconds); one it cannot write
+/// (before 1970, past 9999) as its seconds.
 pub fn rfc3339(t: UnixTime) -> String {
-    u64::try_from(t)
-        .ok()
-        .and_then(|s| UNIX_EPOCH.checked_add(Duration::from_secs(s)))
-        .map_or_else(
-            || t.to_string(),
-            |at| humantime::format_rfc3339_seconds(at).to_string(),
-        )
+    portcullis_core::rfc3339(t).unwrap_or_else(|| t.to_string())
 }
 
 fn add(authority: &Authority, args: AddArgs) -> anyhow::Result<()> {

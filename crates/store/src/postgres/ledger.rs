@@ -301,19 +301,27 @@ impl PgLedger {
         &self,
         before_ms: i64,
     ) -> Result<Option<(u64, Hash)>, LedgerError> {
+        self.one_checkpoint("r.time_ms < $2 ORDER BY c.seq DESC", before_ms)
+    }
+
+    /// The first checkpoint of this chain, still covering a record, that
+    /// `condition` (on `c`, the checkpoint, and `r`, its record, with `$2`
+    /// bound to `value`) picks in its order.
+    fn one_checkpoint(
+        &self,
+        condition: &'static str,
+        value: i64,
+    ) -> Result<Option<(u64, Hash)>, LedgerError> {
         let node = self.node()?;
+        let sql = format!(
+            "SELECT c.seq, c.hash FROM ledger_checkpoints c \
+             JOIN ledger_records r ON r.node = c.node AND r.seq = c.seq \
+             WHERE c.node = $1 AND {condition} LIMIT 1"
+        );
         let row = self
             .pool
             .run(about("reading checkpoints"), move |c| -> BoxFuture<'_, _> {
-                Box::pin(async move {
-                    c.query_opt(
-                        "SELECT c.seq, c.hash FROM ledger_checkpoints c \
-                     JOIN ledger_records r ON r.node = c.node AND r.seq = c.seq \
-                     WHERE c.node = $1 AND r.time_ms < $2 ORDER BY c.seq DESC LIMIT 1",
-                        &[&node, &before_ms],
-                    )
-                    .await
-                })
+                Box::pin(async move { c.query_opt(&sql, &[&node, &value]).await })
             })?;
         checkpoint_at(row)
     }
@@ -354,22 +362,7 @@ impl PgLedger {
     /// The oldest checkpoint at or after record `floor` (still in the
     /// chain): where pruning to a size stops.
     pub(crate) fn checkpoint_from(&self, floor: u64) -> Result<Option<(u64, Hash)>, LedgerError> {
-        let node = self.node()?;
-        let floor = to_i64(floor)?;
-        let row = self
-            .pool
-            .run(about("reading checkpoints"), move |c| -> BoxFuture<'_, _> {
-                Box::pin(async move {
-                    c.query_opt(
-                        "SELECT c.seq, c.hash FROM ledger_checkpoints c \
-                     JOIN ledger_records r ON r.node = c.node AND r.seq = c.seq \
-                     WHERE c.node = $1 AND c.seq >= $2 ORDER BY c.seq LIMIT 1",
-                        &[&node, &floor],
-                    )
-                    .await
-                })
-            })?;
-        checkpoint_at(row)
+        self.one_checkpoint("c.seq >= $2 ORDER BY c.seq", to_i64(floor)?)
     }
 
     pub(crate) fn prune_through(
